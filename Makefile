@@ -1,0 +1,125 @@
+# hb - shared-memory telemetry bus
+#
+#   make                 build libraries and tools into $(BUILD) (default build/)
+#   make test            build and run the whole test suite
+#   make demo            build and run the demo (collector + producers + tools)
+#   make bench           run the benchmarks against the peers
+#   make deps            install the Debian packages the project needs
+#   make install PREFIX=/usr/local DESTDIR=
+#   make SANITIZE=address,undefined BUILD=build-asan test
+#
+# Layout of the build: $(BUILD)/lib (libhb.a, libhbread.a, libhbbus.a),
+# $(BUILD)/bin (tools), $(BUILD)/tests (unit test programs).
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+BUILD ?= build
+PREFIX ?= /usr/local
+SANITIZE ?=
+
+override CFLAGS += -std=gnu11 -Wall -Wextra -D_GNU_SOURCE -Iinclude -Ibus -Iconsumers/lib -MMD -MP
+ifneq ($(SANITIZE),)
+override CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+override LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+MSGPACK_LIBS := $(shell pkg-config --libs msgpack 2>/dev/null || echo -lmsgpackc)
+URING_LIBS := $(shell pkg-config --libs liburing 2>/dev/null || echo -luring)
+NCURSES_LIBS := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+
+LIB := $(BUILD)/lib
+BIN := $(BUILD)/bin
+OBJ := $(BUILD)/obj
+
+# libhb: the producer library (libc only)
+LIBHB_SRCS := producers/hb.c
+# libhbread: the archive reader every tool uses (msgpack-c)
+LIBHBREAD_SRCS := $(wildcard consumers/lib/*.c)
+# libhbbus: the ring consumer and collector internals (everything in bus/
+# but the hbcollect main)
+LIBHBBUS_SRCS := $(filter-out bus/hbcollect.c,$(wildcard bus/*.c))
+
+LIBHB := $(LIB)/libhb.a
+LIBHBREAD := $(LIB)/libhbread.a
+LIBHBBUS := $(LIB)/libhbbus.a
+
+# tools: consumers/hbX.c and producers/hbX.c are each one program
+CONSUMER_TOOLS := $(patsubst consumers/%.c,$(BIN)/%,$(wildcard consumers/hb*.c))
+PRODUCER_TOOLS := $(patsubst producers/%.c,$(BIN)/%,$(filter-out producers/hb.c,$(wildcard producers/hb*.c)))
+EXAMPLES := $(patsubst producers/examples/%.c,$(BIN)/%,$(wildcard producers/examples/*.c))
+COLLECTOR := $(BIN)/hbcollect
+TOOLS := $(COLLECTOR) $(CONSUMER_TOOLS) $(PRODUCER_TOOLS) $(EXAMPLES)
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+MANPAGES := $(wildcard docs/man/*.1)
+
+all: $(LIBHB) $(LIBHBREAD) $(LIBHBBUS) $(TOOLS) $(UNIT_TESTS) $(BUILD)/hb.pc
+
+$(OBJ)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIBHB): $(LIBHB_SRCS:%.c=$(OBJ)/%.o)
+$(LIBHBREAD): $(LIBHBREAD_SRCS:%.c=$(OBJ)/%.o)
+$(LIBHBBUS): $(LIBHBBUS_SRCS:%.c=$(OBJ)/%.o)
+$(LIB)/%.a:
+	@mkdir -p $(dir $@)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(COLLECTOR): $(OBJ)/bus/hbcollect.o $(LIBHBBUS) $(LIBHBREAD) $(LIBHB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(URING_LIBS) $(MSGPACK_LIBS) -lm
+
+$(BIN)/hbtop: LDLIBS += $(NCURSES_LIBS)
+$(CONSUMER_TOOLS): $(BIN)/%: $(OBJ)/consumers/%.o $(LIBHBREAD) $(LIBHB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(MSGPACK_LIBS) -lm
+
+$(PRODUCER_TOOLS): $(BIN)/%: $(OBJ)/producers/%.o $(LIBHB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lpthread
+
+$(EXAMPLES): $(BIN)/%: $(OBJ)/producers/examples/%.o $(LIBHB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lpthread
+
+$(UNIT_TESTS): $(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(LIBHBBUS) $(LIBHBREAD) $(LIBHB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(URING_LIBS) $(MSGPACK_LIBS) -lpthread -lm
+
+$(BUILD)/hb.pc: tools/hb.pc.in Makefile
+	@mkdir -p $(dir $@)
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|0.1.0|g' $< > $@
+
+deps:
+	bash tools/deps.sh
+
+test: all
+	BUILD=$(BUILD) bash tests/run.sh
+
+demo: all
+	BUILD=$(BUILD) bash tools/demo.sh --no-build
+
+bench: all
+	BUILD=$(BUILD) bash tools/bench.sh
+
+bench-quick: all
+	BUILD=$(BUILD) bash tools/bench.sh --quick
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+		$(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 644 include/hb.h include/hb_reader.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(LIBHB) $(LIBHBREAD) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(BUILD)/hb.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
+	$(if $(MANPAGES),install -m 644 $(MANPAGES) $(DESTDIR)$(PREFIX)/share/man/man1/)
+
+clean:
+	rm -rf build build-*
+
+.PHONY: all deps test demo bench bench-quick install clean
+.DELETE_ON_ERROR:
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

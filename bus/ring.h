@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ring.h - the consumer side of an hb ring (used by hbcollect, tests and
+ * fuzz drivers). The producer side is the inline code in <hb.h>.
+ *
+ * The consumer treats the ring as untrusted: the header is validated on
+ * attach and every record's length, kind and field tags are validated
+ * before use. Nothing here writes to the ring except the tail (R2).
+ */
+#ifndef HB_BUS_RING_H
+#define HB_BUS_RING_H
+
+#include "hb.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct hb_ring_view {
+	struct hb_ring_hdr *hdr;
+	const uint8_t *data;
+	size_t map_size; /* 0 when the memory is not ours to unmap */
+	uint32_t size;
+	uint32_t mask;
+	uint64_t tail;   /* consumer index last released (R2) */
+	uint64_t cursor; /* read position, tail <= cursor <= head */
+	uint64_t head;   /* head as last loaded (A1) */
+};
+
+/* Validates a ring header in map_size bytes: magic (-EPROTO), version
+ * (-EPROTONOSUPPORT), sizes and layout (-EINVAL). 0 when usable. */
+int hb_ring_hdr_check(const struct hb_ring_hdr *h, size_t map_size);
+
+/* Makes v a view over a ring in memory (plain or shm); validates it. */
+int hb_ring_view_init(struct hb_ring_view *v, void *mem, size_t map_size);
+/* Maps the shm object name (with or without leading '/') read-write and
+ * initialises v over it. */
+int hb_ring_view_attach(struct hb_ring_view *v, const char *shm_name);
+/* Unmaps what attach mapped. */
+void hb_ring_view_detach(struct hb_ring_view *v);
+
+/* Returns 1 and the next record at cursor (pads skipped, cursor advanced
+ * past it), 0 when there is nothing new, or -EBADMSG when the ring holds
+ * something that cannot be a valid record (the view stays where it was).
+ * The record points into the ring: copy what you need before releasing. */
+int hb_ring_view_next(struct hb_ring_view *v, const struct hb_rec **rec);
+
+/* Releases every byte before upto (tail <= upto <= cursor) back to the
+ * producer: R2, pairs with the producer's A2. */
+void hb_ring_view_release(struct hb_ring_view *v, uint64_t upto);
+
+/* Validates one record of avail bytes: length, kind, tags, string and
+ * bytes lengths, heartbeat metric count. 0 or -EBADMSG. */
+int hb_rec_check(const struct hb_rec *r, uint32_t avail);
+
+/* Decoded view of an event's fields (pointers into the record). */
+struct hb_event_view {
+	uint64_t req;
+	unsigned nfields;
+	uint8_t tags[HB_MAX_FIELDS];
+	uint64_t vals[HB_MAX_FIELDS];       /* scalar values, or length */
+	const void *ptrs[HB_MAX_FIELDS];    /* str/bytes data */
+};
+
+/* Decodes a record that passed hb_rec_check. 0 or -EBADMSG. */
+int hb_event_decode(const struct hb_rec *r, struct hb_event_view *ev);
+
+#endif

@@ -1,0 +1,515 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hb.h - producer side of the hb shared-memory telemetry bus.
+ *
+ * One header, libc and C11 atomics only. The hot path (events, metric
+ * updates, heartbeat ticks) is static inline below: no syscall, no lock,
+ * no allocation, no unbounded loop. Opening a handle, registering types
+ * and metrics and closing live in libhb (producers/hb.c).
+ *
+ * Every function returns 0 (or a non-negative id) on success and a
+ * negative errno on failure. A handle returned by hb_open() is never NULL:
+ * when the bus is disabled or the open failed it is a disabled handle on
+ * which every call is a cheap no-op.
+ *
+ * Ring protocol (single producer, single consumer, byte ring):
+ *
+ *   head and tail are free-running uint64_t byte counters; the offset of a
+ *   byte is (index & (data_size - 1)); they are only ever compared by
+ *   subtraction, so they never need to wrap explicitly.
+ *   Used bytes = head - tail, always <= data_size.
+ *
+ *   Producer                                Consumer (hbcollect)
+ *   write record bytes at head              H = load_acquire(head)   [A1]
+ *   store_release(head, head + len) [R1]    read records in [tail, H)
+ *                                           ... archive write completes
+ *   T = load_acquire(tail)          [A2]    store_release(tail, new) [R2]
+ *
+ *   A1 pairs with R1: the consumer sees a record's bytes once it sees the
+ *   head that covers them. A2 pairs with R2: the producer reuses bytes only
+ *   after the consumer is done with them. The producer keeps a cached copy
+ *   of tail and reloads it only when that copy says the ring is (too) full.
+ *
+ *   Records are 8-byte aligned and never wrap: a record that does not fit
+ *   before the end of the data area is preceded by an HB_REC_PAD record
+ *   filling the rest, and starts at offset 0.
+ */
+#ifndef HB_H
+#define HB_H
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define HB_VERSION_STRING "0.1.0"
+
+/* ---- shared constants ------------------------------------------------ */
+
+#define HB_RING_MAGIC 0x0131474e49524268ull /* "hBRING1\1" little endian */
+#define HB_RING_VERSION 1u
+
+#define HB_MAX_TYPES 64
+#define HB_MAX_FIELDS 8
+#define HB_MAX_METRICS 64
+#define HB_NAME_MAX 64       /* producer name, incl. NUL */
+#define HB_BUS_MAX 32        /* bus name, incl. NUL */
+#define HB_TYPE_NAME_MAX 48  /* event type name, incl. NUL */
+#define HB_FIELD_NAME_MAX 24 /* field name, incl. NUL */
+#define HB_METRIC_NAME_MAX 56
+#define HB_STR_MAX 1024 /* longer string/bytes values are truncated */
+
+#define HB_CACHELINE 64
+
+/* Value tags, in records and in type tables. */
+enum hb_tag {
+	HB_T_NONE = 0,
+	HB_T_I64 = 1,
+	HB_T_U64 = 2,
+	HB_T_F64 = 3,
+	HB_T_BOOL = 4,
+	HB_T_STR = 5,
+	HB_T_BYTES = 6,
+};
+
+enum hb_prio {
+	HB_PRIO_LOW = 0,
+	HB_PRIO_NORMAL = 1,
+	HB_PRIO_HIGH = 2,
+	HB_PRIO_URGENT = 3,
+};
+
+/* Record kinds in the ring. */
+enum hb_rec_kind {
+	HB_REC_PAD = 0,
+	HB_REC_EVENT = 1,
+	HB_REC_HEARTBEAT = 2,
+};
+
+enum hb_metric_kind {
+	HB_METRIC_COUNTER = 1, /* u64, monotonic */
+	HB_METRIC_GAUGE = 2,   /* double */
+	HB_METRIC_TIMING = 3,  /* count, sum (ns), max (ns) */
+	HB_METRIC_HEALTH = 4,  /* enum hb_health */
+};
+
+enum hb_health {
+	HB_HEALTH_UNKNOWN = 0,
+	HB_HEALTH_UP = 1,
+	HB_HEALTH_DOWN = 2,
+	HB_HEALTH_DEGRADED = 3,
+	HB_HEALTH_OPEN = 4,
+	HB_HEALTH_CLOSED = 5,
+	HB_HEALTH_HALF_OPEN = 6,
+};
+
+enum hb_status {
+	HB_STATUS_STARTING = 0,
+	HB_STATUS_OK = 1,
+	HB_STATUS_DEGRADED = 2,
+	HB_STATUS_STOPPING = 3,
+};
+
+/* Ring header state, written by the producer. */
+enum hb_ring_state {
+	HB_RING_OPEN = 1,
+	HB_RING_CLOSED = 2, /* hb_close() ran: nothing more will be written */
+};
+
+/* hdr.flags */
+#define HB_RING_F_TSC 0x1u      /* record timestamps are TSC ticks */
+#define HB_RING_F_BLOCKING 0x2u /* producer blocks instead of dropping */
+#define HB_RING_F_DETAILED 0x4u /* heartbeats carry the metric snapshot */
+
+/* ---- shared memory layout -------------------------------------------- */
+
+struct hb_type_def {
+	char name[HB_TYPE_NAME_MAX];
+	uint8_t nfields;
+	uint8_t tags[HB_MAX_FIELDS]; /* enum hb_tag per field */
+	uint8_t _pad[7];
+	char fields[HB_MAX_FIELDS][HB_FIELD_NAME_MAX];
+};
+
+struct hb_metric_def {
+	char name[HB_METRIC_NAME_MAX];
+	uint32_t kind; /* enum hb_metric_kind */
+	uint32_t _pad;
+};
+
+/* Live metric value, written only by the producer (relaxed stores), read
+ * by anyone. Counter: a = value. Gauge: a = double bits. Timing: a = count,
+ * b = sum ns, c = max ns. Health: a = enum hb_health. */
+struct hb_metric_val {
+	_Atomic uint64_t a, b, c;
+	uint64_t _pad;
+};
+
+/*
+ * The ring's control block, at offset 0 of the shm object. The data area
+ * starts at hdr_size (a page multiple) and is data_size bytes, a power of
+ * two. Identity fields are written before magic is published with a
+ * release store (R0); attach loads magic with acquire (A0).
+ */
+struct hb_ring_hdr {
+	_Atomic uint64_t magic; /* HB_RING_MAGIC, published last (R0) */
+	uint32_t version;       /* HB_RING_VERSION */
+	uint32_t hdr_size;      /* sizeof(struct hb_ring_hdr) rounded to 4096 */
+	uint32_t data_size;     /* power of two, >= 4096 */
+	uint32_t flags;         /* HB_RING_F_* */
+	uint32_t pid;
+	uint32_t uid;
+	uint32_t tid;
+	uint32_t _pad0;
+	uint64_t proc_start; /* process start time (clock ticks since boot) */
+	uint64_t start_ns;   /* CLOCK_REALTIME at open */
+	uint64_t start_tsc;  /* raw clock at open, paired with start_ns */
+	uint64_t tsc_hz;     /* producer's estimate of raw ticks/s (1e9 if ns) */
+	uint64_t interval_ns; /* heartbeat interval */
+	char name[HB_NAME_MAX];
+	char bus[HB_BUS_MAX];
+	char host[64];
+	char thread[32];
+
+	/* Producer line: written only by the producer. */
+	_Alignas(HB_CACHELINE) _Atomic uint64_t head; /* R1 */
+	_Atomic uint64_t seq;          /* next sequence number = attempted */
+	_Atomic uint64_t dropped;      /* records dropped (ring full or shed) */
+	_Atomic uint64_t last_hb_ns;   /* CLOCK_REALTIME of the last heartbeat */
+	_Atomic uint32_t state;        /* enum hb_ring_state */
+	_Atomic uint32_t ntypes;       /* R3: release after a type_def is filled */
+	_Atomic uint32_t nmetrics;     /* R4: release after a metric_def is filled */
+	_Atomic uint32_t hb_status;    /* enum hb_status */
+
+	/* Consumer line: written only by the collector. */
+	_Alignas(HB_CACHELINE) _Atomic uint64_t tail; /* R2 */
+	_Atomic uint64_t persisted_seq; /* highest seq known written + 1 */
+	_Atomic uint32_t collector_pid;
+	uint32_t _pad1;
+
+	_Alignas(HB_CACHELINE) struct hb_type_def types[HB_MAX_TYPES];
+	struct hb_metric_def metric_defs[HB_MAX_METRICS];
+	_Alignas(HB_CACHELINE) struct hb_metric_val metrics[HB_MAX_METRICS];
+};
+
+#define HB_RING_HDR_SIZE ((sizeof(struct hb_ring_hdr) + 4095) & ~(size_t)4095)
+
+_Static_assert(offsetof(struct hb_ring_hdr, head) % HB_CACHELINE == 0, "head line");
+_Static_assert(offsetof(struct hb_ring_hdr, tail) % HB_CACHELINE == 0, "tail line");
+_Static_assert(offsetof(struct hb_ring_hdr, tail) - offsetof(struct hb_ring_hdr, head) >= HB_CACHELINE,
+	       "head and tail share a line");
+_Static_assert(sizeof(struct hb_type_def) == 256, "type_def size");
+_Static_assert(sizeof(struct hb_metric_def) == 64, "metric_def size");
+_Static_assert(sizeof(struct hb_metric_val) == 32, "metric_val size");
+
+/*
+ * Record layout in the data area (little endian, 8-byte aligned):
+ *
+ *   struct hb_rec (24 bytes)
+ *   event:     uint64_t req; uint8_t tags[8]; then one 8-byte slot per field
+ *              (i64/u64/f64/bool in the slot; str/bytes: slot = length,
+ *              followed by the bytes padded to 8)
+ *   heartbeat: struct hb_rec_hb, then nmetrics x 3 uint64_t (a, b, c as in
+ *              struct hb_metric_val) when nmetrics > 0
+ *   pad:       len bytes to skip (only kind and len are meaningful)
+ */
+struct hb_rec {
+	uint32_t len; /* whole record in bytes, multiple of 8 */
+	uint8_t kind; /* enum hb_rec_kind */
+	uint8_t prio; /* enum hb_prio */
+	uint16_t type; /* event type id */
+	uint64_t seq;
+	uint64_t ts; /* raw clock: TSC ticks if HB_RING_F_TSC, else ns */
+};
+
+struct hb_rec_hb {
+	uint64_t rt_ns;    /* CLOCK_REALTIME when emitted, paired with rec.ts */
+	uint64_t count;    /* heartbeats emitted so far, this one included */
+	uint64_t interval_ns;
+	uint32_t status;   /* enum hb_status */
+	uint32_t nmetrics; /* metric slots that follow, 0 when not detailed */
+};
+
+_Static_assert(sizeof(struct hb_rec) == 24, "rec size");
+_Static_assert(sizeof(struct hb_rec_hb) == 32, "rec_hb size");
+
+#define HB_EVENT_FIXED (sizeof(struct hb_rec) + 16)
+
+/* ---- the producer handle (process-local) ----------------------------- */
+
+struct hb_producer {
+	/* hot, written only by the owning thread */
+	uint64_t head;        /* local copy of hdr->head */
+	uint64_t cached_tail; /* last tail seen (A2) */
+	uint64_t seq;         /* next sequence number */
+	uint64_t dropped;
+	uint64_t hb_next;     /* raw clock of the next heartbeat due */
+	uint8_t *data;
+	struct hb_ring_hdr *hdr;
+	uint32_t mask;
+	uint32_t size;
+	uint32_t limit[4];    /* max used bytes allowed per priority */
+	uint8_t enabled;
+	uint8_t use_tsc;
+	uint8_t blocking;
+	uint8_t detailed;
+	uint32_t nmetrics;    /* registered metrics (local copy) */
+
+	/* cold */
+	uint64_t hb_interval_raw; /* interval in raw clock ticks */
+	uint64_t hb_count;
+	uint32_t status;
+	uint32_t ntypes;
+	size_t map_size;
+	char shm_name[128];
+};
+
+/* A disabled handle: every hot-path call on it returns at once. */
+extern struct hb_producer hb_producer_disabled;
+
+/* ---- cold path (libhb) ----------------------------------------------- */
+
+struct hb_config {
+	const char *bus;       /* default "default"; env HB_BUS overrides */
+	const char *name;      /* producer name; default program name */
+	const char *thread;    /* free-form thread tag, may be NULL */
+	unsigned interval_ms;  /* heartbeat interval; default 1000; HB_INTERVAL_MS */
+	unsigned ring_kb;      /* data area in KiB, rounded up to a power of two;
+				  default 1024; HB_RING_KB */
+	int enabled;           /* default 1; HB_ENABLED=0 disables */
+	int detailed;          /* heartbeats carry metrics; default 1; HB_DETAILED */
+	int blocking;          /* block instead of dropping when full; default 0 */
+	unsigned hwm_pct;      /* above this fill, low/normal events are shed;
+				  default 75, 100 disables shedding */
+	unsigned mode;         /* shm mode; default 0600 */
+};
+
+struct hb_field {
+	const char *name;
+	enum hb_tag tag;
+};
+
+/* Opens a producer handle on a bus. Always sets *out (to a disabled handle
+ * on failure or when disabled). Returns 0 or -errno. */
+int hb_open(struct hb_producer **out, const struct hb_config *cfg);
+/* Emits a final heartbeat (status stopping), marks the ring closed and
+ * unmaps it. The collector drains and removes it. */
+void hb_close(struct hb_producer *p);
+/* Registers an event type; returns its id (>= 0) or -errno. Registering the
+ * same name and fields again returns the existing id. */
+int hb_type_register(struct hb_producer *p, const char *name, const struct hb_field *fields,
+		     unsigned nfields);
+/* Registers a metric; returns its id (>= 0) or -errno. */
+int hb_metric_register(struct hb_producer *p, const char *name, enum hb_metric_kind kind);
+/* Emits a heartbeat now. Returns 0 or -errno (-ENOBUFS when dropped). */
+int hb_heartbeat(struct hb_producer *p);
+void hb_status_set(struct hb_producer *p, enum hb_status status);
+/* Checks a bus, producer, type, field or metric name: [A-Za-z0-9_.:-],
+ * not empty, not "." or "..", shorter than max. 0 or -EINVAL. */
+int hb_name_check(const char *name, size_t max);
+
+/* Lays out a ring header in caller-supplied memory of hdr_size + data_size
+ * bytes (plain memory or shm) and returns 0 or -errno. */
+int hb_ring_format(void *mem, size_t total, uint32_t data_size, const struct hb_config *cfg);
+/* Makes p a producer handle over a ring formatted in memory (no shm). */
+int hb_producer_attach(struct hb_producer *p, void *mem, const struct hb_config *cfg);
+/* Out of line parts of the hot path (ring full, wrap, blocking). */
+void *hb__reserve_slow(struct hb_producer *p, uint32_t len, unsigned prio);
+uint64_t hb__clock_ns(void);
+
+/* ---- hot path -------------------------------------------------------- */
+
+#define HB_LIKELY(x) __builtin_expect(!!(x), 1)
+#define HB_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+struct hb_val {
+	uint32_t tag;
+	uint32_t len;
+	union {
+		int64_t i;
+		uint64_t u;
+		double d;
+		const void *p;
+	} v;
+};
+
+#define HB_I64(x) ((struct hb_val){.tag = HB_T_I64, .v.i = (int64_t)(x)})
+#define HB_U64(x) ((struct hb_val){.tag = HB_T_U64, .v.u = (uint64_t)(x)})
+#define HB_F64(x) ((struct hb_val){.tag = HB_T_F64, .v.d = (double)(x)})
+#define HB_BOOL(x) ((struct hb_val){.tag = HB_T_BOOL, .v.u = !!(x)})
+#define HB_STR(s) ((struct hb_val){.tag = HB_T_STR, .len = (uint32_t)strlen(s), .v.p = (s)})
+#define HB_BYTES(b, n) ((struct hb_val){.tag = HB_T_BYTES, .len = (uint32_t)(n), .v.p = (b)})
+
+/* hb_event(p, type, prio, req, HB_I64(a), HB_STR(s), ...): up to 8 fields. */
+#define hb_event(p, type, prio, req, ...)                                                         \
+	hb_event_emit((p), (type), (prio), (req), (const struct hb_val[]){__VA_ARGS__},           \
+		      sizeof((const struct hb_val[]){__VA_ARGS__}) / sizeof(struct hb_val))
+
+static inline uint64_t hb_clock_raw(const struct hb_producer *p)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	if (HB_LIKELY(p->use_tsc))
+		return __builtin_ia32_rdtsc();
+#endif
+	struct timespec ts;
+	(void)p;
+	clock_gettime(CLOCK_REALTIME, &ts); /* vDSO, no syscall */
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Reserves len bytes (multiple of 8) for a record of priority prio.
+ * Returns NULL when the record must be dropped. */
+static inline void *hb_ring_reserve(struct hb_producer *p, uint32_t len, unsigned prio)
+{
+	uint32_t off = (uint32_t)p->head & p->mask;
+
+	if (HB_LIKELY(off + len <= p->size && p->head + len - p->cached_tail <= p->limit[prio & 3]))
+		return p->data + off;
+	return hb__reserve_slow(p, len, prio);
+}
+
+/* Publishes the record reserved last (R1, pairs with the consumer's A1). */
+static inline void hb_ring_commit(struct hb_producer *p, uint32_t len)
+{
+	p->head += len;
+	atomic_store_explicit(&p->hdr->head, p->head, memory_order_release);
+}
+
+static inline void hb__drop(struct hb_producer *p)
+{
+	p->dropped++;
+	atomic_store_explicit(&p->hdr->dropped, p->dropped, memory_order_relaxed);
+}
+
+static inline uint32_t hb__val_size(const struct hb_val *v)
+{
+	uint32_t n = v->len > HB_STR_MAX ? HB_STR_MAX : v->len;
+
+	return 8 + ((v->tag == HB_T_STR || v->tag == HB_T_BYTES) ? ((n + 7) & ~7u) : 0);
+}
+
+/* Emits one event. Returns 0, -ENOBUFS when dropped, -EINVAL on bad
+ * arguments, -ENODEV on a disabled handle. */
+static inline int hb_event_emit(struct hb_producer *p, unsigned type, unsigned prio, uint64_t req,
+				const struct hb_val *vals, unsigned n)
+{
+	uint32_t len = HB_EVENT_FIXED;
+	struct hb_rec *r;
+	uint64_t *slot;
+	uint8_t *tags;
+	unsigned i;
+
+	if (HB_UNLIKELY(!p->enabled))
+		return -ENODEV;
+	if (HB_UNLIKELY(n > HB_MAX_FIELDS || type >= p->ntypes || prio > HB_PRIO_URGENT))
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		len += hb__val_size(&vals[i]);
+	r = (struct hb_rec *)hb_ring_reserve(p, len, prio);
+	atomic_store_explicit(&p->hdr->seq, p->seq + 1, memory_order_relaxed);
+	if (HB_UNLIKELY(!r)) {
+		p->seq++;
+		hb__drop(p);
+		return -ENOBUFS;
+	}
+	r->len = len;
+	r->kind = HB_REC_EVENT;
+	r->prio = (uint8_t)prio;
+	r->type = (uint16_t)type;
+	r->seq = p->seq++;
+	r->ts = hb_clock_raw(p);
+	slot = (uint64_t *)(r + 1);
+	slot[0] = req;
+	tags = (uint8_t *)&slot[1];
+	memset(tags, 0, 8);
+	slot += 2;
+	for (i = 0; i < n; i++) {
+		tags[i] = (uint8_t)vals[i].tag;
+		if (vals[i].tag == HB_T_STR || vals[i].tag == HB_T_BYTES) {
+			uint32_t l = vals[i].len > HB_STR_MAX ? HB_STR_MAX : vals[i].len;
+
+			*slot++ = l;
+			memcpy(slot, vals[i].v.p, l);
+			slot += (l + 7) / 8;
+		} else {
+			*slot++ = vals[i].v.u;
+		}
+	}
+	hb_ring_commit(p, len);
+	return 0;
+}
+
+static inline int hb_counter_add(struct hb_producer *p, unsigned id, uint64_t n)
+{
+	struct hb_metric_val *m;
+
+	if (HB_UNLIKELY(!p->enabled || id >= p->nmetrics))
+		return -EINVAL;
+	m = &p->hdr->metrics[id];
+	/* single writer: load + store, no read-modify-write needed */
+	atomic_store_explicit(&m->a, atomic_load_explicit(&m->a, memory_order_relaxed) + n,
+			      memory_order_relaxed);
+	return 0;
+}
+
+static inline int hb_gauge_set(struct hb_producer *p, unsigned id, double v)
+{
+	union {
+		double d;
+		uint64_t u;
+	} bits = {.d = v};
+
+	if (HB_UNLIKELY(!p->enabled || id >= p->nmetrics))
+		return -EINVAL;
+	atomic_store_explicit(&p->hdr->metrics[id].a, bits.u, memory_order_relaxed);
+	return 0;
+}
+
+static inline int hb_timing_add(struct hb_producer *p, unsigned id, uint64_t ns)
+{
+	struct hb_metric_val *m;
+
+	if (HB_UNLIKELY(!p->enabled || id >= p->nmetrics))
+		return -EINVAL;
+	m = &p->hdr->metrics[id];
+	atomic_store_explicit(&m->a, atomic_load_explicit(&m->a, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+	atomic_store_explicit(&m->b, atomic_load_explicit(&m->b, memory_order_relaxed) + ns,
+			      memory_order_relaxed);
+	if (ns > atomic_load_explicit(&m->c, memory_order_relaxed))
+		atomic_store_explicit(&m->c, ns, memory_order_relaxed);
+	return 0;
+}
+
+static inline int hb_health_set(struct hb_producer *p, unsigned id, enum hb_health h)
+{
+	if (HB_UNLIKELY(!p->enabled || id >= p->nmetrics))
+		return -EINVAL;
+	atomic_store_explicit(&p->hdr->metrics[id].a, (uint64_t)h, memory_order_relaxed);
+	return 0;
+}
+
+/* Call from the producer's loop: emits a heartbeat when the interval has
+ * passed. Returns 1 when one was emitted, 0 when not due, -errno. */
+static inline int hb_tick(struct hb_producer *p)
+{
+	int rc;
+
+	if (HB_UNLIKELY(!p->enabled))
+		return 0;
+	if (HB_LIKELY(hb_clock_raw(p) < p->hb_next))
+		return 0;
+	rc = hb_heartbeat(p);
+	return rc < 0 ? rc : 1;
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* HB_H */

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hb_reader.h - reading hb archives (docs/FORMAT.md): files, directories in
+ * time order, stdin, and following the live archive across rotations.
+ * Every hb tool reads archives through this API and nothing else.
+ *
+ * Functions return 0 (or 1 for "a record") or a negative errno.
+ */
+#ifndef HB_READER_H
+#define HB_READER_H
+
+#include <msgpack.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define HB_FORMAT_MAJOR 1
+#define HB_FORMAT_MINOR 0
+
+struct hb_reader;
+
+struct hb_rd_type {
+	char *name;
+	uint32_t nfields;
+	char **fields;   /* field names */
+	uint8_t *ftypes; /* enum hb_tag */
+};
+
+struct hb_rd_metric {
+	char *name;
+	uint8_t kind; /* enum hb_metric_kind */
+};
+
+/* A producer as the archive states it (producer/types/metrics records). */
+struct hb_rd_producer {
+	uint32_t p;     /* producer number within the collector run */
+	char *name;
+	char *thread;
+	char *host;
+	char *ring;
+	uint32_t pid;
+	uint32_t tid;
+	uint64_t start_ns;
+	uint32_t interval_ms;
+	uint64_t seq_next; /* from the last producer record seen */
+	uint32_t ntypes;
+	struct hb_rd_type *types;
+	uint32_t nmetrics;
+	struct hb_rd_metric *metrics;
+};
+
+enum hb_rd_kind {
+	HB_RD_EVENT = 1,
+	HB_RD_HEARTBEAT = 2,
+	HB_RD_BUS = 3,    /* a bus record: bus_kind says which */
+	HB_RD_HEADER = 4, /* a file header */
+};
+
+struct hb_rd_record {
+	enum hb_rd_kind kind;
+	const char *bus_kind; /* "producer", "state", "gap", "end", ... or NULL */
+	const struct hb_rd_producer *producer; /* NULL when none */
+	uint64_t seq;
+	uint64_t ts_ns; /* UTC ns since the epoch */
+
+	/* events */
+	int type_id;
+	const struct hb_rd_type *type; /* NULL if the id is unknown */
+	int prio;
+	int has_req;
+	uint64_t req;
+	uint32_t nvals;
+	const msgpack_object *vals;
+
+	/* heartbeats */
+	const char *status;
+	uint64_t hb_count;
+	uint32_t interval_ms;
+	const msgpack_object *metrics; /* array or NULL */
+
+	const msgpack_object *obj; /* the whole decoded object */
+	const char *raw;           /* its bytes, valid until the next call */
+	size_t raw_len;
+	const char *file;          /* file it came from ("-" for stdin) */
+	uint64_t offset;           /* byte offset of the object in that file */
+};
+
+#define HB_RD_FOLLOW 0x1u /* at the end, wait for more and follow rotation */
+
+struct hb_reader_opts {
+	unsigned flags;
+	unsigned poll_ms; /* follow: how often to look for more; default 50 */
+	/* Called for every damaged region: file, byte offset, length (0 when
+	 * unknown), and what was wrong. Default: a line on stderr. */
+	void (*on_damage)(void *ctx, const char *file, uint64_t offset, uint64_t len,
+			  const char *what);
+	void *ctx;
+};
+
+/* Opens paths: files, directories (their hb-*.msgpack files in name order)
+ * or "-" for stdin. With HB_RD_FOLLOW, the last path must be a directory
+ * (or a file in one) and the reader follows it across rotations. */
+int hb_reader_open(struct hb_reader **r, const char *const *paths, size_t npaths,
+		   const struct hb_reader_opts *opts);
+/* 1 and the next record, 0 at the end (never in follow mode, unless
+ * hb_reader_stop was called), or -errno. */
+int hb_reader_next(struct hb_reader *r, struct hb_rd_record *rec);
+/* Makes a following hb_reader_next return 0 soon; async-signal-safe. */
+void hb_reader_stop(struct hb_reader *r);
+/* Number of damaged regions met so far. */
+uint64_t hb_reader_damage_count(const struct hb_reader *r);
+void hb_reader_close(struct hb_reader *r);
+
+/* Helpers shared by the tools. */
+const char *hb_prio_name(int prio); /* "low", "normal", "high", "urgent" */
+int hb_prio_parse(const char *s);    /* name or digit; -EINVAL */
+const char *hb_tag_name(int tag);    /* "i64", ... */
+const char *hb_metric_kind_name(int kind);
+/* Parses an absolute (ISO 8601, or seconds since the epoch with '@') or
+ * relative ("-10m", "-2h", "-30s", "-1d", "now") time into ns; 0 or -EINVAL. */
+int hb_time_parse(const char *s, uint64_t now_ns, uint64_t *out_ns);
+/* Formats ns as ISO 8601 UTC with nanoseconds into buf (>= 32 bytes). */
+char *hb_time_format(uint64_t ns, char *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
