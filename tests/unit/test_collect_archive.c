@@ -64,7 +64,7 @@ static void fill_run(struct hbc_buf *b, uint64_t ts)
 {
 	struct hb_ring_hdr *h = calloc(1, sizeof(*h));
 	struct hbc_file_hdr fh = {.ts_ns = ts, .host = "h", .bus = "unit", .pid = 1};
-	struct hbc_ident id = {.name = "r", .ring = "hb.unit.r.1.0", .pid = 1};
+	struct hbc_ident id = {.name = "r", .ring = "hb.unit.r.1.0", .pid = 1, .start_ns = 5};
 	struct hb_event_view ev = {0};
 	struct hb_rec rec = {.kind = HB_REC_EVENT};
 	msgpack_packer pk;
@@ -101,8 +101,9 @@ static void torn_tail_is_cut_and_end_appended(void **state)
 	assert_int_equal(rec.good_len, good);
 	assert_int_equal(rec.file_len, good + 3);
 	assert_false(rec.has_end);
-	assert_int_equal(hbc_learned_get(&learned, "hb.unit.r.1.0"), 13); /* gap to 12 */
-	assert_int_equal(hbc_learned_get(&learned, "hb.unit.other.1.0"), 0);
+	assert_int_equal(hbc_learned_get(&learned, "hb.unit.r.1.0", 5), 13); /* gap to 12 */
+	assert_int_equal(hbc_learned_get(&learned, "hb.unit.other.1.0", 5), 0);
+	assert_int_equal(hbc_learned_get(&learned, "hb.unit.r.1.0", 6), 0); /* another process */
 
 	assert_int_equal(hbc_archive_finish(dir, &rec, "hb-20261123T161306.000000000Z.msgpack"), 0);
 	assert_true(file_size(name) > good);
@@ -110,7 +111,7 @@ static void torn_tail_is_cut_and_end_appended(void **state)
 	assert_int_equal(hbc_archive_scan(dir, &rec, &learned), 0);
 	assert_true(rec.has_end);
 	assert_int_equal(rec.good_len, rec.file_len);
-	assert_int_equal(hbc_learned_get(&learned, "hb.unit.r.1.0"), 13);
+	assert_int_equal(hbc_learned_get(&learned, "hb.unit.r.1.0", 5), 13);
 	/* finishing a finished file changes nothing */
 	assert_int_equal(hbc_archive_finish(dir, &rec, "x"), 0);
 	assert_int_equal(file_size(name), rec.file_len);
@@ -153,7 +154,7 @@ static void newest_without_producers_learns_from_older(void **state)
 	assert_int_equal(hbc_archive_scan(dir, &rec, &learned), 0);
 	assert_string_equal(rec.newest, "hb-20261123T161307.000000000Z.msgpack");
 	assert_false(rec.has_end);
-	assert_int_equal(hbc_learned_get(&learned, "hb.unit.r.1.0"), 13);
+	assert_int_equal(hbc_learned_get(&learned, "hb.unit.r.1.0", 5), 13);
 	hbc_learned_free(&learned);
 }
 
