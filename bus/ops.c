@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define HB_OPS_PUBLISH_NS 250000000ull
 
@@ -39,6 +40,8 @@ struct hb_ops {
 	struct hb_hoststat host;
 	int have_host;
 	msgpack_packer *pk; /* for the alert callback */
+	uint64_t start_ns;
+	uint32_t last; /* index of the last producer found */
 	uint64_t now_ns;
 };
 
@@ -67,6 +70,7 @@ int hb_ops_create(struct hb_ops **out, struct hb_ops_config *cfg, char *err, siz
 	o->dir = cfg->dir ? strdup(cfg->dir) : NULL;
 	o->alerts = cfg->alerts;
 	cfg->alerts = (struct hb_alerts){0};
+	o->start_ns = (uint64_t)time(NULL) * 1000000000u;
 	o->host_every_ns = cfg->host_every_ns ? cfg->host_every_ns : 10000000000ull;
 	if (cfg->metrics_addr) {
 		rc = hb_prom_server_start(&o->srv, cfg->metrics_addr, err, errlen);
@@ -101,9 +105,14 @@ static struct hb_ops_prod *hb_ops_find(struct hb_ops *o, uint32_t p)
 {
 	uint32_t i;
 
+	/* records come in batches per ring: the last one found is likely */
+	if (o->last < o->n && o->v[o->last].p == p)
+		return &o->v[o->last];
 	for (i = 0; i < o->n; i++)
-		if (o->v[i].p == p)
+		if (o->v[i].p == p) {
+			o->last = i;
 			return &o->v[i];
+		}
 	return NULL;
 }
 
@@ -164,6 +173,13 @@ int hb_ops_heartbeat(struct hb_ops *o, uint32_t p, uint64_t hb_ns, uint64_t inte
 		x->last_hb_ns = hb_ns;
 	x->have_ps = hb_procstat_sample(&x->ps, hb_mono_now_ns()) == 0;
 	return hb_live_heartbeat(&x->live, hb_ns, interval_ns, now_ns, ch);
+}
+
+int hb_ops_has_proc(struct hb_ops *o, uint32_t p)
+{
+	struct hb_ops_prod *x = hb_ops_find(o, p);
+
+	return x && x->have_ps;
 }
 
 int hb_ops_pack_proc(struct hb_ops *o, uint32_t p, msgpack_packer *pk)
@@ -349,10 +365,16 @@ out:
 	free(pa);
 }
 
-void hb_ops_tick(struct hb_ops *o, uint64_t now_ns, const struct hb_prom_collector *cs,
+void hb_ops_tick(struct hb_ops *o, uint64_t now_ns, const struct hb_prom_collector *csin,
 		 msgpack_packer *pk)
 {
+	struct hb_prom_collector cs0 = {0}, *cs = &cs0;
 	uint32_t i;
+
+	if (csin)
+		cs0 = *csin;
+	if (!cs0.start_ns)
+		cs0.start_ns = o->start_ns;
 
 	o->now_ns = now_ns;
 	if (pk) {

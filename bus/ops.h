@@ -53,6 +53,8 @@ int hb_ops_heartbeat(struct hb_ops *o, uint32_t p, uint64_t hb_ns, uint64_t inte
 /* Packs heartbeat element 8 (process figures) for p; 0 when packed,
  * -ENOENT when p has no sample (pack nothing then). */
 int hb_ops_pack_proc(struct hb_ops *o, uint32_t p, msgpack_packer *pk);
+/* 1 when hb_ops_pack_proc would pack something for p. */
+int hb_ops_has_proc(struct hb_ops *o, uint32_t p);
 /* n more records of p were persisted. */
 void hb_ops_records(struct hb_ops *o, uint32_t p, uint64_t n);
 /* Periodic liveness check of p; pid_alive 0 when its process is gone.
@@ -64,7 +66,8 @@ int hb_ops_check(struct hb_ops *o, uint32_t p, int pid_alive, uint64_t now_ns,
  * forgotten. */
 void hb_ops_detach(struct hb_ops *o, uint32_t p, int exited, msgpack_packer *pk, uint64_t now_ns);
 /* Periodic work: evaluates alert rules (records into pk), writes a `host`
- * record when due, publishes the Prometheus snapshot. pk may be NULL (no
+ * record when due, publishes the Prometheus snapshot (cs->start_ns 0: the
+ * time hb_ops_create ran). pk may be NULL (no
  * room now): records are then left for the next call. */
 void hb_ops_tick(struct hb_ops *o, uint64_t now_ns, const struct hb_prom_collector *cs,
 		 msgpack_packer *pk);
