@@ -138,7 +138,7 @@ void hbc_enc_header(msgpack_packer *pk, const struct hbc_file_hdr *h)
 	hbc_pack_cstr(pk, "version");
 	msgpack_pack_array(pk, 2);
 	msgpack_pack_int(pk, 1);
-	msgpack_pack_int(pk, 0);
+	msgpack_pack_int(pk, 1); /* minor: 1.1 adds proc, alert, host */
 	hbc_pack_kv_ts(pk, "ts", h->ts_ns);
 	hbc_pack_kv_str(pk, "host", h->host);
 	hbc_pack_kv_str(pk, "bus", h->bus);
