@@ -78,6 +78,8 @@ struct hbc_collector {
 	uint64_t next_live_mono, next_pidstart_mono;
 	struct pollfd *pfds;      /* scratch for the pidfd poll */
 	size_t npfds;
+
+	struct hb_ops *ops; /* liveness, alerts, /metrics (ops_hooks.c) */
 };
 
 /* drain.c */
