@@ -254,3 +254,67 @@ int hb_rd_index_plan(const struct hb_rd_file_index *fi, uint64_t len, uint64_t s
 	hb_rd_range_add(*out, n, fi->tail, len);
 	return 0;
 }
+
+/* ---- the reader's hook ------------------------------------------------- */
+
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "rd_internal.h"
+
+void rd_seek_clear(struct hb_reader *r)
+{
+	free(r->plan);
+	r->plan = NULL;
+	r->nplan = r->iplan = 0;
+}
+
+int rd_seek_plan(struct hb_reader *r)
+{
+	uint64_t until = r->o.until_ns ? r->o.until_ns : UINT64_MAX;
+	struct hb_rd_file_index fi;
+	struct stat st;
+	void *map;
+
+	rd_seek_clear(r);
+	if ((!r->o.since_ns && !r->o.until_ns) || fstat(r->fd, &st) || !S_ISREG(st.st_mode) ||
+	    st.st_size <= 0)
+		return 0;
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, r->fd, 0);
+	if (map == MAP_FAILED)
+		return 0;
+	if (hb_rd_index_load(map, (size_t)st.st_size, &fi) == 0) {
+		if (fi.nchunks &&
+		    hb_rd_index_plan(&fi, (uint64_t)st.st_size, r->o.since_ns, until, &r->plan,
+				     &r->nplan) == 0 &&
+		    !r->nplan)
+			r->eof = true; /* nothing in range, not even a tail to read */
+		hb_rd_index_free(&fi);
+	}
+	munmap(map, (size_t)st.st_size);
+	return 0;
+}
+
+size_t rd_seek_room(struct hb_reader *r, size_t room)
+{
+	uint64_t fpos = r->base + r->len;
+	const struct hb_rd_range *c;
+
+	if (!r->nplan)
+		return room;
+	while (r->iplan < r->nplan && fpos >= r->plan[r->iplan].to)
+		r->iplan++;
+	if (r->iplan == r->nplan)
+		return 0;
+	c = &r->plan[r->iplan];
+	if (fpos < c->from) {
+		/* Jump: bytes left unparsed can only be a cut object; drop them. */
+		r->pos = r->len = 0;
+		r->base = c->from;
+		if (lseek(r->fd, (off_t)c->from, SEEK_SET) < 0)
+			return 0;
+		fpos = c->from;
+	}
+	return c->to - fpos < room ? (size_t)(c->to - fpos) : room;
+}
