@@ -71,7 +71,9 @@ $(COLLECTOR): $(OBJ)/bus/hbcollect.o $(LIBHBBUS) $(LIBHBREAD) $(LIBHB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(URING_LIBS) $(MSGPACK_LIBS) -lm
 
-$(BIN)/hbtop: LDLIBS += $(NCURSES_LIBS)
+$(BIN)/hbtop: LDLIBS += $(LIBHBREAD) $(LIBHB) $(NCURSES_LIBS) -lpthread
+# hbtop's model and views live in consumers/top/
+$(BIN)/hbtop: $(patsubst %.c,$(OBJ)/%.o,$(wildcard consumers/top/*.c))
 $(CONSUMER_TOOLS): $(BIN)/%: $(OBJ)/consumers/%.o $(LIBHBREAD) $(LIBHB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(MSGPACK_LIBS) -lm
