@@ -483,6 +483,10 @@ int main(int argc, char **argv)
 	if (c.summary)
 		c.sum = hb_sum_new();
 	ro.flags = c.follow ? HB_RD_FOLLOW : 0;
+	if (!c.summary) { /* let the reader skip what the time index rules out */
+		ro.since_ns = c.flt.has_since ? c.flt.since : 0;
+		ro.until_ns = c.flt.has_until ? c.flt.until : 0;
+	}
 	rc = hb_reader_open(&c.r, paths, npaths, &ro);
 	if (rc) {
 		fprintf(stderr, "hbcat: %s: %s\n", paths[npaths - 1], strerror(-rc));

@@ -765,7 +765,8 @@ static int take(const struct hb_rd_record *rec, const struct opts *o, uint64_t *
 
 static int replay_pass(const struct opts *o, int *damaged)
 {
-	struct hb_reader_opts ro = {0};
+	struct hb_reader_opts ro = {.since_ns = o->since,
+				    .until_ns = o->until == UINT64_MAX ? 0 : o->until};
 	struct hb_rd_record rec;
 	uint64_t order = 0, newest = 0, n = 0;
 	struct hb_reader *r;
