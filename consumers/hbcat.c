@@ -263,6 +263,8 @@ static bool selected(const struct cat_filter *f, const struct hb_rd_record *rec)
 		return false;
 	if (rec->kind == HB_RD_BUS && strcmp(rec->bus_kind, "producer") == 0 && is_restated(rec))
 		return false;
+	if (rec->kind == HB_RD_BUS && strcmp(rec->bus_kind, "index") == 0)
+		return false; /* file structure (time index), like restated producers */
 	return true;
 }
 
