@@ -5,12 +5,13 @@
  * as fast as possible, without loss.
  *
  * Records are read in file order through the reader, copied into items and
- * pushed on a min-heap keyed by (timestamp, read order). Each original
- * producer's records come in time order; an item is released when no
- * producer that is still going can yield an earlier one (its last time
- * read is past the item) and a short slack has passed for producers not
- * seen yet; a producer silent for long, or when the input ends, no longer
- * holds the others back.
+ * pushed on a min-heap keyed by (time, read order), where an item's time is
+ * raised to its producer's previous one: a producer's records never change
+ * order, even where its event and heartbeat clocks disagree by a few
+ * microseconds. An item is released once no producer still going can
+ * yield an earlier one (its last time read is past the item) and a short
+ * slack has passed for producers not seen yet; a producer silent for long,
+ * or the end of the input, holds nobody back.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -39,6 +40,8 @@ struct rp; /* a replayed producer */
 
 struct item {
 	uint64_t ts, order;
+	uint64_t key; /* ts, raised to its producer's previous key: a producer's
+			 records keep their order even if their times do not */
 	struct rp *rp;
 	const struct hb_rd_producer *tables; /* valid until the reader closes */
 	uint8_t kind;                        /* HB_RD_EVENT or HB_RD_HEARTBEAT */
@@ -261,7 +264,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 
 static int item_less(const struct item *a, const struct item *b)
 {
-	return a->ts < b->ts || (a->ts == b->ts && a->order < b->order);
+	return a->key < b->key || (a->key == b->key && a->order < b->order);
 }
 
 static int heap_push(struct item *it)
@@ -635,13 +638,13 @@ static int pace(const struct item *it, const struct opts *o)
 	uint64_t target, now;
 
 	if (!prog.t0_rec) {
-		prog.t0_rec = it->ts;
+		prog.t0_rec = it->key;
 		prog.t0_wall = mono_ns();
-		prog.ts_first = it->ts;
+		prog.ts_first = it->key;
 	}
-	if (o->speed <= 0 || it->ts <= prog.t0_rec)
+	if (o->speed <= 0 || it->key <= prog.t0_rec)
 		return 0;
-	target = prog.t0_wall + (uint64_t)((double)(it->ts - prog.t0_rec) / o->speed);
+	target = prog.t0_wall + (uint64_t)((double)(it->key - prog.t0_rec) / o->speed);
 	while ((now = mono_ns()) < target) {
 		uint64_t d = target - now;
 		struct timespec ts;
@@ -670,8 +673,8 @@ static int release(struct item *it, const struct opts *o)
 		if (rc >= 0) {
 			prog.replayed++;
 			it->rp->replayed++;
-			if (it->ts > prog.ts_last)
-				prog.ts_last = it->ts;
+			if (it->key > prog.ts_last)
+				prog.ts_last = it->key;
 		}
 	}
 	free(it);
@@ -699,7 +702,7 @@ static int drain(uint64_t upto, const struct opts *o)
 {
 	int rc;
 
-	while (heap.n && (heap.v[0]->ts <= upto || heap.n > MERGE_MAX_ITEMS))
+	while (heap.n && (heap.v[0]->key <= upto || heap.n > MERGE_MAX_ITEMS))
 		if ((rc = release(heap_pop(), o)) < 0)
 			return rc;
 	return 0;
@@ -754,8 +757,8 @@ static int take(const struct hb_rd_record *rec, const struct opts *o, uint64_t *
 	rp = rp_find(rec->producer);
 	if (!rp || !(it = item_make(rec, rp, (*order)++)))
 		return -ENOMEM;
-	if (rec->ts_ns > rp->last_ts)
-		rp->last_ts = rec->ts_ns;
+	it->key = rec->ts_ns > rp->last_ts ? rec->ts_ns : rp->last_ts;
+	rp->last_ts = it->key;
 	if (rec->kind == HB_RD_HEARTBEAT && it->status == HB_STATUS_STOPPING)
 		rp->done = 1;
 	if (rec->ts_ns > *newest)
