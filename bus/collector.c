@@ -11,6 +11,7 @@
  * successor, and a crash at any point leaves files a restart can finish.
  */
 #include "collector.h"
+#include "ops_hooks.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -226,6 +227,9 @@ int hbc_collector_create(struct hbc_collector **out, const struct hbc_opts *o)
 		goto err;
 	}
 	hbc_retain(c);
+	rc = hbc_ops_create(c);
+	if (rc)
+		goto err;
 	hbc_disc_init(&c->disc, o->shm_dir, o->bus);
 	c->discovering = 1;
 	hbc_self_open(c);
@@ -243,6 +247,7 @@ void hbc_collector_destroy(struct hbc_collector *c)
 	if (!c)
 		return;
 	hb_close(c->self);
+	hbc_ops_destroy(c);
 	hbc_disc_close(&c->disc);
 	hbc_writer_destroy(c->w);
 	for (i = 0; i < c->nrings; i++)
@@ -353,6 +358,7 @@ static int hbc_pass(struct hbc_collector *c, uint64_t now)
 	if (now >= c->next_live_mono) {
 		c->next_live_mono = now + HBC_LIVE_EVERY_NS;
 		hbc_liveness_check(c, now);
+		hbc_ops_tick(c);
 	}
 	hbc_writer_flush(c->w);
 	hbc_writer_poll(c->w);

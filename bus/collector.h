@@ -78,6 +78,8 @@ struct hbc_collector {
 	uint64_t stat_mono, stat_records, stat_bytes, stat_writes;
 
 	uint64_t next_live_mono, next_pidstart_mono;
+
+	struct hb_ops *ops; /* liveness, alerts, /metrics (ops_hooks.c) */
 };
 
 /* drain.c */

@@ -150,7 +150,7 @@ void hbc_enc_header(msgpack_packer *pk, const struct hbc_file_hdr *h)
 	hbc_pack_cstr(pk, "version");
 	msgpack_pack_array(pk, 2);
 	msgpack_pack_int(pk, 1);
-	msgpack_pack_int(pk, 1);
+	msgpack_pack_int(pk, 1); /* minor: 1.1 adds proc, alert, host */
 	hbc_pack_kv_ts(pk, "ts", h->ts_ns);
 	hbc_pack_kv_str(pk, "host", h->host);
 	hbc_pack_kv_str(pk, "bus", h->bus);
@@ -327,13 +327,14 @@ static void hbc_pack_metric_val(msgpack_packer *pk, unsigned kind, const uint64_
 }
 
 void hbc_enc_heartbeat(msgpack_packer *pk, uint32_t p, const struct hb_rec *r, uint64_t ts_ns,
-		       const struct hb_rec_hb *b, const void *slots, const uint8_t *kinds)
+		       const struct hb_rec_hb *b, const void *slots, const uint8_t *kinds,
+		       unsigned extra)
 {
 	uint32_t i, n = b->nmetrics > HB_MAX_METRICS ? 0 : b->nmetrics;
 	uint64_t v[3];
 
 	hbc_index_note(pk, ts_ns, 0);
-	msgpack_pack_array(pk, 8);
+	msgpack_pack_array(pk, 8 + extra);
 	msgpack_pack_int(pk, 2);
 	msgpack_pack_uint32(pk, p);
 	msgpack_pack_uint64(pk, r->seq);

@@ -54,7 +54,7 @@ struct hb_prom_collector {
 	uint64_t write_ns_max;
 	uint64_t backlog_bytes; /* bytes waiting in the rings */
 	uint64_t files;         /* archive files created */
-	uint64_t write_errors;
+	int write_failing;      /* 1 while archive writes fail */
 };
 
 struct hb_prom_alert {

@@ -366,8 +366,8 @@ static void hb_render_collector(struct hb_render *r, const struct hb_prom_collec
 	       (double)c->backlog_bytes);
 	hb_one(r, "hb_collector_files_total", "counter", "Archive files created.",
 	       (double)c->files);
-	hb_one(r, "hb_collector_write_errors_total", "counter", "Failed archive writes.",
-	       (double)c->write_errors);
+	hb_one(r, "hb_collector_write_failing", "gauge",
+	       "1 while archive writes fail (records wait in the rings).", (double)c->write_failing);
 }
 
 static void hb_render_producers(struct hb_render *r)
