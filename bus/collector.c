@@ -253,6 +253,7 @@ void hbc_collector_destroy(struct hbc_collector *c)
 	for (i = 0; i < c->nrings; i++)
 		hbc_ring_free(c->rings[i]);
 	free(c->rings);
+	free(c->pfds);
 	hbc_learned_free(&c->learned);
 	if (c->fd >= 0)
 		close(c->fd);

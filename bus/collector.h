@@ -8,6 +8,8 @@
 
 #include "hbc.h"
 
+#include <poll.h>
+
 enum hbc_ring_state {
 	HBC_R_PENDING = 1, /* seen, header not published yet */
 	HBC_R_ACTIVE,      /* attached and drained */
@@ -38,6 +40,7 @@ struct hbc_ring {
 	uint8_t mismatch[HB_MAX_TYPES]; /* reported (type, field) pairs, one bit per field */
 	int bad_type_logged;
 	int gone;                 /* its process is gone */
+	int pidfd;                /* pidfd of its process, -1 when none */
 	int unlink_done;          /* remove the shm object once written */
 	enum hbc_live live;
 	uint64_t last_serial;     /* newest buffer holding records about it */
@@ -78,6 +81,8 @@ struct hbc_collector {
 	uint64_t stat_mono, stat_records, stat_bytes, stat_writes;
 
 	uint64_t next_live_mono, next_pidstart_mono;
+	struct pollfd *pfds;      /* scratch for the pidfd poll */
+	size_t npfds;
 
 	struct hb_ops *ops; /* liveness, alerts, /metrics (ops_hooks.c) */
 };
