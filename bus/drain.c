@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -139,7 +140,7 @@ static void hbc_ring_ident(struct hbc_ring *r)
  * what the ring itself says was persisted, else its first record. */
 static void hbc_ring_expect(struct hbc_collector *c, struct hbc_ring *r)
 {
-	uint64_t learned = hbc_learned_get(&c->learned, r->name);
+	uint64_t learned = hbc_learned_get(&c->learned, r->name, r->id.start_ns);
 	uint64_t persisted = atomic_load_explicit(&r->v.hdr->persisted_seq, memory_order_relaxed);
 
 	r->expected = 0;
@@ -219,6 +220,18 @@ static void hbc_ring_quarantine(struct hbc_collector *c, struct hbc_ring *r, msg
 	hbc_ring_state(c, r, pk, "quarantined", why);
 }
 
+/* -EPERM when the shm object belongs to another user than ours. */
+static int hbc_ring_owner(struct hbc_collector *c, struct hbc_ring *r)
+{
+	char path[sizeof(r->name) + 300];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", c->o.shm_dir, r->name);
+	if (stat(path, &st) < 0)
+		return 0; /* gone or unreadable: attach will tell */
+	return st.st_uid == geteuid() ? 0 : -EPERM;
+}
+
 static int hbc_ring_attach(struct hbc_collector *c, struct hbc_ring *r)
 {
 	msgpack_packer *pk = hbc_pk(c);
@@ -226,6 +239,10 @@ static int hbc_ring_attach(struct hbc_collector *c, struct hbc_ring *r)
 
 	if (!pk)
 		return -ENOBUFS; /* try again next pass */
+	if (!c->o.accept_uid && (rc = hbc_ring_owner(c, r)) != 0) {
+		hbc_ring_quarantine(c, r, pk, "owned by another user");
+		return rc;
+	}
 	rc = hb_ring_view_attach(&r->v, r->name);
 	if (rc == -EPROTO || rc == -EINVAL) {
 		/* maybe not published yet (magic is stored last, R0) */

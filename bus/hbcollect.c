@@ -39,6 +39,7 @@ static void hbc_usage(FILE *f)
 	      "  --alert RULE           alert rule (repeatable), e.g. 'errs rate app.errors > 5',\n"
 	      "                         'full fill > 80%', 'down state dead' (see hbcollect(1))\n"
 	      "  --alert-file FILE      alert rules, one per line\n"
+	      "  --accept-uid           also collect rings owned by other users\n"
 	      "  -q, --quiet            log only problems\n"
 	      "  -v, --verbose          log more\n"
 	      "  --help                 this text\n"
@@ -78,6 +79,7 @@ enum {
 	OPT_FSYNC,
 	OPT_FSYNC_IV,
 	OPT_POLL,
+	OPT_ACCEPT_UID,
 	OPT_HELP,
 	OPT_VERSION,
 	OPT_METRICS,
@@ -95,6 +97,7 @@ static const struct option hbc_longopts[] = {
 	{"fsync", required_argument, NULL, OPT_FSYNC},
 	{"fsync-interval", required_argument, NULL, OPT_FSYNC_IV},
 	{"poll-ms", required_argument, NULL, OPT_POLL},
+	{"accept-uid", no_argument, NULL, OPT_ACCEPT_UID},
 	{"quiet", no_argument, NULL, 'q'},
 	{"verbose", no_argument, NULL, 'v'},
 	{"metrics", required_argument, NULL, OPT_METRICS},
@@ -164,6 +167,9 @@ static int hbc_opt(struct hbc_opts *o, int ch, const char *arg, int *dir_set)
 		if (hbc_parse_size(arg, &v) || strpbrk(arg, "kKmMgGbB") || v < 1 || v > 10000)
 			return hbc_bad("--poll-ms", arg, "invalid value (1-10000)");
 		o->poll_ms = (unsigned)v;
+		return -1;
+	case OPT_ACCEPT_UID:
+		o->accept_uid = 1;
 		return -1;
 	case 'q':
 		o->verbosity = 0;
