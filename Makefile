@@ -48,12 +48,14 @@ LIBHBBUS := $(LIB)/libhbbus.a
 CONSUMER_TOOLS := $(patsubst consumers/%.c,$(BIN)/%,$(wildcard consumers/hb*.c))
 PRODUCER_TOOLS := $(patsubst producers/%.c,$(BIN)/%,$(filter-out producers/hb.c,$(wildcard producers/hb*.c)))
 EXAMPLES := $(patsubst producers/examples/%.c,$(BIN)/%,$(wildcard producers/examples/*.c))
+# consumer API examples: consumers/examples/X.c is one program each
+CONSUMER_EXAMPLES := $(patsubst consumers/examples/%.c,$(BIN)/%,$(wildcard consumers/examples/*.c))
 COLLECTOR := $(BIN)/hbcollect
 TOOLS := $(COLLECTOR) $(CONSUMER_TOOLS) $(PRODUCER_TOOLS) $(EXAMPLES)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 MANPAGES := $(wildcard docs/man/*.1)
 
-all: $(LIBHB) $(LIBHBREAD) $(LIBHBBUS) $(TOOLS) $(UNIT_TESTS) $(BUILD)/hb.pc
+all: $(LIBHB) $(LIBHBREAD) $(LIBHBBUS) $(TOOLS) $(CONSUMER_EXAMPLES) $(UNIT_TESTS) $(BUILD)/hb.pc
 
 $(OBJ)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -81,6 +83,10 @@ $(CONSUMER_TOOLS): $(BIN)/%: $(OBJ)/consumers/%.o $(LIBHBREAD) $(LIBHB)
 $(PRODUCER_TOOLS): $(BIN)/%: $(OBJ)/producers/%.o $(LIBHB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lpthread
+
+$(CONSUMER_EXAMPLES): $(BIN)/%: $(OBJ)/consumers/examples/%.o $(LIBHBREAD) $(LIBHB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(MSGPACK_LIBS) -lm
 
 $(EXAMPLES): $(BIN)/%: $(OBJ)/producers/examples/%.o $(LIBHB)
 	@mkdir -p $(dir $@)
@@ -117,7 +123,7 @@ bench-quick: all
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 		$(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
-	install -m 644 include/hb.h include/hb_reader.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 include/hb.h include/hb_reader.h include/hb_consumer.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(LIBHB) $(LIBHBREAD) $(DESTDIR)$(PREFIX)/lib/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|0.1.0|g' tools/hb.pc.in \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/hb.pc

@@ -69,6 +69,8 @@ static int hbc_file_start(struct hbc_collector *c, char *prev)
 	if (rc)
 		return rc;
 	hbc_writer_set_file(c->w, fd, 0);
+	hb_index_reset(&c->ix, 0, 0);
+	c->ix_on = 1;
 	c->fd = fd;
 	memcpy(c->fname, name, sizeof(name));
 	c->file_mono = hbc_mono_ns();
@@ -94,9 +96,12 @@ static int hbc_write_end(struct hbc_collector *c, int fd, uint64_t off)
 	msgpack_packer *pk;
 
 	hbc_writer_set_file(c->w, fd, off);
+	c->ix_on = 0; /* the index belongs to the new file now */
 	pk = hbc_pk(c);
+	c->ix_on = 1;
 	if (!pk)
 		return -ENOBUFS;
+	c->pk_buf->b.ix = NULL;
 	hbc_enc_end(pk, hbc_now_ns(), c->fname);
 	return 0;
 }
@@ -107,6 +112,7 @@ static int hbc_rotate(struct hbc_collector *c)
 	uint64_t old_size, new_size;
 	int old_fd = c->fd, rc;
 
+	hbc_index_put(c, 1); /* the old file's last chunk, right before its end */
 	rc = hbc_writer_wait_idle(c->w, 0);
 	if (rc)
 		return rc;
@@ -385,6 +391,7 @@ static int hbc_stop(struct hbc_collector *c)
 	pk = hbc_pk(c);
 	if (pk)
 		hbc_enc_collector(pk, hbc_now_ns(), "stop", c->pid);
+	hbc_index_put(c, 1);
 	rc = hbc_writer_wait_idle(c->w, HBC_STOP_WRITE_NS);
 	if (rc)
 		hbc_warn("stopping with unwritten records left in the rings: %s", strerror(-rc));

@@ -30,15 +30,35 @@ static void hbc_ring_pidfd(struct hbc_ring *r);
 
 msgpack_packer *hbc_pk(struct hbc_collector *c)
 {
-	struct hbc_wbuf *b = hbc_writer_buf(c->w, HBC_REC_MAX);
+	struct hbc_wbuf *b;
 
+	hbc_index_put(c, 0);
+	b = hbc_writer_buf(c->w, HBC_REC_MAX);
 	if (!b)
 		return NULL;
 	if (b != c->pk_buf) {
 		hbc_packer_init(&c->pk, &b->b);
 		c->pk_buf = b;
 	}
+	b->b.ix = c->ix_on ? &c->ix : NULL;
 	return &c->pk;
+}
+
+void hbc_index_put(struct hbc_collector *c, int final)
+{
+	struct hbc_wbuf *b;
+	int rc;
+
+	if (!c->ix_on || !c->ix.n ||
+	    (!final && !hb_index_due(&c->ix, hbc_writer_file_size(c->w))))
+		return;
+	b = hbc_writer_buf(c->w, HB_INDEX_REC_SIZE);
+	if (!b)
+		return; /* every buffer busy: the next object tries again */
+	rc = hb_index_encode(&c->ix, hbc_writer_file_size(c->w), hbc_now_ns(),
+			     b->b.data + b->b.len, b->b.cap - b->b.len);
+	if (rc > 0)
+		b->b.len += (size_t)rc;
 }
 
 void hbc_ring_mark(struct hbc_collector *c, struct hbc_ring *r)

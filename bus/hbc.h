@@ -8,6 +8,7 @@
 #define HB_BUS_HBC_H
 
 #include "hb.h"
+#include "index.h"
 #include "ops.h"
 #include "ring.h"
 
@@ -65,6 +66,7 @@ struct hbc_buf {
 	char *data;
 	size_t len, cap;
 	int overflow; /* a write did not fit (never expected: see HBC_REC_MAX) */
+	struct hb_index *ix; /* objects packed here are noted in it, or NULL */
 };
 
 /* Points pk at b: everything packed is appended to b. */

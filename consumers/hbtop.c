@@ -44,6 +44,10 @@ static void hbtop_usage(FILE *f)
 		"  -p, --producer GLOB show only matching producers\n"
 		"  -t, --type GLOB     show only producers with a matching event type\n"
 		"  -c, --counter GLOB  metrics to show (repeatable; default all)\n"
+		"  --replay            replay the PATHs at their recorded pace (states, ages and\n"
+		"                      rates as they were at the time)\n"
+		"  --speed X           replay at X times the recorded pace (default 1);\n"
+		"  --max               replay as fast as possible\n"
 		"  --help, --version\n"
 		"\n"
 		"Keys: q quit, h/? help, space pause, d delay, / producer filter, t type filter,\n"
@@ -77,6 +81,9 @@ struct hbtop_args {
 	struct top_opts o;
 	struct top_view v;
 	int batch, json;
+	int replay;   /* --replay, --speed, --max */
+	double speed; /* 0: as fast as possible */
+	struct top_replay clock;
 	long iterations;
 	unsigned delay_ms;
 	char dirbuf[1024];
@@ -108,7 +115,8 @@ static int hbtop_parse(int argc, char **argv, struct hbtop_args *a)
 		{"iterations", 1, 0, 'n'}, {"delay", 1, 0, 'd'}, {"output", 1, 0, 'o'},
 		{"sort", 1, 0, 's'},  {"reverse", 0, 0, 'r'},  {"producer", 1, 0, 'p'},
 		{"type", 1, 0, 't'},  {"counter", 1, 0, 'c'},  {"help", 0, 0, 'H'},
-		{"version", 0, 0, 'V'}, {0, 0, 0, 0},
+		{"version", 0, 0, 'V'}, {"replay", 0, 0, 'R'}, {"speed", 1, 0, 'S'},
+		{"max", 0, 0, 'M'},     {0, 0, 0, 0},
 	};
 	char *end;
 	int ch;
@@ -149,6 +157,14 @@ static int hbtop_parse(int argc, char **argv, struct hbtop_args *a)
 			snprintf(a->v.counters[a->v.ncounters++], sizeof(a->v.counters[0]), "%s",
 				 optarg);
 			break;
+		case 'R': a->replay = 1; break;
+		case 'S':
+			a->replay = 1;
+			a->speed = strtod(optarg, &end);
+			if (*end || end == optarg || !(a->speed > 0) || a->speed > 1e9)
+				return hbtop_bad("--speed", optarg, "not a positive number");
+			break;
+		case 'M': a->replay = 1, a->speed = 0; break;
 		case 'H': hbtop_usage(stdout); return 0;
 		case 'V': printf("hbtop %s\n", HB_VERSION_STRING); return 0;
 		default: hbtop_usage(stderr); return 2;
@@ -157,6 +173,10 @@ static int hbtop_parse(int argc, char **argv, struct hbtop_args *a)
 	if (optind < argc) {
 		a->o.paths = (const char *const *)&argv[optind];
 		a->o.npaths = (size_t)(argc - optind);
+	}
+	if (a->replay && !a->o.paths) {
+		fprintf(stderr, "hbtop: --replay: no FILE or DIR to replay\n");
+		return 2;
 	}
 	return -1;
 }
@@ -193,8 +213,9 @@ static int hbtop_batch(struct top_model *m, struct hbtop_args *a)
 	unsigned waited = 0;
 	long i;
 
-	/* the first snapshot waits (up to 30 s) until the archive was read */
-	while (!top_model_caught_up(m) && waited < 30000 && !hbtop_stop) {
+	/* the first snapshot waits (up to 30 s) until the archive was read;
+	 * a replay shows it as it goes instead */
+	while (!a->replay && !top_model_caught_up(m) && waited < 30000 && !hbtop_stop) {
 		hbtop_sleep_ms(20);
 		waited += 20;
 	}
@@ -209,6 +230,8 @@ static int hbtop_batch(struct top_model *m, struct hbtop_args *a)
 			top_print_text(stdout, &a->v, &s, (int)i);
 		if (ferror(stdout))
 			break;
+		if (a->replay && !a->iterations && s.caught_up)
+			break; /* without -n, a replay ends with its last record */
 	}
 	top_snap_free(&s);
 	return ferror(stdout) ? 1 : 0;
@@ -216,7 +239,7 @@ static int hbtop_batch(struct top_model *m, struct hbtop_args *a)
 
 int main(int argc, char **argv)
 {
-	struct hbtop_args a = {.delay_ms = 2000, .v.sort = TC_NAME};
+	struct hbtop_args a = {.delay_ms = 2000, .v.sort = TC_NAME, .speed = 1};
 	struct top_model *m;
 	int rc;
 
@@ -229,6 +252,10 @@ int main(int argc, char **argv)
 	if (!a.batch && !isatty(STDOUT_FILENO)) {
 		fprintf(stderr, "hbtop: stdout is not a terminal: use -b for batch mode\n");
 		return 2;
+	}
+	if (a.replay) {
+		top_replay_init(&a.clock, a.speed);
+		a.o.replay = &a.clock;
 	}
 	rc = top_model_start(&m, &a.o);
 	if (rc) {
@@ -244,5 +271,7 @@ int main(int argc, char **argv)
 		rc = top_curses_run(m, &a.v, a.delay_ms);
 	}
 	top_model_stop(m);
+	if (a.replay)
+		top_replay_destroy(&a.clock);
 	return rc;
 }

@@ -47,7 +47,8 @@ static const char *const top_help[] = {
 	"",
 	"  q            quit",
 	"  h, ?         this help (any key returns)",
-	"  space        pause / resume",
+	"  space        pause / resume (replay: pauses the replay clock)",
+	"  .            replay, paused: step one delay of archive time",
 	"  d            set the refresh delay (seconds)",
 	"  /            filter producers by name (glob or substring; empty = all)",
 	"  t            filter producers by event type (glob; empty = all)",
@@ -149,7 +150,8 @@ static int top_sort_key(struct top_view *v, int ch)
 }
 
 /* Handles one key; returns 1 to quit. */
-static int top_key(struct top_view *v, int ch, int *paused, unsigned *delay_ms, int *help)
+static int top_key(struct top_model *m, struct top_view *v, int ch, int *paused,
+		   unsigned *delay_ms, int *help)
 {
 	char buf[64];
 
@@ -160,7 +162,14 @@ static int top_key(struct top_view *v, int ch, int *paused, unsigned *delay_ms, 
 	switch (ch) {
 	case 'q': return 1;
 	case 'h': case '?': *help = 1; top_draw_help(); break;
-	case ' ': *paused = !*paused; break;
+	case ' ':
+		*paused = !*paused;
+		top_model_pause(m, *paused);
+		break;
+	case '.': /* replay: one delay of archive time forward */
+		if (*paused)
+			top_model_step(m, (uint64_t)*delay_ms * 1000000u);
+		break;
 	case 'd':
 		top_prompt("delay (seconds): ", buf, sizeof(buf));
 		if (atof(buf) >= 0.1)
@@ -198,7 +207,7 @@ int top_curses_run(struct top_model *m, struct top_view *v, unsigned delay_ms)
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 		if (!help && (ch != ERR || (!paused && now - last >= delay_ms) || !last)) {
-			if (!paused || !last) {
+			if (!paused || !last || ch == '.') {
 				top_model_snapshot(m, &s);
 				top_view_apply(v, &s);
 				last = now;
@@ -207,7 +216,7 @@ int top_curses_run(struct top_model *m, struct top_view *v, unsigned delay_ms)
 		}
 		timeout(100);
 		ch = getch();
-		if (ch != ERR && top_key(v, ch, &paused, &delay_ms, &help))
+		if (ch != ERR && top_key(m, v, ch, &paused, &delay_ms, &help))
 			break;
 		if (ch != ERR && !help && s.rows) /* redraw at once with the new view */
 			top_view_apply(v, &s);

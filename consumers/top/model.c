@@ -383,6 +383,8 @@ static void *top_reader_thread(void *arg)
 		nanosleep(&ts, NULL);
 	}
 	while ((rc = hb_reader_next(m->rd, &rec)) == 1) {
+		if (m->o.replay)
+			top_replay_wait(m->o.replay, rec.ts_ns);
 		pthread_mutex_lock(&m->mu);
 		top_fold(m, &rec);
 		pthread_mutex_unlock(&m->mu);
@@ -434,6 +436,8 @@ void top_model_stop(struct top_model *m)
 	if (m->rd)
 		hb_reader_stop(m->rd);
 	pthread_mutex_unlock(&m->mu);
+	if (m->o.replay)
+		top_replay_stop(m->o.replay);
 	pthread_join(m->th, NULL);
 	if (m->rd)
 		hb_reader_close(m->rd);
@@ -594,7 +598,8 @@ void top_model_snapshot(struct top_model *m, struct top_snap *s)
 	if (!m->o.paths)
 		top_rings_scan(m);
 	pthread_mutex_lock(&m->mu);
-	now = m->o.paths ? m->max_ts : top_now_ns();
+	now = m->o.replay ? top_replay_now(m->o.replay, m->max_ts)
+	      : m->o.paths ? m->max_ts : top_now_ns();
 	for (i = 0; i < m->nrows; i++) {
 		m->rows[i].live = 0;
 		m->rows[i].fill = -1;
@@ -623,6 +628,18 @@ void top_model_snapshot(struct top_model *m, struct top_snap *s)
 		s->drops += s->rows[i].drops;
 		s->events_per_s += top_row_rate(&s->rows[i], now);
 	}
+}
+
+void top_model_pause(struct top_model *m, int on)
+{
+	if (m->o.replay)
+		top_replay_pause(m->o.replay, on);
+}
+
+void top_model_step(struct top_model *m, uint64_t ns)
+{
+	if (m->o.replay)
+		top_replay_step(m->o.replay, ns);
 }
 
 void top_snap_free(struct top_snap *s)

@@ -18,6 +18,7 @@
 
 #include "hb.h"
 #include "hb_reader.h"
+#include "replay.h"
 
 #define TOP_SPARK 16      /* seconds of history in the sparkline */
 #define TOP_BUCKETS 64    /* per-second event buckets kept */
@@ -87,6 +88,7 @@ struct top_opts {
 	const char *dir;
 	const char *const *paths; /* offline input; NULL: follow dir */
 	size_t npaths;
+	struct top_replay *replay; /* paths are replayed on this clock, or NULL */
 };
 
 int top_model_start(struct top_model **out, const struct top_opts *o);
@@ -97,6 +99,9 @@ void top_model_snapshot(struct top_model *m, struct top_snap *snap);
 int top_model_caught_up(struct top_model *m);
 void top_model_stop(struct top_model *m);
 void top_snap_free(struct top_snap *s);
+/* Replay only (no-ops otherwise): pause the replay clock, or step it. */
+void top_model_pause(struct top_model *m, int on);
+void top_model_step(struct top_model *m, uint64_t ns);
 
 /* Derived figures (view.c). */
 double top_row_rate(const struct top_row *r, uint64_t now_ns);
