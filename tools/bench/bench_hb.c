@@ -9,6 +9,7 @@
  *       --drain thread: a consumer thread on --drain-cpu drains the ring
  *       through bus/ring.h-style batches; --drain external: hbcollect does.
  *       --ring-kb K: ring size (default 1024, hb's default).
+ *       --label L: prefix of the figures' names (default "hb").
  *   bench_hb --steady N [--ring-kb K (default 65536)]
  *       producer only: opens, registers, emits N events and N ticks and
  *       prints how many allocations the loop made (malloc is interposed
@@ -111,6 +112,7 @@ static void *drain_main(void *arg)
 /* ---- the benchmark ----------------------------------------------------- */
 
 static char syms[64][8];
+static const char *label = "hb";
 
 static void wait_room(struct hb_producer *p)
 {
@@ -183,8 +185,9 @@ static int run_cost(const char *bus, unsigned ring_kb, int external, int cpu, in
 	struct bench_cost bc;
 	struct hb_producer *p;
 	pthread_t th;
-	uint64_t k = 0, drop0;
-	int type, rc, i;
+	uint64_t k = 0, drop0, warm, i;
+	int type, rc;
+	char name[64];
 
 	bench_pin(cpu);
 	if (bench_cost_init(&bc, batches, batch, singles))
@@ -198,17 +201,22 @@ static int run_cost(const char *bus, unsigned ring_kb, int external, int cpu, in
 		d.mask = p->mask;
 		pthread_create(&th, NULL, drain_main, &d);
 	}
-	/* warm up: page in the ring, train the branches, first heartbeat */
-	for (i = 0; i < 200000; i++, k++) {
+	/* warm up: two laps of the ring (pages and lines in their steady
+	 * state), branches trained, first heartbeat emitted */
+	warm = 2 * (uint64_t)p->size / 72;
+	for (i = 0; i < (warm > 200000 ? warm : 200000); i++, k++) {
 		if ((i & 255) == 0)
 			wait_room(p);
 		EMIT(p, type, k);
 		hb_tick(p);
 	}
 	drop0 = p->dropped;
-	BENCH_COST("hb.event", &bc, wait_room(p), (EMIT(p, type, k), k++));
-	BENCH_COST("hb.tick", &bc, (void)0, hb_tick(p));
-	bench_result("hb.cost.dropped", (double)(p->dropped - drop0), "records");
+	snprintf(name, sizeof(name), "%s.event", label);
+	BENCH_COST(name, &bc, wait_room(p), (EMIT(p, type, k), k++));
+	snprintf(name, sizeof(name), "%s.tick", label);
+	BENCH_COST(name, &bc, (void)0, hb_tick(p));
+	snprintf(name, sizeof(name), "%s.cost.dropped", label);
+	bench_result(name, (double)(p->dropped - drop0), "records");
 	bench_result("bench.tsc_ghz", bc.tpn, "GHz");
 	bench_result("bench.tsc_overhead", bc.ovh / bc.tpn, "ns");
 	wait_room(p);
@@ -226,7 +234,7 @@ int main(int argc, char **argv)
 		{"bus", 1, 0, 'b'},     {"drain", 1, 0, 'd'},   {"batches", 1, 0, 'n'},
 		{"batch", 1, 0, 'B'},   {"singles", 1, 0, 's'}, {"cpu", 1, 0, 'c'},
 		{"drain-cpu", 1, 0, 'C'}, {"steady", 1, 0, 'S'}, {"ring-kb", 1, 0, 'r'},
-		{0, 0, 0, 0}};
+		{"label", 1, 0, 'L'},   {0, 0, 0, 0}};
 	const char *bus = "bench";
 	unsigned batches = 20000, batch = 256, singles = 1000000, ring_kb = 0;
 	unsigned long steady = 0;
@@ -245,6 +253,7 @@ int main(int argc, char **argv)
 		case 'C': drain_cpu = atoi(optarg); break;
 		case 'S': steady = strtoul(optarg, NULL, 10); break;
 		case 'r': ring_kb = (unsigned)atoi(optarg); break;
+		case 'L': label = optarg; break;
 		default: return 2;
 		}
 	}
