@@ -31,10 +31,14 @@ PY=/usr/bin/python3
 if ((QUICK)); then
 	REPS=3 E2E_REPS=1 TRIAL_S=0.5 LAT_S=3 IDLE_S=3 CAT_N=200000
 	COST=(--batches 2000 --singles 100000)
+	PEER_COST=(--batches 200 --singles 20000)
+	SLOW_COST=(--batches 50 --singles 5000) # syscall peers: microseconds a call
 	FRACTIONS="0.25 0.5 0.75"
 else
 	REPS=5 E2E_REPS=3 TRIAL_S=2 LAT_S=5 IDLE_S=10 CAT_N=1000000
 	COST=(--batches 20000 --singles 1000000)
+	PEER_COST=(--batches 2000 --singles 200000)
+	SLOW_COST=(--batches 200 --singles 20000)
 	FRACTIONS="0.125 0.25 0.5 0.75 0.9"
 fi
 STEADY_N=50000
@@ -118,16 +122,16 @@ lt_discarded() { lttng list "$1" 2>/dev/null | awk '/Discarded events:/ { n += $
 lt_destroy() { lttng destroy "$1" >>"$LOG" 2>&1 || true; }
 
 if ((HAVE_LTTNG)); then
-	if pgrep -x lttng-sessiond >/dev/null; then
+	if lttng list >/dev/null 2>&1; then
 		note "LTTng: using the lttng-sessiond already running (its consumer daemon may not be pinned to core $CCPU)"
 	elif [[ $(id -u) == 0 ]]; then
 		taskset -c "$CCPU" lttng-sessiond --daemonize --no-kernel >>"$LOG" 2>&1 || true
 		sleep 0.5
-		SESSIOND_PID=$(pgrep -o -x lttng-sessiond || true)
+		SESSIOND_PID=$(pgrep -o -r R,S,D -x lttng-sessiond || true)
 	else
-		lttng-sessiond --daemonize >>"$LOG" 2>&1 || true
+		taskset -c "$CCPU" lttng-sessiond --daemonize >>"$LOG" 2>&1 || true
 		sleep 0.5
-		SESSIOND_PID=$(pgrep -o -x lttng-sessiond || true)
+		SESSIOND_PID=$(pgrep -o -r R,S,D -x lttng-sessiond || true)
 	fi
 	if ! lt_session hbbprobe$$ "$WORK/lt-probe"; then
 		note "LTTng peer: cannot create a session: $(tail -1 "$LOG")"
@@ -176,14 +180,18 @@ cost_rep() {
 		stop_collector
 		rm -rf "$WORK/cost-$rep"*
 	fi
-	for p in pipe dgram stdio mutexq; do
+	for p in pipe dgram; do
 		record "$rep" taskset -c "$PCPU,$CCPU" "$BB/bench_peers" --peer "$p" --dir "$WORK" \
-			--cpu "$PCPU" --drain-cpu "$CCPU" --batches 2000 --singles 200000
+			--cpu "$PCPU" --drain-cpu "$CCPU" "${SLOW_COST[@]}"
+	done
+	for p in stdio mutexq; do
+		record "$rep" taskset -c "$PCPU,$CCPU" "$BB/bench_peers" --peer "$p" --dir "$WORK" \
+			--cpu "$PCPU" --drain-cpu "$CCPU" "${PEER_COST[@]}"
 	done
 	if ((HAVE_LTTNG)); then
 		local s=hbbc$$-$rep
 		lt_session "$s" "$WORK/lt-cost-$rep"
-		record "$rep" taskset -c "$PCPU" "$BB/bench_lttng" --cost --batches 2000 --singles 200000
+		record "$rep" taskset -c "$PCPU" "$BB/bench_lttng" --cost "${PEER_COST[@]}"
 		lttng stop "$s" >>"$LOG" 2>&1 || true
 		put "$rep" lttng.cost.discarded "$(lt_discarded "$s")" events
 		lt_destroy "$s"
