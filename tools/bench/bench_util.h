@@ -124,7 +124,10 @@ static inline double bench_mean(const double *v, size_t n)
 
 static inline void bench_result(const char *name, double value, const char *unit)
 {
-	printf("RESULT %s %.6g %s\n", name, value, unit);
+	if (value == (double)(int64_t)value && value < 1e15 && value > -1e15)
+		printf("RESULT %s %lld %s\n", name, (long long)value, unit);
+	else
+		printf("RESULT %s %.6g %s\n", name, value, unit);
 	fflush(stdout);
 }
 
