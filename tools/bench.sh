@@ -29,11 +29,11 @@ CCPU=${HB_BENCH_CCPU:-1}
 PY=/usr/bin/python3
 
 if ((QUICK)); then
-	REPS=3 E2E_REPS=1 TRIAL_S=0.5 LAT_S=3 IDLE_S=3 CAT_N=100000
+	REPS=3 E2E_REPS=1 TRIAL_S=0.5 LAT_S=2 IDLE_S=3 CAT_N=50000
 	COST=(--batches 2000 --singles 100000)
 	PEER_COST=(--batches 200 --singles 20000)
 	SLOW_COST=(--batches 50 --singles 5000) # syscall peers: microseconds a call
-	SEARCH_STEPS=3
+	SEARCH_STEPS=2
 else
 	REPS=5 E2E_REPS=3 TRIAL_S=2 LAT_S=5 IDLE_S=10 CAT_N=1000000
 	COST=(--batches 20000 --singles 1000000)
@@ -192,15 +192,23 @@ cost_rep() {
 		record "$rep" taskset -c "$PCPU,$CCPU" "$BB/bench_peers" --peer "$p" --dir "$WORK" \
 			--cpu "$PCPU" --drain-cpu "$CCPU" "${PEER_COST[@]}"
 	done
-	if ((HAVE_LTTNG)); then
-		local s=hbbc$$-$rep
-		lt_session "$s" "$WORK/lt-cost-$rep"
+}
+
+# LTTng cost: one session for every repetition (creating one takes seconds)
+cost_lttng() {
+	local s=hbbc$$ rep d0 d1
+	((HAVE_LTTNG)) || return 0
+	say "cost: LTTng-UST, $REPS repetitions"
+	lt_session "$s" "$WORK/lt-cost"
+	for rep in $(seq "$REPS"); do
+		d0=$(lt_discarded "$s")
 		record "$rep" taskset -c "$PCPU" "$BB/bench_lttng" --cost "${PEER_COST[@]}"
-		lttng stop "$s" >>"$LOG" 2>&1 || true
-		put "$rep" lttng.cost.discarded "$(lt_discarded "$s")" events
-		lt_destroy "$s"
-		rm -rf "$WORK/lt-cost-$rep"
-	fi
+		d1=$(lt_discarded "$s")
+		put "$rep" lttng.cost.discarded $((d1 - d0)) events
+	done
+	lttng stop "$s" >>"$LOG" 2>&1 || true
+	lt_destroy "$s"
+	rm -rf "$WORK/lt-cost"
 }
 
 # ---- hot path: syscalls and allocations in steady state -------------------------
@@ -379,6 +387,7 @@ readers() {
 
 say "work dir $WORK; producer core $PCPU, collector core $CCPU; $( ((QUICK)) && echo quick || echo full) run"
 for rep in $(seq "$REPS"); do cost_rep "$rep"; done
+cost_lttng
 steady
 for rep in $(seq "$E2E_REPS"); do e2e_rep "$rep"; done
 if ((HAVE_COLL)); then
