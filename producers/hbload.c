@@ -278,8 +278,6 @@ static void *worker_main(void *arg)
 	struct hb_config cfg = {
 		.bus = o->bus,
 		.name = w->name,
-		.enabled = 1,
-		.detailed = 1,
 		.blocking = o->block,
 		.ring_kb = o->ring_kb,
 		.interval_ms = o->interval_ms,

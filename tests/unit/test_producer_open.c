@@ -106,7 +106,7 @@ static void disabled_by_config_creates_nothing(void **state)
 	struct hb_producer *p = NULL;
 
 	(void)state;
-	cfg.enabled = 0;
+	cfg.disabled = 1;
 	assert_int_equal(hb_open(&p, &cfg), 0);
 	every_call_is_a_no_op(p);
 	assert_int_equal(fx_shm_count(fx_bus), 0);
@@ -119,7 +119,7 @@ static void env_enables_what_config_disabled(void **state)
 	char name[128];
 
 	(void)state;
-	cfg.enabled = 0;
+	cfg.disabled = 1;
 	setenv("HB_ENABLED", "1", 1);
 	assert_int_equal(hb_open(&p, &cfg), 0);
 	unsetenv("HB_ENABLED");
