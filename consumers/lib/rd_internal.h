@@ -17,6 +17,7 @@
 #define RD_BUF_INIT (4u << 20)  /* read buffer; grows for huge objects */
 #define RD_OBJ_MAX (16u << 20)  /* a larger object is damage, not a record */
 #define RD_STALE_NS 2000000000ull /* a file without end, not grown: crashed */
+#define RD_NEWER_NS 1000000000ull /* ... and a newer file seen for this long */
 
 /* p -> producer, open addressing, cleared at every file start. */
 struct rd_ptab {
@@ -45,6 +46,7 @@ struct hb_reader {
 	size_t cap, len, pos; /* unparsed bytes are buf[pos, len) */
 	uint64_t base;        /* file offset of buf[0] */
 	char *end_next;       /* `next` of an end record met in this file */
+	uint64_t newer_since; /* follow: when a newer file was first seen, or 0 */
 
 	/* damaged region being skipped */
 	bool bad;

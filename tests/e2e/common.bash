@@ -28,6 +28,7 @@ hb_fail()
 hb_cleanup()
 {
 	local rc=$? pid
+	set +e
 	for pid in "${hb_pids[@]}"; do
 		kill -KILL "$pid" 2>/dev/null
 	done
