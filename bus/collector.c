@@ -75,7 +75,7 @@ static int hbc_file_start(struct hbc_collector *c, char *prev)
 	h.ts_ns = ns;
 	h.file_seq = c->file_seq++;
 	h.prev = prev && prev[0] ? prev : NULL;
-	pk = hbc_pk(c);
+	pk = hbc_pk_wait(c);
 	if (!pk)
 		return -ENOBUFS;
 	hbc_enc_header(pk, &h);
@@ -94,7 +94,7 @@ static int hbc_write_end(struct hbc_collector *c, int fd, uint64_t off)
 	msgpack_packer *pk;
 
 	hbc_writer_set_file(c->w, fd, off);
-	pk = hbc_pk(c);
+	pk = hbc_pk_wait(c);
 	if (!pk)
 		return -ENOBUFS;
 	hbc_enc_end(pk, hbc_now_ns(), c->fname);
@@ -355,16 +355,14 @@ static int hbc_rotate_due(struct hbc_collector *c, uint64_t now, volatile int *r
 	return c->o.rotate_age_ns && now - c->file_mono >= c->o.rotate_age_ns;
 }
 
+/* Nothing was drained: sleep 1 ms, doubling up to --poll-ms while it stays
+ * so; a write completing wakes us early (its ring's space goes back). */
 static void hbc_idle(struct hbc_collector *c, uint64_t *sleep_ns)
 {
-	struct timespec ts;
-
 	*sleep_ns = *sleep_ns ? *sleep_ns * 2 : 1000000;
 	if (*sleep_ns > (uint64_t)c->o.poll_ms * 1000000)
 		*sleep_ns = (uint64_t)c->o.poll_ms * 1000000;
-	ts.tv_sec = (time_t)(*sleep_ns / 1000000000u);
-	ts.tv_nsec = (long)(*sleep_ns % 1000000000u);
-	nanosleep(&ts, NULL);
+	hbc_writer_wait(c->w, *sleep_ns);
 }
 
 /* One pass; returns the records drained. */
@@ -439,7 +437,7 @@ static int hbc_stop(struct hbc_collector *c)
 	}
 	/* closed rings finish on the pass after their last record */
 	hbc_pass(c, hbc_mono_ns());
-	pk = hbc_pk(c);
+	pk = hbc_pk_wait(c);
 	if (pk)
 		hbc_enc_collector(pk, hbc_now_ns(), "stop", c->pid);
 	rc = hbc_writer_wait_idle(c->w, HBC_STOP_WRITE_NS);

@@ -85,6 +85,9 @@ struct hbc_collector {
 
 /* drain.c */
 msgpack_packer *hbc_pk(struct hbc_collector *c);
+/* Like hbc_pk, but waits for a buffer to come back (NULL only while writes
+ * are failing). For rotation and stop, not for the drain loop. */
+msgpack_packer *hbc_pk_wait(struct hbc_collector *c);
 void hbc_ring_mark(struct hbc_collector *c, struct hbc_ring *r);
 void hbc_found(void *ctx, const char *name);
 void hbc_pending_retry(struct hbc_collector *c);
