@@ -189,7 +189,7 @@ static int rd_file_open(struct hb_reader *r, const char *path, bool followed)
 	free(r->end_next);
 	r->end_next = NULL;
 	rd_ptab_clear(&r->tab);
-	return 0;
+	return followed || r->is_stdin ? 0 : rd_seek_plan(r);
 }
 
 static void rd_file_close(struct hb_reader *r)
@@ -197,6 +197,7 @@ static void rd_file_close(struct hb_reader *r)
 	if (r->fd > 0 || (r->fd == 0 && !r->is_stdin))
 		close(r->fd);
 	r->fd = -1;
+	rd_seek_clear(r);
 }
 
 /* Opens the next input: 1 opened, 0 no more, -EAGAIN nothing yet (follow). */
@@ -257,7 +258,8 @@ static ssize_t rd_fill(struct hb_reader *r)
 		r->cap *= 2;
 	}
 	for (;;) {
-		ssize_t n = read(r->fd, r->buf + r->len, r->cap - r->len);
+		size_t room = rd_seek_room(r, r->cap - r->len);
+		ssize_t n = room ? read(r->fd, r->buf + r->len, room) : 0;
 		if (n >= 0) {
 			r->len += (size_t)n;
 			return n;

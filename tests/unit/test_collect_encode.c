@@ -203,7 +203,7 @@ static void heartbeats_carry_metrics_by_kind(void **state)
 	r = next_rec(&v);
 	memcpy(&hb, r + 1, sizeof(hb));
 	hbc_packer_init(&pk, &b);
-	hbc_enc_heartbeat(&pk, 2, r, hb.rt_ns, &hb, (const uint8_t *)(r + 1) + sizeof(hb), kinds);
+	hbc_enc_heartbeat(&pk, 2, r, hb.rt_ns, &hb, (const uint8_t *)(r + 1) + sizeof(hb), kinds, 0);
 	o = unpack_one(&b, &u);
 	assert_int_equal(o.via.array.size, 8);
 	assert_int_equal(o.via.array.ptr[0].via.u64, 2);
