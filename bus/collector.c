@@ -430,6 +430,9 @@ static int hbc_stop(struct hbc_collector *c)
 	int rc;
 
 	hbc_info("stopping: draining every ring");
+	/* every ring that exists now is drained, even one not seen yet */
+	hbc_disc_poll(&c->disc, hbc_mono_ns(), 1, hbc_found, c);
+	hbc_pending_retry(c);
 	c->discovering = 0;
 	hb_close(c->self);
 	c->self = &hb_producer_disabled;
