@@ -51,11 +51,11 @@ EXAMPLES := $(patsubst producers/examples/%.c,$(BIN)/%,$(wildcard producers/exam
 # consumer API examples: consumers/examples/X.c is one program each
 CONSUMER_EXAMPLES := $(patsubst consumers/examples/%.c,$(BIN)/%,$(wildcard consumers/examples/*.c))
 COLLECTOR := $(BIN)/hbcollect
-TOOLS := $(COLLECTOR) $(CONSUMER_TOOLS) $(PRODUCER_TOOLS) $(EXAMPLES)
+TOOLS := $(COLLECTOR) $(CONSUMER_TOOLS) $(PRODUCER_TOOLS)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 MANPAGES := $(wildcard docs/man/*.1)
 
-all: $(LIBHB) $(LIBHBREAD) $(LIBHBBUS) $(TOOLS) $(CONSUMER_EXAMPLES) $(UNIT_TESTS) $(BUILD)/hb.pc
+all: $(LIBHB) $(LIBHBREAD) $(LIBHBBUS) $(TOOLS) $(EXAMPLES) $(CONSUMER_EXAMPLES) $(UNIT_TESTS) $(BUILD)/hb.pc
 
 $(OBJ)/%.o: %.c
 	@mkdir -p $(dir $@)
