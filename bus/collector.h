@@ -60,6 +60,11 @@ struct hbc_collector {
 	msgpack_packer pk;
 	struct hbc_wbuf *pk_buf;
 
+	/* the time index of the live file (index.c); off while `end` is
+	 * written into the previous file */
+	struct hb_index ix;
+	int ix_on;
+
 	/* the live file */
 	int fd;
 	char fname[HBC_FNAME_MAX];
@@ -78,10 +83,15 @@ struct hbc_collector {
 	uint64_t next_live_mono, next_pidstart_mono;
 	struct pollfd *pfds;      /* scratch for the pidfd poll */
 	size_t npfds;
+
+	struct hb_ops *ops; /* liveness, alerts, /metrics (ops_hooks.c) */
 };
 
 /* drain.c */
 msgpack_packer *hbc_pk(struct hbc_collector *c);
+/* Appends an index record for the chunk so far: when due, or (final)
+ * whenever it holds records. */
+void hbc_index_put(struct hbc_collector *c, int final);
 void hbc_ring_mark(struct hbc_collector *c, struct hbc_ring *r);
 void hbc_found(void *ctx, const char *name);
 void hbc_pending_retry(struct hbc_collector *c);

@@ -10,6 +10,7 @@
  * order once durable and hbc_apply releases the tail to X (R2 in ring.c).
  */
 #include "collector.h"
+#include "ops_hooks.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -28,15 +30,35 @@ static void hbc_ring_pidfd(struct hbc_ring *r);
 
 msgpack_packer *hbc_pk(struct hbc_collector *c)
 {
-	struct hbc_wbuf *b = hbc_writer_buf(c->w, HBC_REC_MAX);
+	struct hbc_wbuf *b;
 
+	hbc_index_put(c, 0);
+	b = hbc_writer_buf(c->w, HBC_REC_MAX);
 	if (!b)
 		return NULL;
 	if (b != c->pk_buf) {
 		hbc_packer_init(&c->pk, &b->b);
 		c->pk_buf = b;
 	}
+	b->b.ix = c->ix_on ? &c->ix : NULL;
 	return &c->pk;
+}
+
+void hbc_index_put(struct hbc_collector *c, int final)
+{
+	struct hbc_wbuf *b;
+	int rc;
+
+	if (!c->ix_on || !c->ix.n ||
+	    (!final && !hb_index_due(&c->ix, hbc_writer_file_size(c->w))))
+		return;
+	b = hbc_writer_buf(c->w, HB_INDEX_REC_SIZE);
+	if (!b)
+		return; /* every buffer busy: the next object tries again */
+	rc = hb_index_encode(&c->ix, hbc_writer_file_size(c->w), hbc_now_ns(),
+			     b->b.data + b->b.len, b->b.cap - b->b.len);
+	if (rc > 0)
+		b->b.len += (size_t)rc;
 }
 
 void hbc_ring_mark(struct hbc_collector *c, struct hbc_ring *r)
@@ -118,7 +140,7 @@ static void hbc_ring_ident(struct hbc_ring *r)
  * what the ring itself says was persisted, else its first record. */
 static void hbc_ring_expect(struct hbc_collector *c, struct hbc_ring *r)
 {
-	uint64_t learned = hbc_learned_get(&c->learned, r->name);
+	uint64_t learned = hbc_learned_get(&c->learned, r->name, r->id.start_ns);
 	uint64_t persisted = atomic_load_explicit(&r->v.hdr->persisted_seq, memory_order_relaxed);
 
 	r->expected = 0;
@@ -194,7 +216,20 @@ static void hbc_ring_quarantine(struct hbc_collector *c, struct hbc_ring *r, msg
 		if (last > r->expected && last - r->expected < HBC_SEQ_SANE)
 			hbc_enc_gap(pk, r->p, hbc_now_ns(), r->expected, last - 1, "corrupt");
 	}
+	hbc_ops_finished(c, r, "quarantined", pk);
 	hbc_ring_state(c, r, pk, "quarantined", why);
+}
+
+/* -EPERM when the shm object belongs to another user than ours. */
+static int hbc_ring_owner(struct hbc_collector *c, struct hbc_ring *r)
+{
+	char path[sizeof(r->name) + 300];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", c->o.shm_dir, r->name);
+	if (stat(path, &st) < 0)
+		return 0; /* gone or unreadable: attach will tell */
+	return st.st_uid == geteuid() ? 0 : -EPERM;
 }
 
 static int hbc_ring_attach(struct hbc_collector *c, struct hbc_ring *r)
@@ -204,6 +239,10 @@ static int hbc_ring_attach(struct hbc_collector *c, struct hbc_ring *r)
 
 	if (!pk)
 		return -ENOBUFS; /* try again next pass */
+	if (!c->o.accept_uid && (rc = hbc_ring_owner(c, r)) != 0) {
+		hbc_ring_quarantine(c, r, pk, "owned by another user");
+		return rc;
+	}
 	rc = hb_ring_view_attach(&r->v, r->name);
 	if (rc == -EPROTO || rc == -EINVAL) {
 		/* maybe not published yet (magic is stored last, R0) */
@@ -229,6 +268,7 @@ static int hbc_ring_attach(struct hbc_collector *c, struct hbc_ring *r)
 	r->p = ++c->next_p;
 	r->state = HBC_R_ACTIVE;
 	hbc_ring_producer(c, r, pk, "attached");
+	hbc_ops_attached(c, r);
 	hbc_debug("attached %s as p=%u (next seq %llu)", r->name, r->p,
 		  (unsigned long long)r->expected);
 	return 0;
@@ -340,10 +380,12 @@ static int hbc_ring_event(struct hbc_ring *r, msgpack_packer *pk, const struct h
 	return 0;
 }
 
-static void hbc_ring_heartbeat(struct hbc_ring *r, msgpack_packer *pk, const struct hb_rec *rec,
-			       const struct hb_rec *rp)
+static void hbc_ring_heartbeat(struct hbc_collector *c, struct hbc_ring *r, msgpack_packer *pk,
+			       const struct hb_rec *rec, const struct hb_rec *rp)
 {
+	const void *slots = (const uint8_t *)(rp + 1) + sizeof(struct hb_rec_hb);
 	struct hb_rec_hb b;
+	unsigned extra;
 
 	memcpy(&b, rp + 1, sizeof(b));
 	if (b.nmetrics > HB_MAX_METRICS)
@@ -352,8 +394,10 @@ static void hbc_ring_heartbeat(struct hbc_ring *r, msgpack_packer *pk, const str
 	r->anchor_ns = b.rt_ns;
 	if (b.nmetrics > r->metrics_stated)
 		hbc_state_metrics(r, pk, b.nmetrics);
-	hbc_enc_heartbeat(pk, r->p, rec, b.rt_ns, &b, (const uint8_t *)(rp + 1) + sizeof(b),
-			  r->kinds);
+	extra = hbc_ops_heartbeat(c, r, pk, &b, slots);
+	hbc_enc_heartbeat(pk, r->p, rec, b.rt_ns, &b, slots, r->kinds, extra);
+	if (extra)
+		hbc_ops_heartbeat_pack(c, r, pk);
 }
 
 static int hbc_ring_record(struct hbc_collector *c, struct hbc_ring *r, msgpack_packer *pk,
@@ -379,10 +423,11 @@ static int hbc_ring_record(struct hbc_collector *c, struct hbc_ring *r, msgpack_
 		if (hbc_ring_event(r, pk, &rec, rp))
 			return -EBADMSG;
 	} else {
-		hbc_ring_heartbeat(r, pk, &rec, rp);
+		hbc_ring_heartbeat(c, r, pk, &rec, rp);
 	}
 	r->expected = rec.seq + 1;
 	c->records++;
+	hbc_ops_record(c, r);
 	return 0;
 }
 
@@ -399,6 +444,7 @@ static void hbc_ring_finish(struct hbc_collector *c, struct hbc_ring *r, msgpack
 		hbc_ring_gap(c, r, pk, r->expected, last - 1, "overflow");
 		r->expected = last;
 	}
+	hbc_ops_finished(c, r, state, pk);
 	hbc_ring_state(c, r, pk, state, why);
 	r->state = HBC_R_DONE;
 	r->unlink_done = 1;
@@ -559,23 +605,11 @@ static void hbc_pidfds_poll(struct hbc_collector *c)
 	}
 }
 
+/* Liveness proper (healthy, late, dead, missed heartbeats) is in
+ * liveness.c, reached through ops_hooks.c. */
 static void hbc_ring_live(struct hbc_collector *c, struct hbc_ring *r, uint64_t now_ns)
 {
-	uint64_t last = atomic_load_explicit(&r->v.hdr->last_hb_ns, memory_order_relaxed);
-	uint64_t iv = r->id.interval_ns, age;
-	static const char *const names[] = {"healthy", "late", "dead"};
-	static const char *const whys[] = {"heartbeat", "late", "no-heartbeat"};
-	enum hbc_live st;
-	msgpack_packer *pk;
-
-	if (!last || last < r->id.start_ns)
-		last = r->id.start_ns;
-	age = now_ns > last ? now_ns - last : 0;
-	st = age > 3 * iv ? HBC_LIVE_DEAD : age > iv + iv / 2 ? HBC_LIVE_LATE : HBC_LIVE_HEALTHY;
-	if (st == r->live || !(pk = hbc_pk(c)))
-		return;
-	r->live = st;
-	hbc_ring_state(c, r, pk, names[st], whys[st]);
+	hbc_ops_live(c, r, now_ns);
 }
 
 void hbc_liveness_check(struct hbc_collector *c, uint64_t now_mono)
@@ -595,9 +629,7 @@ void hbc_liveness_check(struct hbc_collector *c, uint64_t now_mono)
 		/* without a pidfd: kill(pid, 0), and the start time once a second */
 		if (!r->gone && r->pidfd < 0 && hbc_pid_gone(r, check_start))
 			r->gone = 1;
-		if (r->gone)
-			continue;
-		hbc_ring_live(c, r, now_ns);
+		hbc_ring_live(c, r, now_ns); /* a gone process is dead (pid-gone) */
 	}
 }
 
