@@ -80,10 +80,13 @@ static int hb_tsc_usable(void)
 #endif
 }
 
-/* Ticks per second of the raw clock, measured once per process over ~2 ms. */
+/* Ticks per second of the raw clock, measured once per process over ~2 ms.
+ * Threads opening handles at the same time may each measure; the cache is
+ * atomic (relaxed: any one measurement will do). */
 static uint64_t hb_tsc_hz(void)
 {
-	static uint64_t hz;
+	static _Atomic uint64_t cached;
+	uint64_t hz = atomic_load_explicit(&cached, memory_order_relaxed);
 #if defined(__x86_64__) || defined(__i386__)
 	uint64_t t0, n0, t1, n1;
 
@@ -96,6 +99,7 @@ static uint64_t hb_tsc_hz(void)
 	while (n1 - n0 < 2000000);
 	t1 = __builtin_ia32_rdtsc();
 	hz = (uint64_t)((unsigned __int128)(t1 - t0) * 1000000000u / (n1 - n0));
+	atomic_store_explicit(&cached, hz, memory_order_relaxed);
 #endif
 	return hz;
 }
