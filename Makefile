@@ -51,11 +51,11 @@ EXAMPLES := $(patsubst producers/examples/%.c,$(BIN)/%,$(wildcard producers/exam
 # consumer API examples: consumers/examples/X.c is one program each
 CONSUMER_EXAMPLES := $(patsubst consumers/examples/%.c,$(BIN)/%,$(wildcard consumers/examples/*.c))
 COLLECTOR := $(BIN)/hbcollect
-TOOLS := $(COLLECTOR) $(CONSUMER_TOOLS) $(PRODUCER_TOOLS) $(EXAMPLES)
+TOOLS := $(COLLECTOR) $(CONSUMER_TOOLS) $(PRODUCER_TOOLS)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 MANPAGES := $(wildcard docs/man/*.1)
 
-all: $(LIBHB) $(LIBHBREAD) $(LIBHBBUS) $(TOOLS) $(CONSUMER_EXAMPLES) $(UNIT_TESTS) $(BUILD)/hb.pc
+all: $(LIBHB) $(LIBHBREAD) $(LIBHBBUS) $(TOOLS) $(EXAMPLES) $(CONSUMER_EXAMPLES) $(UNIT_TESTS) $(BUILD)/hb.pc
 
 $(OBJ)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -133,7 +133,34 @@ install: all
 clean:
 	rm -rf build build-*
 
-.PHONY: all deps test tsan-ring demo bench bench-quick install clean
+# Benchmarks (tools/bench): built by tools/bench.sh through bench-build;
+# bench_lttng only when liblttng-ust-dev is installed (bench-build-lttng).
+BENCH := $(BUILD)/bench
+BENCH_HB := $(addprefix $(BENCH)/,bench_hb bench_load bench_idle)
+BENCH_MSGPACK := $(addprefix $(BENCH)/,bench_latency bench_count)
+BENCH_DEPS := tools/bench/bench_util.h include/hb.h
+
+$(BENCH_HB): $(BENCH)/%: tools/bench/%.c $(BENCH_DEPS) $(LIBHB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBHB) -lpthread
+
+$(BENCH_MSGPACK): $(BENCH)/%: tools/bench/%.c $(BENCH_DEPS) $(LIBHB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBHB) $(MSGPACK_LIBS) -lpthread
+
+$(BENCH)/bench_peers: tools/bench/bench_peers.c $(BENCH_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lpthread
+
+$(BENCH)/bench_lttng: tools/bench/bench_lttng.c tools/bench/hb_bench_tp.c tools/bench/hb_bench_tp.h $(BENCH_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itools/bench $(LDFLAGS) -o $@ $(filter %.c,$^) \
+		$(shell pkg-config --libs lttng-ust 2>/dev/null || echo -llttng-ust -ldl)
+
+bench-build: $(BENCH_HB) $(BENCH_MSGPACK) $(BENCH)/bench_peers
+bench-build-lttng: $(BENCH)/bench_lttng
+
+.PHONY: all deps test tsan-ring demo bench bench-quick bench-build bench-build-lttng install clean
 .DELETE_ON_ERROR:
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
