@@ -149,7 +149,7 @@ static void hbc_retain(struct hbc_collector *c)
 
 static void hbc_self_open(struct hbc_collector *c)
 {
-	struct hb_config cfg = {.bus = c->o.bus, .name = "hbcollect", .enabled = 1, .detailed = 1,
+	struct hb_config cfg = {.bus = c->o.bus, .name = "hbcollect",
 				.ring_kb = 256};
 
 	setenv("HB_BUS", c->o.bus, 1); /* its own ring is on the bus it collects */

@@ -275,6 +275,7 @@ extern struct hb_producer hb_producer_disabled;
 
 /* ---- cold path (libhb) ----------------------------------------------- */
 
+/* A zeroed struct hb_config (or NULL) means every default. */
 struct hb_config {
 	const char *bus;       /* default "default"; env HB_BUS overrides */
 	const char *name;      /* producer name; default program name */
@@ -282,8 +283,9 @@ struct hb_config {
 	unsigned interval_ms;  /* heartbeat interval; default 1000; HB_INTERVAL_MS */
 	unsigned ring_kb;      /* data area in KiB, rounded up to a power of two;
 				  default 1024; HB_RING_KB */
-	int enabled;           /* default 1; HB_ENABLED=0 disables */
-	int detailed;          /* heartbeats carry metrics; default 1; HB_DETAILED */
+	int disabled;          /* 1: every call is a no-op; HB_ENABLED=0/1 overrides */
+	int lean;              /* 1: heartbeats without the metric snapshot;
+				  HB_DETAILED=0/1 overrides */
 	int blocking;          /* block instead of dropping when full; default 0 */
 	unsigned hwm_pct;      /* above this fill, low/normal events are shed;
 				  default 75, 100 disables shedding */

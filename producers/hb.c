@@ -80,10 +80,13 @@ static int hb_tsc_usable(void)
 #endif
 }
 
-/* Ticks per second of the raw clock, measured once per process over ~2 ms. */
+/* Ticks per second of the raw clock, measured once per process over ~2 ms.
+ * Threads opening handles at the same time may each measure; the cache is
+ * atomic (relaxed: any one measurement will do). */
 static uint64_t hb_tsc_hz(void)
 {
-	static uint64_t hz;
+	static _Atomic uint64_t cached;
+	uint64_t hz = atomic_load_explicit(&cached, memory_order_relaxed);
 #if defined(__x86_64__) || defined(__i386__)
 	uint64_t t0, n0, t1, n1;
 
@@ -96,6 +99,7 @@ static uint64_t hb_tsc_hz(void)
 	while (n1 - n0 < 2000000);
 	t1 = __builtin_ia32_rdtsc();
 	hz = (uint64_t)((unsigned __int128)(t1 - t0) * 1000000000u / (n1 - n0));
+	atomic_store_explicit(&cached, hz, memory_order_relaxed);
 #endif
 	return hz;
 }
@@ -148,7 +152,7 @@ static void hb_config_resolve(struct hb_config *c, const struct hb_config *in)
 	if (in)
 		*c = *in;
 	else
-		memset(c, 0, sizeof(*c)), c->enabled = 1, c->detailed = 1;
+		memset(c, 0, sizeof(*c));
 	if (!c->bus)
 		c->bus = "default";
 	if (!c->name)
@@ -163,8 +167,8 @@ static void hb_config_resolve(struct hb_config *c, const struct hb_config *in)
 		c->mode = 0600;
 	if ((env = getenv("HB_BUS")) && *env)
 		c->bus = env;
-	c->enabled = (int)hb_env_uint("HB_ENABLED", (unsigned)c->enabled);
-	c->detailed = (int)hb_env_uint("HB_DETAILED", (unsigned)c->detailed);
+	c->disabled = !hb_env_uint("HB_ENABLED", !c->disabled);
+	c->lean = !hb_env_uint("HB_DETAILED", !c->lean);
 	c->interval_ms = hb_env_uint("HB_INTERVAL_MS", c->interval_ms);
 	c->ring_kb = hb_env_uint("HB_RING_KB", c->ring_kb);
 	if (c->interval_ms == 0)
@@ -198,7 +202,7 @@ int hb_ring_format(void *mem, size_t total, uint32_t data_size, const struct hb_
 	h->hdr_size = (uint32_t)HB_RING_HDR_SIZE;
 	h->data_size = data_size;
 	h->flags = (use_tsc ? HB_RING_F_TSC : 0) | (c.blocking ? HB_RING_F_BLOCKING : 0) |
-		   (c.detailed ? HB_RING_F_DETAILED : 0);
+		   (c.lean ? 0 : HB_RING_F_DETAILED);
 	h->pid = (uint32_t)getpid();
 	h->uid = (uint32_t)getuid();
 	h->tid = (uint32_t)syscall(SYS_gettid);
@@ -267,7 +271,7 @@ int hb_open(struct hb_producer **out, const struct hb_config *in)
 
 	*out = &hb_producer_disabled;
 	hb_config_resolve(&c, in);
-	if (!c.enabled)
+	if (c.disabled)
 		return 0;
 	if (hb_name_check(c.bus, HB_BUS_MAX) || hb_name_check(c.name, HB_NAME_MAX) ||
 	    (c.mode & ~0660u))
