@@ -8,6 +8,8 @@
 
 #include "hbc.h"
 
+#include <poll.h>
+
 enum hbc_ring_state {
 	HBC_R_PENDING = 1, /* seen, header not published yet */
 	HBC_R_ACTIVE,      /* attached and drained */
@@ -38,9 +40,11 @@ struct hbc_ring {
 	uint8_t mismatch[HB_MAX_TYPES]; /* reported (type, field) pairs, one bit per field */
 	int bad_type_logged;
 	int gone;                 /* its process is gone */
+	int pidfd;                /* pidfd of its process, -1 when none */
 	int unlink_done;          /* remove the shm object once written */
 	enum hbc_live live;
 	uint64_t last_serial;     /* newest buffer holding records about it */
+	uint64_t stop_head;       /* head when the collector was asked to stop */
 };
 
 struct hbc_collector {
@@ -73,10 +77,17 @@ struct hbc_collector {
 	uint64_t stat_mono, stat_records, stat_bytes, stat_writes;
 
 	uint64_t next_live_mono, next_pidstart_mono;
+	int lock_fd;              /* flock on the bus: one collector per bus */
+	char lock_path[300];
+	struct pollfd *pfds;      /* scratch for the pidfd poll */
+	size_t npfds;
 };
 
 /* drain.c */
 msgpack_packer *hbc_pk(struct hbc_collector *c);
+/* Like hbc_pk, but waits for a buffer to come back (NULL only while writes
+ * are failing). For rotation and stop, not for the drain loop. */
+msgpack_packer *hbc_pk_wait(struct hbc_collector *c);
 void hbc_ring_mark(struct hbc_collector *c, struct hbc_ring *r);
 void hbc_found(void *ctx, const char *name);
 void hbc_pending_retry(struct hbc_collector *c);

@@ -18,10 +18,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define HBC_PENDING_NS 2000000000ull /* a ring's header must appear within this */
 #define HBC_SEQ_SANE (1ull << 48)    /* larger jumps are not believed */
+
+static void hbc_ring_pidfd(struct hbc_ring *r);
 
 msgpack_packer *hbc_pk(struct hbc_collector *c)
 {
@@ -34,6 +38,20 @@ msgpack_packer *hbc_pk(struct hbc_collector *c)
 		c->pk_buf = b;
 	}
 	return &c->pk;
+}
+
+msgpack_packer *hbc_pk_wait(struct hbc_collector *c)
+{
+	msgpack_packer *pk;
+
+	while (!(pk = hbc_pk(c))) {
+		hbc_writer_flush(c->w);
+		hbc_writer_poll(c->w);
+		if (hbc_writer_failing(c->w) && !hbc_writer_idle(c->w))
+			return NULL; /* no point waiting here: the loop retries */
+		hbc_writer_wait(c->w, 1000000);
+	}
+	return pk;
 }
 
 void hbc_ring_mark(struct hbc_collector *c, struct hbc_ring *r)
@@ -50,6 +68,8 @@ void hbc_ring_free(struct hbc_ring *r)
 {
 	if (r->v.hdr)
 		hb_ring_view_detach(&r->v);
+	if (r->pidfd >= 0)
+		close(r->pidfd);
 	free(r);
 }
 
@@ -82,6 +102,7 @@ static int hbc_ring_add(struct hbc_collector *c, const char *name)
 	if (!r)
 		return -ENOMEM;
 	snprintf(r->name, sizeof(r->name), "%s", name);
+	r->pidfd = -1;
 	r->state = HBC_R_PENDING;
 	r->seen_mono = hbc_mono_ns();
 	c->rings[c->nrings++] = r;
@@ -112,7 +133,7 @@ static void hbc_ring_ident(struct hbc_ring *r)
  * what the ring itself says was persisted, else its first record. */
 static void hbc_ring_expect(struct hbc_collector *c, struct hbc_ring *r)
 {
-	uint64_t learned = hbc_learned_get(&c->learned, r->name);
+	uint64_t learned = hbc_learned_get(&c->learned, r->name, r->id.start_ns);
 	uint64_t persisted = atomic_load_explicit(&r->v.hdr->persisted_seq, memory_order_relaxed);
 
 	r->expected = 0;
@@ -159,7 +180,7 @@ static void hbc_ring_producer(struct hbc_collector *c, struct hbc_ring *r, msgpa
 
 int hbc_ring_restate(struct hbc_collector *c, struct hbc_ring *r)
 {
-	msgpack_packer *pk = hbc_pk(c);
+	msgpack_packer *pk = hbc_pk_wait(c);
 
 	if (!pk)
 		return -ENOBUFS;
@@ -191,6 +212,18 @@ static void hbc_ring_quarantine(struct hbc_collector *c, struct hbc_ring *r, msg
 	hbc_ring_state(c, r, pk, "quarantined", why);
 }
 
+/* -EPERM when the shm object belongs to another user than ours. */
+static int hbc_ring_owner(struct hbc_collector *c, struct hbc_ring *r)
+{
+	char path[sizeof(r->name) + 300];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", c->o.shm_dir, r->name);
+	if (stat(path, &st) < 0)
+		return 0; /* gone or unreadable: attach will tell */
+	return st.st_uid == geteuid() ? 0 : -EPERM;
+}
+
 static int hbc_ring_attach(struct hbc_collector *c, struct hbc_ring *r)
 {
 	msgpack_packer *pk = hbc_pk(c);
@@ -198,6 +231,10 @@ static int hbc_ring_attach(struct hbc_collector *c, struct hbc_ring *r)
 
 	if (!pk)
 		return -ENOBUFS; /* try again next pass */
+	if (!c->o.accept_uid && (rc = hbc_ring_owner(c, r)) != 0) {
+		hbc_ring_quarantine(c, r, pk, "owned by another user");
+		return rc;
+	}
 	rc = hb_ring_view_attach(&r->v, r->name);
 	if (rc == -EPROTO || rc == -EINVAL) {
 		/* maybe not published yet (magic is stored last, R0) */
@@ -218,6 +255,7 @@ static int hbc_ring_attach(struct hbc_collector *c, struct hbc_ring *r)
 	}
 	hbc_ring_ident(r);
 	hbc_ring_expect(c, r);
+	hbc_ring_pidfd(r);
 	atomic_store_explicit(&r->v.hdr->collector_pid, c->pid, memory_order_relaxed);
 	r->p = ++c->next_p;
 	r->state = HBC_R_ACTIVE;
@@ -456,7 +494,13 @@ int hbc_ring_drain(struct hbc_collector *c, struct hbc_ring *r, unsigned budget)
 
 /* ---- liveness ------------------------------------------------------------- */
 
-static int hbc_pid_gone(const struct hbc_ring *r, int check_start)
+static int hbc_pid_ok(uint32_t pid)
+{
+	return pid >= 1 && pid <= 0x3fffffff; /* never 0 or negative for kill() */
+}
+
+/* 1 when the pid now runs a process other than the ring's (or none). */
+static int hbc_pid_reused(const struct hbc_ring *r)
 {
 	char path[64], buf[1024];
 	unsigned long long start = 0;
@@ -464,11 +508,7 @@ static int hbc_pid_gone(const struct hbc_ring *r, int check_start)
 	char *p;
 	int fd, field;
 
-	if (r->id.pid < 1 || r->id.pid > 0x3fffffff)
-		return 0; /* not a pid we may ask about */
-	if (kill((pid_t)r->id.pid, 0) < 0 && errno == ESRCH)
-		return 1;
-	if (!check_start || !r->proc_start)
+	if (!r->proc_start)
 		return 0;
 	snprintf(path, sizeof(path), "/proc/%u/stat", r->id.pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -487,7 +527,67 @@ static int hbc_pid_gone(const struct hbc_ring *r, int check_start)
 			field++;
 	if (sscanf(p, "%llu", &start) != 1)
 		return 0;
-	return start != r->proc_start; /* the pid was reused */
+	return start != r->proc_start;
+}
+
+static int hbc_pid_gone(const struct hbc_ring *r, int check_start)
+{
+	if (!hbc_pid_ok(r->id.pid))
+		return 0;
+	if (r->pidfd < 0 && kill((pid_t)r->id.pid, 0) < 0 && errno == ESRCH)
+		return 1;
+	return check_start && hbc_pid_reused(r);
+}
+
+/* At attach: a pidfd makes later checks one poll() for every ring, and
+ * cannot be fooled by pid reuse. */
+static void hbc_ring_pidfd(struct hbc_ring *r)
+{
+	long fd;
+
+	if (!hbc_pid_ok(r->id.pid))
+		return;
+	fd = syscall(SYS_pidfd_open, (pid_t)r->id.pid, 0);
+	if (fd < 0) {
+		if (errno == ESRCH)
+			r->gone = 1;
+		return;
+	}
+	r->pidfd = (int)fd;
+	if (hbc_pid_reused(r))
+		r->gone = 1;
+}
+
+static void hbc_pidfds_poll(struct hbc_collector *c)
+{
+	size_t i, n = 0;
+
+	if (c->npfds < c->nrings) {
+		struct pollfd *p = realloc(c->pfds, c->nrings * sizeof(*p));
+
+		if (!p)
+			return;
+		c->pfds = p;
+		c->npfds = c->nrings;
+	}
+	for (i = 0; i < c->nrings; i++) {
+		struct hbc_ring *r = c->rings[i];
+
+		if (r->state == HBC_R_ACTIVE && r->pidfd >= 0 && !r->gone)
+			c->pfds[n++] = (struct pollfd){.fd = r->pidfd, .events = POLLIN};
+	}
+	if (!n || poll(c->pfds, n, 0) <= 0)
+		return;
+	for (i = 0; i < c->nrings; i++) {
+		struct hbc_ring *r = c->rings[i];
+		size_t j;
+
+		if (r->pidfd < 0 || r->gone)
+			continue;
+		for (j = 0; j < n; j++)
+			if (c->pfds[j].fd == r->pidfd && c->pfds[j].revents)
+				r->gone = 1;
+	}
 }
 
 static void hbc_ring_live(struct hbc_collector *c, struct hbc_ring *r, uint64_t now_ns)
@@ -517,17 +617,18 @@ void hbc_liveness_check(struct hbc_collector *c, uint64_t now_mono)
 
 	if (check_start)
 		c->next_pidstart_mono = now_mono + 1000000000ull;
+	hbc_pidfds_poll(c);
 	for (i = 0; i < c->nrings; i++) {
 		struct hbc_ring *r = c->rings[i];
 
 		if (r->state != HBC_R_ACTIVE)
 			continue;
-		if (!r->gone && hbc_pid_gone(r, check_start)) {
+		/* without a pidfd: kill(pid, 0), and the start time once a second */
+		if (!r->gone && r->pidfd < 0 && hbc_pid_gone(r, check_start))
 			r->gone = 1;
-			hbc_debug("%s: process %u is gone", r->name, r->id.pid);
-		}
-		if (!r->gone)
-			hbc_ring_live(c, r, now_ns);
+		if (r->gone)
+			continue;
+		hbc_ring_live(c, r, now_ns);
 	}
 }
 

@@ -33,6 +33,7 @@ struct hbc_opts {
 	uint64_t fsync_interval_ns;
 	unsigned poll_ms;        /* longest idle sleep */
 	int verbosity;           /* 0 quiet, 1 normal, 2 verbose */
+	int accept_uid;          /* collect rings of other users too */
 	const char *shm_dir;     /* "/dev/shm" */
 };
 
@@ -185,6 +186,8 @@ int hbc_writer_poll(struct hbc_writer *w);
  * fsync=always) and applied. Gives up with -EIO after timeout_ns of
  * failures (0 = never gives up). */
 int hbc_writer_wait_idle(struct hbc_writer *w, uint64_t timeout_ns);
+/* Sleeps up to timeout_ns, less when a write completes first. */
+void hbc_writer_wait(struct hbc_writer *w, uint64_t timeout_ns);
 /* 1 when nothing is queued or in flight. */
 int hbc_writer_idle(const struct hbc_writer *w);
 /* 1 while writes are failing. */
@@ -204,17 +207,20 @@ void hbc_file_name(uint64_t ns, char *buf, size_t len);
 /* Parses a file name; 0 and *ns, or -EINVAL. */
 int hbc_file_name_parse(const char *name, uint64_t *ns);
 
-/* What a previous run left: per ring name, the next seq to write. */
+/* What a previous run left: per ring (shm name and start time, so a name
+ * reused by a new process does not match), the next seq to write. */
 struct hbc_learned {
 	struct hbc_seen {
 		char ring[256];
+		uint64_t start_ns;
 		uint64_t seq_next;
 	} *v;
 	size_t n, cap;
 };
 
-uint64_t hbc_learned_get(const struct hbc_learned *l, const char *ring);
-int hbc_learned_put(struct hbc_learned *l, const char *ring, uint64_t seq_next);
+uint64_t hbc_learned_get(const struct hbc_learned *l, const char *ring, uint64_t start_ns);
+int hbc_learned_put(struct hbc_learned *l, const char *ring, uint64_t start_ns,
+		    uint64_t seq_next);
 void hbc_learned_free(struct hbc_learned *l);
 
 /* Result of scanning the newest file of a directory. */

@@ -63,7 +63,9 @@ enum hb_rd_kind {
 
 struct hb_rd_record {
 	enum hb_rd_kind kind;
-	const char *bus_kind; /* "producer", "state", "gap", "end", ... or NULL */
+	const char *bus_kind; /* "producer", "state", "gap", "end", ... or NULL;
+			       * may be a kind newer than this reader (the
+			       * record is then only printed, not interpreted) */
 	const struct hb_rd_producer *producer; /* NULL when none */
 	uint64_t seq;
 	uint64_t ts_ns; /* UTC ns since the epoch */

@@ -17,6 +17,7 @@
 #define RD_BUF_INIT (4u << 20)  /* read buffer; grows for huge objects */
 #define RD_OBJ_MAX (16u << 20)  /* a larger object is damage, not a record */
 #define RD_STALE_NS 2000000000ull /* a file without end, not grown: crashed */
+#define RD_NEWER_NS 1000000000ull /* ... and a newer file seen for this long */
 
 /* p -> producer, open addressing, cleared at every file start. */
 struct rd_ptab {
@@ -45,6 +46,7 @@ struct hb_reader {
 	size_t cap, len, pos; /* unparsed bytes are buf[pos, len) */
 	uint64_t base;        /* file offset of buf[0] */
 	char *end_next;       /* `next` of an end record met in this file */
+	uint64_t newer_since; /* follow: when a newer file was first seen, or 0 */
 
 	/* damaged region being skipped */
 	bool bad;
@@ -55,6 +57,7 @@ struct hb_reader {
 	msgpack_zone zone;
 	msgpack_object obj;
 	char status[32];
+	char kind[32]; /* k of a bus record of a kind not known here */
 
 	/* producers: the current file's table, and all ever made (freed at close) */
 	struct rd_ptab tab;
@@ -77,7 +80,7 @@ long rd_mp_size(const uint8_t *p, size_t len);
 /* Cheap test that p could start a record (used while resynchronising). */
 bool rd_maybe_record(const uint8_t *p, size_t len);
 /* Decodes the object of n bytes at p into rec: 1 a record, 0 a valid object
- * to skip (unknown bus record kind), -1 not a valid record. */
+ * to skip, -1 not a valid record. */
 int rd_decode(struct hb_reader *r, const char *p, size_t n, struct hb_rd_record *rec);
 void rd_ptab_clear(struct rd_ptab *t);
 void rd_ptab_free(struct rd_ptab *t);

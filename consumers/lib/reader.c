@@ -184,6 +184,7 @@ static int rd_file_open(struct hb_reader *r, const char *path, bool followed)
 	r->eof = false;
 	r->pos = r->len = 0;
 	r->base = 0;
+	r->newer_since = 0;
 	r->bad = false;
 	free(r->end_next);
 	r->end_next = NULL;
@@ -275,12 +276,14 @@ static uint64_t rd_now_ns(void)
 }
 
 /* At the end of a followed file: true when it is finished (an end record,
- * or a newer file exists and this one has not grown for a while). */
+ * or a newer file exists and this one has not grown for a while). A newer
+ * file must also have been seen for a moment: the collector creates the
+ * successor just before it appends end, and an idle file is old already. */
 static bool rd_follow_done(struct hb_reader *r)
 {
 	struct stat st;
 	char *newer;
-	uint64_t mtime;
+	uint64_t mtime, now;
 
 	if (r->end_next)
 		return true;
@@ -288,10 +291,13 @@ static bool rd_follow_done(struct hb_reader *r)
 	if (!newer)
 		return false;
 	free(newer);
+	now = rd_now_ns();
+	if (!r->newer_since)
+		r->newer_since = now;
 	if (fstat(r->fd, &st) || (uint64_t)st.st_size > r->base + r->len)
 		return false;
 	mtime = (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
-	return rd_now_ns() > mtime + RD_STALE_NS;
+	return now > mtime + RD_STALE_NS && now > r->newer_since + RD_NEWER_NS;
 }
 
 static void rd_wait(struct hb_reader *r)
