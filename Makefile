@@ -142,9 +142,9 @@ BENCH_HB := $(addprefix $(BENCH)/,bench_hb bench_load bench_idle)
 BENCH_MSGPACK := $(addprefix $(BENCH)/,bench_latency bench_count)
 BENCH_DEPS := tools/bench/bench_util.h include/hb.h
 
-$(BENCH_HB): $(BENCH)/%: tools/bench/%.c $(BENCH_DEPS) $(LIBHB)
+$(BENCH_HB): $(BENCH)/%: tools/bench/%.c $(BENCH_DEPS) $(LIBHBBUS) $(LIBHB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBHB) -lpthread
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBHBBUS) $(LIBHB) -lpthread
 
 $(BENCH_MSGPACK): $(BENCH)/%: tools/bench/%.c $(BENCH_DEPS) $(LIBHB)
 	@mkdir -p $(dir $@)
