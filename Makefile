@@ -4,6 +4,7 @@
 #   make test            build and run the whole test suite
 #   make demo            build and run the demo (collector + producers + tools)
 #   make bench           run the benchmarks against the peers
+#   make fuzz FUZZ_SECONDS=N  libFuzzer drivers (clang): replay corpora, fuzz N s each
 #   make deps            install the Debian packages the project needs
 #   make install PREFIX=/usr/local DESTDIR=
 #   make SANITIZE=address,undefined BUILD=build-asan test
@@ -16,6 +17,7 @@ CFLAGS ?= -O2 -g
 BUILD ?= build
 PREFIX ?= /usr/local
 SANITIZE ?=
+FUZZ_SECONDS ?= 60
 
 override CFLAGS += -std=gnu11 -Wall -Wextra -D_GNU_SOURCE -Iinclude -Ibus -Iconsumers/lib -MMD -MP
 ifneq ($(SANITIZE),)
@@ -104,6 +106,9 @@ demo: all
 bench: all
 	BUILD=$(BUILD) bash tools/bench.sh
 
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash tools/fuzz/run.sh
+
 bench-quick: all
 	BUILD=$(BUILD) bash tools/bench.sh --quick
 
@@ -119,7 +124,7 @@ install: all
 clean:
 	rm -rf build build-*
 
-.PHONY: all deps test demo bench bench-quick install clean
+.PHONY: all deps test demo bench bench-quick fuzz install clean
 .DELETE_ON_ERROR:
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

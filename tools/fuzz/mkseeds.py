@@ -1,0 +1,132 @@
+#!/usr/bin/python3
+"""Writes the hand-made seed inputs of the fuzz drivers into
+tools/fuzz/corpus/<driver>/seed-*. Deterministic; rerun after changing a
+driver's input layout. Regression inputs (crash-*) are kept as they are."""
+import os
+import struct
+import sys
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
+
+
+def s(b):
+    if isinstance(b, str):
+        b = b.encode()
+    return bytes([len(b)]) + b
+
+
+def u8(x):
+    return struct.pack("<B", x & 0xff)
+
+
+def u16(x):
+    return struct.pack("<H", x & 0xffff)
+
+
+def u32(x):
+    return struct.pack("<I", x & 0xffffffff)
+
+
+def u64(x):
+    return struct.pack("<Q", x & 0xffffffffffffffff)
+
+
+def write(driver, name, data):
+    d = os.path.join(ROOT, driver)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "seed-" + name), "wb") as f:
+        f.write(data)
+
+
+# ---- fuzz_register ------------------------------------------------------
+I64, U64, F64, BOOL, STR, BYTES = 1, 2, 3, 4, 5, 6
+
+
+def reg_format(bus=None, name=None, thread=None, detailed=True, interval=1000, hwm=75):
+    flags = (1 if bus is not None else 0) | (2 if name is not None else 0) | \
+        (4 if thread is not None else 0) | (8 if detailed else 0)
+    out = u8(flags)
+    for x in (bus, name, thread):
+        if x is not None:
+            out += s(x)
+    return out + u32(interval) + u8(hwm)
+
+
+def reg_type(name, fields):
+    out = u8(2) + u8(len(fields)) + s(name)
+    for fname, tag in fields:
+        out += s(fname) + u8(tag)
+    return out
+
+
+def reg_metric(name, kind):
+    return u8(3) + s(name) + u8(kind)
+
+
+def reg_event(type_id, prio, req, vals):
+    out = u8(4) + u8(type_id) + u8(prio) + u8(len(vals)) + u64(req)
+    for tag, v in vals:
+        out += u8(tag) + (u16(v) if tag in (STR, BYTES) else u64(v))
+    return out
+
+
+def reg_seeds():
+    load = reg_format("load", "load-0", "main")
+    load += reg_type("load.order", [("n", I64), ("px", F64), ("sym", STR)])
+    load += reg_type("load.fill", [("n", I64), ("qty", U64), ("ok", BOOL)])
+    load += reg_type("load.note", [("n", I64), ("text", STR), ("blob", BYTES)])
+    for m, k in (("load.sent", 1), ("load.fill_pct", 2), ("load.emit", 3), ("load.ring", 4)):
+        load += reg_metric(m, k)
+    for n in range(12):
+        t = n % 3
+        vals = [[(I64, n), (F64, 0x3fd0000000000000), (STR, 2)],
+                [(I64, n), (U64, n * 3), (BOOL, n % 2)],
+                [(I64, n), (STR, 6), (BYTES, 4)]][t]
+        load += reg_event(t, n % 4, n + 1, vals)
+        load += u8(6) + u8(n % 4) + u64(n) + u8(n)
+    load += u8(7) + u8(8)
+    write("register", "load", load)
+
+    # Big values: truncation at HB_STR_MAX, ring wrap and drops.
+    big = reg_format("b", "big", None, False)
+    big += reg_type("t", [("a", STR), ("b", BYTES)])
+    for i in range(20):
+        big += reg_event(0, 3, 0, [(STR, 1500), (BYTES, 900)])
+        if i % 5 == 4:
+            big += u8(8)
+    write("register", "big", big)
+
+    # Names at and past their limits, bad characters, duplicates.
+    names = reg_format("x" * 31, "y" * 63)
+    for n in ("", ".", "..", "a/b", "a b", "tab\tx", "ok.name", "\x7f", "é", "a" * 47, "a" * 48):
+        names += reg_type(n, [("f", I64)])
+        names += reg_metric(n, 1)
+        names += u8(0) + u8(48) + s(n)
+        names += u8(1) + s(n)
+    names += reg_type("dup", [("f", I64)]) + reg_type("dup", [("f", U64)])
+    names += reg_type("many", [("f%d" % i, I64) for i in range(9)])
+    names += reg_type("badtag", [("f", 0), ("g", 7)])
+    names += reg_metric("badkind", 0) + reg_metric("badkind", 5)
+    write("register", "names", names)
+
+    full = reg_format("t", "full")
+    for i in range(66):
+        full += reg_type("t%d" % i, []) + reg_metric("m%d" % i, 1 + i % 4)
+    write("register", "tables-full", full)
+
+    write("register", "open", reg_format("t", "open") + u8(9) + u8(0x4f) + s("fz") +
+          s("open") + u8(0) + u16(0o600))
+    write("register", "open-badmode", reg_format("t", "open") + u8(9) + u8(0x4f) + s("fz") +
+          s("open") + u8(0) + u16(0o4777))
+    write("register", "open-badname", reg_format("t", "open") + u8(9) + u8(0x4f) + s("../x") +
+          s("a/b") + u8(1))
+
+
+def main():
+    seeds = {"register": reg_seeds}
+    for d in sys.argv[1:] or list(seeds):
+        seeds[d]()
+
+
+if __name__ == "__main__":
+    main()
