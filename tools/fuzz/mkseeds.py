@@ -122,8 +122,98 @@ def reg_seeds():
           s("a/b") + u8(1))
 
 
+# ---- fuzz_ring ------------------------------------------------------------
+def rec(kind, prio, type_id, seq, body):
+    n = 24 + len(body)
+    return struct.pack("<IBBHQQ", n, kind, prio, type_id, seq, 1000 + seq) + body
+
+
+def event(seq, type_id, prio, req, vals):
+    tags = bytes(t for t, _ in vals).ljust(8, b"\0")
+    body = u64(req) + tags
+    for tag, v in vals:
+        if tag in (STR, BYTES):
+            body += u64(len(v)) + v + b"\0" * (-len(v) % 8)
+        else:
+            body += u64(v)
+    return rec(1, prio, type_id, seq, body)
+
+
+def heartbeat(seq, count, metrics):
+    body = u64(5000 + seq) + u64(count) + u64(10 ** 9) + u32(1) + u32(len(metrics))
+    for a, b, c in metrics:
+        body += u64(a) + u64(b) + u64(c)
+    return rec(2, 3, 0, seq, body)
+
+
+def pad(n):
+    return u32(n) + b"\0" * (n - 4)
+
+
+def load_events(first, count):
+    out = b""
+    for n in range(first, first + count):
+        t = n % 3
+        vals = [[(I64, n), (F64, 0x3fd0000000000000), (STR, b"s%d" % (n % 100))],
+                [(I64, n), (U64, n * 3), (BOOL, n % 2 == 0)],
+                [(I64, n), (STR, b"note-%d" % n), (BYTES, struct.pack("<I", n))]][t]
+        out += event(n, t, n % 4, n + 1, vals)
+    return out
+
+
+NEXT, RELEASE, PATCH_HDR, PATCH_DATA, HEAD_DELTA, HEAD_SET, REATTACH = 0, 2, 3, 4, 5, 6, 7
+
+
+def ring_input(data, ops=b"", mode=0, sel=0, tail8=0, head_delta=None, patches=b"",
+               raw_hdr=None):
+    out = u8(mode) + u8(sel)
+    if mode & 1:
+        out += u16(len(raw_hdr)) + raw_hdr
+    else:
+        out += u8(len(patches) and patches[0]) + patches[1:]
+    out += u16(tail8) + u16(len(data) if head_delta is None else head_delta)
+    return out + u16(len(data)) + data + ops
+
+
+def ring_patch(off, b):
+    return u16(off) + u8(len(b)) + b
+
+
+def ring_seeds():
+    recs = load_events(0, 20) + heartbeat(20, 1, [(5, 0, 0), (0x4059000000000000, 0, 0),
+                                                  (3, 300, 200), (1, 0, 0)])
+    drain = bytes([NEXT] * 30 + [RELEASE])
+    write("ring", "load", ring_input(recs, drain))
+    # A record that does not fit before the end follows a pad at the end.
+    wrap = pad(64) + load_events(100, 6)
+    write("ring", "wrap", ring_input(wrap, drain, tail8=(4096 - 64) // 8))
+    write("ring", "big-ring", ring_input(load_events(0, 40), drain, sel=3))
+    write("ring", "short-map", ring_input(recs, drain, sel=0x10))
+    hb_only = b"".join(heartbeat(i, i + 1, [(i, i, i)] * (i % 4)) for i in range(8))
+    write("ring", "heartbeats", ring_input(hb_only, drain))
+    # Hostile producer: scribbles the header (magic, data_size, head) and a
+    # record's length while the consumer drains, moves head backwards.
+    hostile = bytes([NEXT, NEXT]) + u8(PATCH_HDR) + ring_patch(8, u32(99)) + \
+        bytes([NEXT]) + u8(PATCH_DATA) + ring_patch(0, u32(0xfff8)) + bytes([NEXT]) + \
+        u8(HEAD_DELTA) + u16(-64) + bytes([NEXT, RELEASE]) + u8(HEAD_SET) + \
+        u64(1 << 40) + bytes([NEXT, REATTACH, NEXT, NEXT])
+    write("ring", "hostile", ring_input(recs, hostile))
+    # Bad headers: magic, version, sizes, and a raw all-zero header.
+    write("ring", "bad-magic", ring_input(recs, drain, patches=b"\1" + ring_patch(0, b"x")))
+    write("ring", "bad-version", ring_input(recs, drain, patches=b"\1" + ring_patch(8, u32(2))))
+    write("ring", "bad-size", ring_input(recs, drain,
+                                         patches=b"\1" + ring_patch(16, u32(1 << 20))))
+    write("ring", "raw-header", ring_input(recs, drain, mode=1, raw_hdr=b"hBRING1\1" + u32(1)))
+    write("ring", "head-far", ring_input(recs, drain, head_delta=60000))
+    # Record lengths past the end, unknown kind, bad tags, string too long.
+    bad = rec(1, 0, 0, 0, u64(0) + bytes([5, 0, 0, 0, 0, 0, 0, 0]) + u64(5000))
+    write("ring", "bad-strlen", ring_input(bad, drain))
+    write("ring", "bad-kind", ring_input(rec(9, 0, 0, 0, b""), drain))
+    write("ring", "bad-len", ring_input(u32(1 << 31) + b"\1" * 20, drain))
+
+
 def main():
-    seeds = {"register": reg_seeds}
+    seeds = {"register": reg_seeds, "ring": ring_seeds}
     for d in sys.argv[1:] or list(seeds):
         seeds[d]()
 
