@@ -22,7 +22,7 @@ for d in $drivers; do
 	mkdir -p "$seeds" "$work" "$art"
 	nseeds=$(find "$seeds" -type f | wc -l)
 	# Replay: every seed and regression input once, no mutation.
-	if ! timeout 600 "$bin" -runs=0 -timeout=10 "$seeds" >"$log.replay" 2>&1; then
+	if ! timeout 600 "$bin" -runs=0 -timeout=10 -artifact_prefix="$art/replay-" "$seeds" >"$log.replay" 2>&1; then
 		echo "fuzz: $d: corpus replay FAILED (see $log.replay)"
 		tail -30 "$log.replay"
 		fail=1
