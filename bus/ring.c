@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ring.c - the consumer side of an hb ring (see ring.h and the protocol
+ * diagram at the top of hb.h).
+ *
+ * Everything in the ring is untrusted: the producer may be buggy, hostile
+ * or dead halfway through a write. The rules kept here:
+ *
+ *   - no byte outside [data, data + size) is ever read through a record;
+ *   - a record's length and fields are validated before it is returned;
+ *   - each shared word is read once into a local before it is checked and
+ *     used (memcpy), so a value cannot change between check and use inside
+ *     one call;
+ *   - the only store into the ring is the tail (R2).
+ *
+ * A producer that rewrites a record after publishing it can still change
+ * it between hb_ring_view_next() and hb_event_decode(); hb_event_decode()
+ * therefore re-checks every bound itself and never trusts len beyond the
+ * largest record the producer can legally write. A consumer that must be
+ * immune to that copies the record (its validated length is the distance
+ * the cursor moved) and checks and decodes the copy.
+ */
+#include "ring.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* The largest event a producer can write: fixed part, then 8 fields of
+ * slot + HB_STR_MAX bytes. */
+#define HB_EVENT_MAX (HB_EVENT_FIXED + HB_MAX_FIELDS * (8 + HB_STR_MAX))
+#define HB_HB_FIXED (sizeof(struct hb_rec) + sizeof(struct hb_rec_hb))
+
+static int hb_str_terminated(const char *s, size_t n)
+{
+	return memchr(s, 0, n) != NULL;
+}
+
+int hb_ring_hdr_check(const struct hb_ring_hdr *h, size_t map_size)
+{
+	uint32_t hdr_size, data_size;
+
+	if (!h || map_size < sizeof(*h))
+		return -EINVAL;
+	/* A0: pairs with R0 in hb_ring_format (identity written before magic). */
+	if (atomic_load_explicit(&h->magic, memory_order_acquire) != HB_RING_MAGIC)
+		return -EPROTO;
+	if (h->version != HB_RING_VERSION)
+		return -EPROTONOSUPPORT;
+	hdr_size = h->hdr_size;
+	data_size = h->data_size;
+	if (hdr_size != HB_RING_HDR_SIZE || data_size < 4096 || (data_size & (data_size - 1)))
+		return -EINVAL;
+	if ((uint64_t)hdr_size + data_size > map_size)
+		return -EINVAL;
+	if (!hb_str_terminated(h->name, sizeof(h->name)) ||
+	    !hb_str_terminated(h->bus, sizeof(h->bus)) ||
+	    !hb_str_terminated(h->host, sizeof(h->host)) ||
+	    !hb_str_terminated(h->thread, sizeof(h->thread)))
+		return -EINVAL;
+	return 0;
+}
+
+int hb_ring_view_init(struct hb_ring_view *v, void *mem, size_t map_size)
+{
+	struct hb_ring_hdr *h = mem;
+	int rc;
+
+	rc = hb_ring_hdr_check(h, map_size);
+	if (rc)
+		return rc;
+	memset(v, 0, sizeof(*v));
+	v->hdr = h;
+	v->size = h->data_size;
+	v->mask = v->size - 1;
+	v->data = (const uint8_t *)mem + h->hdr_size;
+	/* tail is written only by us (the consumer); a restarted consumer
+	 * resumes where the previous one released. */
+	v->tail = atomic_load_explicit(&h->tail, memory_order_relaxed);
+	v->cursor = v->tail;
+	v->head = v->tail; /* the first hb_ring_view_next loads head (A1) */
+	return 0;
+}
+
+int hb_ring_view_attach(struct hb_ring_view *v, const char *shm_name)
+{
+	char name[256];
+	struct stat st;
+	void *mem;
+	int fd, rc, n;
+
+	if (!shm_name || !*shm_name)
+		return -EINVAL;
+	if (shm_name[0] == '/')
+		shm_name++;
+	if (strchr(shm_name, '/'))
+		return -EINVAL;
+	n = snprintf(name, sizeof(name), "/%s", shm_name);
+	if (n < 0 || (size_t)n >= sizeof(name))
+		return -ENAMETOOLONG;
+	fd = shm_open(name, O_RDWR | O_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		rc = -errno;
+		goto out;
+	}
+	if (st.st_size < (off_t)sizeof(struct hb_ring_hdr)) {
+		rc = -EINVAL;
+		goto out;
+	}
+	mem = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (mem == MAP_FAILED) {
+		rc = -errno;
+		goto out;
+	}
+	rc = hb_ring_view_init(v, mem, (size_t)st.st_size);
+	if (rc) {
+		munmap(mem, (size_t)st.st_size);
+		goto out;
+	}
+	v->map_size = (size_t)st.st_size;
+out:
+	close(fd);
+	return rc;
+}
+
+void hb_ring_view_detach(struct hb_ring_view *v)
+{
+	if (v->hdr && v->map_size)
+		munmap(v->hdr, v->map_size);
+	memset(v, 0, sizeof(*v));
+}
+
+/* Walks an event's fields in [24, len): tags known, dense, lengths in
+ * bounds, last field ending exactly at len. Fills ev when not NULL. */
+static int hb_event_walk(const struct hb_rec *r, uint32_t len, struct hb_event_view *ev)
+{
+	const uint8_t *base = (const uint8_t *)r;
+	uint8_t tags[HB_MAX_FIELDS];
+	uint32_t pos = HB_EVENT_FIXED;
+	unsigned i, n = 0;
+
+	if (len < HB_EVENT_FIXED || len > HB_EVENT_MAX)
+		return -EBADMSG;
+	memcpy(tags, base + sizeof(*r) + 8, sizeof(tags));
+	for (i = 0; i < HB_MAX_FIELDS; i++) {
+		if (tags[i] > HB_T_BYTES || (tags[i] != HB_T_NONE && i != n))
+			return -EBADMSG; /* unknown tag, or a field after a hole */
+		if (tags[i] != HB_T_NONE)
+			n++;
+	}
+	if (ev) {
+		memcpy(&ev->req, base + sizeof(*r), 8);
+		ev->nfields = n;
+		memset(ev->tags, 0, sizeof(ev->tags));
+		memset(ev->vals, 0, sizeof(ev->vals));
+		memset(ev->ptrs, 0, sizeof(ev->ptrs));
+	}
+	for (i = 0; i < n; i++) {
+		uint64_t val;
+
+		if (len - pos < 8)
+			return -EBADMSG;
+		memcpy(&val, base + pos, 8);
+		pos += 8;
+		if (tags[i] == HB_T_STR || tags[i] == HB_T_BYTES) {
+			if (val > HB_STR_MAX || ((val + 7) & ~7ull) > len - pos)
+				return -EBADMSG;
+			if (ev)
+				ev->ptrs[i] = base + pos;
+			pos += (uint32_t)((val + 7) & ~7ull);
+		}
+		if (ev) {
+			ev->tags[i] = tags[i];
+			ev->vals[i] = val;
+		}
+	}
+	return pos == len ? 0 : -EBADMSG;
+}
+
+static int hb_heartbeat_check(const struct hb_rec *r, uint32_t len)
+{
+	struct hb_rec_hb b;
+
+	if (len < HB_HB_FIXED)
+		return -EBADMSG;
+	memcpy(&b, r + 1, sizeof(b));
+	if (b.nmetrics > HB_MAX_METRICS || len != HB_HB_FIXED + (uint64_t)b.nmetrics * 24)
+		return -EBADMSG;
+	return 0;
+}
+
+int hb_rec_check(const struct hb_rec *r, uint32_t avail)
+{
+	struct hb_rec rec;
+
+	if (avail < 8)
+		return -EBADMSG;
+	memcpy(&rec, r, 8); /* len, kind, prio, type: all a pad needs */
+	if (rec.len % 8 || rec.len < 8 || rec.len > avail)
+		return -EBADMSG;
+	if (rec.kind == HB_REC_PAD)
+		return 0;
+	if (rec.len < sizeof(rec))
+		return -EBADMSG;
+	if (rec.prio > HB_PRIO_URGENT)
+		return -EBADMSG;
+	switch (rec.kind) {
+	case HB_REC_EVENT:
+		return hb_event_walk(r, rec.len, NULL);
+	case HB_REC_HEARTBEAT:
+		return hb_heartbeat_check(r, rec.len);
+	default:
+		return -EBADMSG;
+	}
+}
+
+int hb_ring_view_next(struct hb_ring_view *v, const struct hb_rec **rec)
+{
+	uint64_t start = v->cursor;
+
+	for (;;) {
+		uint64_t avail;
+		uint32_t off, room, len;
+		const struct hb_rec *r;
+		uint8_t kind;
+
+		if (v->cursor == v->head) {
+			/* A1: pairs with the producer's R1 in hb_ring_commit. */
+			v->head = atomic_load_explicit(&v->hdr->head, memory_order_acquire);
+			if (v->cursor == v->head)
+				return 0;
+		}
+		/* Indices are free running: compare by subtraction only. A head
+		 * behind the cursor shows up as a huge distance. */
+		avail = v->head - v->cursor;
+		if (v->head - v->tail > v->size || avail > v->size || (v->cursor & 7))
+			goto bad;
+		off = (uint32_t)v->cursor & v->mask;
+		room = v->size - off; /* records never cross the end */
+		r = (const struct hb_rec *)(v->data + off);
+		memcpy(&len, &r->len, sizeof(len));
+		memcpy(&kind, &r->kind, sizeof(kind));
+		if (len % 8 || len < 8 || len > avail || len > room)
+			goto bad;
+		/* the full check bounded by the len just read: the cursor only
+		 * ever moves by a length known to stay inside the data area */
+		if (kind != HB_REC_PAD && hb_rec_check(r, len))
+			goto bad;
+		v->cursor += len;
+		if (kind == HB_REC_PAD)
+			continue;
+		*rec = r;
+		return 1;
+	}
+bad:
+	v->cursor = start;
+	return -EBADMSG;
+}
+
+void hb_ring_view_release(struct hb_ring_view *v, uint64_t upto)
+{
+	/* tail <= upto <= cursor, by subtraction; anything else is ignored. */
+	if (upto - v->tail > v->cursor - v->tail)
+		return;
+	v->tail = upto;
+	/* R2: we are done with every byte before upto; pairs with the
+	 * producer's A2 in hb__reserve_slow (and the load in
+	 * hb_producer_attach). */
+	atomic_store_explicit(&v->hdr->tail, upto, memory_order_release);
+}
+
+int hb_event_decode(const struct hb_rec *r, struct hb_event_view *ev)
+{
+	struct hb_rec rec;
+
+	memcpy(&rec, r, sizeof(rec));
+	if (rec.kind != HB_REC_EVENT)
+		return -EBADMSG;
+	return hb_event_walk(r, rec.len, ev);
+}
