@@ -84,7 +84,8 @@ struct hb_rd_record {
 	const msgpack_object *obj; /* the whole decoded object */
 	const char *raw;           /* its bytes, valid until the next call */
 	size_t raw_len;
-	const char *file;          /* file it came from ("-" for stdin) */
+	const char *file;          /* file it came from ("-" for stdin); valid
+				      until hb_reader_close, as are producers */
 	uint64_t offset;           /* byte offset of the object in that file */
 };
 
@@ -98,6 +99,9 @@ struct hb_reader_opts {
 	void (*on_damage)(void *ctx, const char *file, uint64_t offset, uint64_t len,
 			  const char *what);
 	void *ctx;
+	/* Follow mode: called before the reader waits for more data (e.g. to
+	 * flush output). May be NULL. */
+	void (*on_idle)(void *ctx);
 };
 
 /* Opens paths: files, directories (their hb-*.msgpack files in name order)
@@ -124,6 +128,10 @@ const char *hb_metric_kind_name(int kind);
 int hb_time_parse(const char *s, uint64_t now_ns, uint64_t *out_ns);
 /* Formats ns as ISO 8601 UTC with nanoseconds into buf (>= 32 bytes). */
 char *hb_time_format(uint64_t ns, char *buf, size_t len);
+/* The value of string key `key` in a msgpack map, or NULL. */
+const msgpack_object *hb_rd_map_get(const msgpack_object *map, const char *key);
+/* A msgpack timestamp (ext -1) as ns since the epoch: 0 or -EINVAL. */
+int hb_rd_obj_time(const msgpack_object *o, uint64_t *ns);
 
 #ifdef __cplusplus
 }

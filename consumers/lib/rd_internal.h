@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rd_internal.h - private state of the archive reader (libhbread).
+ *
+ * reader.c moves through files (open, read in large chunks, follow);
+ * rd_decode.c turns the bytes at the read position into records and keeps
+ * the producer tables; rd_util.c has the small helpers of hb_reader.h.
+ */
+#ifndef HB_RD_INTERNAL_H
+#define HB_RD_INTERNAL_H
+
+#include "hb_reader.h"
+
+#include <signal.h>
+#include <stdbool.h>
+
+#define RD_BUF_INIT (4u << 20)  /* read buffer; grows for huge objects */
+#define RD_OBJ_MAX (16u << 20)  /* a larger object is damage, not a record */
+#define RD_STALE_NS 2000000000ull /* a file without end, not grown: crashed */
+
+/* p -> producer, open addressing, cleared at every file start. */
+struct rd_ptab {
+	struct hb_rd_producer **v;
+	uint32_t cap; /* power of two or 0 */
+	uint32_t n;
+};
+
+struct hb_reader {
+	struct hb_reader_opts o;
+
+	/* inputs not yet opened: files and "-" */
+	char **queue;
+	size_t nqueue, iqueue;
+	char *dir;      /* follow: the directory followed, or NULL */
+	char *dir_last; /* follow: base name of the last file opened there */
+	bool follow;
+
+	/* the current file */
+	const char *name; /* path as shown ("-" for stdin), in names[] */
+	int fd;           /* -1 when none */
+	bool is_stdin;
+	bool followed;    /* current file is in dir and may still grow */
+	bool eof;         /* no more bytes will come for this file */
+	char *buf;
+	size_t cap, len, pos; /* unparsed bytes are buf[pos, len) */
+	uint64_t base;        /* file offset of buf[0] */
+	char *end_next;       /* `next` of an end record met in this file */
+
+	/* damaged region being skipped */
+	bool bad;
+	uint64_t bad_start;
+	const char *bad_what;
+
+	/* decoding */
+	msgpack_zone zone;
+	msgpack_object obj;
+	char status[32];
+
+	/* producers: the current file's table, and all ever made (freed at close) */
+	struct rd_ptab tab;
+	struct hb_rd_producer **all;
+	size_t nall, capall;
+	char **names; /* every file name handed out in records */
+	size_t nnames, capnames;
+
+	volatile sig_atomic_t stop;
+	int wake_fd; /* eventfd written by hb_reader_stop */
+	int ino_fd;  /* inotify on dir, or -1 */
+	int ino_wd;
+	uint64_t damage;
+};
+
+/* rd_decode.c */
+/* Size of the complete msgpack object at p (> 0), 0 when more bytes are
+ * needed, -1 when the bytes cannot be (the start of) a sane object. */
+long rd_mp_size(const uint8_t *p, size_t len);
+/* Cheap test that p could start a record (used while resynchronising). */
+bool rd_maybe_record(const uint8_t *p, size_t len);
+/* Decodes the object of n bytes at p into rec: 1 a record, 0 a valid object
+ * to skip (unknown bus record kind), -1 not a valid record. */
+int rd_decode(struct hb_reader *r, const char *p, size_t n, struct hb_rd_record *rec);
+void rd_ptab_clear(struct rd_ptab *t);
+void rd_ptab_free(struct rd_ptab *t);
+void rd_producer_free(struct hb_rd_producer *pr);
+
+/* reader.c */
+void rd_damage(struct hb_reader *r, uint64_t off, uint64_t len, const char *what);
+
+#endif

@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rd_util.c - small helpers shared by the tools: names of priorities, tags
+ * and metric kinds, time parsing and formatting, msgpack object access.
+ */
+#include "rd_internal.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <msgpack/timestamp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "hb.h"
+
+static const char *const rd_prios[] = {"low", "normal", "high", "urgent"};
+
+const char *hb_prio_name(int prio)
+{
+	return prio >= 0 && prio <= 3 ? rd_prios[prio] : "?";
+}
+
+int hb_prio_parse(const char *s)
+{
+	if (!s)
+		return -EINVAL;
+	for (int i = 0; i < 4; i++)
+		if (strcmp(s, rd_prios[i]) == 0)
+			return i;
+	if (s[0] >= '0' && s[0] <= '3' && s[1] == 0)
+		return s[0] - '0';
+	return -EINVAL;
+}
+
+const char *hb_tag_name(int tag)
+{
+	static const char *const n[] = {"none", "i64", "u64", "f64", "bool", "str", "bytes"};
+
+	return tag >= 0 && tag <= HB_T_BYTES ? n[tag] : "?";
+}
+
+const char *hb_metric_kind_name(int kind)
+{
+	static const char *const n[] = {"?", "counter", "gauge", "timing", "health"};
+
+	return kind >= 1 && kind <= HB_METRIC_HEALTH ? n[kind] : "?";
+}
+
+const msgpack_object *hb_rd_map_get(const msgpack_object *map, const char *key)
+{
+	size_t n = strlen(key);
+
+	if (!map || map->type != MSGPACK_OBJECT_MAP)
+		return NULL;
+	for (uint32_t i = 0; i < map->via.map.size; i++) {
+		const msgpack_object *k = &map->via.map.ptr[i].key;
+		if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == n &&
+		    memcmp(k->via.str.ptr, key, n) == 0)
+			return &map->via.map.ptr[i].val;
+	}
+	return NULL;
+}
+
+int hb_rd_obj_time(const msgpack_object *o, uint64_t *ns)
+{
+	msgpack_timestamp ts;
+
+	if (!msgpack_object_to_timestamp(o, &ts) || ts.tv_nsec >= 1000000000u)
+		return -EINVAL;
+	*ns = ts.tv_sec < 0 ? 0 : (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
+	return 0;
+}
+
+/* ---- time ------------------------------------------------------------ */
+
+static int rd_digits(const char **s, int n, int *out)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)(*s)[i]))
+			return -EINVAL;
+		v = v * 10 + ((*s)[i] - '0');
+	}
+	*s += n;
+	*out = v;
+	return 0;
+}
+
+/* ".123" -> ns; advances s. */
+static uint64_t rd_frac(const char **s)
+{
+	uint64_t ns = 0, scale = 100000000;
+
+	if (**s != '.' && **s != ',')
+		return 0;
+	for ((*s)++; isdigit((unsigned char)**s); (*s)++) {
+		ns += (uint64_t)(**s - '0') * scale;
+		scale /= 10;
+	}
+	return ns;
+}
+
+static int rd_iso_parse(const char *s, uint64_t *out)
+{
+	struct tm tm = {0};
+	int y, mo, d, h = 0, mi = 0, sec = 0, oh, om;
+	long off = 0;
+	uint64_t ns = 0;
+
+	if (rd_digits(&s, 4, &y) || *s++ != '-' || rd_digits(&s, 2, &mo) || *s++ != '-' ||
+	    rd_digits(&s, 2, &d))
+		return -EINVAL;
+	if (*s == 'T' || *s == 't' || *s == ' ') {
+		s++;
+		if (rd_digits(&s, 2, &h) || *s++ != ':' || rd_digits(&s, 2, &mi))
+			return -EINVAL;
+		if (*s == ':') {
+			s++;
+			if (rd_digits(&s, 2, &sec))
+				return -EINVAL;
+			ns = rd_frac(&s);
+		}
+	}
+	if (*s == 'Z' || *s == 'z') {
+		s++;
+	} else if (*s == '+' || *s == '-') {
+		int sign = *s++ == '-' ? -1 : 1;
+		if (rd_digits(&s, 2, &oh))
+			return -EINVAL;
+		if (*s == ':')
+			s++;
+		if (rd_digits(&s, 2, &om))
+			return -EINVAL;
+		off = sign * (oh * 3600L + om * 60L);
+	}
+	if (*s || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+		return -EINVAL;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	time_t t = timegm(&tm) - off;
+	if (t < 0)
+		return -EINVAL;
+	*out = (uint64_t)t * 1000000000u + ns;
+	return 0;
+}
+
+/* "10m" -> ns (plain number = seconds) */
+static int rd_dur_parse(const char *s, uint64_t *out)
+{
+	char *end;
+	double v;
+
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s)
+		return -EINVAL;
+	if (strcmp(end, "ms") == 0)
+		v *= 1e6;
+	else if (!*end || strcmp(end, "s") == 0)
+		v *= 1e9;
+	else if (strcmp(end, "m") == 0)
+		v *= 60e9;
+	else if (strcmp(end, "h") == 0)
+		v *= 3600e9;
+	else if (strcmp(end, "d") == 0)
+		v *= 86400e9;
+	else
+		return -EINVAL;
+	if (v >= 1.8e19)
+		return -EINVAL;
+	*out = (uint64_t)v;
+	return 0;
+}
+
+int hb_time_parse(const char *s, uint64_t now_ns, uint64_t *out_ns)
+{
+	uint64_t d;
+
+	if (!s || !*s)
+		return -EINVAL;
+	if (strcmp(s, "now") == 0) {
+		*out_ns = now_ns;
+		return 0;
+	}
+	if (s[0] == '-' || s[0] == '+') {
+		if (rd_dur_parse(s + 1, &d))
+			return -EINVAL;
+		if (s[0] == '-')
+			*out_ns = d > now_ns ? 0 : now_ns - d;
+		else
+			*out_ns = now_ns + d;
+		return 0;
+	}
+	if (s[0] == '@') {
+		const char *p = s + 1;
+		char *end;
+		if (!isdigit((unsigned char)*p))
+			return -EINVAL;
+		errno = 0;
+		unsigned long long sec = strtoull(p, &end, 10);
+		p = end;
+		uint64_t ns = rd_frac(&p);
+		if (errno || *p || sec > 18000000000ull)
+			return -EINVAL;
+		*out_ns = sec * 1000000000u + ns;
+		return 0;
+	}
+	return rd_iso_parse(s, out_ns);
+}
+
+static void rd_put2(char *p, unsigned v)
+{
+	p[0] = (char)('0' + v / 10);
+	p[1] = (char)('0' + v % 10);
+}
+
+char *hb_time_format(uint64_t ns, char *buf, size_t len)
+{
+	static __thread time_t last = -1;
+	static __thread char prefix[20]; /* "YYYY-MM-DDTHH:MM:SS" */
+	time_t sec = (time_t)(ns / 1000000000u);
+	uint32_t frac = (uint32_t)(ns % 1000000000u);
+
+	if (len < 32) {
+		if (len)
+			buf[0] = 0;
+		return buf;
+	}
+	if (sec != last) {
+		struct tm tm;
+		gmtime_r(&sec, &tm);
+		unsigned y = (unsigned)(tm.tm_year + 1900) % 10000;
+		rd_put2(prefix, y / 100);
+		rd_put2(prefix + 2, y % 100);
+		prefix[4] = '-';
+		rd_put2(prefix + 5, (unsigned)tm.tm_mon + 1);
+		prefix[7] = '-';
+		rd_put2(prefix + 8, (unsigned)tm.tm_mday);
+		prefix[10] = 'T';
+		rd_put2(prefix + 11, (unsigned)tm.tm_hour);
+		prefix[13] = ':';
+		rd_put2(prefix + 14, (unsigned)tm.tm_min);
+		prefix[16] = ':';
+		rd_put2(prefix + 17, (unsigned)tm.tm_sec);
+		last = sec;
+	}
+	memcpy(buf, prefix, 19);
+	buf[19] = '.';
+	for (int i = 28; i >= 20; i--) {
+		buf[i] = (char)('0' + frac % 10);
+		frac /= 10;
+	}
+	buf[29] = 'Z';
+	buf[30] = 0;
+	return buf;
+}
