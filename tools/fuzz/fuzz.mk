@@ -11,7 +11,8 @@ FUZZ_BUILD ?= build-fuzz
 FUZZ_CC ?= clang
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -D_GNU_SOURCE -Iinclude -Ibus -Iconsumers/lib \
-	-Itools/fuzz $(FUZZ_SAN) -fsanitize=fuzzer-no-link -MMD -MP
+	-Itools/fuzz $(FUZZ_SAN) -fsanitize=fuzzer-no-link -MMD -MP \
+	-DRD_BUF_INIT=4096
 FUZZ_LDFLAGS := $(FUZZ_SAN) -fsanitize=fuzzer
 FUZZ_LIBS := $(shell pkg-config --libs liburing msgpack 2>/dev/null || echo -luring -lmsgpackc) \
 	-lpthread -lm

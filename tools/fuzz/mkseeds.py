@@ -212,8 +212,70 @@ def ring_seeds():
     write("ring", "bad-len", ring_input(u32(1 << 31) + b"\1" * 20, drain))
 
 
+# ---- fuzz_reader ----------------------------------------------------------
+def archive(n_events=12, end_next=None):
+    import msgpack
+    T = msgpack.Timestamp
+    t0 = 1795450385
+    objs = [{"k": "header", "magic": "hb-archive", "version": [1, 0], "ts": T(t0, 5),
+             "host": "h", "bus": "b", "collector_pid": 7, "file_seq": 0, "prev": None},
+            {"k": "producer", "why": "attached", "p": 1, "ts": T(t0, 6), "name": "load-0",
+             "pid": 9, "tid": 9, "thread": "main", "host": "h", "ring": "hb.b.load-0.9.0",
+             "start": T(t0, 0), "interval_ms": 1000,
+             "types": [{"name": "load.order", "fields": ["n", "px", "sym"],
+                        "ftypes": ["i64", "f64", "str"]},
+                       {"name": "load.fill", "fields": ["n", "qty", "ok"],
+                        "ftypes": ["i64", "u64", "bool"]},
+                       {"name": "load.note", "fields": ["n", "text", "blob"],
+                        "ftypes": ["i64", "str", "bytes"]}],
+             "metrics": [{"name": "load.sent", "kind": "counter"},
+                         {"name": "load.fill_pct", "kind": "gauge"},
+                         {"name": "load.emit", "kind": "timing"},
+                         {"name": "load.ring", "kind": "health"}],
+             "seq_next": 0}]
+    for n in range(n_events):
+        vals = [[n, n * 0.25, "s%d" % (n % 100)], [n, n * 3, n % 2 == 0],
+                [n, "note-%d" % n, struct.pack("<I", n)]][n % 3]
+        objs.append([1, 1, n, T(t0 + 1, n), n % 3, n % 4, n + 1] + vals)
+    objs.append([2, 1, n_events, T(t0 + 2, 0), "ok", 1, 1000, [5, 2.5, [3, 300, 200], "up"]])
+    objs.append({"k": "types", "p": 1, "ts": T(t0 + 2, 1), "first": 3,
+                 "list": [{"name": "late", "fields": [], "ftypes": []}]})
+    objs.append({"k": "metrics", "p": 1, "ts": T(t0 + 2, 2), "first": 4,
+                 "list": [{"name": "late.m", "kind": "counter"}]})
+    objs.append({"k": "gap", "p": 1, "ts": T(t0 + 2, 3), "from": 20, "to": 29, "n": 10,
+                 "why": "overflow"})
+    objs.append({"k": "state", "p": 1, "ts": T(t0 + 2, 4), "state": "quarantined",
+                 "why": "bad record"})
+    objs.append({"k": "mismatch", "p": 1, "ts": T(t0 + 2, 5), "seq": 3, "type": 0,
+                 "field": "px", "expected": "f64", "got": "i64"})
+    objs.append({"k": "collector", "ts": T(t0 + 3, 0), "event": "stop", "pid": 7})
+    if end_next:
+        objs.append({"k": "end", "ts": T(t0 + 3, 1), "next": end_next})
+    return b"".join(msgpack.packb(o, use_bin_type=True) for o in objs)
+
+
+def reader_seeds():
+    a = archive()
+    write("reader", "dir", u8(0) + u16(0) + a)
+    write("reader", "file", u8(2) + u16(0) + a)
+    b = archive(4, "hb-20261123T161301.000000000Z.msgpack")
+    write("reader", "two-files", u8(4) + u16(len(b)) + b + a)
+    write("reader", "truncated", u8(0) + u16(0) + a[:len(a) - 7])
+    corrupt = bytearray(a)
+    for i in range(200, len(corrupt), 97):
+        corrupt[i] ^= 0x5a
+    write("reader", "corrupt", u8(0) + u16(0) + bytes(corrupt))
+    write("reader", "garbage", u8(0) + u16(0) + bytes(range(256)) * 4)
+    # Follow: the archive arrives in pieces, then rotates to a new file.
+    chunks = [(100, 0), (1, 0), (300, 0), (len(b), 1), (len(a), 1)]
+    follow = u8(1) + u8(len(chunks)) + b"".join(u16(n) + u8(fl) for n, fl in chunks)
+    write("reader", "follow", follow + a[:401] + b + a)
+    write("reader", "follow-end", u8(1) + u8(3) + u16(len(b)) + u8(0) + u16(len(a)) + u8(1) +
+          u16(9) + u8(0) + b + a + b"\xdc\xff\xff\x01")
+
+
 def main():
-    seeds = {"register": reg_seeds, "ring": ring_seeds}
+    seeds = {"register": reg_seeds, "ring": ring_seeds, "reader": reader_seeds}
     for d in sys.argv[1:] or list(seeds):
         seeds[d]()
 
