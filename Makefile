@@ -98,7 +98,12 @@ deps:
 	bash tools/deps.sh
 
 test: all
-	BUILD=$(BUILD) bash tests/run.sh
+	BUILD=$(BUILD) SANITIZE=$(SANITIZE) bash tests/run.sh
+
+# the ring stress test under ThreadSanitizer, in its own build directory
+tsan-ring:
+	$(MAKE) BUILD=build-tsan SANITIZE=thread build-tsan/tests/test_ring_stress
+	TSAN_OPTIONS=halt_on_error=1 build-tsan/tests/test_ring_stress
 
 demo: all
 	BUILD=$(BUILD) bash tools/demo.sh --no-build
@@ -117,14 +122,22 @@ install: all
 		$(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 644 include/hb.h include/hb_reader.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(LIBHB) $(LIBHBREAD) $(DESTDIR)$(PREFIX)/lib/
-	install -m 644 $(BUILD)/hb.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|0.1.0|g' tools/hb.pc.in \
+		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/hb.pc
 	install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
 	$(if $(MANPAGES),install -m 644 $(MANPAGES) $(DESTDIR)$(PREFIX)/share/man/man1/)
 
 clean:
 	rm -rf build build-*
 
-.PHONY: all deps test demo bench bench-quick fuzz install clean
+.PHONY: all deps test tsan-ring demo bench bench-quick fuzz install clean
 .DELETE_ON_ERROR:
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# The ring stress test under ThreadSanitizer, in its own build directory.
+tsan-ring:
+	$(MAKE) SANITIZE=thread BUILD=build-tsan build-tsan/tests/test_ring_stress
+	build-tsan/tests/test_ring_stress
+
+.PHONY: tsan-ring

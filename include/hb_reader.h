@@ -11,6 +11,7 @@
 
 #include <msgpack.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -50,6 +51,7 @@ struct hb_rd_producer {
 	struct hb_rd_type *types;
 	uint32_t nmetrics;
 	struct hb_rd_metric *metrics;
+	void *user; /* free for the application; NULL at first */
 };
 
 enum hb_rd_kind {
@@ -61,7 +63,9 @@ enum hb_rd_kind {
 
 struct hb_rd_record {
 	enum hb_rd_kind kind;
-	const char *bus_kind; /* "producer", "state", "gap", "end", ... or NULL */
+	const char *bus_kind; /* "producer", "state", "gap", "end", ... or NULL;
+			       * may be a kind newer than this reader (the
+			       * record is then only printed, not interpreted) */
 	const struct hb_rd_producer *producer; /* NULL when none */
 	uint64_t seq;
 	uint64_t ts_ns; /* UTC ns since the epoch */
@@ -132,6 +136,19 @@ char *hb_time_format(uint64_t ns, char *buf, size_t len);
 const msgpack_object *hb_rd_map_get(const msgpack_object *map, const char *key);
 /* A msgpack timestamp (ext -1) as ns since the epoch: 0 or -EINVAL. */
 int hb_rd_obj_time(const msgpack_object *o, uint64_t *ns);
+
+/* Output in hbcat's formats (docs/man/hbcat.1), for a FILE with a large
+ * buffer. JSON: one object and a newline; timestamps as ISO strings plus
+ * ts_ns, bin as base64, NaN/Inf as null. Text: one line; color adds ANSI
+ * colours by priority and record kind. */
+void hb_rd_print_json(FILE *f, const struct hb_rd_record *rec);
+void hb_rd_print_text(FILE *f, const struct hb_rd_record *rec, int color);
+/* Any msgpack object as JSON, and a JSON string literal. */
+void hb_rd_print_json_obj(FILE *f, const msgpack_object *o);
+void hb_rd_print_json_str(FILE *f, const char *s, size_t n);
+void hb_rd_print_u64(FILE *f, uint64_t v);
+/* Shortest text that reads back as the same double; buf >= 32 bytes. */
+int hb_rd_fmt_double(char *buf, double d);
 
 #ifdef __cplusplus
 }

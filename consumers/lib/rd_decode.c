@@ -414,11 +414,21 @@ static int rd_decode_map(struct hb_reader *r, const msgpack_object *m, struct hb
 
 	if (!k || k->type != MSGPACK_OBJECT_STR)
 		return -1;
-	kind = rd_bus_kind(k);
-	if (!kind)
-		return 0; /* a newer kind: skipped */
 	if (p && (!rd_is_uint(p) || p->via.u64 > UINT32_MAX))
 		return -1;
+	kind = rd_bus_kind(k);
+	if (!kind) { /* a newer kind: returned for printing, not interpreted */
+		size_t n = k->via.str.size < sizeof(r->kind) - 1 ? k->via.str.size
+								  : sizeof(r->kind) - 1;
+		memcpy(r->kind, k->via.str.ptr, n);
+		r->kind[n] = 0;
+		rec->kind = HB_RD_BUS;
+		rec->bus_kind = r->kind;
+		rec->ts_ns = rd_ts(hb_rd_map_get(m, "ts"));
+		if (p)
+			rec->producer = rd_ptab_get(&r->tab, (uint32_t)p->via.u64);
+		return 1;
+	}
 	rec->kind = kind == rd_bus_kinds[0] ? HB_RD_HEADER : HB_RD_BUS;
 	rec->bus_kind = kind;
 	rec->ts_ns = rd_ts(hb_rd_map_get(m, "ts"));

@@ -57,6 +57,7 @@ struct hb_reader {
 	msgpack_zone zone;
 	msgpack_object obj;
 	char status[32];
+	char kind[32]; /* k of a bus record of a kind not known here */
 
 	/* producers: the current file's table, and all ever made (freed at close) */
 	struct rd_ptab tab;
@@ -79,7 +80,7 @@ long rd_mp_size(const uint8_t *p, size_t len);
 /* Cheap test that p could start a record (used while resynchronising). */
 bool rd_maybe_record(const uint8_t *p, size_t len);
 /* Decodes the object of n bytes at p into rec: 1 a record, 0 a valid object
- * to skip (unknown bus record kind), -1 not a valid record. */
+ * to skip, -1 not a valid record. */
 int rd_decode(struct hb_reader *r, const char *p, size_t n, struct hb_rd_record *rec);
 void rd_ptab_clear(struct rd_ptab *t);
 void rd_ptab_free(struct rd_ptab *t);

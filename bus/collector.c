@@ -1,0 +1,412 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * collector.c - hbcollect's loop: discover rings, drain them in batches
+ * into the writer's buffers, flush, reap completions, rotate files, publish
+ * its own stats, and stop cleanly.
+ *
+ * Files (docs/FORMAT.md): each starts with a header and one producer record
+ * per live producer. Rotation waits for every write of the old file, writes
+ * the successor's header and producer records, waits again, and only then
+ * appends `end` to the old file: a reader that meets `end` can open the
+ * successor, and a crash at any point leaves files a restart can finish.
+ */
+#include "collector.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define HBC_NBUFS 8
+#define HBC_BUFSIZE (1u << 20)
+#define HBC_DRAIN_BUDGET 4096           /* records per ring per pass */
+#define HBC_LIVE_EVERY_NS 200000000ull  /* pid and heartbeat checks */
+#define HBC_STOP_DRAIN_NS 5000000000ull /* longest final drain */
+#define HBC_STOP_WRITE_NS 10000000000ull
+
+/* ---- files ------------------------------------------------------------- */
+
+static int hbc_file_create(struct hbc_collector *c, uint64_t *ns_out, char *name, int *fd_out)
+{
+	char path[sizeof(c->o.dir) + HBC_FNAME_MAX + 2];
+	uint64_t ns = hbc_now_ns();
+	int fd, tries;
+
+	for (tries = 0; tries < 1000; tries++) {
+		if (ns <= c->fname_ns)
+			ns = c->fname_ns + 1; /* names only ever go forward */
+		hbc_file_name(ns, name, HBC_FNAME_MAX);
+		snprintf(path, sizeof(path), "%s/%s", c->o.dir, name);
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+		if (fd >= 0) {
+			*fd_out = fd;
+			*ns_out = ns;
+			c->fname_ns = ns;
+			return 0;
+		}
+		if (errno != EEXIST)
+			return -errno;
+		ns++;
+	}
+	return -EEXIST;
+}
+
+/* Opens the successor and queues its header and producer records. */
+static int hbc_file_start(struct hbc_collector *c, char *prev)
+{
+	struct hbc_file_hdr h = {.host = c->host, .bus = c->o.bus, .pid = c->pid};
+	char name[HBC_FNAME_MAX];
+	msgpack_packer *pk;
+	uint64_t ns;
+	size_t i;
+	int fd, rc;
+
+	rc = hbc_file_create(c, &ns, name, &fd);
+	if (rc)
+		return rc;
+	hbc_writer_set_file(c->w, fd, 0);
+	c->fd = fd;
+	memcpy(c->fname, name, sizeof(name));
+	c->file_mono = hbc_mono_ns();
+	h.ts_ns = ns;
+	h.file_seq = c->file_seq++;
+	h.prev = prev && prev[0] ? prev : NULL;
+	pk = hbc_pk(c);
+	if (!pk)
+		return -ENOBUFS;
+	hbc_enc_header(pk, &h);
+	for (i = 0; i < c->nrings; i++) {
+		struct hbc_ring *r = c->rings[i];
+
+		if (r->state == HBC_R_ACTIVE && (rc = hbc_ring_restate(c, r)))
+			return rc;
+	}
+	hbc_info("writing %s/%s", c->o.dir, name);
+	return 0;
+}
+
+static int hbc_write_end(struct hbc_collector *c, int fd, uint64_t off)
+{
+	msgpack_packer *pk;
+
+	hbc_writer_set_file(c->w, fd, off);
+	pk = hbc_pk(c);
+	if (!pk)
+		return -ENOBUFS;
+	hbc_enc_end(pk, hbc_now_ns(), c->fname);
+	return 0;
+}
+
+static int hbc_rotate(struct hbc_collector *c)
+{
+	char old_name[HBC_FNAME_MAX];
+	uint64_t old_size, new_size;
+	int old_fd = c->fd, rc;
+
+	rc = hbc_writer_wait_idle(c->w, 0);
+	if (rc)
+		return rc;
+	old_size = hbc_writer_file_size(c->w);
+	memcpy(old_name, c->fname, sizeof(old_name));
+	rc = hbc_file_start(c, old_name);
+	if (rc == 0)
+		rc = hbc_writer_wait_idle(c->w, 0);
+	if (rc) {
+		hbc_warn("rotation failed: %s", strerror(-rc));
+		return rc;
+	}
+	/* the successor is on file: now the old one may say where it went */
+	new_size = hbc_writer_file_size(c->w);
+	rc = hbc_write_end(c, old_fd, old_size);
+	if (rc == 0)
+		rc = hbc_writer_wait_idle(c->w, 0);
+	if (c->o.fsync != HBC_FSYNC_NEVER)
+		fsync(old_fd);
+	close(old_fd);
+	hbc_writer_set_file(c->w, c->fd, new_size);
+	return rc;
+}
+
+static void hbc_retain(struct hbc_collector *c)
+{
+	int rc = hbc_archive_retain(c->o.dir, c->fname, c->o.retain_files, c->o.retain_bytes);
+
+	if (rc)
+		hbc_warn("retention in %s: %s", c->o.dir, strerror(-rc));
+}
+
+/* ---- start ---------------------------------------------------------------- */
+
+static void hbc_self_open(struct hbc_collector *c)
+{
+	struct hb_config cfg = {.bus = c->o.bus, .name = "hbcollect", .enabled = 1, .detailed = 1,
+				.ring_kb = 256};
+
+	setenv("HB_BUS", c->o.bus, 1); /* its own ring is on the bus it collects */
+	if (hb_open(&c->self, &cfg) < 0)
+		return;
+	c->m_records = hb_metric_register(c->self, "hbcollect.records", HB_METRIC_COUNTER);
+	c->m_bytes = hb_metric_register(c->self, "hbcollect.bytes", HB_METRIC_COUNTER);
+	c->m_gaps = hb_metric_register(c->self, "hbcollect.gap_records", HB_METRIC_COUNTER);
+	c->m_write = hb_metric_register(c->self, "hbcollect.write", HB_METRIC_TIMING);
+	c->m_backlog = hb_metric_register(c->self, "hbcollect.backlog_bytes", HB_METRIC_GAUGE);
+	c->m_rings = hb_metric_register(c->self, "hbcollect.rings", HB_METRIC_GAUGE);
+	c->m_rps = hb_metric_register(c->self, "hbcollect.records_per_s", HB_METRIC_GAUGE);
+	c->m_bps = hb_metric_register(c->self, "hbcollect.bytes_per_s", HB_METRIC_GAUGE);
+	hb_status_set(c->self, HB_STATUS_OK);
+}
+
+static int hbc_recover(struct hbc_collector *c)
+{
+	struct hbc_recovery rec;
+	msgpack_packer *pk;
+	int rc;
+
+	rc = hbc_archive_scan(c->o.dir, &rec, &c->learned);
+	if (rc)
+		hbc_warn("%s: cannot scan: %s", c->o.dir, strerror(-rc));
+	c->fname_ns = rec.newest_ns;
+	rc = hbc_file_start(c, NULL);
+	if (rc)
+		return rc;
+	pk = hbc_pk(c);
+	if (!pk)
+		return -ENOBUFS;
+	hbc_enc_collector(pk, hbc_now_ns(), "start", c->pid);
+	rc = hbc_writer_wait_idle(c->w, 0);
+	if (rc)
+		return rc;
+	if (rec.newest[0] && !rec.has_end) {
+		hbc_info("%s was not finished; closing it", rec.newest);
+		rc = hbc_archive_finish(c->o.dir, &rec, c->fname);
+		if (rc)
+			hbc_warn("%s: %s", rec.newest, strerror(-rc));
+	}
+	if (c->learned.n)
+		hbc_debug("learned %zu rings from %s", c->learned.n, rec.newest);
+	return 0;
+}
+
+int hbc_collector_create(struct hbc_collector **out, const struct hbc_opts *o)
+{
+	struct hbc_collector *c;
+	int rc;
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->o = *o;
+	c->fd = -1;
+	c->pid = (uint32_t)getpid();
+	c->self = &hb_producer_disabled;
+	gethostname(c->host, sizeof(c->host) - 1);
+	rc = hbc_mkdir_p(o->dir, 0700);
+	if (rc) {
+		hbc_warn("cannot create %s: %s", o->dir, strerror(-rc));
+		goto err;
+	}
+	rc = hbc_writer_create(&c->w, HBC_NBUFS, HBC_BUFSIZE, o->fsync, o->fsync_interval_ns,
+			       hbc_apply, c);
+	if (rc) {
+		hbc_warn("io_uring: %s", strerror(-rc));
+		goto err;
+	}
+	rc = hbc_recover(c);
+	if (rc) {
+		hbc_warn("cannot start an archive file in %s: %s", o->dir, strerror(-rc));
+		goto err;
+	}
+	hbc_retain(c);
+	hbc_disc_init(&c->disc, o->shm_dir, o->bus);
+	c->discovering = 1;
+	hbc_self_open(c);
+	*out = c;
+	return 0;
+err:
+	hbc_collector_destroy(c);
+	return rc;
+}
+
+void hbc_collector_destroy(struct hbc_collector *c)
+{
+	size_t i;
+
+	if (!c)
+		return;
+	hb_close(c->self);
+	hbc_disc_close(&c->disc);
+	hbc_writer_destroy(c->w);
+	for (i = 0; i < c->nrings; i++)
+		hbc_ring_free(c->rings[i]);
+	free(c->rings);
+	hbc_learned_free(&c->learned);
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c);
+}
+
+/* ---- the loop ------------------------------------------------------------ */
+
+static int hbc_drain_all(struct hbc_collector *c)
+{
+	int total = 0;
+	size_t i;
+
+	for (i = 0; i < c->nrings; i++) {
+		struct hbc_ring *r = c->rings[i];
+		int n;
+
+		if (r->state != HBC_R_ACTIVE)
+			continue;
+		n = hbc_ring_drain(c, r, HBC_DRAIN_BUDGET);
+		if (n == -ENOBUFS) {
+			hbc_writer_flush(c->w); /* every buffer is busy: let them go */
+			break;
+		}
+		total += n;
+	}
+	return total;
+}
+
+static uint64_t hbc_backlog(struct hbc_collector *c)
+{
+	uint64_t sum = 0;
+	size_t i;
+
+	for (i = 0; i < c->nrings; i++) {
+		struct hbc_ring *r = c->rings[i];
+
+		if (r->v.hdr)
+			sum += atomic_load_explicit(&r->v.hdr->head, memory_order_relaxed) - r->v.tail;
+	}
+	return sum;
+}
+
+static void hbc_stats(struct hbc_collector *c, uint64_t now)
+{
+	const struct hbc_writer_stats *st = hbc_writer_stats(c->w);
+	struct hb_producer *s = c->self;
+	double dt;
+
+	if (!s->enabled)
+		return;
+	if (st->writes != c->stat_writes)
+		hb_timing_add(s, (unsigned)c->m_write, st->last_lat_ns);
+	c->stat_writes = st->writes;
+	if (now - c->stat_mono >= 1000000000ull) {
+		dt = (double)(now - c->stat_mono) / 1e9;
+		hb_gauge_set(s, (unsigned)c->m_rps, (double)(c->records - c->stat_records) / dt);
+		hb_gauge_set(s, (unsigned)c->m_bps, (double)(st->bytes - c->stat_bytes) / dt);
+		hb_gauge_set(s, (unsigned)c->m_backlog, (double)hbc_backlog(c));
+		hb_gauge_set(s, (unsigned)c->m_rings, (double)c->nrings);
+		hb_counter_add(s, (unsigned)c->m_records, c->records - c->stat_records);
+		hb_counter_add(s, (unsigned)c->m_bytes, st->bytes - c->stat_bytes);
+		c->stat_mono = now;
+		c->stat_records = c->records;
+		c->stat_bytes = st->bytes;
+	}
+	hb_tick(s);
+}
+
+static int hbc_rotate_due(struct hbc_collector *c, uint64_t now, volatile int *rotate)
+{
+	if (hbc_writer_failing(c->w))
+		return 0;
+	if (*rotate)
+		return 1;
+	if (c->o.rotate_size && hbc_writer_file_size(c->w) >= c->o.rotate_size)
+		return 1;
+	return c->o.rotate_age_ns && now - c->file_mono >= c->o.rotate_age_ns;
+}
+
+static void hbc_idle(struct hbc_collector *c, uint64_t *sleep_ns)
+{
+	struct timespec ts;
+
+	*sleep_ns = *sleep_ns ? *sleep_ns * 2 : 1000000;
+	if (*sleep_ns > (uint64_t)c->o.poll_ms * 1000000)
+		*sleep_ns = (uint64_t)c->o.poll_ms * 1000000;
+	ts.tv_sec = (time_t)(*sleep_ns / 1000000000u);
+	ts.tv_nsec = (long)(*sleep_ns % 1000000000u);
+	nanosleep(&ts, NULL);
+}
+
+/* One pass; returns the records drained. */
+static int hbc_pass(struct hbc_collector *c, uint64_t now)
+{
+	int n;
+
+	if (c->discovering) {
+		hbc_disc_poll(&c->disc, now, 0, hbc_found, c);
+		hbc_pending_retry(c);
+	}
+	n = hbc_drain_all(c);
+	if (now >= c->next_live_mono) {
+		c->next_live_mono = now + HBC_LIVE_EVERY_NS;
+		hbc_liveness_check(c, now);
+	}
+	hbc_writer_flush(c->w);
+	hbc_writer_poll(c->w);
+	hbc_rings_reap(c);
+	return n;
+}
+
+static int hbc_stop(struct hbc_collector *c)
+{
+	uint64_t t0 = hbc_mono_ns();
+	msgpack_packer *pk;
+	int rc, n;
+
+	hbc_info("stopping: draining every ring");
+	c->discovering = 0;
+	hb_close(c->self);
+	c->self = &hb_producer_disabled;
+	do {
+		n = hbc_pass(c, hbc_mono_ns());
+		if (n == 0 && !hbc_writer_idle(c->w)) {
+			struct timespec ts = {0, 1000000};
+
+			nanosleep(&ts, NULL);
+			n = 1; /* buffers still busy: look again */
+		}
+	} while (n > 0 && hbc_mono_ns() - t0 < HBC_STOP_DRAIN_NS);
+	/* closed rings finish on the pass after their last record */
+	hbc_pass(c, hbc_mono_ns());
+	pk = hbc_pk(c);
+	if (pk)
+		hbc_enc_collector(pk, hbc_now_ns(), "stop", c->pid);
+	rc = hbc_writer_wait_idle(c->w, HBC_STOP_WRITE_NS);
+	if (rc)
+		hbc_warn("stopping with unwritten records left in the rings: %s", strerror(-rc));
+	hbc_rings_reap(c);
+	if (c->fd >= 0 && fsync(c->fd) < 0 && !rc)
+		rc = -errno;
+	return rc;
+}
+
+int hbc_collector_run(struct hbc_collector *c, volatile int *stop, volatile int *rotate)
+{
+	uint64_t sleep_ns = 0;
+
+	c->stat_mono = hbc_mono_ns();
+	hbc_disc_poll(&c->disc, c->stat_mono, 1, hbc_found, c);
+	while (!*stop) {
+		uint64_t now = hbc_mono_ns();
+		int n = hbc_pass(c, now);
+
+		hbc_stats(c, now);
+		if (hbc_rotate_due(c, now, rotate)) {
+			*rotate = 0;
+			if (hbc_rotate(c) == 0)
+				hbc_retain(c);
+		}
+		if (n > 0)
+			sleep_ns = 0;
+		else
+			hbc_idle(c, &sleep_ns);
+	}
+	return hbc_stop(c);
+}

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * collector.h - state shared by the collector loop (collector.c) and the
+ * per-ring code (drain.c). Private to hbcollect.
+ */
+#ifndef HB_BUS_COLLECTOR_H
+#define HB_BUS_COLLECTOR_H
+
+#include "hbc.h"
+
+enum hbc_ring_state {
+	HBC_R_PENDING = 1, /* seen, header not published yet */
+	HBC_R_ACTIVE,      /* attached and drained */
+	HBC_R_DONE,        /* closed or crashed, final records queued */
+	HBC_R_QUARANTINED, /* failed validation: ignored from now on */
+};
+
+enum hbc_live {
+	HBC_LIVE_HEALTHY = 0,
+	HBC_LIVE_LATE,
+	HBC_LIVE_DEAD,
+};
+
+struct hbc_ring {
+	char name[256];
+	enum hbc_ring_state state;
+	struct hb_ring_view v; /* v.hdr != NULL while mapped */
+	uint64_t seen_mono;   /* first seen (pending rings give up after a while) */
+	uint32_t p;           /* 0 until a record was written about it */
+	struct hbc_ident id;
+	uint64_t proc_start;
+	int expect_any;       /* the first record sets expected (history unknown) */
+	uint64_t expected;    /* next sequence number to write */
+	uint64_t skipped;     /* records below expected (already persisted) */
+	uint64_t anchor_raw, anchor_ns, hz;
+	uint32_t types_stated, metrics_stated; /* in the current file */
+	uint8_t kinds[HB_MAX_METRICS];
+	uint8_t mismatch[HB_MAX_TYPES]; /* reported (type, field) pairs, one bit per field */
+	int bad_type_logged;
+	int gone;                 /* its process is gone */
+	int unlink_done;          /* remove the shm object once written */
+	enum hbc_live live;
+	uint64_t last_serial;     /* newest buffer holding records about it */
+};
+
+struct hbc_collector {
+	struct hbc_opts o;
+	struct hbc_writer *w;
+	struct hbc_disc disc;
+	int discovering;
+	struct hbc_ring **rings;
+	size_t nrings, cap;
+	uint32_t next_p;
+	struct hbc_learned learned;
+
+	/* the packer and the buffer it points at */
+	msgpack_packer pk;
+	struct hbc_wbuf *pk_buf;
+
+	/* the live file */
+	int fd;
+	char fname[HBC_FNAME_MAX];
+	uint64_t fname_ns;
+	uint64_t file_seq;
+	uint64_t file_mono;
+	char host[64];
+	uint32_t pid;
+
+	/* own stats, published as producer "hbcollect" */
+	struct hb_producer *self;
+	int m_records, m_bytes, m_gaps, m_write, m_backlog, m_rings, m_rps, m_bps;
+	uint64_t records, gaps_n;
+	uint64_t stat_mono, stat_records, stat_bytes, stat_writes;
+
+	uint64_t next_live_mono, next_pidstart_mono;
+};
+
+/* drain.c */
+msgpack_packer *hbc_pk(struct hbc_collector *c);
+void hbc_ring_mark(struct hbc_collector *c, struct hbc_ring *r);
+void hbc_found(void *ctx, const char *name);
+void hbc_pending_retry(struct hbc_collector *c);
+/* Drains up to budget records of r; returns records read, -ENOBUFS when
+ * every buffer is busy. */
+int hbc_ring_drain(struct hbc_collector *c, struct hbc_ring *r, unsigned budget);
+void hbc_liveness_check(struct hbc_collector *c, uint64_t now_mono);
+/* Writes a restated producer record for r into the current file. */
+int hbc_ring_restate(struct hbc_collector *c, struct hbc_ring *r);
+/* Unmaps and forgets rings whose last records are on file. */
+void hbc_rings_reap(struct hbc_collector *c);
+/* Applies a durable buffer: releases ring tails (writer callback). */
+void hbc_apply(void *ctx, struct hbc_wbuf *b);
+void hbc_ring_free(struct hbc_ring *r);
+
+#endif

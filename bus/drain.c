@@ -1,0 +1,581 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * drain.c - one ring's life in the collector: attach, read records from
+ * cursor to head, encode them (with gaps, late-registered types and
+ * metrics, field type mismatches), notice a clean close or a dead process,
+ * quarantine what fails validation, release the tail once written.
+ *
+ * Every record about a ring is followed by a mark in the buffer that holds
+ * it ("ring r is written up to cursor X"); the writer hands buffers back in
+ * order once durable and hbc_apply releases the tail to X (R2 in ring.c).
+ */
+#include "collector.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define HBC_PENDING_NS 2000000000ull /* a ring's header must appear within this */
+#define HBC_SEQ_SANE (1ull << 48)    /* larger jumps are not believed */
+
+msgpack_packer *hbc_pk(struct hbc_collector *c)
+{
+	struct hbc_wbuf *b = hbc_writer_buf(c->w, HBC_REC_MAX);
+
+	if (!b)
+		return NULL;
+	if (b != c->pk_buf) {
+		hbc_packer_init(&c->pk, &b->b);
+		c->pk_buf = b;
+	}
+	return &c->pk;
+}
+
+void hbc_ring_mark(struct hbc_collector *c, struct hbc_ring *r)
+{
+	struct hbc_wbuf *b = c->pk_buf;
+
+	if (!b)
+		return;
+	if (hbc_wbuf_mark(b, r, r->v.cursor, r->expected) == 0)
+		r->last_serial = hbc_wbuf_serial(b);
+}
+
+void hbc_ring_free(struct hbc_ring *r)
+{
+	if (r->v.hdr)
+		hb_ring_view_detach(&r->v);
+	free(r);
+}
+
+/* ---- attach ------------------------------------------------------------ */
+
+static struct hbc_ring *hbc_ring_find(struct hbc_collector *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->nrings; i++)
+		if (!strcmp(c->rings[i]->name, name))
+			return c->rings[i];
+	return NULL;
+}
+
+static int hbc_ring_add(struct hbc_collector *c, const char *name)
+{
+	struct hbc_ring *r;
+
+	if (c->nrings == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 64;
+		struct hbc_ring **nr = realloc(c->rings, cap * sizeof(*nr));
+
+		if (!nr)
+			return -ENOMEM;
+		c->rings = nr;
+		c->cap = cap;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	r->state = HBC_R_PENDING;
+	r->seen_mono = hbc_mono_ns();
+	c->rings[c->nrings++] = r;
+	return 0;
+}
+
+static void hbc_ring_ident(struct hbc_ring *r)
+{
+	const struct hb_ring_hdr *h = r->v.hdr;
+
+	hbc_strcpy_shared(r->id.name, h->name, sizeof(h->name));
+	hbc_strcpy_shared(r->id.host, h->host, sizeof(h->host));
+	hbc_strcpy_shared(r->id.thread, h->thread, sizeof(h->thread));
+	snprintf(r->id.ring, sizeof(r->id.ring), "%s", r->name);
+	r->id.pid = h->pid;
+	r->id.tid = h->tid;
+	r->id.start_ns = h->start_ns;
+	r->id.interval_ns = h->interval_ns ? h->interval_ns : 1000000000ull;
+	r->proc_start = h->proc_start;
+	r->hz = (h->flags & HB_RING_F_TSC) ? h->tsc_hz : 1000000000ull;
+	if (r->hz < 1000 || r->hz > 1000000000000ull)
+		r->hz = 1000000000ull;
+	r->anchor_raw = h->start_tsc;
+	r->anchor_ns = h->start_ns;
+}
+
+/* Where this ring's history starts: what an earlier run persisted, else
+ * what the ring itself says was persisted, else its first record. */
+static void hbc_ring_expect(struct hbc_collector *c, struct hbc_ring *r)
+{
+	uint64_t learned = hbc_learned_get(&c->learned, r->name);
+	uint64_t persisted = atomic_load_explicit(&r->v.hdr->persisted_seq, memory_order_relaxed);
+
+	r->expected = 0;
+	if (learned)
+		r->expected = learned;
+	else if (r->v.tail && persisted)
+		r->expected = persisted;
+	else if (r->v.tail)
+		r->expect_any = 1;
+}
+
+static uint32_t hbc_load_count(_Atomic uint32_t *n, uint32_t max)
+{
+	/* A3/A4: pair with R3/R4 in hb_type_register/hb_metric_register: the
+	 * definitions below the count are complete. */
+	uint32_t v = atomic_load_explicit(n, memory_order_acquire);
+
+	return v > max ? max : v;
+}
+
+static void hbc_ring_kinds(struct hbc_ring *r, uint32_t from, uint32_t to)
+{
+	uint32_t i;
+
+	for (i = from; i < to; i++) {
+		uint32_t k = r->v.hdr->metric_defs[i].kind;
+
+		r->kinds[i] = (uint8_t)(k >= HB_METRIC_COUNTER && k <= HB_METRIC_HEALTH ? k : 0);
+	}
+}
+
+static void hbc_ring_producer(struct hbc_collector *c, struct hbc_ring *r, msgpack_packer *pk,
+			      const char *why)
+{
+	uint32_t nt = hbc_load_count(&r->v.hdr->ntypes, HB_MAX_TYPES);
+	uint32_t nm = hbc_load_count(&r->v.hdr->nmetrics, HB_MAX_METRICS);
+
+	hbc_ring_kinds(r, 0, nm);
+	r->types_stated = nt;
+	r->metrics_stated = nm;
+	hbc_enc_producer(pk, why, r->p, hbc_now_ns(), &r->id, r->v.hdr, nt, nm, r->expected);
+	hbc_ring_mark(c, r);
+}
+
+int hbc_ring_restate(struct hbc_collector *c, struct hbc_ring *r)
+{
+	msgpack_packer *pk = hbc_pk(c);
+
+	if (!pk)
+		return -ENOBUFS;
+	hbc_ring_producer(c, r, pk, "restated");
+	return 0;
+}
+
+static void hbc_ring_state(struct hbc_collector *c, struct hbc_ring *r, msgpack_packer *pk,
+			   const char *state, const char *why)
+{
+	if (!r->p)
+		r->p = ++c->next_p;
+	hbc_enc_state(pk, r->p, hbc_now_ns(), state, why,
+		      r->state == HBC_R_QUARANTINED ? r->name : NULL);
+	hbc_ring_mark(c, r);
+}
+
+static void hbc_ring_quarantine(struct hbc_collector *c, struct hbc_ring *r, msgpack_packer *pk,
+				const char *why)
+{
+	hbc_warn("%s: quarantined: %s", r->name, why);
+	r->state = HBC_R_QUARANTINED;
+	if (r->v.hdr && r->p) {
+		uint64_t last = atomic_load_explicit(&r->v.hdr->seq, memory_order_relaxed);
+
+		if (last > r->expected && last - r->expected < HBC_SEQ_SANE)
+			hbc_enc_gap(pk, r->p, hbc_now_ns(), r->expected, last - 1, "corrupt");
+	}
+	hbc_ring_state(c, r, pk, "quarantined", why);
+}
+
+static int hbc_ring_attach(struct hbc_collector *c, struct hbc_ring *r)
+{
+	msgpack_packer *pk = hbc_pk(c);
+	int rc;
+
+	if (!pk)
+		return -ENOBUFS; /* try again next pass */
+	rc = hb_ring_view_attach(&r->v, r->name);
+	if (rc == -EPROTO || rc == -EINVAL) {
+		/* maybe not published yet (magic is stored last, R0) */
+		if (hbc_mono_ns() - r->seen_mono < HBC_PENDING_NS)
+			return rc;
+		hbc_ring_quarantine(c, r, pk, rc == -EPROTO ? "bad magic" : "bad header");
+		return rc;
+	}
+	if (rc == -ENOENT || rc == -EACCES || rc == -EPERM) {
+		if (rc != -ENOENT)
+			hbc_warn("%s: %s; ignored", r->name, strerror(-rc));
+		r->state = HBC_R_DONE; /* forget it (reaped below) */
+		return rc;
+	}
+	if (rc) {
+		hbc_ring_quarantine(c, r, pk, strerror(-rc));
+		return rc;
+	}
+	hbc_ring_ident(r);
+	hbc_ring_expect(c, r);
+	atomic_store_explicit(&r->v.hdr->collector_pid, c->pid, memory_order_relaxed);
+	r->p = ++c->next_p;
+	r->state = HBC_R_ACTIVE;
+	hbc_ring_producer(c, r, pk, "attached");
+	hbc_debug("attached %s as p=%u (next seq %llu)", r->name, r->p,
+		  (unsigned long long)r->expected);
+	return 0;
+}
+
+void hbc_found(void *ctx, const char *name)
+{
+	struct hbc_collector *c = ctx;
+	struct hbc_ring *r;
+
+	if (hbc_ring_find(c, name))
+		return;
+	if (hbc_ring_add(c, name))
+		return;
+	r = c->rings[c->nrings - 1];
+	hbc_ring_attach(c, r);
+}
+
+void hbc_pending_retry(struct hbc_collector *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nrings; i++)
+		if (c->rings[i]->state == HBC_R_PENDING)
+			hbc_ring_attach(c, c->rings[i]);
+}
+
+/* ---- records ------------------------------------------------------------ */
+
+static uint64_t hbc_ring_ns(const struct hbc_ring *r, uint64_t raw)
+{
+	unsigned __int128 d;
+
+	if (raw >= r->anchor_raw) {
+		d = (unsigned __int128)(raw - r->anchor_raw) * 1000000000u / r->hz;
+		return d > UINT64_MAX - r->anchor_ns ? UINT64_MAX : r->anchor_ns + (uint64_t)d;
+	}
+	d = (unsigned __int128)(r->anchor_raw - raw) * 1000000000u / r->hz;
+	return d > r->anchor_ns ? 0 : r->anchor_ns - (uint64_t)d;
+}
+
+static void hbc_ring_gap(struct hbc_collector *c, struct hbc_ring *r, msgpack_packer *pk,
+			 uint64_t from, uint64_t to, const char *why)
+{
+	hbc_enc_gap(pk, r->p, hbc_now_ns(), from, to, why);
+	c->gaps_n += to - from + 1;
+}
+
+static void hbc_state_types(struct hbc_ring *r, msgpack_packer *pk, uint32_t type)
+{
+	uint32_t nt = hbc_load_count(&r->v.hdr->ntypes, HB_MAX_TYPES);
+
+	if (nt > r->types_stated) {
+		hbc_enc_types(pk, r->p, hbc_now_ns(), r->v.hdr, r->types_stated, nt);
+		r->types_stated = nt;
+	}
+	if (type >= r->types_stated && !r->bad_type_logged) {
+		r->bad_type_logged = 1;
+		hbc_warn("%s: event of unregistered type %u", r->name, type);
+	}
+}
+
+static void hbc_state_metrics(struct hbc_ring *r, msgpack_packer *pk, uint32_t n)
+{
+	uint32_t nm = hbc_load_count(&r->v.hdr->nmetrics, HB_MAX_METRICS);
+
+	(void)n;
+	if (nm <= r->metrics_stated)
+		return;
+	hbc_ring_kinds(r, r->metrics_stated, nm);
+	hbc_enc_metrics(pk, r->p, hbc_now_ns(), r->v.hdr, r->metrics_stated, nm);
+	r->metrics_stated = nm;
+}
+
+static void hbc_check_fields(struct hbc_ring *r, msgpack_packer *pk, const struct hb_rec *rec,
+			     const struct hb_event_view *ev)
+{
+	const struct hb_type_def *t = &r->v.hdr->types[rec->type];
+	unsigned i, nf = t->nfields > HB_MAX_FIELDS ? HB_MAX_FIELDS : t->nfields;
+
+	for (i = 0; i < ev->nfields; i++) {
+		unsigned want = i < nf ? t->tags[i] : HB_T_NONE;
+		char field[HB_FIELD_NAME_MAX];
+
+		if (want == ev->tags[i] || (r->mismatch[rec->type] & (1u << i)))
+			continue;
+		r->mismatch[rec->type] |= (uint8_t)(1u << i);
+		if (i < nf)
+			hbc_strcpy_shared(field, t->fields[i], sizeof(t->fields[i]));
+		else
+			snprintf(field, sizeof(field), "#%u", i);
+		hbc_enc_mismatch(pk, r->p, hbc_now_ns(), rec->seq, rec->type, field,
+				 hbc_tag_name(want), hbc_tag_name(ev->tags[i]));
+	}
+}
+
+static int hbc_ring_event(struct hbc_ring *r, msgpack_packer *pk, const struct hb_rec *rec,
+			  const struct hb_rec *rp)
+{
+	struct hb_event_view ev;
+
+	if (hb_event_decode(rp, &ev))
+		return -EBADMSG;
+	if (rec->type >= r->types_stated)
+		hbc_state_types(r, pk, rec->type);
+	if (rec->type < r->types_stated)
+		hbc_check_fields(r, pk, rec, &ev);
+	hbc_enc_event(pk, r->p, rec, hbc_ring_ns(r, rec->ts), &ev);
+	return 0;
+}
+
+static void hbc_ring_heartbeat(struct hbc_ring *r, msgpack_packer *pk, const struct hb_rec *rec,
+			       const struct hb_rec *rp)
+{
+	struct hb_rec_hb b;
+
+	memcpy(&b, rp + 1, sizeof(b));
+	if (b.nmetrics > HB_MAX_METRICS)
+		b.nmetrics = 0; /* hb_rec_check refused this; belt and braces */
+	r->anchor_raw = rec->ts; /* heartbeats carry a fresh (raw, realtime) pair */
+	r->anchor_ns = b.rt_ns;
+	if (b.nmetrics > r->metrics_stated)
+		hbc_state_metrics(r, pk, b.nmetrics);
+	hbc_enc_heartbeat(pk, r->p, rec, b.rt_ns, &b, (const uint8_t *)(rp + 1) + sizeof(b),
+			  r->kinds);
+}
+
+static int hbc_ring_record(struct hbc_collector *c, struct hbc_ring *r, msgpack_packer *pk,
+			   const struct hb_rec *rp)
+{
+	struct hb_rec rec;
+
+	memcpy(&rec, rp, sizeof(rec));
+	if (r->expect_any) {
+		r->expect_any = 0;
+		r->expected = rec.seq;
+	}
+	if (rec.seq < r->expected) {
+		r->skipped++; /* persisted by an earlier run */
+		return 0;
+	}
+	if (rec.seq > r->expected) {
+		if (rec.seq - r->expected >= HBC_SEQ_SANE)
+			return -EBADMSG;
+		hbc_ring_gap(c, r, pk, r->expected, rec.seq - 1, "overflow");
+	}
+	if (rec.kind == HB_REC_EVENT) {
+		if (hbc_ring_event(r, pk, &rec, rp))
+			return -EBADMSG;
+	} else {
+		hbc_ring_heartbeat(r, pk, &rec, rp);
+	}
+	r->expected = rec.seq + 1;
+	c->records++;
+	return 0;
+}
+
+/* ---- end of a ring -------------------------------------------------------- */
+
+/* The ring is drained to a head that will not move: trailing gap, final
+ * state, and removal once both are written. */
+static void hbc_ring_finish(struct hbc_collector *c, struct hbc_ring *r, msgpack_packer *pk,
+			    const char *state, const char *why)
+{
+	uint64_t last = atomic_load_explicit(&r->v.hdr->seq, memory_order_relaxed);
+
+	if (last > r->expected && last - r->expected < HBC_SEQ_SANE) {
+		hbc_ring_gap(c, r, pk, r->expected, last - 1, "overflow");
+		r->expected = last;
+	}
+	hbc_ring_state(c, r, pk, state, why);
+	r->state = HBC_R_DONE;
+	r->unlink_done = 1;
+	hbc_info("%s: %s (%s), %llu records", r->name, state, why,
+		 (unsigned long long)r->expected);
+}
+
+/* 1 when nothing is left to read (a trailing pad is skipped). */
+static int hbc_ring_empty(struct hbc_ring *r)
+{
+	const struct hb_rec *rec;
+	uint64_t at = r->v.cursor;
+
+	if (hb_ring_view_next(&r->v, &rec) == 0)
+		return 1;
+	r->v.cursor = at; /* a record (or damage): the drain loop takes it */
+	return 0;
+}
+
+static void hbc_ring_at_head(struct hbc_collector *c, struct hbc_ring *r, msgpack_packer *pk)
+{
+	/* A5: pairs with the release store of HB_RING_CLOSED in hb_close: every
+	 * record was published before it, so one more look sees them all. */
+	if (atomic_load_explicit(&r->v.hdr->state, memory_order_acquire) == HB_RING_CLOSED) {
+		if (hbc_ring_empty(r))
+			hbc_ring_finish(c, r, pk, "exited", "closed");
+		return;
+	}
+	if (r->gone && hbc_ring_empty(r))
+		hbc_ring_finish(c, r, pk, "crashed", "pid-gone");
+}
+
+int hbc_ring_drain(struct hbc_collector *c, struct hbc_ring *r, unsigned budget)
+{
+	const struct hb_rec *rec;
+	unsigned n = 0;
+
+	while (r->state == HBC_R_ACTIVE) {
+		msgpack_packer *pk = hbc_pk(c);
+		uint64_t at = r->v.cursor;
+		int rc;
+
+		if (!pk)
+			return -ENOBUFS;
+		if (n >= budget)
+			break;
+		rc = hb_ring_view_next(&r->v, &rec);
+		if (rc == 0) {
+			hbc_ring_at_head(c, r, pk);
+			break;
+		}
+		if (rc < 0 || hbc_ring_record(c, r, pk, rec) < 0) {
+			r->v.cursor = at; /* everything from here on is abandoned */
+			hbc_ring_quarantine(c, r, pk, "corrupt record");
+			break;
+		}
+		hbc_ring_mark(c, r);
+		n++;
+	}
+	return (int)n;
+}
+
+/* ---- liveness ------------------------------------------------------------- */
+
+static int hbc_pid_gone(const struct hbc_ring *r, int check_start)
+{
+	char path[64], buf[1024];
+	unsigned long long start = 0;
+	ssize_t n;
+	char *p;
+	int fd, field;
+
+	if (r->id.pid < 1 || r->id.pid > 0x3fffffff)
+		return 0; /* not a pid we may ask about */
+	if (kill((pid_t)r->id.pid, 0) < 0 && errno == ESRCH)
+		return 1;
+	if (!check_start || !r->proc_start)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%u/stat", r->id.pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	if (!p)
+		return 0;
+	for (field = 2; *p && field < 22; p++)
+		if (*p == ' ')
+			field++;
+	if (sscanf(p, "%llu", &start) != 1)
+		return 0;
+	return start != r->proc_start; /* the pid was reused */
+}
+
+static void hbc_ring_live(struct hbc_collector *c, struct hbc_ring *r, uint64_t now_ns)
+{
+	uint64_t last = atomic_load_explicit(&r->v.hdr->last_hb_ns, memory_order_relaxed);
+	uint64_t iv = r->id.interval_ns, age;
+	static const char *const names[] = {"healthy", "late", "dead"};
+	static const char *const whys[] = {"heartbeat", "late", "no-heartbeat"};
+	enum hbc_live st;
+	msgpack_packer *pk;
+
+	if (!last || last < r->id.start_ns)
+		last = r->id.start_ns;
+	age = now_ns > last ? now_ns - last : 0;
+	st = age > 3 * iv ? HBC_LIVE_DEAD : age > iv + iv / 2 ? HBC_LIVE_LATE : HBC_LIVE_HEALTHY;
+	if (st == r->live || !(pk = hbc_pk(c)))
+		return;
+	r->live = st;
+	hbc_ring_state(c, r, pk, names[st], whys[st]);
+}
+
+void hbc_liveness_check(struct hbc_collector *c, uint64_t now_mono)
+{
+	int check_start = now_mono >= c->next_pidstart_mono;
+	uint64_t now_ns = hbc_now_ns();
+	size_t i;
+
+	if (check_start)
+		c->next_pidstart_mono = now_mono + 1000000000ull;
+	for (i = 0; i < c->nrings; i++) {
+		struct hbc_ring *r = c->rings[i];
+
+		if (r->state != HBC_R_ACTIVE)
+			continue;
+		if (!r->gone && hbc_pid_gone(r, check_start)) {
+			r->gone = 1;
+			hbc_debug("%s: process %u is gone", r->name, r->id.pid);
+		}
+		if (!r->gone)
+			hbc_ring_live(c, r, now_ns);
+	}
+}
+
+/* ---- completion ------------------------------------------------------------ */
+
+void hbc_apply(void *ctx, struct hbc_wbuf *b)
+{
+	size_t i;
+
+	(void)ctx;
+	for (i = 0; i < b->nmarks; i++) {
+		struct hbc_ring *r = b->marks[i].ring;
+
+		if (!r->v.hdr)
+			continue;
+		hb_ring_view_release(&r->v, b->marks[i].upto);
+		atomic_store_explicit(&r->v.hdr->persisted_seq, b->marks[i].seq_next,
+				      memory_order_relaxed);
+	}
+}
+
+void hbc_rings_reap(struct hbc_collector *c)
+{
+	uint64_t applied = hbc_writer_applied(c->w);
+	size_t i = 0;
+
+	while (i < c->nrings) {
+		struct hbc_ring *r = c->rings[i];
+
+		if ((r->state != HBC_R_DONE && r->state != HBC_R_QUARANTINED) ||
+		    r->last_serial > applied) {
+			i++;
+			continue;
+		}
+		if (r->state == HBC_R_QUARANTINED) { /* keep its name: never attach again */
+			if (r->v.hdr)
+				hb_ring_view_detach(&r->v);
+			i++;
+			continue;
+		}
+		if (r->unlink_done) {
+			char name[260];
+
+			snprintf(name, sizeof(name), "/%s", r->name);
+			if (shm_unlink(name) < 0 && errno != ENOENT)
+				hbc_warn("%s: cannot remove: %s", r->name, strerror(errno));
+		}
+		hbc_ring_free(r);
+		c->rings[i] = c->rings[--c->nrings];
+	}
+}

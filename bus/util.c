@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: MIT */
+/* util.c - option parsing, logging and clocks shared by hbcollect's modules. */
+#include "hbc.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+int hbc_verbosity = 1;
+
+void hbc_log(int level, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	if (level > hbc_verbosity && level > 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "hbcollect: %s\n", line);
+}
+
+static int hbc_parse_number(const char *s, uint64_t *v, char **end)
+{
+	unsigned long long n;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	n = strtoull(s, end, 10);
+	if (errno)
+		return -EINVAL;
+	*v = n;
+	return 0;
+}
+
+static int hbc_mul(uint64_t v, uint64_t m, uint64_t *out)
+{
+	if (m && v > UINT64_MAX / m)
+		return -EINVAL;
+	*out = v * m;
+	return 0;
+}
+
+int hbc_parse_size(const char *s, uint64_t *out)
+{
+	uint64_t v, m = 1;
+	char *end;
+
+	if (hbc_parse_number(s, &v, &end))
+		return -EINVAL;
+	if (*end == 'k' || *end == 'K')
+		m = 1024, end++;
+	else if (*end == 'M' || *end == 'm')
+		m = 1024 * 1024, end++;
+	else if (*end == 'G' || *end == 'g')
+		m = 1024ull * 1024 * 1024, end++;
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end)
+		return -EINVAL;
+	return hbc_mul(v, m, out);
+}
+
+int hbc_parse_duration(const char *s, uint64_t *out_ns)
+{
+	uint64_t v, m;
+	char *end;
+
+	if (hbc_parse_number(s, &v, &end))
+		return -EINVAL;
+	if (!*end || !strcmp(end, "s"))
+		m = 1000000000ull;
+	else if (!strcmp(end, "ms"))
+		m = 1000000ull;
+	else if (!strcmp(end, "m"))
+		m = 60000000000ull;
+	else if (!strcmp(end, "h"))
+		m = 3600000000000ull;
+	else if (!strcmp(end, "d"))
+		m = 86400000000000ull;
+	else
+		return -EINVAL;
+	return hbc_mul(v, m, out_ns);
+}
+
+static uint64_t hbc_clock(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t hbc_now_ns(void)
+{
+	return hbc_clock(CLOCK_REALTIME);
+}
+
+uint64_t hbc_mono_ns(void)
+{
+	return hbc_clock(CLOCK_MONOTONIC);
+}
+
+int hbc_mkdir_p(const char *path, unsigned mode)
+{
+	char buf[4096];
+	size_t n = strlen(path), i;
+
+	if (n == 0 || n >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, path, n + 1);
+	for (i = 1; i <= n; i++) {
+		if (buf[i] != '/' && buf[i] != 0)
+			continue;
+		buf[i] = 0;
+		if (mkdir(buf, (mode_t)mode) < 0 && errno != EEXIST)
+			return -errno;
+		if (i < n)
+			buf[i] = '/';
+	}
+	return 0;
+}

@@ -1,0 +1,510 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hbcat - print, filter and summarise hb archives (docs/man/hbcat.1).
+ */
+#include <errno.h>
+#include <fnmatch.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hb.h"
+#include "hb_reader.h"
+#include "hb_summary.h"
+
+enum out_fmt { OUT_TEXT, OUT_JSON, OUT_MSGPACK };
+
+struct cat_filter {
+	char **types, **prods;
+	size_t ntypes, nprods;
+	int min_prio; /* -1: any */
+	bool events, heartbeats;
+	bool has_req, has_since, has_until;
+	uint64_t req, since, until;
+};
+
+/* msgpack output: the definition records of a producer, to restate them
+ * before its first selected record (hb_rd_producer.user points here). */
+struct cat_pdef {
+	uint32_t p;
+	char *bytes;
+	size_t len, emitted;
+};
+
+struct cat {
+	enum out_fmt fmt;
+	struct cat_filter flt;
+	bool follow, summary, color;
+	const char *bus;
+	struct hb_reader *r;
+	FILE *out;
+	/* msgpack output */
+	char *header;
+	size_t header_len;
+	bool header_out;
+	struct cat_pdef **pdefs; /* all, for freeing */
+	size_t npdefs;
+	struct cat_pdef **out_p; /* per output p number: the def emitted last */
+	uint32_t *out_pn;
+	size_t nout;
+	struct hb_sum *sum;
+};
+
+static struct hb_reader *volatile g_reader;
+
+static void usage(FILE *f)
+{
+	fputs("Usage: hbcat [OPTIONS] [PATH...]\n"
+	      "Print, filter and summarise hb archives. PATH is an archive file, a directory\n"
+	      "(its hb-*.msgpack files in name order) or - for stdin; default: the bus's\n"
+	      "archive directory ($HB_DIR, else ${XDG_STATE_HOME:-~/.local/state}/hb/BUS).\n"
+	      "\n"
+	      "  -f, --follow            wait for more records, follow rotations\n"
+	      "  -o, --output FMT        text (default), json (one object per line), msgpack\n"
+	      "  -t, --type GLOB         events whose type matches GLOB (repeatable)\n"
+	      "  -p, --producer GLOB     records of producers matching GLOB (repeatable)\n"
+	      "  -P, --priority MIN      events of at least MIN: low|normal|high|urgent|0-3\n"
+	      "  -e, --events            events only\n"
+	      "  -H, --heartbeats        heartbeats only\n"
+	      "  -r, --request ID        events of request ID\n"
+	      "      --since T           records at or after T\n"
+	      "      --until T           records at or before T\n"
+	      "                          T: 2026-11-23T16:13:05Z, '2026-11-23 16:13:05',\n"
+	      "                          @EPOCHSECS, -10m, -2h, -30s, -1d, now\n"
+	      "      --summary           per producer and type counts, spans, gaps, damage\n"
+	      "      --bus NAME          bus whose archive is read (default $HB_BUS or default)\n"
+	      "      --color WHEN        auto (default), always, never; NO_COLOR is honoured\n"
+	      "  -h, --help              this help\n"
+	      "  -V, --version           print the version\n"
+	      "\n"
+	      "Exit status: 0 ok, 1 damaged data was met, 2 usage error.\n",
+	      f);
+}
+
+static void die_usage(const char *flag, const char *msg, const char *val)
+{
+	fprintf(stderr, "hbcat: %s: %s '%s'\n", flag, msg, val);
+	exit(2);
+}
+
+static void push(char ***v, size_t *n, char *s)
+{
+	char **nv = realloc(*v, (*n + 1) * sizeof(*nv));
+
+	if (!nv) {
+		fputs("hbcat: out of memory\n", stderr);
+		exit(1);
+	}
+	*v = nv;
+	nv[(*n)++] = s;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+enum { OPT_SINCE = 256, OPT_UNTIL, OPT_SUMMARY, OPT_BUS, OPT_COLOR };
+
+static void parse_opts(struct cat *c, int argc, char **argv)
+{
+	static const struct option longs[] = {
+		{"follow", no_argument, NULL, 'f'},	 {"output", required_argument, NULL, 'o'},
+		{"type", required_argument, NULL, 't'},	 {"producer", required_argument, NULL, 'p'},
+		{"priority", required_argument, NULL, 'P'}, {"events", no_argument, NULL, 'e'},
+		{"heartbeats", no_argument, NULL, 'H'},	 {"request", required_argument, NULL, 'r'},
+		{"since", required_argument, NULL, OPT_SINCE},
+		{"until", required_argument, NULL, OPT_UNTIL},
+		{"summary", no_argument, NULL, OPT_SUMMARY},
+		{"bus", required_argument, NULL, OPT_BUS},
+		{"color", required_argument, NULL, OPT_COLOR},
+		{"colour", required_argument, NULL, OPT_COLOR},
+		{"help", no_argument, NULL, 'h'},	 {"version", no_argument, NULL, 'V'},
+		{0, 0, 0, 0},
+	};
+	const char *color = "auto";
+	char *end;
+	int o;
+
+	c->flt.min_prio = -1;
+	argv[0] = (char *)"hbcat"; /* getopt names the program in its messages */
+	while ((o = getopt_long(argc, argv, "fo:t:p:P:eHr:hV", longs, NULL)) != -1) {
+		switch (o) {
+		case 'f':
+			c->follow = true;
+			break;
+		case 'o':
+			if (strcmp(optarg, "text") == 0)
+				c->fmt = OUT_TEXT;
+			else if (strcmp(optarg, "json") == 0)
+				c->fmt = OUT_JSON;
+			else if (strcmp(optarg, "msgpack") == 0)
+				c->fmt = OUT_MSGPACK;
+			else
+				die_usage("--output", "unknown output format", optarg);
+			break;
+		case 't':
+			push(&c->flt.types, &c->flt.ntypes, optarg);
+			break;
+		case 'p':
+			push(&c->flt.prods, &c->flt.nprods, optarg);
+			break;
+		case 'P':
+			c->flt.min_prio = hb_prio_parse(optarg);
+			if (c->flt.min_prio < 0)
+				die_usage("--priority", "unknown priority", optarg);
+			break;
+		case 'e':
+			c->flt.events = true;
+			break;
+		case 'H':
+			c->flt.heartbeats = true;
+			break;
+		case 'r':
+			errno = 0;
+			c->flt.req = strtoull(optarg, &end, 0);
+			if (errno || end == optarg || *end || optarg[0] == '-')
+				die_usage("--request", "bad request id", optarg);
+			c->flt.has_req = true;
+			break;
+		case OPT_SINCE:
+			if (hb_time_parse(optarg, now_ns(), &c->flt.since))
+				die_usage("--since", "bad time", optarg);
+			c->flt.has_since = true;
+			break;
+		case OPT_UNTIL:
+			if (hb_time_parse(optarg, now_ns(), &c->flt.until))
+				die_usage("--until", "bad time", optarg);
+			c->flt.has_until = true;
+			break;
+		case OPT_SUMMARY:
+			c->summary = true;
+			break;
+		case OPT_BUS:
+			if (hb_name_check(optarg, HB_BUS_MAX))
+				die_usage("--bus", "bad bus name", optarg);
+			c->bus = optarg;
+			break;
+		case OPT_COLOR:
+			if (strcmp(optarg, "auto") && strcmp(optarg, "always") && strcmp(optarg, "never"))
+				die_usage("--color", "unknown color mode", optarg);
+			color = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			puts("hbcat " HB_VERSION_STRING);
+			exit(0);
+		default:
+			fputs("Try 'hbcat --help' for more information.\n", stderr);
+			exit(2);
+		}
+	}
+	if (strcmp(color, "auto") == 0) {
+		const char *nc = getenv("NO_COLOR");
+		c->color = isatty(STDOUT_FILENO) && !(nc && *nc);
+	} else {
+		c->color = strcmp(color, "always") == 0;
+	}
+	if (c->fmt != OUT_TEXT || c->summary)
+		c->color = false;
+}
+
+/* ---- selection ----------------------------------------------------------- */
+
+static bool glob_any(char **globs, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (fnmatch(globs[i], s, 0) == 0)
+			return true;
+	return false;
+}
+
+static bool is_restated(const struct hb_rd_record *rec)
+{
+	const msgpack_object *why = hb_rd_map_get(rec->obj, "why");
+
+	return why && why->type == MSGPACK_OBJECT_STR && why->via.str.size == 8 &&
+	       memcmp(why->via.str.ptr, "restated", 8) == 0;
+}
+
+static bool selected(const struct cat_filter *f, const struct hb_rd_record *rec)
+{
+	bool ev = rec->kind == HB_RD_EVENT;
+
+	if (rec->kind == HB_RD_HEADER)
+		return false;
+	if ((f->events || f->heartbeats) &&
+	    !((f->events && ev) || (f->heartbeats && rec->kind == HB_RD_HEARTBEAT)))
+		return false;
+	if ((f->ntypes || f->min_prio >= 0 || f->has_req) && !ev)
+		return false;
+	if (f->has_since && rec->ts_ns < f->since)
+		return false;
+	if (f->has_until && rec->ts_ns > f->until)
+		return false;
+	if (f->min_prio >= 0 && rec->prio < f->min_prio)
+		return false;
+	if (f->has_req && (!rec->has_req || rec->req != f->req))
+		return false;
+	if (f->nprods && (!rec->producer || !glob_any(f->prods, f->nprods, rec->producer->name)))
+		return false;
+	if (f->ntypes && !glob_any(f->types, f->ntypes, rec->type ? rec->type->name : ""))
+		return false;
+	if (rec->kind == HB_RD_BUS && strcmp(rec->bus_kind, "producer") == 0 && is_restated(rec))
+		return false;
+	return true;
+}
+
+/* ---- msgpack output ------------------------------------------------------ */
+
+static void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n);
+	if (!p) {
+		fputs("hbcat: out of memory\n", stderr);
+		exit(1);
+	}
+	return p;
+}
+
+static void pdef_append(struct cat_pdef *d, const struct hb_rd_record *rec)
+{
+	d->bytes = xrealloc(d->bytes, d->len + rec->raw_len);
+	memcpy(d->bytes + d->len, rec->raw, rec->raw_len);
+	d->len += rec->raw_len;
+}
+
+/* Keeps the header and the producer/types/metrics records. */
+static void mp_track(struct cat *c, const struct hb_rd_record *rec)
+{
+	struct hb_rd_producer *pr = (struct hb_rd_producer *)rec->producer;
+
+	if (rec->kind == HB_RD_HEADER && !c->header_out) {
+		c->header = xrealloc(c->header, rec->raw_len);
+		memcpy(c->header, rec->raw, rec->raw_len);
+		c->header_len = rec->raw_len;
+		return;
+	}
+	if (rec->kind != HB_RD_BUS || !pr)
+		return;
+	if (strcmp(rec->bus_kind, "producer") == 0) {
+		struct cat_pdef *d = calloc(1, sizeof(*d));
+		if (!d)
+			exit(1);
+		d->p = pr->p;
+		pr->user = d;
+		c->pdefs = xrealloc(c->pdefs, (c->npdefs + 1) * sizeof(*c->pdefs));
+		c->pdefs[c->npdefs++] = d;
+		pdef_append(d, rec);
+	} else if ((strcmp(rec->bus_kind, "types") == 0 || strcmp(rec->bus_kind, "metrics") == 0) &&
+		   pr->user) {
+		pdef_append(pr->user, rec);
+	}
+}
+
+static void mp_defs(struct cat *c, const struct hb_rd_producer *pr)
+{
+	struct cat_pdef *d = pr ? pr->user : NULL;
+	size_t i;
+
+	if (!d)
+		return;
+	for (i = 0; i < c->nout && c->out_pn[i] != d->p; i++)
+		;
+	if (i == c->nout) {
+		c->out_p = xrealloc(c->out_p, (c->nout + 1) * sizeof(*c->out_p));
+		c->out_pn = xrealloc(c->out_pn, (c->nout + 1) * sizeof(*c->out_pn));
+		c->out_p[i] = NULL;
+		c->out_pn[i] = d->p;
+		c->nout++;
+	}
+	if (c->out_p[i] != d) {
+		c->out_p[i] = d;
+		d->emitted = 0;
+	}
+	fwrite_unlocked(d->bytes + d->emitted, 1, d->len - d->emitted, c->out);
+	d->emitted = d->len;
+}
+
+static void mp_emit(struct cat *c, const struct hb_rd_record *rec)
+{
+	const char *k = rec->bus_kind;
+
+	if (rec->kind == HB_RD_BUS && strcmp(k, "end") == 0)
+		return;
+	if (!c->header_out && c->header) {
+		fwrite_unlocked(c->header, 1, c->header_len, c->out);
+		c->header_out = true;
+	}
+	mp_defs(c, rec->producer);
+	if (rec->kind == HB_RD_BUS && (strcmp(k, "producer") == 0 || strcmp(k, "types") == 0 ||
+				       strcmp(k, "metrics") == 0))
+		return; /* part of the definitions just written */
+	fwrite_unlocked(rec->raw, 1, rec->raw_len, c->out);
+}
+
+static void cat_free(struct cat *c)
+{
+	for (size_t i = 0; i < c->npdefs; i++) {
+		free(c->pdefs[i]->bytes);
+		free(c->pdefs[i]);
+	}
+	free(c->pdefs);
+	free(c->out_p);
+	free(c->out_pn);
+	free(c->header);
+	free(c->flt.types);
+	free(c->flt.prods);
+}
+
+/* ---- main loop ------------------------------------------------------------- */
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	if (g_reader)
+		hb_reader_stop(g_reader);
+}
+
+static void check_out(struct cat *c)
+{
+	if (!ferror_unlocked(c->out))
+		return;
+	if (errno == EPIPE)
+		exit(hb_reader_damage_count(c->r) ? 1 : 0);
+	fprintf(stderr, "hbcat: write error: %s\n", strerror(errno));
+	exit(1);
+}
+
+static void on_idle(void *ctx)
+{
+	struct cat *c = ctx;
+
+	fflush_unlocked(c->out);
+	check_out(c);
+}
+
+static void on_damage(void *ctx, const char *file, uint64_t off, uint64_t len, const char *what)
+{
+	struct cat *c = ctx;
+
+	(void)len;
+	fflush_unlocked(c->out);
+	fprintf(stderr, "hbcat: %s: offset %llu: %s\n", file, (unsigned long long)off, what);
+	if (c->sum)
+		hb_sum_damage(c->sum, file, off, len, what);
+}
+
+static char *default_dir(const char *bus)
+{
+	const char *d = getenv("HB_DIR"), *state = getenv("XDG_STATE_HOME");
+	const char *home = getenv("HOME");
+	char *s;
+
+	if (d && *d)
+		return strdup(d);
+	if (!bus)
+		bus = getenv("HB_BUS");
+	if (!bus || !*bus)
+		bus = "default";
+	if (state && *state)
+		return asprintf(&s, "%s/hb/%s", state, bus) < 0 ? NULL : s;
+	return asprintf(&s, "%s/.local/state/hb/%s", home ? home : "", bus) < 0 ? NULL : s;
+}
+
+static int cat_run(struct cat *c)
+{
+	struct hb_rd_record rec;
+	int rc;
+
+	while ((rc = hb_reader_next(c->r, &rec)) == 1) {
+		if (c->fmt == OUT_MSGPACK && !c->sum)
+			mp_track(c, &rec);
+		if (c->sum)
+			hb_sum_seq(c->sum, &rec);
+		if (!selected(&c->flt, &rec))
+			continue;
+		if (c->sum)
+			hb_sum_add(c->sum, &rec);
+		else if (c->fmt == OUT_TEXT)
+			hb_rd_print_text(c->out, &rec, c->color);
+		else if (c->fmt == OUT_JSON)
+			hb_rd_print_json(c->out, &rec);
+		else
+			mp_emit(c, &rec);
+		check_out(c);
+	}
+	if (rc < 0)
+		fprintf(stderr, "hbcat: read error: %s\n", strerror(-rc));
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct cat c = {.out = stdout};
+	struct hb_reader_opts ro = {.on_damage = on_damage, .on_idle = on_idle, .ctx = &c};
+	struct sigaction sa = {.sa_handler = on_signal};
+	char *dflt = NULL;
+	const char **paths;
+	size_t npaths;
+	int rc;
+
+	parse_opts(&c, argc, argv);
+	npaths = (size_t)(argc - optind);
+	paths = (const char **)argv + optind;
+	if (!npaths) {
+		dflt = default_dir(c.bus);
+		if (!dflt)
+			return 1;
+		paths = (const char **)&dflt;
+		npaths = 1;
+	}
+	for (size_t i = 0; i < npaths; i++) {
+		struct stat st;
+		if (strcmp(paths[i], "-") == 0 || (c.follow && i + 1 == npaths))
+			continue;
+		if (stat(paths[i], &st)) {
+			fprintf(stderr, "hbcat: %s: %s\n", paths[i], strerror(errno));
+			return 2;
+		}
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (c.summary)
+		c.sum = hb_sum_new();
+	ro.flags = c.follow ? HB_RD_FOLLOW : 0;
+	rc = hb_reader_open(&c.r, paths, npaths, &ro);
+	if (rc) {
+		fprintf(stderr, "hbcat: %s: %s\n", paths[npaths - 1], strerror(-rc));
+		return 2;
+	}
+	g_reader = c.r;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	setvbuf(stdout, NULL, _IOFBF, 1 << 20);
+	rc = cat_run(&c);
+	if (c.sum)
+		hb_sum_print(c.sum, c.out, c.fmt == OUT_JSON);
+	fflush(c.out);
+	check_out(&c);
+	if (rc == 0 && hb_reader_damage_count(c.r))
+		rc = 1;
+	else if (rc < 0)
+		rc = 1;
+	g_reader = NULL;
+	hb_reader_close(c.r);
+	hb_sum_free(c.sum);
+	cat_free(&c);
+	free(dflt);
+	return rc;
+}

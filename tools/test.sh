@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs the whole test suite three ways:
+#   1. normal build (build/): every unit and end-to-end test
+#   2. ASan + UBSan build (build-asan/): the same suite again
+#   3. TSan build (build-tsan/): the ring stress test
+#
+#   bash tools/test.sh [--quick] [--no-deps] [FILTER]
+#
+#   --quick     only step 1
+#   --no-deps   do not check the Debian packages
+#   FILTER      only tests whose name contains it (steps 1 and 2)
+# Exits 0 when every step passed.
+set -uo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root" || exit 2
+quick=0 deps=1 filter=''
+for a in "$@"; do
+	case "$a" in
+	--quick) quick=1 ;;
+	--no-deps) deps=0 ;;
+	-h | --help)
+		sed -n '2,12s/^# \{0,1\}//p' "$0"
+		exit 0
+		;;
+	-*)
+		echo "test.sh: unknown option '$a'" >&2
+		exit 2
+		;;
+	*) filter=$a ;;
+	esac
+done
+
+if [ $deps = 1 ]; then
+	bash tools/deps.sh || exit 1
+fi
+
+jobs=$(nproc 2>/dev/null || echo 2)
+results=()
+failed=0
+t0=$SECONDS
+
+step()
+{
+	local name=$1 rc start=$SECONDS
+	shift
+	echo
+	echo "=== $name"
+	"$@"
+	rc=$?
+	if [ $rc -eq 0 ]; then
+		results+=("ok    $name ($((SECONDS - start))s)")
+	else
+		results+=("FAIL  $name ($((SECONDS - start))s)")
+		failed=1
+	fi
+	return $rc
+}
+
+build_and_run()
+{
+	local build=$1 sanitize=$2
+	make -j"$jobs" BUILD="$build" SANITIZE="$sanitize" all || return 1
+	BUILD="$build" SANITIZE="$sanitize" bash tests/run.sh ${filter:+"$filter"}
+}
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1}
+
+step "normal build and suite (build/)" build_and_run build ""
+if [ $quick = 0 ]; then
+	step "ASan+UBSan build and suite (build-asan/)" build_and_run build-asan address,undefined
+	if [ -f tests/unit/test_ring_stress.c ]; then
+		step "ring stress test under TSan (build-tsan/)" make -j"$jobs" tsan-ring
+	else
+		results+=("skip  ring stress test under TSan (tests/unit/test_ring_stress.c missing)")
+	fi
+fi
+
+echo
+echo "=== summary ($((SECONDS - t0))s)"
+printf '%s\n' "${results[@]}"
+exit $failed
