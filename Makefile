@@ -134,10 +134,3 @@ clean:
 .DELETE_ON_ERROR:
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
-
-# The ring stress test under ThreadSanitizer, in its own build directory.
-tsan-ring:
-	$(MAKE) SANITIZE=thread BUILD=build-tsan build-tsan/tests/test_ring_stress
-	build-tsan/tests/test_ring_stress
-
-.PHONY: tsan-ring
