@@ -40,7 +40,7 @@ static int hbc_file_create(struct hbc_collector *c, uint64_t *ns_out, char *name
 			ns = c->fname_ns + 1; /* names only ever go forward */
 		hbc_file_name(ns, name, HBC_FNAME_MAX);
 		snprintf(path, sizeof(path), "%s/%s", c->o.dir, name);
-		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (fd >= 0) {
 			*fd_out = fd;
 			*ns_out = ns;
@@ -220,6 +220,7 @@ int hbc_collector_create(struct hbc_collector **out, const struct hbc_opts *o)
 		goto err;
 	}
 	hbc_retain(c);
+	hbc_sigbus_install(c);
 	hbc_disc_init(&c->disc, o->shm_dir, o->bus);
 	c->discovering = 1;
 	hbc_self_open(c);

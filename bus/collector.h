@@ -8,6 +8,8 @@
 
 #include "hbc.h"
 
+#include <signal.h>
+
 enum hbc_ring_state {
 	HBC_R_PENDING = 1, /* seen, header not published yet */
 	HBC_R_ACTIVE,      /* attached and drained */
@@ -41,6 +43,7 @@ struct hbc_ring {
 	int unlink_done;          /* remove the shm object once written */
 	enum hbc_live live;
 	uint64_t last_serial;     /* newest buffer holding records about it */
+	volatile sig_atomic_t truncated; /* shrunk under us: now mapped to zeros */
 };
 
 struct hbc_collector {
@@ -91,5 +94,7 @@ void hbc_rings_reap(struct hbc_collector *c);
 /* Applies a durable buffer: releases ring tails (writer callback). */
 void hbc_apply(void *ctx, struct hbc_wbuf *b);
 void hbc_ring_free(struct hbc_ring *r);
+/* Survives rings truncated while mapped (quarantined, see drain.c). */
+void hbc_sigbus_install(struct hbc_collector *c);
 
 #endif

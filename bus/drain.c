@@ -18,10 +18,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define HBC_PENDING_NS 2000000000ull /* a ring's header must appear within this */
 #define HBC_SEQ_SANE (1ull << 48)    /* larger jumps are not believed */
+/* The largest record a producer can write (an event of 8 full strings). */
+#define HBC_REC_COPY_MAX (HB_EVENT_FIXED + HB_MAX_FIELDS * (8 + HB_STR_MAX))
 
 msgpack_packer *hbc_pk(struct hbc_collector *c)
 {
@@ -191,6 +194,44 @@ static void hbc_ring_quarantine(struct hbc_collector *c, struct hbc_ring *r, msg
 	hbc_ring_state(c, r, pk, "quarantined", why);
 }
 
+static int hbc_uid_accepted(const struct hbc_collector *c, uint32_t uid)
+{
+	unsigned i;
+
+	if (uid == (uint32_t)geteuid())
+		return 1;
+	for (i = 0; i < c->o.naccept; i++)
+		if (c->o.accept_uids[i] == uid)
+			return 1;
+	return 0;
+}
+
+/* Rings must be regular files owned by us or by an accepted user. A ring
+ * that is not is refused once, with a log line, and never looked at again
+ * (the ring's own uid field is producer-written: the owner is what counts). */
+static int hbc_ring_owner_ok(struct hbc_collector *c, struct hbc_ring *r)
+{
+	char path[sizeof(c->disc.dir) + sizeof(r->name) + 2];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", c->o.shm_dir, r->name);
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? -ENOENT : 0; /* attach reports it */
+	if (!S_ISREG(st.st_mode)) {
+		hbc_warn("%s: not a regular file; refused", r->name);
+		r->state = HBC_R_QUARANTINED;
+		return -EPERM;
+	}
+	if (!hbc_uid_accepted(c, (uint32_t)st.st_uid)) {
+		hbc_warn("%s: owned by uid %u, not by this collector's uid %u; refused "
+			 "(see --accept-uid)",
+			 r->name, (unsigned)st.st_uid, (unsigned)geteuid());
+		r->state = HBC_R_QUARANTINED;
+		return -EPERM;
+	}
+	return 0;
+}
+
 static int hbc_ring_attach(struct hbc_collector *c, struct hbc_ring *r)
 {
 	msgpack_packer *pk = hbc_pk(c);
@@ -198,6 +239,13 @@ static int hbc_ring_attach(struct hbc_collector *c, struct hbc_ring *r)
 
 	if (!pk)
 		return -ENOBUFS; /* try again next pass */
+	rc = hbc_ring_owner_ok(c, r);
+	if (rc == -ENOENT) {
+		r->state = HBC_R_DONE; /* gone already */
+		return rc;
+	}
+	if (rc)
+		return rc;
 	rc = hb_ring_view_attach(&r->v, r->name);
 	if (rc == -EPROTO || rc == -EINVAL) {
 		/* maybe not published yet (magic is stored last, R0) */
@@ -217,6 +265,10 @@ static int hbc_ring_attach(struct hbc_collector *c, struct hbc_ring *r)
 		return rc;
 	}
 	hbc_ring_ident(r);
+	if (hb_name_check(r->id.name, HB_NAME_MAX)) {
+		hbc_ring_quarantine(c, r, pk, "invalid producer name");
+		return -EINVAL;
+	}
 	hbc_ring_expect(c, r);
 	atomic_store_explicit(&r->v.hdr->collector_pid, c->pid, memory_order_relaxed);
 	r->p = ++c->next_p;
@@ -424,8 +476,28 @@ static void hbc_ring_at_head(struct hbc_collector *c, struct hbc_ring *r, msgpac
 		hbc_ring_finish(c, r, pk, "crashed", "pid-gone");
 }
 
+/* The record just returned by hb_ring_view_next, copied out of the ring
+ * and checked again: the producer may rewrite a record after publishing it
+ * (a bug or hostility), so decoding and encoding work only on the copy.
+ * The record ends at the cursor (records never wrap). NULL when the copy
+ * does not validate. */
+static const struct hb_rec *hbc_rec_copy(const struct hbc_ring *r, const struct hb_rec *rec,
+					 uint64_t *buf)
+{
+	uint32_t off = (uint32_t)((const uint8_t *)rec - r->v.data);
+	uint32_t end = (((uint32_t)r->v.cursor - 1) & r->v.mask) + 1;
+
+	if (end <= off || end - off > HBC_REC_COPY_MAX)
+		return NULL;
+	memcpy(buf, rec, end - off);
+	if (hb_rec_check((const struct hb_rec *)buf, end - off))
+		return NULL;
+	return (const struct hb_rec *)buf;
+}
+
 int hbc_ring_drain(struct hbc_collector *c, struct hbc_ring *r, unsigned budget)
 {
+	uint64_t copy[HBC_REC_COPY_MAX / 8];
 	const struct hb_rec *rec;
 	unsigned n = 0;
 
@@ -443,9 +515,12 @@ int hbc_ring_drain(struct hbc_collector *c, struct hbc_ring *r, unsigned budget)
 			hbc_ring_at_head(c, r, pk);
 			break;
 		}
-		if (rc < 0 || hbc_ring_record(c, r, pk, rec) < 0) {
+		if (rc > 0)
+			rec = hbc_rec_copy(r, rec, copy);
+		if (rc < 0 || !rec || hbc_ring_record(c, r, pk, rec) < 0) {
 			r->v.cursor = at; /* everything from here on is abandoned */
-			hbc_ring_quarantine(c, r, pk, "corrupt record");
+			hbc_ring_quarantine(c, r, pk,
+					    r->truncated ? "ring truncated" : "corrupt record");
 			break;
 		}
 		hbc_ring_mark(c, r);
@@ -529,6 +604,47 @@ void hbc_liveness_check(struct hbc_collector *c, uint64_t now_mono)
 		if (!r->gone)
 			hbc_ring_live(c, r, now_ns);
 	}
+}
+
+/* ---- rings shrunk under us ------------------------------------------------ */
+
+static struct hbc_collector *hbc_sigbus_c;
+
+/* A producer (or anyone who may write the shm object) can ftruncate a ring
+ * while it is mapped: touching the lost pages raises SIGBUS. The handler
+ * maps zeroed private memory over that ring's whole mapping and returns;
+ * the access is retried on zeros, which fail validation, and the ring is
+ * quarantined ("ring truncated"). A SIGBUS anywhere else is not ours: the
+ * default action runs. mmap is a plain system call, safe in a handler. */
+static void hbc_on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	struct hbc_collector *c = hbc_sigbus_c;
+	uintptr_t a = (uintptr_t)si->si_addr;
+	size_t i;
+
+	(void)uc;
+	for (i = 0; c && i < c->nrings; i++) {
+		struct hbc_ring *r = c->rings[i];
+		uintptr_t base = (uintptr_t)r->v.hdr;
+
+		if (!base || a - base >= r->v.map_size)
+			continue;
+		if (mmap(r->v.hdr, r->v.map_size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED)
+			break;
+		r->truncated = 1;
+		return;
+	}
+	signal(sig, SIG_DFL);
+}
+
+void hbc_sigbus_install(struct hbc_collector *c)
+{
+	struct sigaction sa = {.sa_sigaction = hbc_on_sigbus, .sa_flags = SA_SIGINFO};
+
+	sigemptyset(&sa.sa_mask);
+	hbc_sigbus_c = c;
+	sigaction(SIGBUS, &sa, NULL);
 }
 
 /* ---- completion ------------------------------------------------------------ */

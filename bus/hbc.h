@@ -34,6 +34,8 @@ struct hbc_opts {
 	unsigned poll_ms;        /* longest idle sleep */
 	int verbosity;           /* 0 quiet, 1 normal, 2 verbose */
 	const char *shm_dir;     /* "/dev/shm" */
+	uint32_t accept_uids[16]; /* rings of these owners are accepted too */
+	unsigned naccept;
 };
 
 extern int hbc_verbosity;

@@ -34,6 +34,8 @@ static void hbc_usage(FILE *f)
 	      "  --fsync MODE           never | interval | always (default interval)\n"
 	      "  --fsync-interval DUR   fsync period with --fsync interval (default 1s)\n"
 	      "  --poll-ms N            longest sleep when idle, in ms (default 20)\n"
+	      "  --accept-uid UID       also collect rings owned by user UID (repeatable;\n"
+	      "                         by default only the collector's own user's)\n"
 	      "  -q, --quiet            log only problems\n"
 	      "  -v, --verbose          log more\n"
 	      "  --help                 this text\n"
@@ -73,6 +75,7 @@ enum {
 	OPT_FSYNC,
 	OPT_FSYNC_IV,
 	OPT_POLL,
+	OPT_ACCEPT_UID,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -87,6 +90,7 @@ static const struct option hbc_longopts[] = {
 	{"fsync", required_argument, NULL, OPT_FSYNC},
 	{"fsync-interval", required_argument, NULL, OPT_FSYNC_IV},
 	{"poll-ms", required_argument, NULL, OPT_POLL},
+	{"accept-uid", required_argument, NULL, OPT_ACCEPT_UID},
 	{"quiet", no_argument, NULL, 'q'},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, OPT_HELP},
@@ -139,6 +143,12 @@ static int hbc_opt(struct hbc_opts *o, int ch, const char *arg, int *dir_set)
 		if (hbc_parse_size(arg, &v) || strpbrk(arg, "kKmMgGbB") || v < 1 || v > 10000)
 			return hbc_bad("--poll-ms", arg, "invalid value (1-10000)");
 		o->poll_ms = (unsigned)v;
+		return -1;
+	case OPT_ACCEPT_UID:
+		if (hbc_parse_size(arg, &v) || strpbrk(arg, "kKmMgGbB") || v >= 0xffffffffu ||
+		    o->naccept >= sizeof(o->accept_uids) / sizeof(o->accept_uids[0]))
+			return hbc_bad("--accept-uid", arg, "invalid uid (or more than 16)");
+		o->accept_uids[o->naccept++] = (uint32_t)v;
 		return -1;
 	case 'q':
 		o->verbosity = 0;
