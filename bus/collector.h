@@ -76,6 +76,9 @@ struct hbc_collector {
 	uint64_t stat_mono, stat_records, stat_bytes, stat_writes;
 
 	uint64_t next_live_mono, next_pidstart_mono;
+	uint64_t next_file_check_mono;
+	int rotate_failing;
+	uint64_t rotate_backoff_ns, rotate_retry_mono;
 };
 
 /* drain.c */
