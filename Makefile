@@ -50,12 +50,14 @@ LIBHBBUS := $(LIB)/libhbbus.a
 CONSUMER_TOOLS := $(patsubst consumers/%.c,$(BIN)/%,$(wildcard consumers/hb*.c))
 PRODUCER_TOOLS := $(patsubst producers/%.c,$(BIN)/%,$(filter-out producers/hb.c,$(wildcard producers/hb*.c)))
 EXAMPLES := $(patsubst producers/examples/%.c,$(BIN)/%,$(wildcard producers/examples/*.c))
+# consumer API examples: consumers/examples/X.c is one program each
+CONSUMER_EXAMPLES := $(patsubst consumers/examples/%.c,$(BIN)/%,$(wildcard consumers/examples/*.c))
 COLLECTOR := $(BIN)/hbcollect
-TOOLS := $(COLLECTOR) $(CONSUMER_TOOLS) $(PRODUCER_TOOLS) $(EXAMPLES)
+TOOLS := $(COLLECTOR) $(CONSUMER_TOOLS) $(PRODUCER_TOOLS)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 MANPAGES := $(wildcard docs/man/*.1)
 
-all: $(LIBHB) $(LIBHBREAD) $(LIBHBBUS) $(TOOLS) $(UNIT_TESTS) $(BUILD)/hb.pc
+all: $(LIBHB) $(LIBHBREAD) $(LIBHBBUS) $(TOOLS) $(EXAMPLES) $(CONSUMER_EXAMPLES) $(UNIT_TESTS) $(BUILD)/hb.pc
 
 $(OBJ)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -73,7 +75,9 @@ $(COLLECTOR): $(OBJ)/bus/hbcollect.o $(LIBHBBUS) $(LIBHBREAD) $(LIBHB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(URING_LIBS) $(MSGPACK_LIBS) -lm
 
-$(BIN)/hbtop: LDLIBS += $(NCURSES_LIBS)
+$(BIN)/hbtop: LDLIBS += $(LIBHBREAD) $(LIBHB) $(NCURSES_LIBS) -lpthread
+# hbtop's model and views live in consumers/top/
+$(BIN)/hbtop: $(patsubst %.c,$(OBJ)/%.o,$(wildcard consumers/top/*.c))
 $(CONSUMER_TOOLS): $(BIN)/%: $(OBJ)/consumers/%.o $(LIBHBREAD) $(LIBHB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(MSGPACK_LIBS) -lm
@@ -81,6 +85,10 @@ $(CONSUMER_TOOLS): $(BIN)/%: $(OBJ)/consumers/%.o $(LIBHBREAD) $(LIBHB)
 $(PRODUCER_TOOLS): $(BIN)/%: $(OBJ)/producers/%.o $(LIBHB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lpthread
+
+$(CONSUMER_EXAMPLES): $(BIN)/%: $(OBJ)/consumers/examples/%.o $(LIBHBREAD) $(LIBHB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(MSGPACK_LIBS) -lm
 
 $(EXAMPLES): $(BIN)/%: $(OBJ)/producers/examples/%.o $(LIBHB)
 	@mkdir -p $(dir $@)
@@ -120,7 +128,7 @@ bench-quick: all
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 		$(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
-	install -m 644 include/hb.h include/hb_reader.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 include/hb.h include/hb_reader.h include/hb_consumer.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(LIBHB) $(LIBHBREAD) $(DESTDIR)$(PREFIX)/lib/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|0.1.0|g' tools/hb.pc.in \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/hb.pc
@@ -130,7 +138,34 @@ install: all
 clean:
 	rm -rf build build-*
 
-.PHONY: all deps test tsan-ring demo bench bench-quick fuzz install clean
+# Benchmarks (tools/bench): built by tools/bench.sh through bench-build;
+# bench_lttng only when liblttng-ust-dev is installed (bench-build-lttng).
+BENCH := $(BUILD)/bench
+BENCH_HB := $(addprefix $(BENCH)/,bench_hb bench_load bench_idle)
+BENCH_MSGPACK := $(addprefix $(BENCH)/,bench_latency bench_count)
+BENCH_DEPS := tools/bench/bench_util.h include/hb.h
+
+$(BENCH_HB): $(BENCH)/%: tools/bench/%.c $(BENCH_DEPS) $(LIBHB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBHB) -lpthread
+
+$(BENCH_MSGPACK): $(BENCH)/%: tools/bench/%.c $(BENCH_DEPS) $(LIBHB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBHB) $(MSGPACK_LIBS) -lpthread
+
+$(BENCH)/bench_peers: tools/bench/bench_peers.c $(BENCH_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lpthread
+
+$(BENCH)/bench_lttng: tools/bench/bench_lttng.c tools/bench/hb_bench_tp.c tools/bench/hb_bench_tp.h $(BENCH_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itools/bench $(LDFLAGS) -o $@ $(filter %.c,$^) \
+		$(shell pkg-config --libs lttng-ust 2>/dev/null || echo -llttng-ust -ldl)
+
+bench-build: $(BENCH_HB) $(BENCH_MSGPACK) $(BENCH)/bench_peers
+bench-build-lttng: $(BENCH)/bench_lttng
+
+.PHONY: all deps test tsan-ring demo bench bench-quick bench-build bench-build-lttng fuzz install clean
 .DELETE_ON_ERROR:
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

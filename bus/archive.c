@@ -63,26 +63,27 @@ int hbc_file_name_parse(const char *name, uint64_t *ns)
 
 /* ---- learned sequence numbers ---------------------------------------- */
 
-static struct hbc_seen *hbc_learned_find(const struct hbc_learned *l, const char *ring)
+static struct hbc_seen *hbc_learned_find(const struct hbc_learned *l, const char *ring,
+					 uint64_t start_ns)
 {
 	size_t i;
 
 	for (i = 0; i < l->n; i++)
-		if (!strcmp(l->v[i].ring, ring))
+		if (l->v[i].start_ns == start_ns && !strcmp(l->v[i].ring, ring))
 			return &l->v[i];
 	return NULL;
 }
 
-uint64_t hbc_learned_get(const struct hbc_learned *l, const char *ring)
+uint64_t hbc_learned_get(const struct hbc_learned *l, const char *ring, uint64_t start_ns)
 {
-	struct hbc_seen *s = hbc_learned_find(l, ring);
+	struct hbc_seen *s = hbc_learned_find(l, ring, start_ns);
 
 	return s ? s->seq_next : 0;
 }
 
-static long hbc_learned_slot(struct hbc_learned *l, const char *ring)
+static long hbc_learned_slot(struct hbc_learned *l, const char *ring, uint64_t start_ns)
 {
-	struct hbc_seen *s = hbc_learned_find(l, ring);
+	struct hbc_seen *s = hbc_learned_find(l, ring, start_ns);
 
 	if (s)
 		return s - l->v;
@@ -97,13 +98,15 @@ static long hbc_learned_slot(struct hbc_learned *l, const char *ring)
 	}
 	s = &l->v[l->n];
 	snprintf(s->ring, sizeof(s->ring), "%s", ring);
+	s->start_ns = start_ns;
 	s->seq_next = 0;
 	return (long)l->n++;
 }
 
-int hbc_learned_put(struct hbc_learned *l, const char *ring, uint64_t seq_next)
+int hbc_learned_put(struct hbc_learned *l, const char *ring, uint64_t start_ns,
+		    uint64_t seq_next)
 {
-	long i = hbc_learned_slot(l, ring);
+	long i = hbc_learned_slot(l, ring, start_ns);
 
 	if (i < 0)
 		return (int)i;
@@ -235,8 +238,9 @@ static void hbc_scan_seq(struct hbc_scan *sc, uint64_t p, uint64_t seq_next)
 
 static void hbc_scan_producer(struct hbc_scan *sc, const msgpack_object *o)
 {
-	const msgpack_object *ring = hbc_map_get(o, "ring");
-	uint64_t p, seq_next = 0;
+	const msgpack_object *ring = hbc_map_get(o, "ring"), *start = hbc_map_get(o, "start");
+	uint64_t p, seq_next = 0, start_ns = 0;
+	msgpack_timestamp ts;
 	char name[256];
 	long slot;
 
@@ -245,7 +249,9 @@ static void hbc_scan_producer(struct hbc_scan *sc, const msgpack_object *o)
 		return;
 	memcpy(name, ring->via.str.ptr, ring->via.str.size);
 	name[ring->via.str.size] = 0;
-	slot = hbc_learned_slot(sc->learned, name);
+	if (start && msgpack_object_to_timestamp(start, &ts) && ts.tv_sec >= 0)
+		start_ns = (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
+	slot = hbc_learned_slot(sc->learned, name, start_ns);
 	if (slot < 0)
 		return;
 	if (p >= sc->np) {

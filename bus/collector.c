@@ -11,6 +11,7 @@
  * successor, and a crash at any point leaves files a restart can finish.
  */
 #include "collector.h"
+#include "ops_hooks.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -74,6 +75,8 @@ static int hbc_file_start(struct hbc_collector *c, char *prev)
 	if (rc)
 		return rc;
 	hbc_writer_set_file(c->w, fd, 0);
+	hb_index_reset(&c->ix, 0, 0);
+	c->ix_on = 1;
 	c->fd = fd;
 	memcpy(c->fname, name, sizeof(name));
 	c->file_mono = hbc_mono_ns();
@@ -99,9 +102,12 @@ static int hbc_write_end(struct hbc_collector *c, int fd, uint64_t off)
 	msgpack_packer *pk;
 
 	hbc_writer_set_file(c->w, fd, off);
+	c->ix_on = 0; /* the index belongs to the new file now */
 	pk = hbc_pk(c);
+	c->ix_on = 1;
 	if (!pk)
 		return -ENOBUFS;
+	c->pk_buf->b.ix = NULL;
 	hbc_enc_end(pk, hbc_now_ns(), c->fname);
 	return 0;
 }
@@ -112,6 +118,7 @@ static int hbc_rotate(struct hbc_collector *c)
 	uint64_t old_size, new_size;
 	int old_fd = c->fd, rc;
 
+	hbc_index_put(c, 1); /* the old file's last chunk, right before its end */
 	rc = hbc_writer_wait_idle(c->w, 0);
 	if (rc)
 		return rc;
@@ -224,10 +231,13 @@ int hbc_collector_create(struct hbc_collector **out, const struct hbc_opts *o)
 		goto err;
 	}
 	hbc_retain(c);
-	hbc_sigbus_install(c);
+	rc = hbc_ops_create(c);
+	if (rc)
+		goto err;
 	hbc_disc_init(&c->disc, o->shm_dir, o->bus);
 	c->discovering = 1;
 	hbc_self_open(c);
+	hbc_sigbus_install(c);
 	*out = c;
 	return 0;
 err:
@@ -242,11 +252,13 @@ void hbc_collector_destroy(struct hbc_collector *c)
 	if (!c)
 		return;
 	hb_close(c->self);
+	hbc_ops_destroy(c);
 	hbc_disc_close(&c->disc);
 	hbc_writer_destroy(c->w);
 	for (i = 0; i < c->nrings; i++)
 		hbc_ring_free(c->rings[i]);
 	free(c->rings);
+	free(c->pfds);
 	hbc_learned_free(&c->learned);
 	if (c->fd >= 0)
 		close(c->fd);
@@ -402,6 +414,7 @@ static int hbc_pass(struct hbc_collector *c, uint64_t now)
 	if (now >= c->next_live_mono) {
 		c->next_live_mono = now + HBC_LIVE_EVERY_NS;
 		hbc_liveness_check(c, now);
+		hbc_ops_tick(c);
 	}
 	hbc_writer_flush(c->w);
 	hbc_writer_poll(c->w);
@@ -433,6 +446,7 @@ static int hbc_stop(struct hbc_collector *c)
 	pk = hbc_pk(c);
 	if (pk)
 		hbc_enc_collector(pk, hbc_now_ns(), "stop", c->pid);
+	hbc_index_put(c, 1);
 	rc = hbc_writer_wait_idle(c->w, HBC_STOP_WRITE_NS);
 	if (rc)
 		hbc_warn("stopping with unwritten records left in the rings: %s", strerror(-rc));

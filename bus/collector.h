@@ -9,6 +9,7 @@
 #include "hbc.h"
 
 #include <signal.h>
+#include <poll.h>
 
 enum hbc_ring_state {
 	HBC_R_PENDING = 1, /* seen, header not published yet */
@@ -40,6 +41,7 @@ struct hbc_ring {
 	uint8_t mismatch[HB_MAX_TYPES]; /* reported (type, field) pairs, one bit per field */
 	int bad_type_logged;
 	int gone;                 /* its process is gone */
+	int pidfd;                /* pidfd of its process, -1 when none */
 	int unlink_done;          /* remove the shm object once written */
 	enum hbc_live live;
 	uint64_t last_serial;     /* newest buffer holding records about it */
@@ -60,6 +62,11 @@ struct hbc_collector {
 	msgpack_packer pk;
 	struct hbc_wbuf *pk_buf;
 
+	/* the time index of the live file (index.c); off while `end` is
+	 * written into the previous file */
+	struct hb_index ix;
+	int ix_on;
+
 	/* the live file */
 	int fd;
 	char fname[HBC_FNAME_MAX];
@@ -79,10 +86,17 @@ struct hbc_collector {
 	uint64_t next_file_check_mono;
 	int rotate_failing;
 	uint64_t rotate_backoff_ns, rotate_retry_mono;
+	struct pollfd *pfds;      /* scratch for the pidfd poll */
+	size_t npfds;
+
+	struct hb_ops *ops; /* liveness, alerts, /metrics (ops_hooks.c) */
 };
 
 /* drain.c */
 msgpack_packer *hbc_pk(struct hbc_collector *c);
+/* Appends an index record for the chunk so far: when due, or (final)
+ * whenever it holds records. */
+void hbc_index_put(struct hbc_collector *c, int final);
 void hbc_ring_mark(struct hbc_collector *c, struct hbc_ring *r);
 void hbc_found(void *ctx, const char *name);
 void hbc_pending_retry(struct hbc_collector *c);

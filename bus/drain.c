@@ -10,6 +10,7 @@
  * order once durable and hbc_apply releases the tail to X (R2 in ring.c).
  */
 #include "collector.h"
+#include "ops_hooks.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define HBC_PENDING_NS 2000000000ull /* a ring's header must appear within this */
@@ -26,17 +28,39 @@
 /* The largest record a producer can write (an event of 8 full strings). */
 #define HBC_REC_COPY_MAX (HB_EVENT_FIXED + HB_MAX_FIELDS * (8 + HB_STR_MAX))
 
+static void hbc_ring_pidfd(struct hbc_ring *r);
+
 msgpack_packer *hbc_pk(struct hbc_collector *c)
 {
-	struct hbc_wbuf *b = hbc_writer_buf(c->w, HBC_REC_MAX);
+	struct hbc_wbuf *b;
 
+	hbc_index_put(c, 0);
+	b = hbc_writer_buf(c->w, HBC_REC_MAX);
 	if (!b)
 		return NULL;
 	if (b != c->pk_buf) {
 		hbc_packer_init(&c->pk, &b->b);
 		c->pk_buf = b;
 	}
+	b->b.ix = c->ix_on ? &c->ix : NULL;
 	return &c->pk;
+}
+
+void hbc_index_put(struct hbc_collector *c, int final)
+{
+	struct hbc_wbuf *b;
+	int rc;
+
+	if (!c->ix_on || !c->ix.n ||
+	    (!final && !hb_index_due(&c->ix, hbc_writer_file_size(c->w))))
+		return;
+	b = hbc_writer_buf(c->w, HB_INDEX_REC_SIZE);
+	if (!b)
+		return; /* every buffer busy: the next object tries again */
+	rc = hb_index_encode(&c->ix, hbc_writer_file_size(c->w), hbc_now_ns(),
+			     b->b.data + b->b.len, b->b.cap - b->b.len);
+	if (rc > 0)
+		b->b.len += (size_t)rc;
 }
 
 void hbc_ring_mark(struct hbc_collector *c, struct hbc_ring *r)
@@ -53,6 +77,8 @@ void hbc_ring_free(struct hbc_ring *r)
 {
 	if (r->v.hdr)
 		hb_ring_view_detach(&r->v);
+	if (r->pidfd >= 0)
+		close(r->pidfd);
 	free(r);
 }
 
@@ -85,6 +111,7 @@ static int hbc_ring_add(struct hbc_collector *c, const char *name)
 	if (!r)
 		return -ENOMEM;
 	snprintf(r->name, sizeof(r->name), "%s", name);
+	r->pidfd = -1;
 	r->state = HBC_R_PENDING;
 	r->seen_mono = hbc_mono_ns();
 	c->rings[c->nrings++] = r;
@@ -115,7 +142,7 @@ static void hbc_ring_ident(struct hbc_ring *r)
  * what the ring itself says was persisted, else its first record. */
 static void hbc_ring_expect(struct hbc_collector *c, struct hbc_ring *r)
 {
-	uint64_t learned = hbc_learned_get(&c->learned, r->name);
+	uint64_t learned = hbc_learned_get(&c->learned, r->name, r->id.start_ns);
 	uint64_t persisted = atomic_load_explicit(&r->v.hdr->persisted_seq, memory_order_relaxed);
 
 	r->expected = 0;
@@ -191,45 +218,20 @@ static void hbc_ring_quarantine(struct hbc_collector *c, struct hbc_ring *r, msg
 		if (last > r->expected && last - r->expected < HBC_SEQ_SANE)
 			hbc_enc_gap(pk, r->p, hbc_now_ns(), r->expected, last - 1, "corrupt");
 	}
+	hbc_ops_finished(c, r, "quarantined", pk);
 	hbc_ring_state(c, r, pk, "quarantined", why);
 }
 
-static int hbc_uid_accepted(const struct hbc_collector *c, uint32_t uid)
+/* -EPERM when the shm object belongs to another user than ours. */
+static int hbc_ring_owner(struct hbc_collector *c, struct hbc_ring *r)
 {
-	unsigned i;
-
-	if (uid == (uint32_t)geteuid())
-		return 1;
-	for (i = 0; i < c->o.naccept; i++)
-		if (c->o.accept_uids[i] == uid)
-			return 1;
-	return 0;
-}
-
-/* Rings must be regular files owned by us or by an accepted user. A ring
- * that is not is refused once, with a log line, and never looked at again
- * (the ring's own uid field is producer-written: the owner is what counts). */
-static int hbc_ring_owner_ok(struct hbc_collector *c, struct hbc_ring *r)
-{
-	char path[sizeof(c->disc.dir) + sizeof(r->name) + 2];
+	char path[sizeof(r->name) + 300];
 	struct stat st;
 
 	snprintf(path, sizeof(path), "%s/%s", c->o.shm_dir, r->name);
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? -ENOENT : 0; /* attach reports it */
-	if (!S_ISREG(st.st_mode)) {
-		hbc_warn("%s: not a regular file; refused", r->name);
-		r->state = HBC_R_QUARANTINED;
-		return -EPERM;
-	}
-	if (!hbc_uid_accepted(c, (uint32_t)st.st_uid)) {
-		hbc_warn("%s: owned by uid %u, not by this collector's uid %u; refused "
-			 "(see --accept-uid)",
-			 r->name, (unsigned)st.st_uid, (unsigned)geteuid());
-		r->state = HBC_R_QUARANTINED;
-		return -EPERM;
-	}
-	return 0;
+	if (stat(path, &st) < 0)
+		return 0; /* gone or unreadable: attach will tell */
+	return st.st_uid == geteuid() ? 0 : -EPERM;
 }
 
 static int hbc_ring_attach(struct hbc_collector *c, struct hbc_ring *r)
@@ -239,13 +241,10 @@ static int hbc_ring_attach(struct hbc_collector *c, struct hbc_ring *r)
 
 	if (!pk)
 		return -ENOBUFS; /* try again next pass */
-	rc = hbc_ring_owner_ok(c, r);
-	if (rc == -ENOENT) {
-		r->state = HBC_R_DONE; /* gone already */
+	if (!c->o.accept_uid && (rc = hbc_ring_owner(c, r)) != 0) {
+		hbc_ring_quarantine(c, r, pk, "owned by another user");
 		return rc;
 	}
-	if (rc)
-		return rc;
 	rc = hb_ring_view_attach(&r->v, r->name);
 	if (rc == -EPROTO || rc == -EINVAL) {
 		/* maybe not published yet (magic is stored last, R0) */
@@ -270,10 +269,12 @@ static int hbc_ring_attach(struct hbc_collector *c, struct hbc_ring *r)
 		return -EINVAL;
 	}
 	hbc_ring_expect(c, r);
+	hbc_ring_pidfd(r);
 	atomic_store_explicit(&r->v.hdr->collector_pid, c->pid, memory_order_relaxed);
 	r->p = ++c->next_p;
 	r->state = HBC_R_ACTIVE;
 	hbc_ring_producer(c, r, pk, "attached");
+	hbc_ops_attached(c, r);
 	hbc_debug("attached %s as p=%u (next seq %llu)", r->name, r->p,
 		  (unsigned long long)r->expected);
 	return 0;
@@ -385,10 +386,12 @@ static int hbc_ring_event(struct hbc_ring *r, msgpack_packer *pk, const struct h
 	return 0;
 }
 
-static void hbc_ring_heartbeat(struct hbc_ring *r, msgpack_packer *pk, const struct hb_rec *rec,
-			       const struct hb_rec *rp)
+static void hbc_ring_heartbeat(struct hbc_collector *c, struct hbc_ring *r, msgpack_packer *pk,
+			       const struct hb_rec *rec, const struct hb_rec *rp)
 {
+	const void *slots = (const uint8_t *)(rp + 1) + sizeof(struct hb_rec_hb);
 	struct hb_rec_hb b;
+	unsigned extra;
 
 	memcpy(&b, rp + 1, sizeof(b));
 	if (b.nmetrics > HB_MAX_METRICS)
@@ -397,8 +400,10 @@ static void hbc_ring_heartbeat(struct hbc_ring *r, msgpack_packer *pk, const str
 	r->anchor_ns = b.rt_ns;
 	if (b.nmetrics > r->metrics_stated)
 		hbc_state_metrics(r, pk, b.nmetrics);
-	hbc_enc_heartbeat(pk, r->p, rec, b.rt_ns, &b, (const uint8_t *)(rp + 1) + sizeof(b),
-			  r->kinds);
+	extra = hbc_ops_heartbeat(c, r, pk, &b, slots);
+	hbc_enc_heartbeat(pk, r->p, rec, b.rt_ns, &b, slots, r->kinds, extra);
+	if (extra)
+		hbc_ops_heartbeat_pack(c, r, pk);
 }
 
 static int hbc_ring_record(struct hbc_collector *c, struct hbc_ring *r, msgpack_packer *pk,
@@ -424,10 +429,11 @@ static int hbc_ring_record(struct hbc_collector *c, struct hbc_ring *r, msgpack_
 		if (hbc_ring_event(r, pk, &rec, rp))
 			return -EBADMSG;
 	} else {
-		hbc_ring_heartbeat(r, pk, &rec, rp);
+		hbc_ring_heartbeat(c, r, pk, &rec, rp);
 	}
 	r->expected = rec.seq + 1;
 	c->records++;
+	hbc_ops_record(c, r);
 	return 0;
 }
 
@@ -444,6 +450,7 @@ static void hbc_ring_finish(struct hbc_collector *c, struct hbc_ring *r, msgpack
 		hbc_ring_gap(c, r, pk, r->expected, last - 1, "overflow");
 		r->expected = last;
 	}
+	hbc_ops_finished(c, r, state, pk);
 	hbc_ring_state(c, r, pk, state, why);
 	r->state = HBC_R_DONE;
 	r->unlink_done = 1;
@@ -531,7 +538,13 @@ int hbc_ring_drain(struct hbc_collector *c, struct hbc_ring *r, unsigned budget)
 
 /* ---- liveness ------------------------------------------------------------- */
 
-static int hbc_pid_gone(const struct hbc_ring *r, int check_start)
+static int hbc_pid_ok(uint32_t pid)
+{
+	return pid >= 1 && pid <= 0x3fffffff; /* never 0 or negative for kill() */
+}
+
+/* 1 when the pid now runs a process other than the ring's (or none). */
+static int hbc_pid_reused(const struct hbc_ring *r)
 {
 	char path[64], buf[1024];
 	unsigned long long start = 0;
@@ -539,11 +552,7 @@ static int hbc_pid_gone(const struct hbc_ring *r, int check_start)
 	char *p;
 	int fd, field;
 
-	if (r->id.pid < 1 || r->id.pid > 0x3fffffff)
-		return 0; /* not a pid we may ask about */
-	if (kill((pid_t)r->id.pid, 0) < 0 && errno == ESRCH)
-		return 1;
-	if (!check_start || !r->proc_start)
+	if (!r->proc_start)
 		return 0;
 	snprintf(path, sizeof(path), "/proc/%u/stat", r->id.pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -562,26 +571,74 @@ static int hbc_pid_gone(const struct hbc_ring *r, int check_start)
 			field++;
 	if (sscanf(p, "%llu", &start) != 1)
 		return 0;
-	return start != r->proc_start; /* the pid was reused */
+	return start != r->proc_start;
 }
 
+static int hbc_pid_gone(const struct hbc_ring *r, int check_start)
+{
+	if (!hbc_pid_ok(r->id.pid))
+		return 0;
+	if (r->pidfd < 0 && kill((pid_t)r->id.pid, 0) < 0 && errno == ESRCH)
+		return 1;
+	return check_start && hbc_pid_reused(r);
+}
+
+/* At attach: a pidfd makes later checks one poll() for every ring, and
+ * cannot be fooled by pid reuse. */
+static void hbc_ring_pidfd(struct hbc_ring *r)
+{
+	long fd;
+
+	if (!hbc_pid_ok(r->id.pid))
+		return;
+	fd = syscall(SYS_pidfd_open, (pid_t)r->id.pid, 0);
+	if (fd < 0) {
+		if (errno == ESRCH)
+			r->gone = 1;
+		return;
+	}
+	r->pidfd = (int)fd;
+	if (hbc_pid_reused(r))
+		r->gone = 1;
+}
+
+static void hbc_pidfds_poll(struct hbc_collector *c)
+{
+	size_t i, n = 0;
+
+	if (c->npfds < c->nrings) {
+		struct pollfd *p = realloc(c->pfds, c->nrings * sizeof(*p));
+
+		if (!p)
+			return;
+		c->pfds = p;
+		c->npfds = c->nrings;
+	}
+	for (i = 0; i < c->nrings; i++) {
+		struct hbc_ring *r = c->rings[i];
+
+		if (r->state == HBC_R_ACTIVE && r->pidfd >= 0 && !r->gone)
+			c->pfds[n++] = (struct pollfd){.fd = r->pidfd, .events = POLLIN};
+	}
+	if (!n || poll(c->pfds, n, 0) <= 0)
+		return;
+	for (i = 0; i < c->nrings; i++) {
+		struct hbc_ring *r = c->rings[i];
+		size_t j;
+
+		if (r->pidfd < 0 || r->gone)
+			continue;
+		for (j = 0; j < n; j++)
+			if (c->pfds[j].fd == r->pidfd && c->pfds[j].revents)
+				r->gone = 1;
+	}
+}
+
+/* Liveness proper (healthy, late, dead, missed heartbeats) is in
+ * liveness.c, reached through ops_hooks.c. */
 static void hbc_ring_live(struct hbc_collector *c, struct hbc_ring *r, uint64_t now_ns)
 {
-	uint64_t last = atomic_load_explicit(&r->v.hdr->last_hb_ns, memory_order_relaxed);
-	uint64_t iv = r->id.interval_ns, age;
-	static const char *const names[] = {"healthy", "late", "dead"};
-	static const char *const whys[] = {"heartbeat", "late", "no-heartbeat"};
-	enum hbc_live st;
-	msgpack_packer *pk;
-
-	if (!last || last < r->id.start_ns)
-		last = r->id.start_ns;
-	age = now_ns > last ? now_ns - last : 0;
-	st = age > 3 * iv ? HBC_LIVE_DEAD : age > iv + iv / 2 ? HBC_LIVE_LATE : HBC_LIVE_HEALTHY;
-	if (st == r->live || !(pk = hbc_pk(c)))
-		return;
-	r->live = st;
-	hbc_ring_state(c, r, pk, names[st], whys[st]);
+	hbc_ops_live(c, r, now_ns);
 }
 
 void hbc_liveness_check(struct hbc_collector *c, uint64_t now_mono)
@@ -592,17 +649,16 @@ void hbc_liveness_check(struct hbc_collector *c, uint64_t now_mono)
 
 	if (check_start)
 		c->next_pidstart_mono = now_mono + 1000000000ull;
+	hbc_pidfds_poll(c);
 	for (i = 0; i < c->nrings; i++) {
 		struct hbc_ring *r = c->rings[i];
 
 		if (r->state != HBC_R_ACTIVE)
 			continue;
-		if (!r->gone && hbc_pid_gone(r, check_start)) {
+		/* without a pidfd: kill(pid, 0), and the start time once a second */
+		if (!r->gone && r->pidfd < 0 && hbc_pid_gone(r, check_start))
 			r->gone = 1;
-			hbc_debug("%s: process %u is gone", r->name, r->id.pid);
-		}
-		if (!r->gone)
-			hbc_ring_live(c, r, now_ns);
+		hbc_ring_live(c, r, now_ns); /* a gone process is dead (pid-gone) */
 	}
 }
 

@@ -90,9 +90,20 @@ static void hbc_pack_kv_ts(msgpack_packer *pk, const char *k, uint64_t ns)
 	hbc_pack_ts(pk, ns);
 }
 
+/* Notes an object in the time index of the buffer it goes to (index.c). */
+static void hbc_index_note(msgpack_packer *pk, uint64_t ts_ns, int meta)
+{
+	struct hbc_buf *b = pk->data;
+
+	if (b->ix)
+		hb_index_note(b->ix, ts_ns, meta);
+}
+
 /* Opens a bus record map of n pairs with its k and ts. */
 static void hbc_pack_bus(msgpack_packer *pk, size_t n, const char *k, uint64_t ts_ns)
 {
+	hbc_index_note(pk, ts_ns,
+		       !strcmp(k, "producer") || !strcmp(k, "types") || !strcmp(k, "metrics"));
 	msgpack_pack_map(pk, n);
 	hbc_pack_kv_str(pk, "k", k);
 	hbc_pack_kv_ts(pk, "ts", ts_ns);
@@ -142,13 +153,14 @@ const char *hbc_status_name(uint64_t s)
 
 void hbc_enc_header(msgpack_packer *pk, const struct hbc_file_hdr *h)
 {
+	hbc_index_note(pk, h->ts_ns, 1);
 	msgpack_pack_map(pk, 9);
 	hbc_pack_kv_str(pk, "k", "header");
 	hbc_pack_kv_str(pk, "magic", "hb-archive");
 	hbc_pack_cstr(pk, "version");
 	msgpack_pack_array(pk, 2);
 	msgpack_pack_int(pk, 1);
-	msgpack_pack_int(pk, 0);
+	msgpack_pack_int(pk, 1); /* minor: 1.1 adds proc, alert, host */
 	hbc_pack_kv_ts(pk, "ts", h->ts_ns);
 	hbc_pack_kv_str(pk, "host", h->host);
 	hbc_pack_kv_str(pk, "bus", h->bus);
@@ -283,6 +295,7 @@ void hbc_enc_event(msgpack_packer *pk, uint32_t p, const struct hb_rec *r, uint6
 {
 	unsigned i;
 
+	hbc_index_note(pk, ts_ns, 0);
 	msgpack_pack_array(pk, 7 + ev->nfields);
 	msgpack_pack_int(pk, 1);
 	msgpack_pack_uint32(pk, p);
@@ -324,12 +337,14 @@ static void hbc_pack_metric_val(msgpack_packer *pk, unsigned kind, const uint64_
 }
 
 void hbc_enc_heartbeat(msgpack_packer *pk, uint32_t p, const struct hb_rec *r, uint64_t ts_ns,
-		       const struct hb_rec_hb *b, const void *slots, const uint8_t *kinds)
+		       const struct hb_rec_hb *b, const void *slots, const uint8_t *kinds,
+		       unsigned extra)
 {
 	uint32_t i, n = b->nmetrics > HB_MAX_METRICS ? 0 : b->nmetrics;
 	uint64_t v[3];
 
-	msgpack_pack_array(pk, 8);
+	hbc_index_note(pk, ts_ns, 0);
+	msgpack_pack_array(pk, 8 + extra);
 	msgpack_pack_int(pk, 2);
 	msgpack_pack_uint32(pk, p);
 	msgpack_pack_uint64(pk, r->seq);

@@ -8,6 +8,8 @@
 #define HB_BUS_HBC_H
 
 #include "hb.h"
+#include "index.h"
+#include "ops.h"
 #include "ring.h"
 
 #include <msgpack.h>
@@ -33,9 +35,9 @@ struct hbc_opts {
 	uint64_t fsync_interval_ns;
 	unsigned poll_ms;        /* longest idle sleep */
 	int verbosity;           /* 0 quiet, 1 normal, 2 verbose */
+	int accept_uid;          /* collect rings of other users too */
 	const char *shm_dir;     /* "/dev/shm" */
-	uint32_t accept_uids[16]; /* rings of these owners are accepted too */
-	unsigned naccept;
+	struct hb_ops_config ops; /* --metrics, --alert, --alert-file (ops.h) */
 };
 
 extern int hbc_verbosity;
@@ -64,6 +66,7 @@ struct hbc_buf {
 	char *data;
 	size_t len, cap;
 	int overflow; /* a write did not fit (never expected: see HBC_REC_MAX) */
+	struct hb_index *ix; /* objects packed here are noted in it, or NULL */
 };
 
 /* Points pk at b: everything packed is appended to b. */
@@ -103,9 +106,11 @@ void hbc_enc_metrics(msgpack_packer *pk, uint32_t p, uint64_t ts_ns, const struc
 void hbc_enc_event(msgpack_packer *pk, uint32_t p, const struct hb_rec *r, uint64_t ts_ns,
 		   const struct hb_event_view *ev);
 /* r and b are local copies of the record's fixed parts; slots points at
- * b->nmetrics x 3 uint64_t; kinds[i] is metric i's kind (0 when unknown). */
+ * b->nmetrics x 3 uint64_t; kinds[i] is metric i's kind (0 when unknown).
+ * extra: trailing elements the caller packs right after (format 1.1). */
 void hbc_enc_heartbeat(msgpack_packer *pk, uint32_t p, const struct hb_rec *r, uint64_t ts_ns,
-		       const struct hb_rec_hb *b, const void *slots, const uint8_t *kinds);
+		       const struct hb_rec_hb *b, const void *slots, const uint8_t *kinds,
+		       unsigned extra);
 void hbc_enc_state(msgpack_packer *pk, uint32_t p, uint64_t ts_ns, const char *state,
 		   const char *why, const char *ring);
 void hbc_enc_gap(msgpack_packer *pk, uint32_t p, uint64_t ts_ns, uint64_t from, uint64_t to,
@@ -163,6 +168,7 @@ typedef void (*hbc_apply_fn)(void *ctx, struct hbc_wbuf *b);
 
 struct hbc_writer_stats {
 	uint64_t bytes, writes, last_lat_ns;
+	uint64_t lat_sum_ns, lat_max_ns; /* over every completed write */
 };
 
 int hbc_writer_create(struct hbc_writer **out, unsigned nbufs, size_t bufsize,
@@ -207,17 +213,20 @@ void hbc_file_name(uint64_t ns, char *buf, size_t len);
 /* Parses a file name; 0 and *ns, or -EINVAL. */
 int hbc_file_name_parse(const char *name, uint64_t *ns);
 
-/* What a previous run left: per ring name, the next seq to write. */
+/* What a previous run left: per ring (shm name and start time, so a name
+ * reused by a new process does not match), the next seq to write. */
 struct hbc_learned {
 	struct hbc_seen {
 		char ring[256];
+		uint64_t start_ns;
 		uint64_t seq_next;
 	} *v;
 	size_t n, cap;
 };
 
-uint64_t hbc_learned_get(const struct hbc_learned *l, const char *ring);
-int hbc_learned_put(struct hbc_learned *l, const char *ring, uint64_t seq_next);
+uint64_t hbc_learned_get(const struct hbc_learned *l, const char *ring, uint64_t start_ns);
+int hbc_learned_put(struct hbc_learned *l, const char *ring, uint64_t start_ns,
+		    uint64_t seq_next);
 void hbc_learned_free(struct hbc_learned *l);
 
 /* Result of scanning the newest file of a directory. */

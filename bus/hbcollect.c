@@ -34,8 +34,12 @@ static void hbc_usage(FILE *f)
 	      "  --fsync MODE           never | interval | always (default interval)\n"
 	      "  --fsync-interval DUR   fsync period with --fsync interval (default 1s)\n"
 	      "  --poll-ms N            longest sleep when idle, in ms (default 20)\n"
-	      "  --accept-uid UID       also collect rings owned by user UID (repeatable;\n"
-	      "                         by default only the collector's own user's)\n"
+	      "  --accept-uid           also collect rings owned by other users\n"
+	      "  --metrics HOST:PORT    serve Prometheus metrics at http://HOST:PORT/metrics\n"
+	      "                         (HOST defaults to 127.0.0.1; port 0 picks a free one)\n"
+	      "  --alert RULE           alert rule (repeatable), e.g. 'errs rate app.errors > 5',\n"
+	      "                         'full fill > 80%', 'down state dead' (see hbcollect(1))\n"
+	      "  --alert-file FILE      alert rules, one per line\n"
 	      "  -q, --quiet            log only problems\n"
 	      "  -v, --verbose          log more\n"
 	      "  --help                 this text\n"
@@ -78,6 +82,9 @@ enum {
 	OPT_ACCEPT_UID,
 	OPT_HELP,
 	OPT_VERSION,
+	OPT_METRICS,
+	OPT_ALERT,
+	OPT_ALERT_FILE,
 };
 
 static const struct option hbc_longopts[] = {
@@ -90,13 +97,30 @@ static const struct option hbc_longopts[] = {
 	{"fsync", required_argument, NULL, OPT_FSYNC},
 	{"fsync-interval", required_argument, NULL, OPT_FSYNC_IV},
 	{"poll-ms", required_argument, NULL, OPT_POLL},
-	{"accept-uid", required_argument, NULL, OPT_ACCEPT_UID},
+	{"accept-uid", no_argument, NULL, OPT_ACCEPT_UID},
 	{"quiet", no_argument, NULL, 'q'},
 	{"verbose", no_argument, NULL, 'v'},
+	{"metrics", required_argument, NULL, OPT_METRICS},
+	{"alert", required_argument, NULL, OPT_ALERT},
+	{"alert-file", required_argument, NULL, OPT_ALERT_FILE},
 	{"help", no_argument, NULL, OPT_HELP},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{NULL, 0, NULL, 0},
 };
+
+/* --metrics, --alert, --alert-file: parsed by ops.c. */
+static int hbc_ops_opt(struct hbc_opts *o, int ch, const char *arg)
+{
+	static const char *const names[] = {"--metrics", "--alert", "--alert-file"};
+	const char *name = names[ch - OPT_METRICS];
+	char err[512];
+
+	if (hb_ops_option(&o->ops, name, arg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "hbcollect: %s: %s\n", name, err);
+		return 2;
+	}
+	return -1;
+}
 
 /* Returns -1 to go on, or an exit code. */
 static int hbc_opt(struct hbc_opts *o, int ch, const char *arg, int *dir_set)
@@ -145,10 +169,7 @@ static int hbc_opt(struct hbc_opts *o, int ch, const char *arg, int *dir_set)
 		o->poll_ms = (unsigned)v;
 		return -1;
 	case OPT_ACCEPT_UID:
-		if (hbc_parse_size(arg, &v) || strpbrk(arg, "kKmMgGbB") || v >= 0xffffffffu ||
-		    o->naccept >= sizeof(o->accept_uids) / sizeof(o->accept_uids[0]))
-			return hbc_bad("--accept-uid", arg, "invalid uid (or more than 16)");
-		o->accept_uids[o->naccept++] = (uint32_t)v;
+		o->accept_uid = 1;
 		return -1;
 	case 'q':
 		o->verbosity = 0;
@@ -156,6 +177,10 @@ static int hbc_opt(struct hbc_opts *o, int ch, const char *arg, int *dir_set)
 	case 'v':
 		o->verbosity = 2;
 		return -1;
+	case OPT_METRICS:
+	case OPT_ALERT:
+	case OPT_ALERT_FILE:
+		return hbc_ops_opt(o, ch, arg);
 	case OPT_HELP:
 		hbc_usage(stdout);
 		return 0;

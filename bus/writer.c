@@ -332,6 +332,9 @@ static void hbc_complete_write(struct hbc_writer *w, struct hbc_wbuf *b, int res
 	b->state = HBC_WB_DONE;
 	w->st.writes++;
 	w->st.last_lat_ns = hbc_mono_ns() - b->t_submit;
+	w->st.lat_sum_ns += w->st.last_lat_ns;
+	if (w->st.last_lat_ns > w->st.lat_max_ns)
+		w->st.lat_max_ns = w->st.last_lat_ns;
 	b->t_submit = 0;
 }
 

@@ -263,6 +263,8 @@ static bool selected(const struct cat_filter *f, const struct hb_rd_record *rec)
 		return false;
 	if (rec->kind == HB_RD_BUS && strcmp(rec->bus_kind, "producer") == 0 && is_restated(rec))
 		return false;
+	if (rec->kind == HB_RD_BUS && strcmp(rec->bus_kind, "index") == 0)
+		return false; /* file structure (time index), like restated producers */
 	return true;
 }
 
@@ -483,6 +485,10 @@ int main(int argc, char **argv)
 	if (c.summary)
 		c.sum = hb_sum_new();
 	ro.flags = c.follow ? HB_RD_FOLLOW : 0;
+	if (!c.summary) { /* let the reader skip what the time index rules out */
+		ro.since_ns = c.flt.has_since ? c.flt.since : 0;
+		ro.until_ns = c.flt.has_until ? c.flt.until : 0;
+	}
 	rc = hb_reader_open(&c.r, paths, npaths, &ro);
 	if (rc) {
 		fprintf(stderr, "hbcat: %s: %s\n", paths[npaths - 1], strerror(-rc));

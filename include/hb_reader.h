@@ -19,7 +19,7 @@ extern "C" {
 #endif
 
 #define HB_FORMAT_MAJOR 1
-#define HB_FORMAT_MINOR 0
+#define HB_FORMAT_MINOR 1
 
 struct hb_reader;
 
@@ -106,6 +106,11 @@ struct hb_reader_opts {
 	/* Follow mode: called before the reader waits for more data (e.g. to
 	 * flush output). May be NULL. */
 	void (*on_idle)(void *ctx);
+	/* Time range of interest (ns, 0 = unbounded; format 1.1). The reader
+	 * may then skip the parts of files whose time index says they hold no
+	 * record in [since_ns, until_ns]; it still returns records outside the
+	 * range from the parts it reads: callers keep filtering by ts_ns. */
+	uint64_t since_ns, until_ns;
 };
 
 /* Opens paths: files, directories (their hb-*.msgpack files in name order)

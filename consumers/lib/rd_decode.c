@@ -396,6 +396,7 @@ static struct hb_rd_producer *rd_producer_add(struct hb_reader *r, const msgpack
 
 static const char *const rd_bus_kinds[] = {
 	"header", "producer", "types", "metrics", "state", "gap", "collector", "mismatch", "end",
+	"alert", "host", /* format 1.1 */
 };
 
 static const char *rd_bus_kind(const msgpack_object *k)

@@ -10,6 +10,7 @@
 #define HB_RD_INTERNAL_H
 
 #include "hb_reader.h"
+#include "seek.h"
 
 #include <signal.h>
 #include <stdbool.h>
@@ -19,6 +20,7 @@
 #endif
 #define RD_OBJ_MAX (16u << 20)  /* a larger object is damage, not a record */
 #define RD_STALE_NS 2000000000ull /* a file without end, not grown: crashed */
+#define RD_NEWER_NS 1000000000ull /* ... and a newer file seen for this long */
 
 /* p -> producer, open addressing, cleared at every file start. */
 struct rd_ptab {
@@ -47,6 +49,7 @@ struct hb_reader {
 	size_t cap, len, pos; /* unparsed bytes are buf[pos, len) */
 	uint64_t base;        /* file offset of buf[0] */
 	char *end_next;       /* `next` of an end record met in this file */
+	uint64_t newer_since; /* follow: when a newer file was first seen, or 0 */
 
 	/* damaged region being skipped */
 	bool bad;
@@ -71,6 +74,10 @@ struct hb_reader {
 	int ino_fd;  /* inotify on dir, or -1 */
 	int ino_wd;
 	uint64_t damage;
+
+	/* time-range read plan of the current file (seek.c), or nplan = 0 */
+	struct hb_rd_range *plan;
+	size_t nplan, iplan;
 };
 
 /* rd_decode.c */
@@ -85,6 +92,13 @@ int rd_decode(struct hb_reader *r, const char *p, size_t n, struct hb_rd_record 
 void rd_ptab_clear(struct rd_ptab *t);
 void rd_ptab_free(struct rd_ptab *t);
 void rd_producer_free(struct hb_rd_producer *pr);
+
+/* seek.c: with a time range set, plans which byte ranges of the file just
+ * opened to read (0 or -ENOMEM); then how many bytes the next read may
+ * take (0: nothing more to read in this file), seeking between ranges. */
+int rd_seek_plan(struct hb_reader *r);
+size_t rd_seek_room(struct hb_reader *r, size_t room);
+void rd_seek_clear(struct hb_reader *r);
 
 /* reader.c */
 void rd_damage(struct hb_reader *r, uint64_t off, uint64_t len, const char *what);

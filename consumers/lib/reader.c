@@ -184,11 +184,12 @@ static int rd_file_open(struct hb_reader *r, const char *path, bool followed)
 	r->eof = false;
 	r->pos = r->len = 0;
 	r->base = 0;
+	r->newer_since = 0;
 	r->bad = false;
 	free(r->end_next);
 	r->end_next = NULL;
 	rd_ptab_clear(&r->tab);
-	return 0;
+	return followed || r->is_stdin ? 0 : rd_seek_plan(r);
 }
 
 static void rd_file_close(struct hb_reader *r)
@@ -196,6 +197,7 @@ static void rd_file_close(struct hb_reader *r)
 	if (r->fd > 0 || (r->fd == 0 && !r->is_stdin))
 		close(r->fd);
 	r->fd = -1;
+	rd_seek_clear(r);
 }
 
 /* Opens the next input: 1 opened, 0 no more, -EAGAIN nothing yet (follow). */
@@ -256,7 +258,8 @@ static ssize_t rd_fill(struct hb_reader *r)
 		r->cap *= 2;
 	}
 	for (;;) {
-		ssize_t n = read(r->fd, r->buf + r->len, r->cap - r->len);
+		size_t room = rd_seek_room(r, r->cap - r->len);
+		ssize_t n = room ? read(r->fd, r->buf + r->len, room) : 0;
 		if (n >= 0) {
 			r->len += (size_t)n;
 			return n;
@@ -275,12 +278,14 @@ static uint64_t rd_now_ns(void)
 }
 
 /* At the end of a followed file: true when it is finished (an end record,
- * or a newer file exists and this one has not grown for a while). */
+ * or a newer file exists and this one has not grown for a while). A newer
+ * file must also have been seen for a moment: the collector creates the
+ * successor just before it appends end, and an idle file is old already. */
 static bool rd_follow_done(struct hb_reader *r)
 {
 	struct stat st;
 	char *newer;
-	uint64_t mtime;
+	uint64_t mtime, now;
 
 	if (r->end_next)
 		return true;
@@ -288,10 +293,13 @@ static bool rd_follow_done(struct hb_reader *r)
 	if (!newer)
 		return false;
 	free(newer);
+	now = rd_now_ns();
+	if (!r->newer_since)
+		r->newer_since = now;
 	if (fstat(r->fd, &st) || (uint64_t)st.st_size > r->base + r->len)
 		return false;
 	mtime = (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
-	return rd_now_ns() > mtime + RD_STALE_NS;
+	return now > mtime + RD_STALE_NS && now > r->newer_since + RD_NEWER_NS;
 }
 
 static void rd_wait(struct hb_reader *r)

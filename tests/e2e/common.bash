@@ -28,10 +28,11 @@ hb_fail()
 hb_cleanup()
 {
 	local rc=$? pid
+	set +e
 	for pid in "${hb_pids[@]}"; do
-		kill -KILL "$pid" 2>/dev/null
+		kill -KILL "$pid" 2>/dev/null || true # set -e holds in traps too
 	done
-	wait 2>/dev/null
+	wait 2>/dev/null || true
 	rm -f /dev/shm/hb."$BUS".* 2>/dev/null
 	if [ $rc -ne 0 ] && [ $rc -ne 77 ]; then
 		echo "test directory kept for inspection: $T" >&2

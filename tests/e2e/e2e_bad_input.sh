@@ -21,7 +21,8 @@ good="${files[0]}"
 [ -s "$T/good.err" ] && hb_fail "hbcat on the intact file wrote to stderr: $(cat "$T/good.err")"
 
 # The layout of the intact file: per object its offset, end, and whether
-# hbcat prints it by default (not the header, not restated producers).
+# hbcat prints it by default (not the header, not index records, not
+# restated producers).
 "$PY" - "$good" "$T/good.jsonl" >"$T/layout" <<'PY'
 import json, sys, msgpack
 data = open(sys.argv[1], "rb").read()
@@ -31,7 +32,7 @@ off = 0
 rows = []
 for o in u:
     end = u.tell()
-    printed = not (isinstance(o, dict) and (o.get("k") == "header" or
+    printed = not (isinstance(o, dict) and (o.get("k") in ("header", "index") or
                    (o.get("k") == "producer" and o.get("why") == "restated")))
     rows.append((off, end, int(printed), 1 if isinstance(o, list) and o[0] == 1 else 0))
     off = end

@@ -11,7 +11,7 @@ hb_spawn "$T/follow.jsonl" "$T/follow.err" "$BIN/hbcat" -f -o json "$dir"
 cat_pid=$!
 sleep 0.5
 hb_collector_start "$dir" --rotate-size 256k
-"$BIN/hbload" --bus "$BUS" --producers 2 --records 100000 --json >"$T/load.json" 2>"$T/load.err" ||
+"$BIN/hbload" --bus "$BUS" --producers 2 --records 100000 --rate 50000 --json >"$T/load.json" 2>"$T/load.err" ||
 	hb_fail "hbload exited $?: $(tail -n 5 "$T/load.err")"
 cat "$T/load.json"
 hb_collector_stop

@@ -5,8 +5,7 @@
 # producer scribbling over its header and data while the collector drains,
 # a ring truncated under the collector's mapping, and a FIFO under the bus
 # prefix. Each is quarantined with a `state` bus record (state quarantined)
-# and a log line (the FIFO, which is no ring, is refused with a log line);
-# the collector never crashes and the honest producers' committed records
+# and a log line; the collector never crashes and the honest producers' committed records
 # are all in the archive, exactly once.
 set -euo pipefail
 source "$(dirname "$0")/common.bash"
@@ -56,7 +55,7 @@ grep "hostile-" "$log" >&2 || true
 }
 "$PY" "$E2E/check_load.py" "$T/records.jsonl" --load "$T/load.json"
 
-# One quarantined state record per hostile ring (all but the FIFO, refused).
+# One quarantined state record per hostile ring.
 "$PY" - "$T/records.jsonl" "${kinds[@]}" <<'PY'
 import collections, json, sys
 path, kinds = sys.argv[1], sys.argv[2:]
@@ -69,10 +68,10 @@ for line in open(path, encoding="utf-8"):
         for k in kinds:
             if "hostile-%s." % k in ring:
                 quarantined[k] += 1
-bad = [k for k in kinds if k != "fifo" and quarantined[k] != 1]
-if bad or quarantined["fifo"]:
+bad = [k for k in kinds if quarantined[k] != 1]
+if bad:
     sys.exit("hostile: state records: %s; missing or repeated: %s" % (dict(quarantined), bad))
-print("hostile: rings=%d quarantined=%d refused=1" % (len(kinds), sum(quarantined.values())))
+print("hostile: rings=%d quarantined=%d" % (len(kinds), sum(quarantined.values())))
 PY
 load=$("$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); print("honest producers=%d committed=%d dropped=%d" % (len(d["producers"]), d["committed"], d["dropped"]))' "$T/load.json")
 echo "hostile: $load lost=0 duplicates=0 collector_crashes=0 faults_injected=${#kinds[@]}"

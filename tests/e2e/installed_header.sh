@@ -20,8 +20,8 @@ for f in usr/include/hb.h usr/include/hb_reader.h usr/lib/libhb.a usr/lib/libhbr
 	usr/lib/pkgconfig/hb.pc; do
 	[ -f "$root/$f" ] || hb_fail "make install did not install /$f"
 done
-for t in "$BUILD"/bin/*; do
-	[ -x "$root/usr/bin/$(basename "$t")" ] || hb_fail "make install did not install $(basename "$t")"
+for t in hbcollect hbcat hbtop hbreplay hbload; do
+	[ -x "$root/usr/bin/$t" ] || hb_fail "make install did not install $t"
 done
 for m in "$ROOT"/docs/man/*.1; do
 	[ -e "$m" ] || continue

@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: MIT */
+/* alerts.c - threshold rules with hysteresis (see alerts.h). */
+#include "alerts.h"
+
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HB_ALERT_MAXWORDS 12
+
+static int hb_alert_err(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && len) {
+		va_start(ap, fmt);
+		vsnprintf(err, len, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+/* Parses a non-negative number, with an optional '%' when pct is allowed
+ * (then divided by 100). */
+static int hb_alert_num(const char *s, int pct, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || v < 0 || v != v)
+		return -EINVAL;
+	if (pct && *end == '%')
+		end++, v /= 100.0;
+	else if (pct)
+		v /= 100.0;
+	return *end ? -EINVAL : (*out = v, 0);
+}
+
+static int hb_alert_split(char *buf, char **w)
+{
+	char *save = NULL, *t;
+	int n = 0;
+
+	for (t = strtok_r(buf, " \t\r\n", &save); t; t = strtok_r(NULL, " \t\r\n", &save)) {
+		if (n == HB_ALERT_MAXWORDS)
+			return -1;
+		w[n++] = t;
+	}
+	return n;
+}
+
+/* Parses the optional trailing words "clear Y" and "producer GLOB". */
+static int hb_alert_tail(struct hb_alert_rule *r, char **w, int n, int pct, char *err,
+			 size_t errlen)
+{
+	int i, have_clear = 0;
+
+	for (i = 0; i < n; i += 2) {
+		if (i + 1 >= n)
+			return hb_alert_err(err, errlen, "'%s' needs a value", w[i]);
+		if (!strcmp(w[i], "clear") && r->kind != HB_ALERT_STATE) {
+			if (hb_alert_num(w[i + 1], pct, &r->clear))
+				return hb_alert_err(err, errlen, "bad clear level '%s'", w[i + 1]);
+			have_clear = 1;
+		} else if (!strcmp(w[i], "producer")) {
+			if (strlen(w[i + 1]) >= sizeof(r->producer))
+				return hb_alert_err(err, errlen, "producer glob too long");
+			snprintf(r->producer, sizeof(r->producer), "%s", w[i + 1]);
+		} else {
+			return hb_alert_err(err, errlen, "unexpected '%s'", w[i]);
+		}
+	}
+	if (!have_clear)
+		r->clear = r->fire * 0.8;
+	if (r->clear > r->fire)
+		return hb_alert_err(err, errlen, "clear level above the firing level");
+	return 0;
+}
+
+static int hb_alert_parse_words(struct hb_alert_rule *r, char **w, int n, char *err,
+				size_t errlen)
+{
+	if (n >= 5 && !strcmp(w[1], "rate")) {
+		r->kind = HB_ALERT_RATE;
+		if (strlen(w[2]) >= sizeof(r->metric))
+			return hb_alert_err(err, errlen, "metric name too long");
+		snprintf(r->metric, sizeof(r->metric), "%s", w[2]);
+		if (strcmp(w[3], ">"))
+			return hb_alert_err(err, errlen, "expected '>' after the metric");
+		if (hb_alert_num(w[4], 0, &r->fire))
+			return hb_alert_err(err, errlen, "bad rate '%s'", w[4]);
+		return hb_alert_tail(r, w + 5, n - 5, 0, err, errlen);
+	}
+	if (n >= 4 && !strcmp(w[1], "fill")) {
+		r->kind = HB_ALERT_FILL;
+		if (strcmp(w[2], ">"))
+			return hb_alert_err(err, errlen, "expected '>' after fill");
+		if (hb_alert_num(w[3], 1, &r->fire) || r->fire > 1)
+			return hb_alert_err(err, errlen, "bad percentage '%s'", w[3]);
+		return hb_alert_tail(r, w + 4, n - 4, 1, err, errlen);
+	}
+	if (n >= 3 && !strcmp(w[1], "state")) {
+		r->kind = HB_ALERT_STATE;
+		if (!strcmp(w[2], "late"))
+			r->state = HB_LIVE_LATE;
+		else if (!strcmp(w[2], "dead"))
+			r->state = HB_LIVE_DEAD;
+		else
+			return hb_alert_err(err, errlen, "state must be late or dead, not '%s'", w[2]);
+		return hb_alert_tail(r, w + 3, n - 3, 0, err, errlen);
+	}
+	return hb_alert_err(err, errlen, "expected 'NAME rate|fill|state ...'");
+}
+
+int hb_alert_parse(const char *spec, struct hb_alert_rule *r, char *err, size_t errlen)
+{
+	char buf[512], *w[HB_ALERT_MAXWORDS];
+	const char *rest;
+	int n;
+
+	memset(r, 0, sizeof(*r));
+	if (strlen(spec) >= sizeof(buf))
+		return hb_alert_err(err, errlen, "rule too long");
+	snprintf(buf, sizeof(buf), "%s", spec);
+	n = hb_alert_split(buf, w);
+	if (n < 0)
+		return hb_alert_err(err, errlen, "too many words");
+	if (n < 1)
+		return hb_alert_err(err, errlen, "empty rule");
+	if (strlen(w[0]) >= sizeof(r->name) || strspn(w[0], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJ"
+							   "KLMNOPQRSTUVWXYZ0123456789_.:-") !=
+							strlen(w[0]))
+		return hb_alert_err(err, errlen, "bad rule name '%s'", w[0]);
+	snprintf(r->name, sizeof(r->name), "%s", w[0]);
+	snprintf(r->producer, sizeof(r->producer), "*");
+	rest = spec + strspn(spec, " \t");
+	rest += strlen(w[0]);
+	rest += strspn(rest, " \t");
+	snprintf(r->text, sizeof(r->text), "%.*s", (int)strcspn(rest, "\r\n"), rest);
+	return hb_alert_parse_words(r, w, n, err, errlen);
+}
+
+int hb_alerts_add(struct hb_alerts *a, const char *spec, char *err, size_t errlen)
+{
+	struct hb_alert_rule r, *nr;
+	int rc = hb_alert_parse(spec, &r, err, errlen);
+
+	if (rc)
+		return rc;
+	nr = realloc(a->rules, (a->nrules + 1) * sizeof(*nr));
+	if (!nr)
+		return -ENOMEM;
+	a->rules = nr;
+	a->rules[a->nrules++] = r;
+	return 0;
+}
+
+int hb_alerts_load(struct hb_alerts *a, const char *path, char *err, size_t errlen)
+{
+	char line[512], msg[256];
+	unsigned lineno = 0;
+	FILE *f = fopen(path, "re");
+	int rc = 0;
+
+	if (!f) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+		return rc;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *s = line + strspn(line, " \t");
+
+		lineno++;
+		if (*s == '#' || *s == '\n' || *s == '\r' || !*s)
+			continue;
+		rc = hb_alerts_add(a, s, msg, sizeof(msg));
+		if (rc) {
+			snprintf(err, errlen, "%s:%u: %s", path, lineno, msg);
+			break;
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
+static struct hb_alert_inst *hb_alert_inst_get(struct hb_alerts *a, uint32_t rule, uint32_t p)
+{
+	struct hb_alert_inst *ni;
+	size_t i;
+
+	for (i = 0; i < a->ninst; i++)
+		if (a->inst[i].rule == rule && a->inst[i].p == p)
+			return &a->inst[i];
+	if (a->ninst == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 16;
+
+		ni = realloc(a->inst, cap * sizeof(*ni));
+		if (!ni)
+			return NULL;
+		a->inst = ni;
+		a->cap = cap;
+	}
+	ni = &a->inst[a->ninst++];
+	*ni = (struct hb_alert_inst){.rule = rule, .p = p};
+	return ni;
+}
+
+/* Computes the rule's value now; 0 when there is none yet. */
+static int hb_alert_value(const struct hb_alert_rule *r, struct hb_alert_inst *it,
+			  const struct hb_alert_input *in, double *v)
+{
+	uint32_t i;
+
+	switch (r->kind) {
+	case HB_ALERT_FILL:
+		*v = in->fill;
+		return in->fill >= 0;
+	case HB_ALERT_STATE:
+		*v = (double)in->state;
+		return 1;
+	case HB_ALERT_RATE:
+		for (i = 0; i < in->ncounters; i++)
+			if (!strcmp(in->counter_names[i], r->metric))
+				break;
+		if (i == in->ncounters)
+			return 0;
+		if (it->have_prev && in->ts_ns <= it->prev_ns)
+			return 0; /* same or older sample: no new rate */
+		if (it->have_prev && in->counters[i] >= it->prev_val)
+			*v = (double)(in->counters[i] - it->prev_val) * 1e9 /
+			     (double)(in->ts_ns - it->prev_ns);
+		else
+			*v = -1; /* first sample or counter reset */
+		it->have_prev = 1;
+		it->prev_val = in->counters[i];
+		it->prev_ns = in->ts_ns;
+		return *v >= 0;
+	}
+	return 0;
+}
+
+static void hb_alert_emit(const struct hb_alert_rule *r, const struct hb_alert_input *in,
+			  int fired, double v, double th, const char *why, hb_alert_fn fn, void *ctx)
+{
+	struct hb_alert_event ev = {.rule = r, .p = in->p, .producer = in->producer,
+				    .fired = fired, .value = v, .threshold = th, .why = why};
+
+	if (fn)
+		fn(ctx, &ev);
+}
+
+/* Decides fire/clear for one instance; returns 1 on an event. */
+static int hb_alert_step(const struct hb_alert_rule *r, struct hb_alert_inst *it,
+			 const struct hb_alert_input *in, double v, hb_alert_fn fn, void *ctx)
+{
+	it->value = v;
+	if (r->kind == HB_ALERT_STATE) {
+		int bad = in->state >= r->state && in->state != HB_LIVE_EXITED;
+
+		if (bad == it->active)
+			return 0;
+		it->active = bad;
+		hb_alert_emit(r, in, bad, v, (double)r->state,
+			      bad ? NULL : (in->state == HB_LIVE_EXITED ? "exited" : "healthy"), fn,
+			      ctx);
+		return 1;
+	}
+	if (!it->active && v > r->fire) {
+		it->active = 1;
+		hb_alert_emit(r, in, 1, v, r->fire, NULL, fn, ctx);
+		return 1;
+	}
+	if (it->active && v <= r->clear) {
+		it->active = 0;
+		hb_alert_emit(r, in, 0, v, r->clear, "below", fn, ctx);
+		return 1;
+	}
+	return 0;
+}
+
+int hb_alerts_eval(struct hb_alerts *a, const struct hb_alert_input *in, hb_alert_fn fn,
+		   void *ctx)
+{
+	uint32_t i;
+	int n = 0;
+
+	for (i = 0; i < a->nrules; i++) {
+		const struct hb_alert_rule *r = &a->rules[i];
+		struct hb_alert_inst *it;
+		double v;
+
+		if (fnmatch(r->producer, in->producer ? in->producer : "", 0))
+			continue;
+		it = hb_alert_inst_get(a, i, in->p);
+		if (!it || !hb_alert_value(r, it, in, &v))
+			continue;
+		n += hb_alert_step(r, it, in, v, fn, ctx);
+	}
+	return n;
+}
+
+void hb_alerts_forget(struct hb_alerts *a, uint32_t p, const char *producer, hb_alert_fn fn,
+		      void *ctx)
+{
+	struct hb_alert_input in = {.p = p, .producer = producer};
+	size_t i = 0;
+
+	while (i < a->ninst) {
+		struct hb_alert_inst *it = &a->inst[i];
+
+		if (it->p != p) {
+			i++;
+			continue;
+		}
+		if (it->active)
+			hb_alert_emit(&a->rules[it->rule], &in, 0, it->value, a->rules[it->rule].clear,
+				      "gone", fn, ctx);
+		a->inst[i] = a->inst[--a->ninst];
+	}
+}
+
+unsigned hb_alerts_active(const struct hb_alerts *a, int p_only, uint32_t p)
+{
+	unsigned n = 0;
+	size_t i;
+
+	for (i = 0; i < a->ninst; i++)
+		if (a->inst[i].active && (!p_only || a->inst[i].p == p))
+			n++;
+	return n;
+}
+
+void hb_alerts_free(struct hb_alerts *a)
+{
+	free(a->rules);
+	free(a->inst);
+	*a = (struct hb_alerts){0};
+}

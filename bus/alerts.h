@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * alerts.h - threshold rules evaluated per producer, with hysteresis.
+ *
+ * A rule is one line of whitespace-separated words:
+ *
+ *   NAME rate METRIC > X [clear Y] [producer GLOB]   counter METRIC rises
+ *                                                     faster than X per second
+ *   NAME fill > P% [clear Q%] [producer GLOB]         ring fill above P percent
+ *   NAME state late|dead [producer GLOB]              producer late (or worse)
+ *                                                     or dead
+ *
+ * A rule fires when its value goes above X (or P) and clears when it falls
+ * to Y (or Q) or below; the default clear level is 80% of the firing one.
+ * State rules clear when the producer is healthy again or exits. Each
+ * producer matching GLOB (default "*") has its own instance of each rule.
+ */
+#ifndef HB_BUS_ALERTS_H
+#define HB_BUS_ALERTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "liveness.h"
+
+#define HB_ALERT_NAME_MAX 64
+#define HB_ALERT_TEXT_MAX 256
+
+enum hb_alert_kind {
+	HB_ALERT_RATE = 1,
+	HB_ALERT_FILL = 2,
+	HB_ALERT_STATE = 3,
+};
+
+struct hb_alert_rule {
+	char name[HB_ALERT_NAME_MAX];
+	char text[HB_ALERT_TEXT_MAX]; /* the rule as written, after the name */
+	enum hb_alert_kind kind;
+	char metric[64];
+	char producer[64]; /* glob on the producer name */
+	double fire;       /* rate: per second; fill: ratio 0..1 */
+	double clear;
+	enum hb_live_state state; /* state rules: HB_LIVE_LATE or HB_LIVE_DEAD */
+};
+
+struct hb_alert_inst {
+	uint32_t rule;
+	uint32_t p;
+	int active;
+	int have_prev;
+	uint64_t prev_val;
+	uint64_t prev_ns;
+	double value;
+};
+
+struct hb_alerts {
+	struct hb_alert_rule *rules;
+	uint32_t nrules;
+	struct hb_alert_inst *inst;
+	size_t ninst, cap;
+};
+
+/* What one producer looks like at one moment. Counters are given by name:
+ * metric_names[i] with value counters[i]; other kinds are not listed. */
+struct hb_alert_input {
+	uint32_t p;
+	const char *producer;
+	uint64_t ts_ns;    /* time the values refer to (heartbeat time) */
+	double fill;       /* ring fill ratio, < 0 when unknown */
+	enum hb_live_state state;
+	uint32_t ncounters;
+	const char *const *counter_names;
+	const uint64_t *counters;
+};
+
+/* A rule fired or cleared for a producer. */
+struct hb_alert_event {
+	const struct hb_alert_rule *rule;
+	uint32_t p;
+	const char *producer;
+	int fired;          /* 1 fired, 0 cleared */
+	double value;       /* rate (/s), fill ratio, or the state number */
+	double threshold;   /* the level crossed */
+	const char *why;    /* cleared only: "below", "healthy", "exited", "gone" */
+};
+
+typedef void (*hb_alert_fn)(void *ctx, const struct hb_alert_event *ev);
+
+/* Parses one rule; on error returns -EINVAL with a message in err. */
+int hb_alert_parse(const char *spec, struct hb_alert_rule *r, char *err, size_t errlen);
+/* Adds a rule to a (zero-initialised) set. 0, -EINVAL (message in err) or
+ * -ENOMEM. */
+int hb_alerts_add(struct hb_alerts *a, const char *spec, char *err, size_t errlen);
+/* Adds every rule of a file (one per line, '#' comments, blank lines ok).
+ * Errors name the line: "FILE:LINE: message". */
+int hb_alerts_load(struct hb_alerts *a, const char *path, char *err, size_t errlen);
+/* Evaluates every rule for one producer; calls fn for each fire/clear.
+ * Returns the number of events. */
+int hb_alerts_eval(struct hb_alerts *a, const struct hb_alert_input *in, hb_alert_fn fn,
+		   void *ctx);
+/* The producer is gone for good: clears its active alerts (why "gone")
+ * and forgets its instances. */
+void hb_alerts_forget(struct hb_alerts *a, uint32_t p, const char *producer, hb_alert_fn fn,
+		      void *ctx);
+/* Number of active alerts (all producers, or of producer p when p_only). */
+unsigned hb_alerts_active(const struct hb_alerts *a, int p_only, uint32_t p);
+void hb_alerts_free(struct hb_alerts *a);
+
+#endif

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: MIT */
+/* The collector's sparse time index: fixed-size `index` records. */
+#include "index.h"
+
+#include <errno.h>
+#include <msgpack.h>
+#include <string.h>
+
+void hb_index_reset(struct hb_index *x, uint64_t every, uint64_t from)
+{
+	memset(x, 0, sizeof(*x));
+	x->every = every ? every : HB_INDEX_EVERY;
+	x->from = from;
+}
+
+void hb_index_note(struct hb_index *x, uint64_t ts_ns, int meta)
+{
+	if (!x->n || ts_ns < x->ts_min)
+		x->ts_min = ts_ns;
+	if (!x->n || ts_ns > x->ts_max)
+		x->ts_max = ts_ns;
+	x->n++;
+	x->meta += meta != 0;
+}
+
+int hb_index_due(const struct hb_index *x, uint64_t off)
+{
+	return x->n > 0 && off - x->from >= x->every;
+}
+
+struct hb_index_buf {
+	char *p;
+	size_t len, cap;
+};
+
+static int hb_index_write(void *data, const char *buf, size_t len)
+{
+	struct hb_index_buf *b = data;
+
+	if (b->len + len > b->cap)
+		return -1;
+	memcpy(b->p + b->len, buf, len);
+	b->len += len;
+	return 0;
+}
+
+/* Always the 64-bit timestamp form (fixext 8), so the size never varies:
+ * 30 bits of nanoseconds above 34 bits of seconds, big endian. */
+static void hb_index_pack_ts(msgpack_packer *pk, uint64_t ns)
+{
+	uint64_t sec = ns / 1000000000u, v;
+	char be[8];
+	int i;
+
+	if (sec >= (1ull << 34))
+		sec = (1ull << 34) - 1;
+	v = ((ns % 1000000000u) << 34) | sec;
+	for (i = 0; i < 8; i++)
+		be[i] = (char)(v >> (56 - 8 * i));
+	msgpack_pack_ext(pk, 8, -1);
+	msgpack_pack_ext_body(pk, be, 8);
+}
+
+static void hb_index_pack_key(msgpack_packer *pk, const char *k)
+{
+	msgpack_pack_str(pk, strlen(k));
+	msgpack_pack_str_body(pk, k, strlen(k));
+}
+
+int hb_index_encode(struct hb_index *x, uint64_t off, uint64_t now_ns, void *buf, size_t cap)
+{
+	struct hb_index_buf b = {.p = buf, .cap = cap};
+	msgpack_packer pk;
+
+	if (!x->n)
+		return 0;
+	if (cap < HB_INDEX_REC_SIZE)
+		return -ENOBUFS;
+	msgpack_packer_init(&pk, &b, hb_index_write);
+	msgpack_pack_map(&pk, 9);
+	hb_index_pack_key(&pk, "k");
+	hb_index_pack_key(&pk, "index");
+	hb_index_pack_key(&pk, "ts");
+	hb_index_pack_ts(&pk, now_ns);
+	hb_index_pack_key(&pk, "at");
+	msgpack_pack_fix_uint64(&pk, off);
+	hb_index_pack_key(&pk, "prev");
+	msgpack_pack_fix_uint64(&pk, x->prev);
+	hb_index_pack_key(&pk, "from");
+	msgpack_pack_fix_uint64(&pk, x->from);
+	hb_index_pack_key(&pk, "ts_min");
+	hb_index_pack_ts(&pk, x->ts_min);
+	hb_index_pack_key(&pk, "ts_max");
+	hb_index_pack_ts(&pk, x->ts_max);
+	hb_index_pack_key(&pk, "n");
+	msgpack_pack_fix_uint64(&pk, x->n);
+	hb_index_pack_key(&pk, "meta");
+	msgpack_pack_fix_uint64(&pk, x->meta);
+	if (b.len != HB_INDEX_REC_SIZE)
+		return -EPROTO; /* the layout above and the constant disagree */
+	x->prev = off;
+	x->from = off + HB_INDEX_REC_SIZE;
+	x->n = x->meta = x->ts_min = x->ts_max = 0;
+	return HB_INDEX_REC_SIZE;
+}

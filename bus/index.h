@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * index.h - the sparse time index the collector writes into each archive
+ * file (docs/FORMAT.md, "index" records, format 1.1).
+ *
+ * The collector tells the index about every object it appends (its time
+ * and whether it is a producer/types/metrics record that readers need to
+ * interpret later records). About every `every` bytes, and once more just
+ * before a file's `end` record, it appends an `index` record describing
+ * the chunk of bytes since the previous one: its byte range, its time
+ * range, how many records it holds and how many of them are tables.
+ *
+ * Index records have a fixed size (HB_INDEX_REC_SIZE) and fixed key order,
+ * name their own offset (`at`) and the offset of the previous one (`prev`),
+ * so a reader finds the last one from the end of the file and walks the
+ * chain back without decoding anything else.
+ */
+#ifndef HB_BUS_INDEX_H
+#define HB_BUS_INDEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define HB_INDEX_EVERY (1u << 20) /* default chunk size in bytes */
+#define HB_INDEX_REC_SIZE 121u    /* encoded size of an index record */
+
+struct hb_index {
+	uint64_t every;  /* bytes between index records */
+	uint64_t from;   /* file offset of the current chunk's first byte */
+	uint64_t prev;   /* offset of this file's last index record, 0 if none */
+	uint64_t ts_min; /* time range of the chunk's records (ns) */
+	uint64_t ts_max;
+	uint64_t n;      /* records in the chunk */
+	uint64_t meta;   /* of which producer/types/metrics records */
+};
+
+/* Starts a new file: the first chunk begins at offset from (usually 0,
+ * the header). every = 0 means HB_INDEX_EVERY. */
+void hb_index_reset(struct hb_index *x, uint64_t every, uint64_t from);
+/* Notes one object appended to the current chunk. */
+void hb_index_note(struct hb_index *x, uint64_t ts_ns, int meta);
+/* 1 when an index record should be appended at file offset off (the
+ * chunk is at least `every` bytes long and holds records). */
+int hb_index_due(const struct hb_index *x, uint64_t off);
+/* Encodes the index record of the chunk [from, off) that will be written
+ * at file offset off into buf, and starts the next chunk right after it.
+ * Returns HB_INDEX_REC_SIZE, 0 when the chunk is empty (nothing to write),
+ * or -ENOBUFS when cap is too small. */
+int hb_index_encode(struct hb_index *x, uint64_t off, uint64_t now_ns, void *buf, size_t cap);
+
+#endif

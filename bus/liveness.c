@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: MIT */
+/* liveness.c - the per-producer liveness state machine (see liveness.h). */
+#include "liveness.h"
+
+#include <stddef.h>
+
+static const char *const hb_live_names[HB_LIVE_NSTATES] = {
+	"unknown", "healthy", "late", "dead", "exited",
+};
+
+const char *hb_live_state_name(enum hb_live_state s)
+{
+	return (unsigned)s < HB_LIVE_NSTATES ? hb_live_names[s] : "unknown";
+}
+
+void hb_live_init(struct hb_liveness *l, uint64_t interval_ns, uint64_t now_ns)
+{
+	*l = (struct hb_liveness){0};
+	l->state = HB_LIVE_UNKNOWN;
+	l->interval_ns = interval_ns ? interval_ns : 1000000000u;
+	l->since_ns = now_ns;
+}
+
+static int hb_live_move(struct hb_liveness *l, enum hb_live_state to, const char *why,
+			uint64_t now_ns, struct hb_live_change *ch)
+{
+	if (l->state == to)
+		return 0;
+	if (ch)
+		*ch = (struct hb_live_change){.from = l->state, .to = to, .why = why};
+	l->state = to;
+	l->since_ns = now_ns;
+	l->transitions++;
+	return 1;
+}
+
+uint64_t hb_live_age_ns(const struct hb_liveness *l, uint64_t now_ns)
+{
+	uint64_t ref = l->heartbeats ? l->last_hb_ns : l->since_ns;
+
+	return now_ns > ref ? now_ns - ref : 0;
+}
+
+/* Whole intervals missed in a silence of gap ns: a gap of about one
+ * interval misses none, about two intervals misses one, and so on. */
+static uint64_t hb_live_missed_in(uint64_t gap, uint64_t interval)
+{
+	uint64_t n;
+
+	if (gap * 2 <= interval * 3)
+		return 0;
+	n = (gap + interval / 2) / interval;
+	return n > 0 ? n - 1 : 0;
+}
+
+uint64_t hb_live_missed_now(const struct hb_liveness *l, uint64_t now_ns)
+{
+	if (l->state == HB_LIVE_EXITED)
+		return 0;
+	return hb_live_missed_in(hb_live_age_ns(l, now_ns), l->interval_ns);
+}
+
+/* The state the age of the newest heartbeat calls for. */
+static enum hb_live_state hb_live_by_age(const struct hb_liveness *l, uint64_t now_ns)
+{
+	uint64_t age = hb_live_age_ns(l, now_ns), iv = l->interval_ns;
+
+	if (age > 3 * iv)
+		return HB_LIVE_DEAD;
+	if (age * 2 > 3 * iv)
+		return HB_LIVE_LATE;
+	return l->heartbeats ? HB_LIVE_HEALTHY : HB_LIVE_UNKNOWN;
+}
+
+int hb_live_heartbeat(struct hb_liveness *l, uint64_t hb_ns, uint64_t interval_ns,
+		      uint64_t now_ns, struct hb_live_change *ch)
+{
+	enum hb_live_state want;
+	int64_t lat = (int64_t)(now_ns - hb_ns);
+
+	if (l->state == HB_LIVE_EXITED)
+		return 0;
+	if (interval_ns)
+		l->interval_ns = interval_ns;
+	if (l->heartbeats && hb_ns > l->last_hb_ns)
+		l->missed += hb_live_missed_in(hb_ns - l->last_hb_ns, l->interval_ns);
+	if (!l->heartbeats || hb_ns > l->last_hb_ns)
+		l->last_hb_ns = hb_ns;
+	l->heartbeats++;
+	l->last_rx_ns = now_ns;
+	l->latency_ns = lat;
+	if (lat > l->latency_max_ns)
+		l->latency_max_ns = lat;
+	want = hb_live_by_age(l, now_ns);
+	/* An old heartbeat drained late proves nothing about now: it may only
+	 * bring an unknown producer to its aged state, never revive one. */
+	if (want != HB_LIVE_HEALTHY && l->state != HB_LIVE_UNKNOWN)
+		return 0;
+	return hb_live_move(l, want, want == HB_LIVE_HEALTHY ? "heartbeat" : "stale-heartbeat",
+			    now_ns, ch);
+}
+
+int hb_live_check(struct hb_liveness *l, uint64_t now_ns, int pid_alive,
+		  struct hb_live_change *ch)
+{
+	enum hb_live_state want;
+
+	if (l->state == HB_LIVE_EXITED)
+		return 0;
+	if (!pid_alive)
+		return hb_live_move(l, HB_LIVE_DEAD, "pid-gone", now_ns, ch);
+	want = hb_live_by_age(l, now_ns);
+	/* Aging only makes things worse; recovery comes from heartbeats. */
+	if (want <= l->state || want == HB_LIVE_UNKNOWN)
+		return 0;
+	if (want == HB_LIVE_HEALTHY)
+		return 0;
+	/* One step per call, so late is always recorded before dead. */
+	if (want == HB_LIVE_DEAD && l->state < HB_LIVE_LATE)
+		want = HB_LIVE_LATE;
+	return hb_live_move(l, want, want == HB_LIVE_LATE ? "late" : "no-heartbeat", now_ns, ch);
+}
+
+int hb_live_close(struct hb_liveness *l, uint64_t now_ns, struct hb_live_change *ch)
+{
+	return hb_live_move(l, HB_LIVE_EXITED, "closed", now_ns, ch);
+}

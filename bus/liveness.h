@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * liveness.h - per-producer liveness from heartbeats.
+ *
+ * Pure logic: every call takes the current wall-clock time (ns), so the
+ * state machine runs the same on a real clock and in unit tests.
+ *
+ *   healthy --(no heartbeat for > 1.5 intervals)--> late
+ *   late    --(no heartbeat for > 3 intervals)----> dead
+ *   any     --(pid gone, ring not closed)---------> dead   (why "pid-gone")
+ *   any     --(ring closed cleanly)---------------> exited (final)
+ *   late/dead --(a fresh heartbeat)---------------> healthy
+ *
+ * "Since the last heartbeat" is measured from the heartbeat's own wall-clock
+ * time, so a heartbeat that waited in a ring while the collector was away
+ * does not count as fresh.
+ */
+#ifndef HB_BUS_LIVENESS_H
+#define HB_BUS_LIVENESS_H
+
+#include <stdint.h>
+
+enum hb_live_state {
+	HB_LIVE_UNKNOWN = 0, /* no heartbeat seen yet */
+	HB_LIVE_HEALTHY = 1,
+	HB_LIVE_LATE = 2,
+	HB_LIVE_DEAD = 3,
+	HB_LIVE_EXITED = 4,
+	HB_LIVE_NSTATES
+};
+
+struct hb_liveness {
+	enum hb_live_state state;
+	uint64_t interval_ns;  /* heartbeat interval, from the latest heartbeat */
+	uint64_t last_hb_ns;   /* wall-clock time of the newest heartbeat */
+	uint64_t last_rx_ns;   /* when the collector received it */
+	uint64_t since_ns;     /* when the current state was entered */
+	uint64_t heartbeats;   /* heartbeats seen */
+	uint64_t missed;       /* heartbeats that did not arrive in time, total */
+	int64_t latency_ns;    /* receive time - heartbeat time, newest */
+	int64_t latency_max_ns;
+	uint64_t transitions;
+};
+
+/* A state change the caller should record (as a `state` bus record). */
+struct hb_live_change {
+	enum hb_live_state from, to;
+	const char *why; /* "heartbeat", "late", "no-heartbeat", "pid-gone", "closed" */
+};
+
+/* Starts tracking a producer first seen at now_ns (state unknown; it
+ * counts from now as if a heartbeat had just been due). */
+void hb_live_init(struct hb_liveness *l, uint64_t interval_ns, uint64_t now_ns);
+
+/* A heartbeat emitted at hb_ns (wall clock) with interval interval_ns was
+ * received at now_ns. Returns 1 and fills *ch on a state change, else 0. */
+int hb_live_heartbeat(struct hb_liveness *l, uint64_t hb_ns, uint64_t interval_ns,
+		      uint64_t now_ns, struct hb_live_change *ch);
+
+/* Periodic check at now_ns; pid_alive is 0 when the producer's process is
+ * known to be gone. Returns 1 and fills *ch on a state change, else 0.
+ * Aging moves one step per call (healthy -> late -> dead): call it until
+ * it returns 0 to record every step. */
+int hb_live_check(struct hb_liveness *l, uint64_t now_ns, int pid_alive,
+		  struct hb_live_change *ch);
+
+/* The producer closed its ring cleanly. Returns 1 and fills *ch unless it
+ * was already exited. */
+int hb_live_close(struct hb_liveness *l, uint64_t now_ns, struct hb_live_change *ch);
+
+/* Heartbeats missed right now (whole intervals past the due time of the
+ * next one), 0 when on time. */
+uint64_t hb_live_missed_now(const struct hb_liveness *l, uint64_t now_ns);
+
+/* Nanoseconds since the newest heartbeat (or since tracking began). */
+uint64_t hb_live_age_ns(const struct hb_liveness *l, uint64_t now_ns);
+
+/* "unknown", "healthy", "late", "dead", "exited". */
+const char *hb_live_state_name(enum hb_live_state s);
+
+#endif

@@ -1,0 +1,396 @@
+/* SPDX-License-Identifier: MIT */
+/* ops.c - liveness, process/host metrics, alerts and /metrics for the
+ * collector (see ops.h). */
+#include "ops.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define HB_OPS_PUBLISH_NS 250000000ull
+
+struct hb_ops_prod {
+	uint32_t p;
+	const struct hb_ring_hdr *hdr;
+	char name[HB_NAME_MAX];
+	uint32_t pid;
+	uint64_t start_ns;
+	struct hb_liveness live;
+	struct hb_procstat ps;
+	int have_ps;
+	uint64_t records;
+	uint64_t last_hb_ns; /* heartbeat time of the newest values */
+	uint32_t nmetrics;
+	char mnames[HB_MAX_METRICS][HB_METRIC_NAME_MAX];
+	uint32_t kinds[HB_MAX_METRICS];
+	uint64_t vals[HB_MAX_METRICS][3];
+	uint64_t evaluated_hb; /* last_hb_ns the rate rules saw */
+};
+
+struct hb_ops {
+	char bus[HB_BUS_MAX];
+	char *dir;
+	struct hb_alerts alerts;
+	struct hb_prom_server *srv;
+	struct hb_ops_prod *v;
+	uint32_t n, cap;
+	uint64_t host_every_ns, next_host_ns, next_pub_ns;
+	struct hb_hoststat host;
+	int have_host;
+	msgpack_packer *pk; /* for the alert callback */
+	uint64_t start_ns;
+	uint32_t last; /* index of the last producer found */
+	uint64_t now_ns;
+};
+
+int hb_ops_option(struct hb_ops_config *cfg, const char *opt, const char *arg, char *err,
+		  size_t errlen)
+{
+	if (!strcmp(opt, "--metrics")) {
+		cfg->metrics_addr = arg;
+		return 1;
+	}
+	if (!strcmp(opt, "--alert"))
+		return hb_alerts_add(&cfg->alerts, arg, err, errlen) ?: 1;
+	if (!strcmp(opt, "--alert-file"))
+		return hb_alerts_load(&cfg->alerts, arg, err, errlen) ?: 1;
+	return 0;
+}
+
+int hb_ops_create(struct hb_ops **out, struct hb_ops_config *cfg, char *err, size_t errlen)
+{
+	struct hb_ops *o = calloc(1, sizeof(*o));
+	int rc;
+
+	if (!o)
+		return -ENOMEM;
+	snprintf(o->bus, sizeof(o->bus), "%s", cfg->bus ? cfg->bus : "default");
+	o->dir = cfg->dir ? strdup(cfg->dir) : NULL;
+	o->alerts = cfg->alerts;
+	cfg->alerts = (struct hb_alerts){0};
+	o->start_ns = (uint64_t)time(NULL) * 1000000000u;
+	o->host_every_ns = cfg->host_every_ns ? cfg->host_every_ns : 10000000000ull;
+	if (cfg->metrics_addr) {
+		rc = hb_prom_server_start(&o->srv, cfg->metrics_addr, err, errlen);
+		if (rc) {
+			hb_alerts_free(&o->alerts);
+			free(o->dir);
+			free(o);
+			return rc;
+		}
+	}
+	*out = o;
+	return 0;
+}
+
+int hb_ops_metrics_port(const struct hb_ops *o)
+{
+	return o && o->srv ? hb_prom_server_port(o->srv) : 0;
+}
+
+void hb_ops_destroy(struct hb_ops *o)
+{
+	if (!o)
+		return;
+	hb_prom_server_stop(o->srv);
+	hb_alerts_free(&o->alerts);
+	free(o->v);
+	free(o->dir);
+	free(o);
+}
+
+static struct hb_ops_prod *hb_ops_find(struct hb_ops *o, uint32_t p)
+{
+	uint32_t i;
+
+	/* records come in batches per ring: the last one found is likely */
+	if (o->last < o->n && o->v[o->last].p == p)
+		return &o->v[o->last];
+	for (i = 0; i < o->n; i++)
+		if (o->v[i].p == p) {
+			o->last = i;
+			return &o->v[i];
+		}
+	return NULL;
+}
+
+void hb_ops_attach(struct hb_ops *o, uint32_t p, const struct hb_ring_hdr *hdr, uint64_t now_ns)
+{
+	struct hb_ops_prod *x = hb_ops_find(o, p);
+
+	if (!x) {
+		if (o->n == o->cap) {
+			uint32_t cap = o->cap ? o->cap * 2 : 16;
+			struct hb_ops_prod *nv = realloc(o->v, cap * sizeof(*nv));
+
+			if (!nv)
+				return;
+			o->v = nv;
+			o->cap = cap;
+		}
+		x = &o->v[o->n++];
+	}
+	memset(x, 0, sizeof(*x));
+	x->p = p;
+	x->hdr = hdr;
+	memcpy(x->name, hdr->name, sizeof(x->name) - 1);
+	x->pid = hdr->pid;
+	x->start_ns = hdr->start_ns;
+	hb_live_init(&x->live, hdr->interval_ns, now_ns);
+	hb_procstat_init(&x->ps, (int)hdr->pid);
+}
+
+/* Copies the metric table (names from shared memory, bounded). */
+static void hb_ops_metric_defs(struct hb_ops_prod *x, uint32_t n)
+{
+	uint32_t i;
+
+	for (i = x->nmetrics; i < n; i++) {
+		memcpy(x->mnames[i], x->hdr->metric_defs[i].name, HB_METRIC_NAME_MAX - 1);
+		x->mnames[i][HB_METRIC_NAME_MAX - 1] = 0;
+		x->kinds[i] = x->hdr->metric_defs[i].kind;
+	}
+	x->nmetrics = n;
+}
+
+int hb_ops_heartbeat(struct hb_ops *o, uint32_t p, uint64_t hb_ns, uint64_t interval_ns,
+		     uint64_t now_ns, const uint64_t *slots, uint32_t nmetrics,
+		     struct hb_live_change *ch)
+{
+	struct hb_ops_prod *x = hb_ops_find(o, p);
+
+	if (!x)
+		return 0;
+	if (nmetrics > HB_MAX_METRICS)
+		nmetrics = HB_MAX_METRICS;
+	if (nmetrics > x->nmetrics)
+		hb_ops_metric_defs(x, nmetrics);
+	if (slots && nmetrics)
+		memcpy(x->vals, slots, nmetrics * 3 * sizeof(uint64_t));
+	if (hb_ns > x->last_hb_ns)
+		x->last_hb_ns = hb_ns;
+	x->have_ps = hb_procstat_sample(&x->ps, hb_mono_now_ns()) == 0;
+	return hb_live_heartbeat(&x->live, hb_ns, interval_ns, now_ns, ch);
+}
+
+int hb_ops_has_proc(struct hb_ops *o, uint32_t p)
+{
+	struct hb_ops_prod *x = hb_ops_find(o, p);
+
+	return x && x->have_ps;
+}
+
+int hb_ops_pack_proc(struct hb_ops *o, uint32_t p, msgpack_packer *pk)
+{
+	struct hb_ops_prod *x = hb_ops_find(o, p);
+
+	if (!x || !x->have_ps)
+		return -ENOENT;
+	return hb_procstat_pack(&x->ps, pk);
+}
+
+void hb_ops_records(struct hb_ops *o, uint32_t p, uint64_t n)
+{
+	struct hb_ops_prod *x = hb_ops_find(o, p);
+
+	if (x)
+		x->records += n;
+}
+
+int hb_ops_check(struct hb_ops *o, uint32_t p, int pid_alive, uint64_t now_ns,
+		 struct hb_live_change *ch)
+{
+	struct hb_ops_prod *x = hb_ops_find(o, p);
+
+	return x ? hb_live_check(&x->live, now_ns, pid_alive, ch) : 0;
+}
+
+static void hb_ops_pack_str(msgpack_packer *pk, const char *s)
+{
+	size_t n = strlen(s);
+
+	msgpack_pack_str(pk, n);
+	msgpack_pack_str_body(pk, s, n);
+}
+
+static void hb_ops_pack_ts(msgpack_packer *pk, uint64_t ns)
+{
+	msgpack_timestamp t = {.tv_sec = (int64_t)(ns / 1000000000u),
+			       .tv_nsec = (uint32_t)(ns % 1000000000u)};
+
+	msgpack_pack_timestamp(pk, &t);
+}
+
+/* {k: "alert", ts, p, name, event, rule, value, threshold[, why]} */
+static void hb_ops_on_alert(void *ctx, const struct hb_alert_event *ev)
+{
+	struct hb_ops *o = ctx;
+	msgpack_packer *pk = o->pk;
+
+	if (!pk)
+		return;
+	msgpack_pack_map(pk, ev->why ? 9 : 8);
+	hb_ops_pack_str(pk, "k");
+	hb_ops_pack_str(pk, "alert");
+	hb_ops_pack_str(pk, "ts");
+	hb_ops_pack_ts(pk, o->now_ns);
+	hb_ops_pack_str(pk, "p");
+	msgpack_pack_uint32(pk, ev->p);
+	hb_ops_pack_str(pk, "name");
+	hb_ops_pack_str(pk, ev->rule->name);
+	hb_ops_pack_str(pk, "event");
+	hb_ops_pack_str(pk, ev->fired ? "fired" : "cleared");
+	hb_ops_pack_str(pk, "rule");
+	hb_ops_pack_str(pk, ev->rule->text);
+	hb_ops_pack_str(pk, "value");
+	msgpack_pack_double(pk, ev->value);
+	hb_ops_pack_str(pk, "threshold");
+	msgpack_pack_double(pk, ev->threshold);
+	if (ev->why) {
+		hb_ops_pack_str(pk, "why");
+		hb_ops_pack_str(pk, ev->why);
+	}
+}
+
+void hb_ops_detach(struct hb_ops *o, uint32_t p, int exited, msgpack_packer *pk, uint64_t now_ns)
+{
+	struct hb_ops_prod *x = hb_ops_find(o, p);
+
+	if (!x)
+		return;
+	o->pk = pk;
+	o->now_ns = now_ns;
+	if (exited) {
+		/* a clean exit clears state alerts as "exited", the rest as gone */
+		struct hb_alert_input in = {.p = p, .producer = x->name, .fill = -1,
+					    .state = HB_LIVE_EXITED};
+
+		hb_alerts_eval(&o->alerts, &in, hb_ops_on_alert, o);
+	}
+	hb_alerts_forget(&o->alerts, p, x->name, hb_ops_on_alert, o);
+	o->pk = NULL;
+	*x = o->v[--o->n];
+}
+
+static double hb_ops_fill(const struct hb_ring_hdr *h)
+{
+	uint64_t head = atomic_load_explicit(&h->head, memory_order_relaxed);
+	uint64_t tail = atomic_load_explicit(&h->tail, memory_order_relaxed);
+
+	if (head < tail || head - tail > h->data_size || !h->data_size)
+		return -1;
+	return (double)(head - tail) / h->data_size;
+}
+
+static void hb_ops_eval(struct hb_ops *o, struct hb_ops_prod *x)
+{
+	const char *names[HB_MAX_METRICS];
+	uint64_t vals[HB_MAX_METRICS];
+	struct hb_alert_input in = {.p = x->p, .producer = x->name, .ts_ns = x->last_hb_ns,
+				    .fill = hb_ops_fill(x->hdr), .state = x->live.state,
+				    .counter_names = names, .counters = vals};
+	uint32_t i;
+
+	for (i = 0; i < x->nmetrics; i++) {
+		if (x->kinds[i] != HB_METRIC_COUNTER)
+			continue;
+		names[in.ncounters] = x->mnames[i];
+		vals[in.ncounters++] = x->vals[i][0];
+	}
+	hb_alerts_eval(&o->alerts, &in, hb_ops_on_alert, o);
+}
+
+static void hb_ops_host_record(struct hb_ops *o, msgpack_packer *pk)
+{
+	if (hb_hoststat_read(&o->host, o->dir))
+		return;
+	o->have_host = 1;
+	msgpack_pack_map(pk, 2 + HB_HOSTSTAT_NPAIRS);
+	hb_ops_pack_str(pk, "k");
+	hb_ops_pack_str(pk, "host");
+	hb_ops_pack_str(pk, "ts");
+	hb_ops_pack_ts(pk, o->now_ns);
+	hb_hoststat_pack(&o->host, pk);
+}
+
+static void hb_ops_publish(struct hb_ops *o, const struct hb_prom_collector *cs)
+{
+	struct hb_prom_producer *pp = calloc(o->n ? o->n : 1, sizeof(*pp));
+	struct hb_prom_metric *pm = calloc((size_t)(o->n ? o->n : 1) * HB_MAX_METRICS, sizeof(*pm));
+	struct hb_prom_alert *pa = calloc(o->alerts.ninst ? o->alerts.ninst : 1, sizeof(*pa));
+	struct hb_prom_snapshot s = {.now_ns = o->now_ns, .bus = o->bus, .producers = pp,
+				     .collector = cs, .alerts = pa,
+				     .host = o->have_host ? &o->host : NULL};
+	char *text;
+	size_t len, i;
+	uint32_t k, j;
+
+	if (!pp || !pm || !pa)
+		goto out;
+	for (k = 0; k < o->n; k++) {
+		struct hb_ops_prod *x = &o->v[k];
+		struct hb_prom_metric *m = pm + (size_t)k * HB_MAX_METRICS;
+
+		for (j = 0; j < x->nmetrics; j++)
+			m[j] = (struct hb_prom_metric){.name = x->mnames[j], .kind = x->kinds[j],
+						       .a = x->vals[j][0], .b = x->vals[j][1],
+						       .c = x->vals[j][2]};
+		pp[k] = (struct hb_prom_producer){
+			.name = x->name, .pid = x->pid, .state = x->live.state,
+			.start_ns = x->start_ns, .interval_ns = x->live.interval_ns,
+			.last_hb_ns = x->live.heartbeats ? x->live.last_hb_ns : 0,
+			.missed = x->live.missed + hb_live_missed_now(&x->live, o->now_ns),
+			.hb_latency_ns = x->live.latency_ns, .records = x->records,
+			.dropped = atomic_load_explicit(&x->hdr->dropped, memory_order_relaxed),
+			.fill = hb_ops_fill(x->hdr), .proc = x->have_ps ? &x->ps : NULL,
+			.nmetrics = x->nmetrics, .metrics = m};
+	}
+	s.nproducers = o->n;
+	for (i = 0; i < o->alerts.ninst; i++) {
+		const struct hb_alert_inst *it = &o->alerts.inst[i];
+		struct hb_ops_prod *x = hb_ops_find(o, it->p);
+
+		if (it->active && x)
+			pa[s.nalerts++] = (struct hb_prom_alert){
+				.name = o->alerts.rules[it->rule].name, .producer = x->name,
+				.pid = x->pid};
+	}
+	if (hb_prom_render(&s, &text, &len) == 0)
+		hb_prom_server_publish(o->srv, text, len);
+out:
+	free(pp);
+	free(pm);
+	free(pa);
+}
+
+void hb_ops_tick(struct hb_ops *o, uint64_t now_ns, const struct hb_prom_collector *csin,
+		 msgpack_packer *pk)
+{
+	struct hb_prom_collector cs0 = {0}, *cs = &cs0;
+	uint32_t i;
+
+	if (csin)
+		cs0 = *csin;
+	if (!cs0.start_ns)
+		cs0.start_ns = o->start_ns;
+
+	o->now_ns = now_ns;
+	if (pk) {
+		o->pk = pk;
+		for (i = 0; i < o->n && o->alerts.nrules; i++)
+			hb_ops_eval(o, &o->v[i]);
+		o->pk = NULL;
+		if (now_ns >= o->next_host_ns) {
+			o->next_host_ns = now_ns + o->host_every_ns;
+			hb_ops_host_record(o, pk);
+		}
+	}
+	if (o->srv && now_ns >= o->next_pub_ns) {
+		o->next_pub_ns = now_ns + HB_OPS_PUBLISH_NS;
+		if (!o->have_host)
+			o->have_host = hb_hoststat_read(&o->host, o->dir) == 0;
+		hb_ops_publish(o, cs);
+	}
+}

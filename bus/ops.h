@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ops.h - the collector's operating view: liveness, process and host
+ * metrics, alert rules and the Prometheus endpoint, behind a few hook
+ * functions the collector loop calls. Producers are keyed by their
+ * producer number p (unique within a collector run).
+ *
+ * Records this module adds to the archive (docs/FORMAT.md 1.1) are packed
+ * into the msgpack_packer the caller passes: `alert` and `host` bus
+ * records, and element 8 of heartbeats. State changes are returned to the
+ * caller, which writes them as `state` records like its own.
+ */
+#ifndef HB_BUS_OPS_H
+#define HB_BUS_OPS_H
+
+#include <msgpack.h>
+#include <stdint.h>
+
+#include "alerts.h"
+#include "hb.h"
+#include "liveness.h"
+#include "prom.h"
+
+struct hb_ops;
+
+struct hb_ops_config {
+	const char *bus;
+	const char *dir;          /* archive directory (disk use) */
+	const char *metrics_addr; /* NULL: no Prometheus endpoint */
+	struct hb_alerts alerts;  /* rules; moved into the module */
+	uint64_t host_every_ns;   /* `host` record period; 0 = 10 s */
+};
+
+/* Parses "--alert RULE" / "--alert-file FILE" / "--metrics ADDR" style
+ * options into cfg: returns 1 when opt was one of them (arg consumed),
+ * 0 when not, -EINVAL with a message in err on a bad value. */
+int hb_ops_option(struct hb_ops_config *cfg, const char *opt, const char *arg, char *err,
+		  size_t errlen);
+
+int hb_ops_create(struct hb_ops **out, struct hb_ops_config *cfg, char *err, size_t errlen);
+/* The bound metrics port, 0 when none. */
+int hb_ops_metrics_port(const struct hb_ops *o);
+void hb_ops_destroy(struct hb_ops *o);
+
+/* A producer was attached; hdr stays valid until hb_ops_detach. */
+void hb_ops_attach(struct hb_ops *o, uint32_t p, const struct hb_ring_hdr *hdr, uint64_t now_ns);
+/* A heartbeat of p (wall-clock hb_ns) is being persisted at now_ns; slots
+ * are its nmetrics x 3 values. Samples the process; returns 1 and *ch on a
+ * liveness change. */
+int hb_ops_heartbeat(struct hb_ops *o, uint32_t p, uint64_t hb_ns, uint64_t interval_ns,
+		     uint64_t now_ns, const uint64_t *slots, uint32_t nmetrics,
+		     struct hb_live_change *ch);
+/* Packs heartbeat element 8 (process figures) for p; 0 when packed,
+ * -ENOENT when p has no sample (pack nothing then). */
+int hb_ops_pack_proc(struct hb_ops *o, uint32_t p, msgpack_packer *pk);
+/* 1 when hb_ops_pack_proc would pack something for p. */
+int hb_ops_has_proc(struct hb_ops *o, uint32_t p);
+/* n more records of p were persisted. */
+void hb_ops_records(struct hb_ops *o, uint32_t p, uint64_t n);
+/* Periodic liveness check of p; pid_alive 0 when its process is gone.
+ * Returns 1 and *ch on a change: call again until it returns 0. */
+int hb_ops_check(struct hb_ops *o, uint32_t p, int pid_alive, uint64_t now_ns,
+		 struct hb_live_change *ch);
+/* p closed cleanly (state exited) or was finished by the collector with
+ * another final state; its alerts clear into pk (may be NULL), and p is
+ * forgotten. */
+void hb_ops_detach(struct hb_ops *o, uint32_t p, int exited, msgpack_packer *pk, uint64_t now_ns);
+/* Periodic work: evaluates alert rules (records into pk), writes a `host`
+ * record when due, publishes the Prometheus snapshot (cs->start_ns 0: the
+ * time hb_ops_create ran). pk may be NULL (no
+ * room now): records are then left for the next call. */
+void hb_ops_tick(struct hb_ops *o, uint64_t now_ns, const struct hb_prom_collector *cs,
+		 msgpack_packer *pk);
+
+#endif

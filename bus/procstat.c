@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: MIT */
+/* procstat.c - process and host metrics from /proc (see procstat.h). */
+#include "procstat.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
+
+uint64_t hb_mono_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Reads a small /proc file into buf; returns its length or -errno. */
+static ssize_t hb_proc_slurp(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	if (n >= 0)
+		buf[n] = 0;
+	return n;
+}
+
+struct hb_proc_raw {
+	uint64_t ticks;  /* utime + stime */
+	uint64_t start;  /* starttime */
+	uint64_t rss_pages;
+	uint32_t threads;
+};
+
+/* Parses /proc/PID/stat: fields after the last ')' (comm may hold spaces
+ * and parentheses), numbered as in proc(5). */
+static int hb_proc_stat_read(int pid, struct hb_proc_raw *raw)
+{
+	char path[64], buf[1024], *p, *tok, *save = NULL;
+	unsigned long long v;
+	ssize_t n;
+	int field = 3;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	n = hb_proc_slurp(path, buf, sizeof(buf));
+	if (n < 0)
+		return n == -ENOENT ? -ESRCH : (int)n;
+	p = strrchr(buf, ')');
+	if (!p)
+		return -EINVAL;
+	memset(raw, 0, sizeof(*raw));
+	for (tok = strtok_r(p + 1, " ", &save); tok; tok = strtok_r(NULL, " ", &save), field++) {
+		if (field == 3 && (*tok == 'Z' || *tok == 'X'))
+			return -ESRCH; /* zombie: gone for our purposes */
+		v = strtoull(tok, NULL, 10);
+		if (field == 14 || field == 15)
+			raw->ticks += v;
+		else if (field == 20)
+			raw->threads = (uint32_t)v;
+		else if (field == 22)
+			raw->start = v;
+		else if (field == 24) {
+			raw->rss_pages = v;
+			break;
+		}
+	}
+	return field == 24 ? 0 : -EINVAL;
+}
+
+static int32_t hb_proc_fd_count(int pid)
+{
+	char path[64];
+	struct dirent *d;
+	int32_t n = 0;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	dir = opendir(path);
+	if (!dir)
+		return -1;
+	while ((d = readdir(dir)))
+		if (d->d_name[0] != '.')
+			n++;
+	closedir(dir);
+	return n;
+}
+
+void hb_procstat_init(struct hb_procstat *ps, int pid)
+{
+	*ps = (struct hb_procstat){.pid = pid, .cpu_pct = -1, .fds = -1};
+}
+
+int hb_procstat_sample(struct hb_procstat *ps, uint64_t mono_ns)
+{
+	static long tck, page;
+	struct hb_proc_raw raw;
+	int rc;
+
+	if (!tck) {
+		tck = sysconf(_SC_CLK_TCK);
+		page = sysconf(_SC_PAGESIZE);
+		if (tck <= 0)
+			tck = 100;
+		if (page <= 0)
+			page = 4096;
+	}
+	rc = hb_proc_stat_read(ps->pid, &raw);
+	if (rc)
+		return rc;
+	if (ps->start_ticks && raw.start != ps->start_ticks)
+		return -ESRCH; /* the pid now belongs to another process */
+	ps->start_ticks = raw.start;
+	if (ps->have_prev && mono_ns > ps->prev_ns && raw.ticks >= ps->prev_ticks)
+		ps->cpu_pct = (double)(raw.ticks - ps->prev_ticks) / (double)tck * 1e9 /
+			      (double)(mono_ns - ps->prev_ns) * 100.0;
+	ps->prev_ticks = raw.ticks;
+	ps->prev_ns = mono_ns;
+	ps->have_prev = 1;
+	ps->rss_bytes = raw.rss_pages * (uint64_t)page;
+	ps->threads = raw.threads;
+	ps->fds = hb_proc_fd_count(ps->pid);
+	return 0;
+}
+
+int hb_proc_alive(int pid, uint64_t start_ticks)
+{
+	struct hb_proc_raw raw;
+	int rc;
+
+	if (pid <= 0)
+		return 0;
+	rc = hb_proc_stat_read(pid, &raw);
+	if (rc == -ESRCH)
+		return 0;
+	if (rc)
+		return 1; /* cannot tell: assume alive */
+	return !start_ticks || raw.start == start_ticks;
+}
+
+static uint64_t hb_meminfo_kb(const char *buf, const char *key)
+{
+	const char *p = strstr(buf, key);
+
+	return p ? strtoull(p + strlen(key), NULL, 10) : 0;
+}
+
+int hb_hoststat_read(struct hb_hoststat *hs, const char *path)
+{
+	char buf[4096];
+	struct statvfs sv;
+	uint64_t avail;
+	ssize_t n;
+
+	memset(hs, 0, sizeof(*hs));
+	hs->ncpu = (uint32_t)sysconf(_SC_NPROCESSORS_ONLN);
+	n = hb_proc_slurp("/proc/loadavg", buf, sizeof(buf));
+	if (n < 0)
+		return (int)n;
+	if (sscanf(buf, "%lf %lf %lf", &hs->load1, &hs->load5, &hs->load15) != 3)
+		return -EINVAL;
+	n = hb_proc_slurp("/proc/meminfo", buf, sizeof(buf));
+	if (n < 0)
+		return (int)n;
+	hs->mem_total_bytes = hb_meminfo_kb(buf, "MemTotal:") * 1024;
+	avail = hb_meminfo_kb(buf, "MemAvailable:") * 1024;
+	hs->mem_used_bytes = hs->mem_total_bytes > avail ? hs->mem_total_bytes - avail : 0;
+	if (path && statvfs(path, &sv) == 0) {
+		hs->disk_total_bytes = (uint64_t)sv.f_blocks * sv.f_frsize;
+		hs->disk_used_bytes = (uint64_t)(sv.f_blocks - sv.f_bfree) * sv.f_frsize;
+	}
+	return 0;
+}
+
+static void hb_pack_key(msgpack_packer *pk, const char *k)
+{
+	size_t n = strlen(k);
+
+	msgpack_pack_str(pk, n);
+	msgpack_pack_str_body(pk, k, n);
+}
+
+int hb_procstat_pack(const struct hb_procstat *ps, msgpack_packer *pk)
+{
+	msgpack_pack_map(pk, 4);
+	hb_pack_key(pk, "cpu_pct");
+	if (ps->cpu_pct < 0)
+		msgpack_pack_nil(pk);
+	else
+		msgpack_pack_double(pk, ps->cpu_pct);
+	hb_pack_key(pk, "rss_bytes");
+	msgpack_pack_uint64(pk, ps->rss_bytes);
+	hb_pack_key(pk, "threads");
+	msgpack_pack_uint32(pk, ps->threads);
+	hb_pack_key(pk, "fds");
+	if (ps->fds < 0)
+		msgpack_pack_nil(pk);
+	else
+		msgpack_pack_int32(pk, ps->fds);
+	return 0;
+}
+
+int hb_hoststat_pack(const struct hb_hoststat *hs, msgpack_packer *pk)
+{
+	hb_pack_key(pk, "load1");
+	msgpack_pack_double(pk, hs->load1);
+	hb_pack_key(pk, "load5");
+	msgpack_pack_double(pk, hs->load5);
+	hb_pack_key(pk, "load15");
+	msgpack_pack_double(pk, hs->load15);
+	hb_pack_key(pk, "ncpu");
+	msgpack_pack_uint32(pk, hs->ncpu);
+	hb_pack_key(pk, "mem_total_bytes");
+	msgpack_pack_uint64(pk, hs->mem_total_bytes);
+	hb_pack_key(pk, "mem_used_bytes");
+	msgpack_pack_uint64(pk, hs->mem_used_bytes);
+	hb_pack_key(pk, "disk_total_bytes");
+	msgpack_pack_uint64(pk, hs->disk_total_bytes);
+	hb_pack_key(pk, "disk_used_bytes");
+	msgpack_pack_uint64(pk, hs->disk_used_bytes);
+	return 0;
+}

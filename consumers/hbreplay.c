@@ -1,0 +1,873 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hbreplay - re-publish archived records into a live bus as their original
+ * producers, merged in time order, at the original pace times a factor or
+ * as fast as possible, without loss.
+ *
+ * Records are read in file order through the reader, copied into items and
+ * pushed on a min-heap keyed by (time, read order), where an item's time is
+ * raised to its producer's previous one: a producer's records never change
+ * order, even where its event and heartbeat clocks disagree by a few
+ * microseconds. An item is released once no producer still going can
+ * yield an earlier one (its last time read is past the item) and a short
+ * slack has passed for producers not seen yet; a producer silent for long,
+ * or the end of the input, holds nobody back.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hb.h"
+#include "hb_reader.h"
+
+#define TOOL "hbreplay"
+#define NS 1000000000ull
+#define MERGE_SLACK_NS (1 * NS)    /* wait this long for producers not seen yet */
+#define MERGE_SILENT_NS (10 * NS)  /* a producer this far behind holds nobody back */
+#define MERGE_MAX_ITEMS (4u << 20) /* beyond this, release the oldest anyway */
+#define MAX_GLOBS 32
+
+struct rp; /* a replayed producer */
+
+struct item {
+	uint64_t ts, order;
+	uint64_t key; /* ts, raised to its producer's previous key: a producer's
+			 records keep their order even if their times do not */
+	struct rp *rp;
+	const struct hb_rd_producer *tables; /* valid until the reader closes */
+	uint8_t kind;                        /* HB_RD_EVENT or HB_RD_HEARTBEAT */
+	uint8_t prio;
+	uint8_t status;
+	uint8_t nvals;
+	uint16_t type;
+	uint64_t req;
+	uint32_t nmetrics;
+	uint64_t seq;
+	struct hb_val vals[HB_MAX_FIELDS];
+	uint64_t *metrics; /* nmetrics x (a, b, c), after the strings */
+	_Alignas(8) char data[]; /* string/bytes values, or metrics */
+};
+
+struct rp {
+	char *key; /* ring + start: one original producer */
+	char *name, *thread;
+	uint32_t interval_ms;
+	struct hb_producer *h; /* NULL until its first record is replayed */
+	unsigned ntypes, nmetrics; /* registered so far */
+	uint64_t last_ts;          /* newest record read */
+	int done;                  /* closed or gone: holds nobody back */
+	uint64_t replayed;
+};
+
+struct opts {
+	const char *bus;
+	double speed; /* 0: as fast as possible */
+	uint64_t since, until;
+	const char *types[MAX_GLOBS], *producers[MAX_GLOBS];
+	int ntypes, nproducers;
+	int loop, dry_run, quiet;
+	unsigned ring_kb;
+	char **paths;
+	int npaths;
+};
+
+static volatile sig_atomic_t stop_flag;
+static struct hb_reader *active_reader;
+
+static struct {
+	struct item **v;
+	size_t n, cap;
+} heap;
+
+static struct rp **rps;
+static size_t nrps;
+
+static struct {
+	uint64_t t0_rec, t0_wall, read, replayed, bytes_total, bytes_before, last_draw;
+	const char *file;
+	uint64_t file_off, file_size;
+	int tty;
+	uint64_t ts_first, ts_last;
+} prog;
+
+/* ---- small helpers ----------------------------------------------------- */
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+	if (active_reader)
+		hb_reader_stop(active_reader);
+}
+
+static int usage_error(const char *flag, const char *what, const char *val)
+{
+	fprintf(stderr, TOOL ": %s: %s '%s'\n", flag, what, val ? val : "");
+	fprintf(stderr, "Try '" TOOL " --help'.\n");
+	return 2;
+}
+
+static void usage(void)
+{
+	printf("Usage: " TOOL " [OPTIONS] FILE|DIR...\n"
+	       "Re-publish archived hb records into a live bus as their original producers.\n\n"
+	       "  --bus NAME        bus to publish on (default $HB_BUS or 'default')\n"
+	       "  --speed X         original pace times X (default 1)\n"
+	       "  --max             as fast as possible\n"
+	       "  --since T         only records at or after T (ISO 8601, @EPOCH, -10m, now)\n"
+	       "  --until T         only records at or before T\n"
+	       "  -t, --type GLOB   only events of matching types (repeatable)\n"
+	       "  -p, --producer GLOB  only matching producers (repeatable)\n"
+	       "  --loop            start again at the end, until interrupted\n"
+	       "  --ring-kb K       ring size of each replayed producer (default 1024)\n"
+	       "  -n, --dry-run     print the records in replay order, publish nothing\n"
+	       "  -q, --quiet       no progress line\n"
+	       "  --help, --version\n\n"
+	       "Records are stamped at replay time by the replaying producers; their\n"
+	       "order, types, priorities, request ids, fields and heartbeat metrics are\n"
+	       "kept. SIGINT stops cleanly: the producers close and the collector records\n"
+	       "them as exited.\n");
+}
+
+static int glob_any(const char *const *globs, int n, const char *s)
+{
+	int i;
+
+	if (!n)
+		return 1;
+	for (i = 0; i < n; i++)
+		if (!fnmatch(globs[i], s ? s : "", 0))
+			return 1;
+	return 0;
+}
+
+/* ---- options ------------------------------------------------------------ */
+
+static int parse_speed(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v > 0) || isinf(v))
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{"bus", required_argument, 0, 'b'},   {"speed", required_argument, 0, 's'},
+		{"max", no_argument, 0, 'm'},         {"since", required_argument, 0, 'S'},
+		{"until", required_argument, 0, 'U'}, {"type", required_argument, 0, 't'},
+		{"producer", required_argument, 0, 'p'}, {"loop", no_argument, 0, 'l'},
+		{"ring-kb", required_argument, 0, 'r'}, {"dry-run", no_argument, 0, 'n'},
+		{"quiet", no_argument, 0, 'q'},       {"help", no_argument, 0, 'h'},
+		{"version", no_argument, 0, 'V'},     {0, 0, 0, 0},
+	};
+	uint64_t now = hb__clock_ns();
+	char *end;
+	int c;
+
+	o->bus = getenv("HB_BUS") && *getenv("HB_BUS") ? getenv("HB_BUS") : "default";
+	o->speed = 1;
+	o->until = UINT64_MAX;
+	while ((c = getopt_long(argc, argv, "t:p:nq", lo, NULL)) != -1) {
+		switch (c) {
+		case 'b':
+			if (hb_name_check(optarg, HB_BUS_MAX))
+				return usage_error("--bus", "invalid bus name", optarg);
+			o->bus = optarg;
+			break;
+		case 's':
+			if (parse_speed(optarg, &o->speed))
+				return usage_error("--speed", "not a positive number", optarg);
+			break;
+		case 'm':
+			o->speed = 0;
+			break;
+		case 'S':
+			if (hb_time_parse(optarg, now, &o->since))
+				return usage_error("--since", "invalid time", optarg);
+			break;
+		case 'U':
+			if (hb_time_parse(optarg, now, &o->until))
+				return usage_error("--until", "invalid time", optarg);
+			break;
+		case 't':
+		case 'p':
+			if ((c == 't' ? o->ntypes : o->nproducers) >= MAX_GLOBS)
+				return usage_error(c == 't' ? "--type" : "--producer", "too many",
+						   optarg);
+			if (c == 't')
+				o->types[o->ntypes++] = optarg;
+			else
+				o->producers[o->nproducers++] = optarg;
+			break;
+		case 'l':
+			o->loop = 1;
+			break;
+		case 'r':
+			errno = 0;
+			o->ring_kb = (unsigned)strtoul(optarg, &end, 10);
+			if (errno || *end || !o->ring_kb || o->ring_kb > (1u << 20))
+				return usage_error("--ring-kb", "invalid size", optarg);
+			break;
+		case 'n':
+			o->dry_run = 1;
+			break;
+		case 'q':
+			o->quiet = 1;
+			break;
+		case 'h':
+			usage();
+			exit(0);
+		case 'V':
+			printf(TOOL " " HB_VERSION_STRING "\n");
+			exit(0);
+		default:
+			fprintf(stderr, "Try '" TOOL " --help'.\n");
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, TOOL ": no FILE or DIR given\nTry '" TOOL " --help'.\n");
+		return 2;
+	}
+	if (o->since > o->until)
+		return usage_error("--until", "is before --since", "");
+	o->paths = argv + optind;
+	o->npaths = argc - optind;
+	return 0;
+}
+
+/* ---- the heap ------------------------------------------------------------ */
+
+static int item_less(const struct item *a, const struct item *b)
+{
+	return a->key < b->key || (a->key == b->key && a->order < b->order);
+}
+
+static int heap_push(struct item *it)
+{
+	size_t i;
+
+	if (heap.n == heap.cap) {
+		size_t cap = heap.cap ? heap.cap * 2 : 1024;
+		struct item **v = realloc(heap.v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		heap.v = v;
+		heap.cap = cap;
+	}
+	i = heap.n++;
+	while (i && item_less(it, heap.v[(i - 1) / 2])) {
+		heap.v[i] = heap.v[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	heap.v[i] = it;
+	return 0;
+}
+
+static struct item *heap_pop(void)
+{
+	struct item *top = heap.v[0], *last = heap.v[--heap.n];
+	size_t i = 0, c;
+
+	while ((c = 2 * i + 1) < heap.n) {
+		if (c + 1 < heap.n && item_less(heap.v[c + 1], heap.v[c]))
+			c++;
+		if (!item_less(heap.v[c], last))
+			break;
+		heap.v[i] = heap.v[c];
+		i = c;
+	}
+	if (heap.n)
+		heap.v[i] = last;
+	return top;
+}
+
+/* ---- producers ------------------------------------------------------------ */
+
+static struct rp *rp_find(const struct hb_rd_producer *pr)
+{
+	char key[256];
+	struct rp *rp, **v;
+	size_t i;
+
+	snprintf(key, sizeof(key), "%s/%s/%u/%llu", pr->ring ? pr->ring : "", pr->name,
+		 pr->pid, (unsigned long long)pr->start_ns);
+	for (i = 0; i < nrps; i++)
+		if (!strcmp(rps[i]->key, key))
+			return rps[i];
+	rp = calloc(1, sizeof(*rp));
+	v = realloc(rps, (nrps + 1) * sizeof(*v));
+	if (!rp || !v) {
+		free(rp);
+		if (v)
+			rps = v;
+		return NULL;
+	}
+	rps = v;
+	rp->key = strdup(key);
+	rp->name = strdup(pr->name);
+	rp->thread = pr->thread ? strdup(pr->thread) : NULL;
+	rp->interval_ms = pr->interval_ms ? pr->interval_ms : 1000;
+	if (!rp->key || !rp->name) {
+		free(rp->key);
+		free(rp->name);
+		free(rp->thread);
+		free(rp);
+		return NULL;
+	}
+	rps[nrps++] = rp;
+	return rp;
+}
+
+static int rp_open(struct rp *rp, const struct opts *o)
+{
+	struct hb_config c = {
+		.bus = o->bus,
+		.name = rp->name,
+		.thread = rp->thread && *rp->thread ? rp->thread : NULL,
+		.interval_ms = rp->interval_ms,
+		.ring_kb = o->ring_kb,
+		.enabled = 1,
+		.detailed = 1,
+		.blocking = 1,
+		.hwm_pct = 100,
+	};
+	int rc = hb_open(&rp->h, &c);
+
+	if (rc < 0) {
+		fprintf(stderr, TOOL ": %s: cannot open a producer on bus %s: %s\n", rp->name,
+			o->bus, strerror(-rc));
+		rp->h = NULL;
+		return rc;
+	}
+	rp->ntypes = rp->nmetrics = 0;
+	return 0;
+}
+
+static void rp_close(struct rp *rp)
+{
+	if (rp->h)
+		hb_close(rp->h);
+	rp->h = NULL;
+}
+
+/* Registers the original's types and metrics in order, so ids match. */
+static int rp_sync_tables(struct rp *rp, const struct hb_rd_producer *t)
+{
+	struct hb_field f[HB_MAX_FIELDS];
+	unsigned i, j;
+	int rc;
+
+	for (i = rp->ntypes; i < t->ntypes; i++, rp->ntypes++) {
+		const struct hb_rd_type *ty = &t->types[i];
+
+		for (j = 0; j < ty->nfields && j < HB_MAX_FIELDS; j++)
+			f[j] = (struct hb_field){ty->fields[j], (enum hb_tag)ty->ftypes[j]};
+		rc = hb_type_register(rp->h, ty->name, f, j);
+		if (rc != (int)i)
+			return rc < 0 ? rc : -EPROTO;
+	}
+	for (i = rp->nmetrics; i < t->nmetrics; i++, rp->nmetrics++) {
+		rc = hb_metric_register(rp->h, t->metrics[i].name,
+					(enum hb_metric_kind)t->metrics[i].kind);
+		if (rc != (int)i)
+			return rc < 0 ? rc : -EPROTO;
+	}
+	return 0;
+}
+
+/* ---- records to items ------------------------------------------------------ */
+
+static int status_parse(const char *s)
+{
+	static const char *const names[] = {"starting", "ok", "degraded", "stopping"};
+	int i;
+
+	for (i = 0; s && i < 4; i++)
+		if (!strcmp(s, names[i]))
+			return i;
+	return HB_STATUS_OK;
+}
+
+static uint64_t health_parse(const msgpack_object *o)
+{
+	static const char *const names[] = {"unknown", "up",     "down",     "degraded",
+					    "open",    "closed", "half-open"};
+	unsigned i;
+
+	if (o->type != MSGPACK_OBJECT_STR)
+		return 0;
+	for (i = 0; i < 7; i++)
+		if (o->via.str.size == strlen(names[i]) &&
+		    !memcmp(o->via.str.ptr, names[i], o->via.str.size))
+			return i;
+	return 0;
+}
+
+static size_t item_extra(const struct hb_rd_record *rec)
+{
+	size_t n = 0;
+	uint32_t i;
+
+	if (rec->kind == HB_RD_HEARTBEAT)
+		return rec->metrics ? rec->metrics->via.array.size * 3 * sizeof(uint64_t) : 0;
+	for (i = 0; i < rec->nvals && i < HB_MAX_FIELDS; i++) {
+		if (rec->vals[i].type == MSGPACK_OBJECT_STR)
+			n += rec->vals[i].via.str.size;
+		else if (rec->vals[i].type == MSGPACK_OBJECT_BIN)
+			n += rec->vals[i].via.bin.size;
+	}
+	return n;
+}
+
+static void item_val(struct item *it, char **data, const struct hb_rd_type *t, uint32_t i,
+		     const msgpack_object *v)
+{
+	struct hb_val *hv = &it->vals[i];
+
+	memset(hv, 0, sizeof(*hv));
+	switch (v->type) {
+	case MSGPACK_OBJECT_POSITIVE_INTEGER:
+		hv->tag = t && i < t->nfields && t->ftypes[i] == HB_T_I64 ? HB_T_I64 : HB_T_U64;
+		hv->v.u = v->via.u64;
+		break;
+	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+		hv->tag = HB_T_I64;
+		hv->v.i = v->via.i64;
+		break;
+	case MSGPACK_OBJECT_FLOAT32:
+	case MSGPACK_OBJECT_FLOAT64:
+		hv->tag = HB_T_F64;
+		hv->v.d = v->via.f64;
+		break;
+	case MSGPACK_OBJECT_BOOLEAN:
+		hv->tag = HB_T_BOOL;
+		hv->v.u = v->via.boolean;
+		break;
+	case MSGPACK_OBJECT_STR:
+	case MSGPACK_OBJECT_BIN:
+		hv->tag = v->type == MSGPACK_OBJECT_STR ? HB_T_STR : HB_T_BYTES;
+		hv->len = v->type == MSGPACK_OBJECT_STR ? v->via.str.size : v->via.bin.size;
+		memcpy(*data, v->type == MSGPACK_OBJECT_STR ? v->via.str.ptr : v->via.bin.ptr,
+		       hv->len);
+		hv->v.p = *data;
+		*data += hv->len;
+		break;
+	default:
+		hv->tag = HB_T_I64;
+		break;
+	}
+}
+
+static void item_metrics(struct item *it, const msgpack_object *m)
+{
+	uint32_t i;
+
+	it->nmetrics = m ? m->via.array.size : 0;
+	for (i = 0; i < it->nmetrics; i++) {
+		const msgpack_object *v = &m->via.array.ptr[i];
+		uint64_t *s = &it->metrics[3 * i];
+
+		s[0] = s[1] = s[2] = 0;
+		if (v->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+			s[0] = v->via.u64;
+		} else if (v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
+			s[0] = (uint64_t)v->via.i64;
+		} else if (v->type == MSGPACK_OBJECT_FLOAT64 || v->type == MSGPACK_OBJECT_FLOAT32) {
+			memcpy(&s[0], &v->via.f64, sizeof(double));
+		} else if (v->type == MSGPACK_OBJECT_STR) {
+			s[0] = health_parse(v);
+		} else if (v->type == MSGPACK_OBJECT_ARRAY && v->via.array.size >= 3) {
+			s[0] = v->via.array.ptr[0].via.u64;
+			s[1] = v->via.array.ptr[1].via.u64;
+			s[2] = v->via.array.ptr[2].via.u64;
+		}
+	}
+}
+
+static struct item *item_make(const struct hb_rd_record *rec, struct rp *rp, uint64_t order)
+{
+	size_t extra = item_extra(rec);
+	struct item *it = malloc(sizeof(*it) + extra + sizeof(uint64_t));
+	char *data;
+	uint32_t i;
+
+	if (!it)
+		return NULL;
+	memset(it, 0, sizeof(*it));
+	it->ts = rec->ts_ns;
+	it->order = order;
+	it->rp = rp;
+	it->tables = rec->producer;
+	it->kind = (uint8_t)rec->kind;
+	it->seq = rec->seq;
+	data = it->data;
+	if (rec->kind == HB_RD_HEARTBEAT) {
+		it->status = (uint8_t)status_parse(rec->status);
+		it->metrics = (uint64_t *)(void *)it->data;
+		item_metrics(it,
+			     rec->metrics && rec->metrics->type == MSGPACK_OBJECT_ARRAY ? rec->metrics
+											: NULL);
+		return it;
+	}
+	it->type = (uint16_t)rec->type_id;
+	it->prio = (uint8_t)(rec->prio & 3);
+	it->req = rec->has_req ? rec->req : 0;
+	it->nvals = (uint8_t)(rec->nvals < HB_MAX_FIELDS ? rec->nvals : HB_MAX_FIELDS);
+	for (i = 0; i < it->nvals; i++)
+		item_val(it, &data, rec->type, i, &rec->vals[i]);
+	return it;
+}
+
+/* ---- publishing -------------------------------------------------------------- */
+
+/* Waits (interruptibly) until the ring is at most half full, so that the
+ * blocking write below never waits with a stop request pending. */
+static int wait_space(struct hb_producer *p)
+{
+	struct timespec ts = {0, 200000};
+
+	/* A2-style read of tail: pairs with the collector's R2. */
+	while (p->head - atomic_load_explicit(&p->hdr->tail, memory_order_acquire) > p->size / 2) {
+		if (stop_flag)
+			return -EINTR;
+		nanosleep(&ts, NULL);
+	}
+	return 0;
+}
+
+static void set_metrics(struct hb_producer *h, const struct item *it, unsigned nreg)
+{
+	uint32_t i;
+
+	for (i = 0; i < it->nmetrics && i < nreg; i++) {
+		struct hb_metric_val *m = &h->hdr->metrics[i];
+
+		atomic_store_explicit(&m->a, it->metrics[3 * i], memory_order_relaxed);
+		atomic_store_explicit(&m->b, it->metrics[3 * i + 1], memory_order_relaxed);
+		atomic_store_explicit(&m->c, it->metrics[3 * i + 2], memory_order_relaxed);
+	}
+}
+
+static int publish(struct item *it, const struct opts *o)
+{
+	struct rp *rp = it->rp;
+	int rc;
+
+	if (!rp->h && (rc = rp_open(rp, o)) < 0)
+		return rc;
+	rc = rp_sync_tables(rp, it->tables);
+	if (rc < 0) {
+		fprintf(stderr, TOOL ": %s: cannot register its tables: %s\n", rp->name,
+			strerror(-rc));
+		return rc;
+	}
+	if ((rc = wait_space(rp->h)) < 0)
+		return rc;
+	if (it->kind == HB_RD_EVENT)
+		return hb_event_emit(rp->h, it->type, it->prio, it->req, it->vals, it->nvals);
+	set_metrics(rp->h, it, rp->nmetrics);
+	hb_status_set(rp->h, (enum hb_status)it->status);
+	if (it->status == HB_STATUS_STOPPING) { /* its last heartbeat: close as it did */
+		rp_close(rp);
+		return 0;
+	}
+	return hb_heartbeat(rp->h);
+}
+
+static void print_item(const struct item *it)
+{
+	char ts[40];
+
+	hb_time_format(it->ts, ts, sizeof(ts));
+	if (it->kind == HB_RD_EVENT)
+		printf("%s %llu %s #%llu %s\n", ts, (unsigned long long)it->ts, it->rp->name,
+		       (unsigned long long)it->seq,
+		       it->type < it->tables->ntypes ? it->tables->types[it->type].name : "?");
+	else
+		printf("%s %llu %s #%llu HEARTBEAT\n", ts, (unsigned long long)it->ts, it->rp->name,
+		       (unsigned long long)it->seq);
+}
+
+/* ---- pacing and progress ------------------------------------------------------- */
+
+static void progress_draw(int final)
+{
+	uint64_t now = mono_ns(), pos = prog.bytes_before + prog.file_off;
+	double pct = prog.bytes_total ? 100.0 * (double)pos / (double)prog.bytes_total : 0;
+
+	if (!prog.tty || (!final && now - prog.last_draw < 200000000u))
+		return;
+	prog.last_draw = now;
+	if (pct > 100)
+		pct = 100;
+	fprintf(stderr, "\r" TOOL ": %llu records  %5.1f%%  replayed %.1f s of recorded time in %.1f s\033[K%s",
+		(unsigned long long)prog.replayed, final ? 100.0 : pct,
+		(double)(prog.ts_last - prog.ts_first) / 1e9, (double)(now - prog.t0_wall) / 1e9,
+		final ? "\n" : "");
+}
+
+/* Sleeps until the item's time, scaled, has come; 0 or -EINTR. */
+static int pace(const struct item *it, const struct opts *o)
+{
+	uint64_t target, now;
+
+	if (!prog.t0_rec) {
+		prog.t0_rec = it->key;
+		prog.t0_wall = mono_ns();
+		prog.ts_first = it->key;
+	}
+	if (o->speed <= 0 || it->key <= prog.t0_rec)
+		return 0;
+	target = prog.t0_wall + (uint64_t)((double)(it->key - prog.t0_rec) / o->speed);
+	while ((now = mono_ns()) < target) {
+		uint64_t d = target - now;
+		struct timespec ts;
+
+		if (stop_flag)
+			return -EINTR;
+		if (d > 100000000u)
+			d = 100000000u;
+		ts.tv_sec = (time_t)(d / NS);
+		ts.tv_nsec = (long)(d % NS);
+		nanosleep(&ts, NULL);
+		progress_draw(0);
+	}
+	return 0;
+}
+
+static int release(struct item *it, const struct opts *o)
+{
+	int rc = pace(it, o);
+
+	if (rc == 0) {
+		if (o->dry_run)
+			print_item(it);
+		else
+			rc = publish(it, o);
+		if (rc >= 0) {
+			prog.replayed++;
+			it->rp->replayed++;
+			if (it->key > prog.ts_last)
+				prog.ts_last = it->key;
+		}
+	}
+	free(it);
+	progress_draw(0);
+	return rc < 0 ? rc : 0;
+}
+
+/* ---- merge ---------------------------------------------------------------------- */
+
+static uint64_t watermark(uint64_t newest)
+{
+	uint64_t wm = newest;
+	size_t i;
+
+	for (i = 0; i < nrps; i++) {
+		const struct rp *rp = rps[i];
+
+		if (!rp->done && rp->last_ts + MERGE_SILENT_NS >= newest && rp->last_ts < wm)
+			wm = rp->last_ts;
+	}
+	return wm > MERGE_SLACK_NS ? wm - MERGE_SLACK_NS : 0;
+}
+
+static int drain(uint64_t upto, const struct opts *o)
+{
+	int rc;
+
+	while (heap.n && (heap.v[0]->key <= upto || heap.n > MERGE_MAX_ITEMS))
+		if ((rc = release(heap_pop(), o)) < 0)
+			return rc;
+	return 0;
+}
+
+static int state_is_final(const struct hb_rd_record *rec)
+{
+	const msgpack_object *s = hb_rd_map_get(rec->obj, "state");
+
+	if (!s || s->type != MSGPACK_OBJECT_STR)
+		return 0;
+	return (s->via.str.size == 6 && !memcmp(s->via.str.ptr, "exited", 6)) ||
+	       (s->via.str.size == 7 && !memcmp(s->via.str.ptr, "crashed", 7)) ||
+	       (s->via.str.size == 11 && !memcmp(s->via.str.ptr, "quarantined", 11));
+}
+
+static void track_file(const struct hb_rd_record *rec)
+{
+	struct stat st;
+
+	if (prog.file != rec->file && (!prog.file || strcmp(prog.file, rec->file))) {
+		if (prog.file && stat(prog.file, &st) == 0)
+			prog.bytes_before += (uint64_t)st.st_size;
+		prog.file = rec->file;
+	}
+	prog.file_off = rec->offset;
+}
+
+/* Reads one record into the heap (or notes what it says). 0 or -errno. */
+static int take(const struct hb_rd_record *rec, const struct opts *o, uint64_t *order,
+		uint64_t *newest)
+{
+	struct rp *rp;
+	struct item *it;
+
+	track_file(rec);
+	if (!rec->producer || !glob_any(o->producers, o->nproducers, rec->producer->name))
+		return 0;
+	if (rec->kind == HB_RD_BUS) {
+		if (rec->bus_kind && !strcmp(rec->bus_kind, "state") && state_is_final(rec) &&
+		    (rp = rp_find(rec->producer)))
+			rp->done = 1;
+		return 0;
+	}
+	if (rec->kind != HB_RD_EVENT && rec->kind != HB_RD_HEARTBEAT)
+		return 0;
+	if (rec->ts_ns < o->since || rec->ts_ns > o->until)
+		return 0;
+	if (rec->kind == HB_RD_EVENT &&
+	    (!rec->type || !glob_any(o->types, o->ntypes, rec->type->name)))
+		return 0;
+	rp = rp_find(rec->producer);
+	if (!rp || !(it = item_make(rec, rp, (*order)++)))
+		return -ENOMEM;
+	it->key = rec->ts_ns > rp->last_ts ? rec->ts_ns : rp->last_ts;
+	rp->last_ts = it->key;
+	if (rec->kind == HB_RD_HEARTBEAT && it->status == HB_STATUS_STOPPING)
+		rp->done = 1;
+	if (rec->ts_ns > *newest)
+		*newest = rec->ts_ns;
+	return heap_push(it) ? (free(it), -ENOMEM) : 0;
+}
+
+static int replay_pass(const struct opts *o, int *damaged)
+{
+	struct hb_reader_opts ro = {.since_ns = o->since,
+				    .until_ns = o->until == UINT64_MAX ? 0 : o->until};
+	struct hb_rd_record rec;
+	uint64_t order = 0, newest = 0, n = 0;
+	struct hb_reader *r;
+	int rc;
+	size_t i;
+
+	rc = hb_reader_open(&r, (const char *const *)o->paths, (size_t)o->npaths, &ro);
+	if (rc < 0) {
+		fprintf(stderr, TOOL ": cannot open the input: %s\n", strerror(-rc));
+		return rc;
+	}
+	active_reader = r;
+	for (i = 0; i < nrps; i++)
+		rps[i]->done = 0, rps[i]->last_ts = 0;
+	prog.bytes_before = 0;
+	prog.file = NULL;
+	prog.t0_rec = 0;
+	while (!stop_flag && (rc = hb_reader_next(r, &rec)) > 0) {
+		if ((rc = take(&rec, o, &order, &newest)) < 0)
+			break;
+		if ((++n & 63) == 0 && (rc = drain(watermark(newest), o)) < 0)
+			break;
+	}
+	if (rc >= 0 && !stop_flag)
+		rc = drain(UINT64_MAX, o);
+	while (heap.n) /* stopped early: drop what is left */
+		free(heap_pop());
+	active_reader = NULL;
+	*damaged |= hb_reader_damage_count(r) > 0;
+	hb_reader_close(r);
+	return stop_flag ? 0 : rc;
+}
+
+/* Bytes of the hb-* files of a directory (for the progress line). */
+static uint64_t dir_bytes(const char *dir)
+{
+	struct dirent **names;
+	uint64_t total = 0;
+	struct stat st;
+	char full[8192];
+	int n = scandir(dir, &names, NULL, alphasort), k;
+
+	for (k = 0; k < n; k++) {
+		snprintf(full, sizeof(full), "%s/%s", dir, names[k]->d_name);
+		if (!strncmp(names[k]->d_name, "hb-", 3) && !stat(full, &st) && S_ISREG(st.st_mode))
+			total += (uint64_t)st.st_size;
+		free(names[k]);
+	}
+	if (n >= 0)
+		free(names);
+	return total;
+}
+
+static uint64_t input_bytes(const struct opts *o)
+{
+	uint64_t total = 0;
+	struct stat st;
+	int i;
+
+	for (i = 0; i < o->npaths; i++)
+		if (!stat(o->paths[i], &st))
+			total += S_ISDIR(st.st_mode) ? dir_bytes(o->paths[i]) : (uint64_t)st.st_size;
+	return total;
+}
+
+int main(int argc, char **argv)
+{
+	struct sigaction sa = {.sa_handler = on_signal};
+	struct opts o = {0};
+	int rc, damaged = 0;
+	size_t i;
+
+	rc = parse_opts(argc, argv, &o);
+	if (rc)
+		return rc;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	prog.tty = !o.quiet && !o.dry_run && isatty(2);
+	prog.bytes_total = input_bytes(&o);
+	do {
+		rc = replay_pass(&o, &damaged);
+		progress_draw(1);
+	} while (o.loop && rc >= 0 && !stop_flag);
+	for (i = 0; i < nrps; i++) {
+		rp_close(rps[i]);
+		free(rps[i]->key);
+		free(rps[i]->name);
+		free(rps[i]->thread);
+		free(rps[i]);
+	}
+	free(rps);
+	free(heap.v);
+	if (!o.quiet && !o.dry_run)
+		fprintf(stderr, TOOL ": replayed %llu records of %zu producers%s\n",
+			(unsigned long long)prog.replayed, nrps, stop_flag ? " (interrupted)" : "");
+	if (rc < 0)
+		return 1;
+	return damaged ? 1 : 0;
+}

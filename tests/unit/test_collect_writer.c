@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: MIT */
+/* The io_uring writer: buffers land at their offsets in the order they were
+ * filled, and are handed back (their marks applied) strictly in that order,
+ * only once written - with every fsync mode. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "hbc.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define BUFSZ (256u * 1024)
+#define NBUFS 4
+#define CHUNK 1000u
+
+struct applied {
+	uint64_t serials[4096];
+	uint64_t upto[4096];
+	size_t n;
+};
+
+static void on_apply(void *ctx, struct hbc_wbuf *b)
+{
+	struct applied *a = ctx;
+
+	assert_true(a->n < 4096);
+	a->serials[a->n] = b->serial;
+	a->upto[a->n] = b->nmarks ? b->marks[b->nmarks - 1].upto : 0;
+	a->n++;
+}
+
+static void writes_land_in_order(enum hbc_fsync mode)
+{
+	char path[] = "/tmp/hb-unit-writer.XXXXXX";
+	static struct applied a;
+	struct hbc_writer *w;
+	struct hbc_ring *ring = (struct hbc_ring *)&a; /* only compared, never used */
+	unsigned i, j, chunks = (3 * NBUFS * BUFSZ) / CHUNK;
+	uint64_t total = 0;
+	char *back;
+	int fd;
+
+	memset(&a, 0, sizeof(a));
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(hbc_writer_create(&w, NBUFS, BUFSZ, mode, 1000000, on_apply, &a), 0);
+	hbc_writer_set_file(w, fd, 0);
+	for (i = 0; i < chunks; i++) {
+		struct hbc_wbuf *b;
+
+		while (!(b = hbc_writer_buf(w, HBC_REC_MAX))) {
+			hbc_writer_flush(w);
+			hbc_writer_poll(w);
+		}
+		for (j = 0; j < CHUNK; j++)
+			b->b.data[b->b.len + j] = (char)((total + j) * 7);
+		b->b.len += CHUNK;
+		total += CHUNK;
+		assert_int_equal(hbc_wbuf_mark(b, ring, total, i + 1), 0);
+		if (i % 100 == 99)
+			hbc_writer_flush(w);
+		hbc_writer_poll(w);
+	}
+	assert_int_equal(hbc_writer_file_size(w), total);
+	assert_int_equal(hbc_writer_wait_idle(w, 0), 0);
+	assert_true(hbc_writer_idle(w));
+	assert_int_equal(hbc_writer_stats(w)->bytes, total);
+	/* every buffer applied once, in serial order, marks never going back */
+	assert_true(a.n >= 3 * NBUFS);
+	for (i = 1; i < a.n; i++) {
+		assert_int_equal(a.serials[i], a.serials[i - 1] + 1);
+		assert_true(a.upto[i] >= a.upto[i - 1]);
+	}
+	assert_int_equal(a.upto[a.n - 1], total);
+	assert_int_equal(hbc_writer_applied(w), a.serials[a.n - 1]);
+	back = malloc(total);
+	assert_int_equal(pread(fd, back, total, 0), (ssize_t)total);
+	for (i = 0; i < total; i++)
+		if (back[i] != (char)(i * 7))
+			fail_msg("byte %u differs", i);
+	free(back);
+	hbc_writer_destroy(w);
+	close(fd);
+	unlink(path);
+}
+
+static void writes_land_in_order_fsync_never(void **state)
+{
+	(void)state;
+	writes_land_in_order(HBC_FSYNC_NEVER);
+}
+
+static void writes_land_in_order_fsync_interval(void **state)
+{
+	(void)state;
+	writes_land_in_order(HBC_FSYNC_INTERVAL);
+}
+
+static void writes_land_in_order_fsync_always(void **state)
+{
+	(void)state;
+	writes_land_in_order(HBC_FSYNC_ALWAYS);
+}
+
+static void marks_without_bytes_are_applied(void **state)
+{
+	static struct applied a;
+	struct hbc_writer *w;
+	struct hbc_wbuf *b;
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	assert_int_equal(hbc_writer_create(&w, NBUFS, BUFSZ, HBC_FSYNC_ALWAYS, 1, on_apply, &a), 0);
+	hbc_writer_set_file(w, -1, 0);
+	b = hbc_writer_buf(w, 16);
+	assert_non_null(b);
+	assert_int_equal(hbc_wbuf_mark(b, (struct hbc_ring *)&a, 64, 3), 0);
+	assert_int_equal(hbc_writer_wait_idle(w, 0), 0);
+	assert_int_equal(a.n, 1);
+	assert_int_equal(a.upto[0], 64);
+	hbc_writer_destroy(w);
+}
+
+static void a_failing_file_keeps_buffers(void **state)
+{
+	static struct applied a;
+	struct hbc_writer *w;
+	struct hbc_wbuf *b;
+	int fd = open("/dev/null", O_RDONLY); /* writes fail with EBADF */
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	assert_int_equal(hbc_writer_create(&w, NBUFS, BUFSZ, HBC_FSYNC_NEVER, 1, on_apply, &a), 0);
+	hbc_writer_set_file(w, fd, 0);
+	b = hbc_writer_buf(w, 16);
+	memcpy(b->b.data, "data", 4);
+	b->b.len = 4;
+	assert_int_equal(hbc_wbuf_mark(b, (struct hbc_ring *)&a, 4, 1), 0);
+	assert_int_equal(hbc_writer_wait_idle(w, 50000000), -EIO);
+	assert_true(hbc_writer_failing(w));
+	assert_int_equal(a.n, 0); /* never applied: the ring would keep its records */
+	hbc_writer_destroy(w);
+	close(fd);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(writes_land_in_order_fsync_never),
+		cmocka_unit_test(writes_land_in_order_fsync_interval),
+		cmocka_unit_test(writes_land_in_order_fsync_always),
+		cmocka_unit_test(marks_without_bytes_are_applied),
+		cmocka_unit_test(a_failing_file_keeps_buffers),
+	};
+
+	hbc_verbosity = -1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT */
+/* Process and host metrics from /proc: own process, a child that exits,
+ * CPU % of a busy process, and the msgpack encoding. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "procstat.h"
+
+static void test_own_process(void **state)
+{
+	struct hb_procstat ps;
+	int fd = open("/dev/null", O_RDONLY);
+
+	(void)state;
+	hb_procstat_init(&ps, getpid());
+	assert_int_equal(hb_procstat_sample(&ps, hb_mono_now_ns()), 0);
+	assert_true(ps.cpu_pct < 0); /* one sample: no rate yet */
+	assert_true(ps.rss_bytes > 0);
+	assert_int_equal(ps.threads, 1);
+	assert_true(ps.fds >= 4); /* stdin, stdout, stderr, /dev/null */
+	assert_true(ps.start_ticks > 0);
+	close(fd);
+}
+
+static void test_busy_child_cpu(void **state)
+{
+	struct hb_procstat ps;
+	uint64_t t0;
+	pid_t pid = fork();
+
+	(void)state;
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		volatile unsigned long x = 0;
+
+		for (;;)
+			x++;
+	}
+	hb_procstat_init(&ps, pid);
+	assert_int_equal(hb_procstat_sample(&ps, hb_mono_now_ns()), 0);
+	t0 = hb_mono_now_ns();
+	while (hb_mono_now_ns() - t0 < 300000000ull)
+		usleep(10000);
+	assert_int_equal(hb_procstat_sample(&ps, hb_mono_now_ns()), 0);
+	/* a spinning child uses some CPU and never more than all cores */
+	assert_true(ps.cpu_pct > 0);
+	assert_true(ps.cpu_pct <= 100.0 * (double)sysconf(_SC_NPROCESSORS_ONLN) + 5);
+	assert_int_equal(hb_proc_alive(pid, ps.start_ticks), 1);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	assert_int_equal(hb_proc_alive(pid, ps.start_ticks), 0);
+	assert_int_equal(hb_procstat_sample(&ps, hb_mono_now_ns()), -ESRCH);
+}
+
+static void test_pid_reuse_is_not_alive(void **state)
+{
+	struct hb_procstat ps;
+
+	(void)state;
+	hb_procstat_init(&ps, getpid());
+	assert_int_equal(hb_procstat_sample(&ps, hb_mono_now_ns()), 0);
+	assert_int_equal(hb_proc_alive(getpid(), ps.start_ticks), 1);
+	assert_int_equal(hb_proc_alive(getpid(), ps.start_ticks + 1), 0);
+	assert_int_equal(hb_proc_alive(getpid(), 0), 1);
+	assert_int_equal(hb_proc_alive(0, 0), 0);
+}
+
+static void test_host(void **state)
+{
+	struct hb_hoststat hs;
+
+	(void)state;
+	assert_int_equal(hb_hoststat_read(&hs, "/"), 0);
+	assert_true(hs.ncpu >= 1);
+	assert_true(hs.mem_total_bytes > 0);
+	assert_true(hs.mem_used_bytes <= hs.mem_total_bytes);
+	assert_true(hs.disk_total_bytes > 0);
+	assert_true(hs.disk_used_bytes <= hs.disk_total_bytes);
+	assert_true(hs.load1 >= 0);
+}
+
+static const msgpack_object *map_get(const msgpack_object *m, const char *key)
+{
+	uint32_t i;
+
+	for (i = 0; i < m->via.map.size; i++) {
+		const msgpack_object_kv *kv = &m->via.map.ptr[i];
+
+		if (kv->key.type == MSGPACK_OBJECT_STR && kv->key.via.str.size == strlen(key) &&
+		    !memcmp(kv->key.via.str.ptr, key, strlen(key)))
+			return &kv->val;
+	}
+	return NULL;
+}
+
+static void test_pack(void **state)
+{
+	struct hb_procstat ps = {.cpu_pct = 12.5, .rss_bytes = 4096, .threads = 3, .fds = 7};
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	msgpack_unpacked u;
+	const msgpack_object *v;
+
+	(void)state;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	hb_procstat_pack(&ps, &pk);
+	msgpack_unpacked_init(&u);
+	assert_int_equal(msgpack_unpack_next(&u, sb.data, sb.size, NULL), MSGPACK_UNPACK_SUCCESS);
+	assert_int_equal(u.data.type, MSGPACK_OBJECT_MAP);
+	assert_int_equal(u.data.via.map.size, 4);
+	v = map_get(&u.data, "cpu_pct");
+	assert_non_null(v);
+	assert_true(v->via.f64 == 12.5);
+	v = map_get(&u.data, "rss_bytes");
+	assert_int_equal(v->via.u64, 4096);
+	v = map_get(&u.data, "threads");
+	assert_int_equal(v->via.u64, 3);
+	v = map_get(&u.data, "fds");
+	assert_int_equal(v->via.u64, 7);
+	msgpack_unpacked_destroy(&u);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_own_process),
+		cmocka_unit_test(test_busy_child_cpu),
+		cmocka_unit_test(test_pid_reuse_is_not_alive),
+		cmocka_unit_test(test_host),
+		cmocka_unit_test(test_pack),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

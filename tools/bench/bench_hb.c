@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bench_hb - cost of the hb producer hot path.
+ *
+ *   bench_hb [--bus B] [--drain thread|external] [--batches N] [--batch N]
+ *            [--singles N] [--cpu C] [--drain-cpu C]
+ *       per-call cost of hb_event (3 fields: i64, f64, short str) and of
+ *       hb_tick (not due), batch and single-call timings (bench_util.h).
+ *       --drain thread: a consumer thread on --drain-cpu drains the ring
+ *       through bus/ring.h-style batches; --drain external: hbcollect does.
+ *       --ring-kb K: ring size (default 1024, hb's default).
+ *       --label L: prefix of the figures' names (default "hb").
+ *   bench_hb --steady N [--ring-kb K (default 65536)]
+ *       producer only: opens, registers, emits N events and N ticks and
+ *       prints how many allocations the loop made (malloc is interposed
+ *       below). Run under strace -c -f with N and 10*N to count syscalls.
+ */
+#include "hb.h"
+#include "bench_util.h"
+
+#include <getopt.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <unistd.h>
+
+/* ---- allocation counter: every malloc-family call in the process ------ */
+
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void *__libc_memalign(size_t, size_t);
+extern void __libc_free(void *);
+
+static _Atomic unsigned long bench_allocs;
+
+void *malloc(size_t n)
+{
+	atomic_fetch_add_explicit(&bench_allocs, 1, memory_order_relaxed);
+	return __libc_malloc(n);
+}
+
+void *calloc(size_t a, size_t b)
+{
+	atomic_fetch_add_explicit(&bench_allocs, 1, memory_order_relaxed);
+	return __libc_calloc(a, b);
+}
+
+void *realloc(void *p, size_t n)
+{
+	atomic_fetch_add_explicit(&bench_allocs, 1, memory_order_relaxed);
+	return __libc_realloc(p, n);
+}
+
+int posix_memalign(void **out, size_t align, size_t n)
+{
+	atomic_fetch_add_explicit(&bench_allocs, 1, memory_order_relaxed);
+	*out = __libc_memalign(align, n);
+	return *out ? 0 : ENOMEM;
+}
+
+void *aligned_alloc(size_t align, size_t n)
+{
+	atomic_fetch_add_explicit(&bench_allocs, 1, memory_order_relaxed);
+	return __libc_memalign(align, n);
+}
+
+void free(void *p)
+{
+	__libc_free(p);
+}
+
+/* ---- draining consumer thread ----------------------------------------- */
+
+struct drain {
+	struct hb_ring_hdr *hdr;
+	const uint8_t *data;
+	uint32_t mask;
+	int cpu;
+	atomic_int stop;
+	uint64_t records;
+};
+
+/* Drains in batches like the collector: load head once (A1, pairs with the
+ * producer's R1), walk the records, release tail once (R2, pairs with the
+ * producer's A2), sleep 20 us when empty. */
+static void *drain_main(void *arg)
+{
+	struct drain *d = arg;
+	uint64_t tail = atomic_load_explicit(&d->hdr->tail, memory_order_relaxed);
+
+	bench_pin(d->cpu);
+	while (!atomic_load_explicit(&d->stop, memory_order_relaxed)) {
+		uint64_t head = atomic_load_explicit(&d->hdr->head, memory_order_acquire);
+
+		if (head == tail) {
+			bench_sleep_ns(20000);
+			continue;
+		}
+		while (tail != head) {
+			const struct hb_rec *r = (const void *)(d->data + (tail & d->mask));
+
+			if (r->len < 8 || r->len > head - tail)
+				break;
+			d->records += r->kind != HB_REC_PAD;
+			tail += r->len;
+		}
+		atomic_store_explicit(&d->hdr->tail, tail, memory_order_release);
+	}
+	return NULL;
+}
+
+/* ---- the benchmark ----------------------------------------------------- */
+
+static char syms[64][8];
+static const char *label = "hb";
+
+static void wait_room(struct hb_producer *p)
+{
+	uint64_t t0 = 0;
+	unsigned spins = 0;
+
+	while (atomic_load_explicit(&p->hdr->head, memory_order_relaxed) -
+		       atomic_load_explicit(&p->hdr->tail, memory_order_acquire) >
+	       p->size / 4) {
+		if (++spins % 1024 == 0) {
+			if (!t0)
+				t0 = bench_mono_ns();
+			else if (bench_mono_ns() - t0 > 5000000000u) {
+				fprintf(stderr, "bench_hb: ring not drained for 5 s: is a consumer running?\n");
+				exit(1);
+			}
+			bench_sleep_ns(10000);
+		}
+	}
+}
+
+static int open_producer(struct hb_producer **p, const char *bus, unsigned ring_kb, int *type)
+{
+	static const struct hb_field fields[] = {
+		{"n", HB_T_I64}, {"px", HB_T_F64}, {"sym", HB_T_STR}};
+	struct hb_config cfg = {.bus = bus, .name = "bench-hb", .ring_kb = ring_kb, .enabled = 1,
+				.detailed = 1};
+	int rc = hb_open(p, &cfg);
+
+	if (rc < 0 || !(*p)->enabled) {
+		fprintf(stderr, "bench_hb: hb_open: %s\n", strerror(-rc));
+		return rc < 0 ? rc : -ENODEV;
+	}
+	*type = hb_type_register(*p, "bench.order", fields, 3);
+	return *type < 0 ? *type : 0;
+}
+
+#define EMIT(p, type, k)                                                                           \
+	hb_event((p), (type), HB_PRIO_NORMAL, (k) + 1, HB_I64(k), HB_F64((double)(k) * 0.25),     \
+		 HB_STR(syms[(k) & 63]))
+
+static int run_steady(const char *bus, unsigned long n, unsigned ring_kb)
+{
+	struct hb_producer *p;
+	unsigned long a0, a1, i;
+	int type, rc;
+	uint64_t k = 0;
+
+	rc = open_producer(&p, bus, ring_kb, &type);
+	if (rc)
+		return 1;
+	EMIT(p, type, k);
+	hb_tick(p);
+	a0 = atomic_load(&bench_allocs);
+	for (i = 0; i < n; i++, k++) {
+		EMIT(p, type, k);
+		hb_tick(p);
+	}
+	a1 = atomic_load(&bench_allocs);
+	bench_result("hb.steady.allocs", (double)(a1 - a0), "allocs");
+	bench_result("hb.steady.dropped", (double)p->dropped, "records");
+	hb_close(p);
+	return 0;
+}
+
+static int run_cost(const char *bus, unsigned ring_kb, int external, int cpu, int drain_cpu, unsigned batches,
+		    unsigned batch, unsigned singles)
+{
+	struct drain d = {.cpu = drain_cpu};
+	struct bench_cost bc;
+	struct hb_producer *p;
+	pthread_t th;
+	uint64_t k = 0, drop0, warm, i;
+	int type, rc;
+	char name[64];
+
+	bench_pin(cpu);
+	if (bench_cost_init(&bc, batches, batch, singles))
+		return 1;
+	rc = open_producer(&p, bus, ring_kb ? ring_kb : 1024, &type);
+	if (rc)
+		return 1;
+	if (!external) {
+		d.hdr = p->hdr;
+		d.data = p->data;
+		d.mask = p->mask;
+		pthread_create(&th, NULL, drain_main, &d);
+	}
+	/* warm up: two laps of the ring (pages and lines in their steady
+	 * state), branches trained, first heartbeat emitted */
+	warm = 2 * (uint64_t)p->size / 72;
+	for (i = 0; i < (warm > 200000 ? warm : 200000); i++, k++) {
+		if ((i & 255) == 0)
+			wait_room(p);
+		EMIT(p, type, k);
+		hb_tick(p);
+	}
+	drop0 = p->dropped;
+	snprintf(name, sizeof(name), "%s.event", label);
+	BENCH_COST(name, &bc, wait_room(p), (EMIT(p, type, k), k++));
+	snprintf(name, sizeof(name), "%s.tick", label);
+	BENCH_COST(name, &bc, (void)0, hb_tick(p));
+	snprintf(name, sizeof(name), "%s.cost.dropped", label);
+	bench_result(name, (double)(p->dropped - drop0), "records");
+	bench_result("bench.tsc_ghz", bc.tpn, "GHz");
+	bench_result("bench.tsc_overhead", bc.ovh / bc.tpn, "ns");
+	wait_room(p);
+	if (!external) {
+		atomic_store(&d.stop, 1);
+		pthread_join(th, NULL);
+	}
+	hb_close(p);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"bus", 1, 0, 'b'},     {"drain", 1, 0, 'd'},   {"batches", 1, 0, 'n'},
+		{"batch", 1, 0, 'B'},   {"singles", 1, 0, 's'}, {"cpu", 1, 0, 'c'},
+		{"drain-cpu", 1, 0, 'C'}, {"steady", 1, 0, 'S'}, {"ring-kb", 1, 0, 'r'},
+		{"label", 1, 0, 'L'},   {0, 0, 0, 0}};
+	const char *bus = "bench";
+	unsigned batches = 20000, batch = 256, singles = 1000000, ring_kb = 0;
+	unsigned long steady = 0;
+	int external = 0, cpu = 0, drain_cpu = 1, c, i;
+
+	for (i = 0; i < 64; i++)
+		snprintf(syms[i], sizeof(syms[i]), "s%d", i);
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'b': bus = optarg; break;
+		case 'd': external = !strcmp(optarg, "external"); break;
+		case 'n': batches = (unsigned)atoi(optarg); break;
+		case 'B': batch = (unsigned)atoi(optarg); break;
+		case 's': singles = (unsigned)atoi(optarg); break;
+		case 'c': cpu = atoi(optarg); break;
+		case 'C': drain_cpu = atoi(optarg); break;
+		case 'S': steady = strtoul(optarg, NULL, 10); break;
+		case 'r': ring_kb = (unsigned)atoi(optarg); break;
+		case 'L': label = optarg; break;
+		default: return 2;
+		}
+	}
+	if (steady)
+		return run_steady(bus, steady, ring_kb ? ring_kb : 65536);
+	return run_cost(bus, ring_kb, external, cpu, drain_cpu, batches, batch, singles);
+}

@@ -1,0 +1,156 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""report.py RESULTS NOTES MODE: prints the benchmark table of tools/bench.sh.
+
+RESULTS holds lines "<rep> <name> <value> <unit>". Each figure is shown as
+the median over repetitions with its spread (min..max); ratios hb/peer are
+computed per repetition (same run) and then summarised the same way.
+Targets come from the performance issue; PASS/MISS compare the median."""
+import statistics
+import sys
+from collections import defaultdict
+
+res = defaultdict(dict)  # name -> {rep: value}
+for line in open(sys.argv[1]):
+    f = line.split()
+    if len(f) >= 3:
+        try:
+            res[f[1]][f[0]] = float(f[2])
+        except ValueError:
+            pass
+notes = [l.rstrip() for l in open(sys.argv[2])] if len(sys.argv) > 2 else []
+mode = sys.argv[3] if len(sys.argv) > 3 else "full"
+
+
+def series(key):
+    """Values per repetition of a figure or of a ratio ('a/b' or 'a\\b' for b/a)."""
+    if isinstance(key, tuple):
+        op, a, b = key
+        ra, rb = res.get(a, {}), res.get(b, {})
+        out = {}
+        for rep in ra:
+            if rep in rb and ra[rep] and rb[rep]:
+                out[rep] = ra[rep] / rb[rep] if op == "/" else rb[rep] / ra[rep]
+        return out
+    return res.get(key, {})
+
+
+def fmt(v, unit):
+    if v is None:
+        return "-"
+    if unit in ("records/s", "events/s"):
+        return "%.3gM" % (v / 1e6) if v >= 1e5 else "%.3gk" % (v / 1e3)
+    if unit == "x":
+        return "%.2fx" % v
+    if abs(v) >= 100 or v == int(v):
+        return "%.0f" % v
+    return "%.3g" % v
+
+
+ROWS = [
+    ("Producer hot path, per call (ns; consumer draining on the other core)", None),
+    ("hb_event 3 fields, batch median, 1 MiB ring (default)", "hb.event.batch.p50", "ns", ("<=", 20)),
+    ("hb_event 3 fields, batch p99", "hb.event.batch.p99", "ns", None),
+    ("hb_event 3 fields, batch p99.9", "hb.event.batch.p999", "ns", None),
+    ("hb_event single call, mean", "hb.event.single.mean", "ns", None),
+    ("hb_event single call, median (10 ns TSC steps)", "hb.event.single.p50", "ns", ("<=", 20)),
+    ("hb_event single call, p99", "hb.event.single.p99", "ns", None),
+    ("hb_event single call, p99.9", "hb.event.single.p999", "ns", ("<=", 200)),
+    ("hb_event batch median, 32 MiB ring (= LTTng buffer)", "hb32.event.batch.p50", "ns", ("<=", 20)),
+    ("hb_event single p99.9, 32 MiB ring", "hb32.event.single.p999", "ns", ("<=", 200)),
+    ("hb_event batch median, hbcollect draining", "hbc.event.batch.p50", "ns", ("<=", 20)),
+    ("hb_event single p99.9, hbcollect draining", "hbc.event.single.p999", "ns", ("<=", 200)),
+    ("hb_tick (not due), batch median", "hb.tick.batch.p50", "ns", None),
+    ("hb_tick (not due), single p99", "hb.tick.single.p99", "ns", None),
+    ("hb_tick (not due), single p99.9", "hb.tick.single.p999", "ns", None),
+    ("records dropped while timing hb", "hb.cost.dropped", "records", ("==", 0)),
+    ("Peers, same record, per call (batch median / single p99.9)", None),
+    ("LTTng-UST tracepoint, batch median", "lttng.event.batch.p50", "ns", None),
+    ("LTTng-UST tracepoint, single p99.9", "lttng.event.single.p999", "ns", None),
+    ("LTTng events discarded while timing", "lttng.cost.discarded", "events", None),
+    ("write(2) line to a pipe, batch median", "peer.pipe.batch.p50", "ns", None),
+    ("write(2) line to a pipe, single p99.9", "peer.pipe.single.p999", "ns", None),
+    ("sendto AF_UNIX datagram, batch median", "peer.dgram.batch.p50", "ns", None),
+    ("sendto AF_UNIX datagram, single p99.9", "peer.dgram.single.p999", "ns", None),
+    ("stdio JSON line (fprintf), batch median", "peer.stdio.batch.p50", "ns", None),
+    ("stdio JSON line (fprintf), single p99.9", "peer.stdio.single.p999", "ns", None),
+    ("mutex queue + drain thread, batch median", "peer.mutexq.batch.p50", "ns", None),
+    ("mutex queue + drain thread, single p99.9", "peer.mutexq.single.p999", "ns", None),
+    ("Ratios hb/peer, event call batch median (same run; < 1 = hb cheaper)", None),
+    ("hb / LTTng-UST (1 MiB ring)", ("/", "hb.event.batch.p50", "lttng.event.batch.p50"), "x", ("<=", 0.2)),
+    ("hb / LTTng-UST (32 MiB ring, same buffer memory)", ("/", "hb32.event.batch.p50", "lttng.event.batch.p50"), "x", ("<=", 0.2)),
+    ("hb / pipe write", ("/", "hb.event.batch.p50", "peer.pipe.batch.p50"), "x", None),
+    ("hb / AF_UNIX sendto", ("/", "hb.event.batch.p50", "peer.dgram.batch.p50"), "x", None),
+    ("hb / stdio JSON", ("/", "hb.event.batch.p50", "peer.stdio.batch.p50"), "x", None),
+    ("hb / mutex queue", ("/", "hb.event.batch.p50", "peer.mutexq.batch.p50"), "x", None),
+    ("Hot path in steady state (producer only, strace -c -f, N vs 10N events+ticks)", None),
+    ("syscalls added by 9N extra events and ticks", "hot.syscalls", "syscalls", ("==", 0)),
+    ("allocations in the event+tick loop (malloc interposed)", "hot.allocs", "allocs", ("==", 0)),
+    ("End to end: highest zero-loss rate persisted, bytes per record, collector CPU", None),
+    ("hb, 1 producer: zero-loss records/s", "e2e.hb1.rate", "records/s", None),
+    ("hb, 1 producer: flat-out attempt rate", "e2e.hb1.flat", "records/s", None),
+    ("hb, 1 producer: bytes per record on disk", "e2e.hb1.bpr", "bytes", None),
+    ("hb, 1 producer: collector CPU per record", "e2e.hb1.cpuns", "ns", None),
+    ("hb, 16 producers: zero-loss records/s", "e2e.hb16.rate", "records/s", None),
+    ("hb, 16 producers: bytes per record on disk", "e2e.hb16.bpr", "bytes", None),
+    ("hb, 16 producers: collector CPU per record", "e2e.hb16.cpuns", "ns", None),
+    ("LTTng-UST: zero-loss events/s", "e2e.lttng.rate", "records/s", None),
+    ("LTTng-UST: flat-out attempt rate", "e2e.lttng.flat", "records/s", None),
+    ("LTTng-UST: bytes per event on disk (CTF)", "e2e.lttng.bpr", "bytes", None),
+    ("hb 1p / LTTng zero-loss rate", ("/", "e2e.hb1.rate", "e2e.lttng.rate"), "x", (">=", 1.5)),
+    ("hb 16p / LTTng zero-loss rate", ("/", "e2e.hb16.rate", "e2e.lttng.rate"), "x", (">=", 1.5)),
+    ("hb / LTTng bytes per record", ("/", "e2e.hb1.bpr", "e2e.lttng.bpr"), "x", ("<=", 1.0)),
+    ("Latency, call to archive write complete, 100k records/s (us)", None),
+    ("p50", "lat.p50", "us", None),
+    ("p99", "lat.p99", "us", ("<", 10000)),
+    ("p99.9", "lat.p999", "us", None),
+    ("events not seen in the archive", "lat.missing", "events", ("==", 0)),
+    ("Idle collector, 64 idle producers attached (% of a core)", None),
+    ("hbcollect CPU", "idle.cpu_pct", "%", ("<", 1.0)),
+    ("Readers: records/s to /dev/null", None),
+    ("hbcat text", "hbcat.text", "records/s", None),
+    ("hbcat JSON", "hbcat.json", "records/s", None),
+    ("hbcat type filter (matches none: scan)", "hbcat.filter", "records/s", None),
+    ("babeltrace2 text (LTTng trace, same events)", "bt2.text", "records/s", None),
+    ("hbcat text / babeltrace2 text", ("/", "hbcat.text", "bt2.text"), "x", (">=", 10)),
+]
+
+
+def check(v, t):
+    op, x = t
+    return {"<=": v <= x, "<": v < x, ">=": v >= x, "==": v == x}[op]
+
+
+def main():
+    w = 58
+    print()
+    print("hb benchmark (%s run); median [min..max] over n repetitions" % mode)
+    print("%-*s %10s %23s %3s  %-12s %s" % (w, "figure", "median", "spread", "n", "target", ""))
+    missing = []
+    passes = misses = 0
+    for row in ROWS:
+        if row[1] is None:
+            print("\n== %s" % row[0])
+            continue
+        label, key, unit, target = row
+        vals = list(series(key).values())
+        if not vals:
+            print("%-*s %10s" % (w, label, "n/a"))
+            continue
+        med = statistics.median(vals)
+        spread = "[%s..%s]" % (fmt(min(vals), unit), fmt(max(vals), unit))
+        tstr, status = "", ""
+        if target:
+            tstr = "%s %s" % (target[0], fmt(target[1], unit))
+            ok = check(med, target)
+            status = "PASS" if ok else "MISS"
+            passes += ok
+            misses += not ok
+        u = "" if unit in ("x", "records/s") else " " + unit
+        print("%-*s %10s %23s %3d  %-12s %s" % (w, label, fmt(med, unit) + u, spread, len(vals), tstr, status))
+    print("\ntargets: %d PASS, %d MISS" % (passes, misses))
+    for n in notes:
+        print("note: " + n)
+
+
+main()
