@@ -4,6 +4,7 @@
 #   make test            build and run the whole test suite
 #   make demo            build and run the demo (collector + producers + tools)
 #   make bench           run the benchmarks against the peers
+#   make fuzz FUZZ_SECONDS=N  libFuzzer drivers (clang): replay corpora, fuzz N s each
 #   make deps            install the Debian packages the project needs
 #   make install PREFIX=/usr/local DESTDIR=
 #   make SANITIZE=address,undefined BUILD=build-asan test
@@ -16,6 +17,7 @@ CFLAGS ?= -O2 -g
 BUILD ?= build
 PREFIX ?= /usr/local
 SANITIZE ?=
+FUZZ_SECONDS ?= 60
 
 override CFLAGS += -std=gnu11 -Wall -Wextra -D_GNU_SOURCE -Iinclude -Ibus -Iconsumers/lib -MMD -MP
 ifneq ($(SANITIZE),)
@@ -119,6 +121,9 @@ demo: all
 bench: all
 	BUILD=$(BUILD) bash tools/bench.sh
 
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash tools/fuzz/run.sh
+
 bench-quick: all
 	BUILD=$(BUILD) bash tools/bench.sh --quick
 
@@ -162,7 +167,7 @@ $(BENCH)/bench_lttng: tools/bench/bench_lttng.c tools/bench/hb_bench_tp.c tools/
 bench-build: $(BENCH_HB) $(BENCH_MSGPACK) $(BENCH)/bench_peers
 bench-build-lttng: $(BENCH)/bench_lttng
 
-.PHONY: all deps test tsan-ring demo bench bench-quick bench-build bench-build-lttng install clean
+.PHONY: all deps test tsan-ring demo bench bench-quick bench-build bench-build-lttng fuzz install clean
 .DELETE_ON_ERROR:
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

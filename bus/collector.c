@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,6 +29,8 @@
 #define HBC_LIVE_EVERY_NS 200000000ull  /* pid and heartbeat checks */
 #define HBC_STOP_DRAIN_NS 5000000000ull /* longest final drain */
 #define HBC_STOP_WRITE_NS 10000000000ull
+#define HBC_FILE_CHECK_NS 1000000000ull /* is the live file still there? */
+#define HBC_ROTATE_BACKOFF_MAX_NS 30000000000ull
 
 /* ---- files ------------------------------------------------------------- */
 
@@ -37,12 +40,15 @@ static int hbc_file_create(struct hbc_collector *c, uint64_t *ns_out, char *name
 	uint64_t ns = hbc_now_ns();
 	int fd, tries;
 
+	/* the directory may have been removed under us: make it again */
+	if (access(c->o.dir, F_OK) < 0 && (fd = hbc_mkdir_p(c->o.dir, 0700)) < 0)
+		return fd;
 	for (tries = 0; tries < 1000; tries++) {
 		if (ns <= c->fname_ns)
 			ns = c->fname_ns + 1; /* names only ever go forward */
 		hbc_file_name(ns, name, HBC_FNAME_MAX);
 		snprintf(path, sizeof(path), "%s/%s", c->o.dir, name);
-		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (fd >= 0) {
 			*fd_out = fd;
 			*ns_out = ns;
@@ -122,10 +128,8 @@ static int hbc_rotate(struct hbc_collector *c)
 	rc = hbc_file_start(c, old_name);
 	if (rc == 0)
 		rc = hbc_writer_wait_idle(c->w, 0);
-	if (rc) {
-		hbc_warn("rotation failed: %s", strerror(-rc));
-		return rc;
-	}
+	if (rc)
+		return rc; /* the caller logs it */
 	/* the successor is on file: now the old one may say where it went */
 	new_size = hbc_writer_file_size(c->w);
 	rc = hbc_write_end(c, old_fd, old_size);
@@ -261,6 +265,7 @@ int hbc_collector_create(struct hbc_collector **out, const struct hbc_opts *o)
 	hbc_disc_init(&c->disc, o->shm_dir, o->bus);
 	c->discovering = 1;
 	hbc_self_open(c);
+	hbc_sigbus_install(c);
 	*out = c;
 	return 0;
 err:
@@ -355,9 +360,59 @@ static void hbc_stats(struct hbc_collector *c, uint64_t now)
 	hb_tick(s);
 }
 
+/* The live file must still be the one named c->fname in the directory: an
+ * outside tool may have removed it (or the directory) or moved it away.
+ * Then a new file is started; what was written to a moved file stays in
+ * it, what was written to a removed one went with it. */
+static void hbc_file_check(struct hbc_collector *c, uint64_t now, volatile int *rotate)
+{
+	char path[sizeof(c->o.dir) + HBC_FNAME_MAX + 2];
+	struct stat fs, ps;
+
+	if (now < c->next_file_check_mono || c->fd < 0)
+		return;
+	c->next_file_check_mono = now + HBC_FILE_CHECK_NS;
+	snprintf(path, sizeof(path), "%s/%s", c->o.dir, c->fname);
+	if (fstat(c->fd, &fs) < 0)
+		return;
+	if (fs.st_nlink > 0 && stat(path, &ps) == 0 && ps.st_ino == fs.st_ino &&
+	    ps.st_dev == fs.st_dev)
+		return;
+	if (!c->rotate_failing)
+		hbc_warn("%s: the live archive file was %s; starting a new file", path,
+			 fs.st_nlink ? "moved away" : "removed");
+	*rotate = 1;
+}
+
+/* A failed rotation is retried with capped exponential backoff and logged
+ * once per state change. */
+static void hbc_rotate_now(struct hbc_collector *c, uint64_t now, volatile int *rotate)
+{
+	int rc = hbc_rotate(c);
+
+	if (rc == 0) {
+		if (c->rotate_failing)
+			hbc_warn("rotation works again: writing %s/%s", c->o.dir, c->fname);
+		c->rotate_failing = 0;
+		c->rotate_backoff_ns = 0;
+		*rotate = 0;
+		hbc_retain(c);
+		return;
+	}
+	if (!c->rotate_failing)
+		hbc_warn("cannot start a new archive file in %s: %s; still writing %s, retrying",
+			 c->o.dir, strerror(-rc), c->fname);
+	c->rotate_failing = 1;
+	c->rotate_backoff_ns = c->rotate_backoff_ns ? c->rotate_backoff_ns * 2 : 100000000ull;
+	if (c->rotate_backoff_ns > HBC_ROTATE_BACKOFF_MAX_NS)
+		c->rotate_backoff_ns = HBC_ROTATE_BACKOFF_MAX_NS;
+	c->rotate_retry_mono = now + c->rotate_backoff_ns;
+	*rotate = 1; /* still wanted */
+}
+
 static int hbc_rotate_due(struct hbc_collector *c, uint64_t now, volatile int *rotate)
 {
-	if (hbc_writer_failing(c->w))
+	if (hbc_writer_failing(c->w) || now < c->rotate_retry_mono)
 		return 0;
 	if (*rotate)
 		return 1;
@@ -476,11 +531,9 @@ int hbc_collector_run(struct hbc_collector *c, volatile int *stop, volatile int 
 		int n = hbc_pass(c, now);
 
 		hbc_stats(c, now);
-		if (hbc_rotate_due(c, now, rotate)) {
-			*rotate = 0;
-			if (hbc_rotate(c) == 0)
-				hbc_retain(c);
-		}
+		hbc_file_check(c, now, rotate);
+		if (hbc_rotate_due(c, now, rotate))
+			hbc_rotate_now(c, now, rotate);
 		if (n > 0)
 			sleep_ns = 0;
 		else

@@ -8,6 +8,7 @@
 
 #include "hbc.h"
 
+#include <signal.h>
 #include <poll.h>
 
 enum hbc_ring_state {
@@ -45,6 +46,7 @@ struct hbc_ring {
 	enum hbc_live live;
 	uint64_t last_serial;     /* newest buffer holding records about it */
 	uint64_t stop_head;       /* head when the collector was asked to stop */
+	volatile sig_atomic_t truncated; /* shrunk under us: now mapped to zeros */
 };
 
 struct hbc_collector {
@@ -84,6 +86,9 @@ struct hbc_collector {
 	uint64_t next_live_mono, next_pidstart_mono;
 	int lock_fd;              /* flock on the bus: one collector per bus */
 	char lock_path[300];
+	uint64_t next_file_check_mono;
+	int rotate_failing;
+	uint64_t rotate_backoff_ns, rotate_retry_mono;
 	struct pollfd *pfds;      /* scratch for the pidfd poll */
 	size_t npfds;
 
@@ -112,5 +117,7 @@ void hbc_rings_reap(struct hbc_collector *c);
 /* Applies a durable buffer: releases ring tails (writer callback). */
 void hbc_apply(void *ctx, struct hbc_wbuf *b);
 void hbc_ring_free(struct hbc_ring *r);
+/* Survives rings truncated while mapped (quarantined, see drain.c). */
+void hbc_sigbus_install(struct hbc_collector *c);
 
 #endif

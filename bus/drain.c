@@ -25,6 +25,8 @@
 
 #define HBC_PENDING_NS 2000000000ull /* a ring's header must appear within this */
 #define HBC_SEQ_SANE (1ull << 48)    /* larger jumps are not believed */
+/* The largest record a producer can write (an event of 8 full strings). */
+#define HBC_REC_COPY_MAX (HB_EVENT_FIXED + HB_MAX_FIELDS * (8 + HB_STR_MAX))
 
 static void hbc_ring_pidfd(struct hbc_ring *r);
 
@@ -276,6 +278,10 @@ static int hbc_ring_attach(struct hbc_collector *c, struct hbc_ring *r)
 		return rc;
 	}
 	hbc_ring_ident(r);
+	if (hb_name_check(r->id.name, HB_NAME_MAX)) {
+		hbc_ring_quarantine(c, r, pk, "invalid producer name");
+		return -EINVAL;
+	}
 	hbc_ring_expect(c, r);
 	hbc_ring_pidfd(r);
 	atomic_store_explicit(&r->v.hdr->collector_pid, c->pid, memory_order_relaxed);
@@ -491,8 +497,28 @@ static void hbc_ring_at_head(struct hbc_collector *c, struct hbc_ring *r, msgpac
 		hbc_ring_finish(c, r, pk, "crashed", "pid-gone");
 }
 
+/* The record just returned by hb_ring_view_next, copied out of the ring
+ * and checked again: the producer may rewrite a record after publishing it
+ * (a bug or hostility), so decoding and encoding work only on the copy.
+ * The record ends at the cursor (records never wrap). NULL when the copy
+ * does not validate. */
+static const struct hb_rec *hbc_rec_copy(const struct hbc_ring *r, const struct hb_rec *rec,
+					 uint64_t *buf)
+{
+	uint32_t off = (uint32_t)((const uint8_t *)rec - r->v.data);
+	uint32_t end = (((uint32_t)r->v.cursor - 1) & r->v.mask) + 1;
+
+	if (end <= off || end - off > HBC_REC_COPY_MAX)
+		return NULL;
+	memcpy(buf, rec, end - off);
+	if (hb_rec_check((const struct hb_rec *)buf, end - off))
+		return NULL;
+	return (const struct hb_rec *)buf;
+}
+
 int hbc_ring_drain(struct hbc_collector *c, struct hbc_ring *r, unsigned budget)
 {
+	uint64_t copy[HBC_REC_COPY_MAX / 8];
 	const struct hb_rec *rec;
 	unsigned n = 0;
 
@@ -510,9 +536,12 @@ int hbc_ring_drain(struct hbc_collector *c, struct hbc_ring *r, unsigned budget)
 			hbc_ring_at_head(c, r, pk);
 			break;
 		}
-		if (rc < 0 || hbc_ring_record(c, r, pk, rec) < 0) {
+		if (rc > 0)
+			rec = hbc_rec_copy(r, rec, copy);
+		if (rc < 0 || !rec || hbc_ring_record(c, r, pk, rec) < 0) {
 			r->v.cursor = at; /* everything from here on is abandoned */
-			hbc_ring_quarantine(c, r, pk, "corrupt record");
+			hbc_ring_quarantine(c, r, pk,
+					    r->truncated ? "ring truncated" : "corrupt record");
 			break;
 		}
 		hbc_ring_mark(c, r);
@@ -645,6 +674,47 @@ void hbc_liveness_check(struct hbc_collector *c, uint64_t now_mono)
 			r->gone = 1;
 		hbc_ring_live(c, r, now_ns); /* a gone process is dead (pid-gone) */
 	}
+}
+
+/* ---- rings shrunk under us ------------------------------------------------ */
+
+static struct hbc_collector *hbc_sigbus_c;
+
+/* A producer (or anyone who may write the shm object) can ftruncate a ring
+ * while it is mapped: touching the lost pages raises SIGBUS. The handler
+ * maps zeroed private memory over that ring's whole mapping and returns;
+ * the access is retried on zeros, which fail validation, and the ring is
+ * quarantined ("ring truncated"). A SIGBUS anywhere else is not ours: the
+ * default action runs. mmap is a plain system call, safe in a handler. */
+static void hbc_on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	struct hbc_collector *c = hbc_sigbus_c;
+	uintptr_t a = (uintptr_t)si->si_addr;
+	size_t i;
+
+	(void)uc;
+	for (i = 0; c && i < c->nrings; i++) {
+		struct hbc_ring *r = c->rings[i];
+		uintptr_t base = (uintptr_t)r->v.hdr;
+
+		if (!base || a - base >= r->v.map_size)
+			continue;
+		if (mmap(r->v.hdr, r->v.map_size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED)
+			break;
+		r->truncated = 1;
+		return;
+	}
+	signal(sig, SIG_DFL);
+}
+
+void hbc_sigbus_install(struct hbc_collector *c)
+{
+	struct sigaction sa = {.sa_sigaction = hbc_on_sigbus, .sa_flags = SA_SIGINFO};
+
+	sigemptyset(&sa.sa_mask);
+	hbc_sigbus_c = c;
+	sigaction(SIGBUS, &sa, NULL);
 }
 
 /* ---- completion ------------------------------------------------------------ */

@@ -56,10 +56,17 @@ static void hbc_pack_cstr(msgpack_packer *pk, const char *s)
 	msgpack_pack_str_with_body(pk, s, strlen(s));
 }
 
-/* A string from shared memory: at most n bytes, up to the first NUL. */
+/* A string from shared memory: at most n bytes, up to the first NUL,
+ * copied once and made printable ASCII (hbc_strcpy_shared), so that what a
+ * hostile producer writes is valid UTF-8 and harmless on a terminal. */
 static void hbc_pack_sstr(msgpack_packer *pk, const char *s, size_t n)
 {
-	msgpack_pack_str_with_body(pk, s, strnlen(s, n));
+	char buf[256];
+
+	if (n > sizeof(buf))
+		n = sizeof(buf);
+	hbc_strcpy_shared(buf, s, n);
+	msgpack_pack_str_with_body(pk, buf, strlen(buf));
 }
 
 static void hbc_pack_kv_str(msgpack_packer *pk, const char *k, const char *v)
@@ -104,12 +111,15 @@ static void hbc_pack_bus(msgpack_packer *pk, size_t n, const char *k, uint64_t t
 
 void hbc_strcpy_shared(char *dst, const char *src, size_t n)
 {
-	size_t l = strnlen(src, n);
+	size_t l = strnlen(src, n), i;
 
 	if (l == n && l > 0)
 		l--;
 	memcpy(dst, src, l);
 	dst[l] = 0;
+	for (i = 0; i < l; i++) /* read once above; only printable ASCII passes */
+		if ((unsigned char)dst[i] < 0x20 || (unsigned char)dst[i] > 0x7e)
+			dst[i] = '?';
 }
 
 const char *hbc_tag_name(unsigned tag)

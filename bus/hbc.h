@@ -124,7 +124,8 @@ const char *hbc_tag_name(unsigned tag);
 const char *hbc_metric_kind_name(unsigned kind);
 const char *hbc_health_name(uint64_t h);
 const char *hbc_status_name(uint64_t s);
-/* Copies a string field of n bytes from shared memory, always terminated. */
+/* Copies a string field of n bytes from shared memory, always terminated,
+ * bytes outside printable ASCII replaced by '?'. */
 void hbc_strcpy_shared(char *dst, const char *src, size_t n);
 
 /* ---- the io_uring writer (writer.c) ----------------------------------- */

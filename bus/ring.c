@@ -102,11 +102,17 @@ int hb_ring_view_attach(struct hb_ring_view *v, const char *shm_name)
 	n = snprintf(name, sizeof(name), "/%s", shm_name);
 	if (n < 0 || (size_t)n >= sizeof(name))
 		return -ENAMETOOLONG;
-	fd = shm_open(name, O_RDWR | O_CLOEXEC, 0);
+	/* O_NONBLOCK: anyone may create a FIFO under the bus prefix; opening
+	 * it must not hang the collector. Only regular files are rings. */
+	fd = shm_open(name, O_RDWR | O_NONBLOCK | O_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) < 0) {
 		rc = -errno;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = -EINVAL;
 		goto out;
 	}
 	if (st.st_size < (off_t)sizeof(struct hb_ring_hdr)) {

@@ -529,7 +529,8 @@ static void parse_args(struct opts *o, int argc, char **argv)
 		exit(2);
 	}
 	snprintf(name, sizeof(name), "%s-%u", o->prefix, o->producers - 1);
-	if (hb_name_check(name, HB_NAME_MAX))
+	/* the prefix itself must be a name too: no "." or ".." */
+	if (hb_name_check(name, HB_NAME_MAX) || hb_name_check(o->prefix, HB_NAME_MAX))
 		die_usage("--name", "invalid producer name prefix", o->prefix);
 }
 

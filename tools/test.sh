@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, and runs the whole test suite three ways:
+# Installs what is missing, builds, and runs the whole test suite four ways:
 #   1. normal build (build/): every unit and end-to-end test
 #   2. ASan + UBSan build (build-asan/): the same suite again
 #   3. TSan build (build-tsan/): the ring stress test
+#   4. libFuzzer drivers (build-fuzz/): corpora replayed, each fuzzed 60 s
 #
 #   bash tools/test.sh [--quick] [--no-deps] [FILTER]
 #
 #   --quick     only step 1
 #   --no-deps   do not check the Debian packages
 #   FILTER      only tests whose name contains it (steps 1 and 2)
+#   FUZZ_SECONDS=N (environment): fuzzing time per driver in step 4
 # Exits 0 when every step passed.
 set -uo pipefail
 
@@ -20,7 +22,7 @@ for a in "$@"; do
 	--quick) quick=1 ;;
 	--no-deps) deps=0 ;;
 	-h | --help)
-		sed -n '2,12s/^# \{0,1\}//p' "$0"
+		sed -n '2,14s/^# \{0,1\}//p' "$0"
 		exit 0
 		;;
 	-*)
@@ -75,6 +77,18 @@ if [ $quick = 0 ]; then
 		step "ring stress test under TSan (build-tsan/)" make -j"$jobs" tsan-ring
 	else
 		results+=("skip  ring stress test under TSan (tests/unit/test_ring_stress.c missing)")
+	fi
+fi
+
+# ---- reliability: libFuzzer drivers (tools/fuzz/). Every seed and regression
+# input of tools/fuzz/corpus/ is replayed, then each driver is fuzzed for
+# FUZZ_SECONDS (default 60). Needs clang and libclang-rt-14-dev.
+if [ $quick = 0 ]; then
+	if command -v clang >/dev/null; then
+		step "fuzz drivers, ${FUZZ_SECONDS:-60} s each (build-fuzz/)" \
+			make fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
+	else
+		results+=("skip  fuzz drivers (clang missing)")
 	fi
 fi
 

@@ -146,7 +146,7 @@ static bool rd_is_str(const msgpack_object *o, const char *s)
 {
 	size_t n = strlen(s);
 
-	return o->type == MSGPACK_OBJECT_STR && o->via.str.size == n &&
+	return o && o->type == MSGPACK_OBJECT_STR && o->via.str.size == n &&
 	       memcmp(o->via.str.ptr, s, n) == 0;
 }
 

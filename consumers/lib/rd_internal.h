@@ -15,7 +15,9 @@
 #include <signal.h>
 #include <stdbool.h>
 
+#ifndef RD_BUF_INIT /* the fuzz build starts small to exercise growth */
 #define RD_BUF_INIT (4u << 20)  /* read buffer; grows for huge objects */
+#endif
 #define RD_OBJ_MAX (16u << 20)  /* a larger object is damage, not a record */
 #define RD_STALE_NS 2000000000ull /* a file without end, not grown: crashed */
 #define RD_NEWER_NS 1000000000ull /* ... and a newer file seen for this long */

@@ -203,7 +203,7 @@ def main():
         states = [r.get("state") for r in by_name.get(name, []) if r.get("k") == "state"]
         if state not in states:
             err("%s: no state record with state %r (states seen: %s)" % (name, state, states))
-    others = sorted(set(n for n in by_name if n.startswith("load-")) - set(checked))
+    others = sorted(set(n for n in by_name if n and n.startswith("load-")) - set(checked))
     if others:
         err("records of unexpected producers: %s" % others)
     if total_events < a.min_events:
