@@ -259,6 +259,17 @@ int hb_producer_attach(struct hb_producer *p, void *mem, const struct hb_config 
 	return 0;
 }
 
+/* Renames shm object from to to (both with a leading '/'); POSIX shm lives
+ * in /dev/shm on Linux. 0 or -errno. */
+static int hb_shm_publish(const char *from, const char *to)
+{
+	char a[160], b[160];
+
+	snprintf(a, sizeof(a), "/dev/shm%s", from);
+	snprintf(b, sizeof(b), "/dev/shm%s", to);
+	return rename(a, b) < 0 ? -errno : 0;
+}
+
 int hb_open(struct hb_producer **out, const struct hb_config *in)
 {
 	struct hb_config c;
@@ -268,6 +279,7 @@ int hb_open(struct hb_producer **out, const struct hb_config *in)
 	size_t total;
 	void *mem = MAP_FAILED;
 	int fd = -1, rc;
+	unsigned n;
 
 	*out = &hb_producer_disabled;
 	hb_config_resolve(&c, in);
@@ -281,8 +293,13 @@ int hb_open(struct hb_producer **out, const struct hb_config *in)
 		return -ENOMEM;
 	data_size = hb_data_size(c.ring_kb);
 	total = HB_RING_HDR_SIZE + data_size;
-	snprintf(p->shm_name, sizeof(p->shm_name), "/hb.%s.%s.%d.%u", c.bus, c.name, (int)getpid(),
-		 atomic_fetch_add(&hb_ring_counter, 1));
+	/* The ring is made under a name collectors ignore ("hbnew.") and renamed
+	 * into the bus's namespace only once its header is published, so a
+	 * collector never meets a ring that is still being set up. */
+	n = atomic_fetch_add(&hb_ring_counter, 1);
+	snprintf(p->shm_name, sizeof(p->shm_name), "/hbnew.%s.%s.%d.%u", c.bus, c.name,
+		 (int)getpid(), n);
+	snprintf(name, sizeof(name), "/hb.%s.%s.%d.%u", c.bus, c.name, (int)getpid(), n);
 	fd = shm_open(p->shm_name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, (mode_t)c.mode);
 	if (fd < 0) {
 		rc = -errno;
@@ -304,10 +321,14 @@ int hb_open(struct hb_producer **out, const struct hb_config *in)
 	rc = hb_ring_format(mem, total, data_size, &c);
 	if (rc)
 		goto err_unlink;
-	memcpy(name, p->shm_name, sizeof(name));
-	rc = hb_producer_attach(p, mem, &c);
+	rc = hb_shm_publish(p->shm_name, name);
 	if (rc)
 		goto err_unlink;
+	rc = hb_producer_attach(p, mem, &c);
+	if (rc) {
+		shm_unlink(name);
+		goto err;
+	}
 	memcpy(p->shm_name, name, sizeof(name));
 	p->map_size = total;
 	*out = p;
