@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * rd_format.c - records as JSON lines and text lines (hbcat's formats).
- * Written for throughput: numbers and times are formatted by hand into the
- * stdio buffer with the unlocked calls, printf only for doubles.
+ * Written for throughput: a record is formatted into a buffer on the stack
+ * (struct ob) and handed to stdio with one fwrite; numbers, times and most
+ * doubles are formatted by hand (rd_fmt.h), printf only for the doubles
+ * the fast path cannot prove shortest.
  */
 #include "rd_internal.h"
 
@@ -11,50 +13,113 @@
 #include <string.h>
 
 #include "hb.h"
+#include "rd_fmt.h"
 
 #define C_RESET "\033[0m"
 
-static void out_s(FILE *f, const char *s)
+/* ---- output buffer ------------------------------------------------------ */
+
+#define OB_CAP 8192
+#define OB_TOKEN 64 /* room every fixed-size token (number, time) fits in */
+
+/* Bytes for one FILE, flushed to it when full and at the end of a record. */
+struct ob {
+	FILE *f;
+	size_t len;
+	char b[OB_CAP];
+};
+
+/* Only f and len: the buffer is not cleared (8 KiB a record would show). */
+static inline void ob_init(struct ob *o, FILE *f)
 {
-	fputs_unlocked(s, f);
+	o->f = f;
+	o->len = 0;
 }
 
-static void out_n(FILE *f, const char *s, size_t n)
+static void ob_flush(struct ob *o)
 {
-	fwrite_unlocked(s, 1, n, f);
+	if (o->len)
+		fwrite_unlocked(o->b, 1, o->len, o->f);
+	o->len = 0;
 }
 
-static void out_c(FILE *f, char c)
+/* Room for n more bytes (n <= OB_CAP); returns where they go. */
+static inline char *ob_room(struct ob *o, size_t n)
 {
-	putc_unlocked(c, f);
+	if (o->len + n > OB_CAP)
+		ob_flush(o);
+	return o->b + o->len;
 }
+
+static inline void out_n(struct ob *o, const char *s, size_t n)
+{
+	if (n > OB_CAP / 2) {
+		ob_flush(o);
+		fwrite_unlocked(s, 1, n, o->f);
+		return;
+	}
+	memcpy(ob_room(o, n), s, n);
+	o->len += n;
+}
+
+static inline void out_s(struct ob *o, const char *s)
+{
+	out_n(o, s, strlen(s));
+}
+
+#define out_lit(o, s) out_n(o, s, sizeof(s) - 1)
+
+static inline void out_c(struct ob *o, char c)
+{
+	*ob_room(o, 1) = c;
+	o->len++;
+}
+
+static inline void out_u64(struct ob *o, uint64_t v)
+{
+	o->len += rd_fmt_u64(ob_room(o, 20), v);
+}
+
+static void out_i64(struct ob *o, int64_t v)
+{
+	if (v < 0) {
+		out_c(o, '-');
+		out_u64(o, (uint64_t)0 - (uint64_t)v);
+	} else {
+		out_u64(o, (uint64_t)v);
+	}
+}
+
+static void out_double(struct ob *o, double d, int json)
+{
+	if (json && !isfinite(d)) {
+		out_lit(o, "null");
+		return;
+	}
+	o->len += (size_t)hb_rd_fmt_double(ob_room(o, 40), d);
+}
+
+static inline void out_time(struct ob *o, uint64_t ns)
+{
+	rd_fmt_time(ob_room(o, 30), ns);
+	o->len += 30;
+}
+
+/* ---- public single-token helpers ------------------------------------------ */
 
 void hb_rd_print_u64(FILE *f, uint64_t v)
 {
 	char b[24];
-	int i = 24;
 
-	do {
-		b[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	out_n(f, b + i, (size_t)(24 - i));
-}
-
-static void out_i64(FILE *f, int64_t v)
-{
-	if (v < 0) {
-		out_c(f, '-');
-		hb_rd_print_u64(f, (uint64_t)0 - (uint64_t)v);
-	} else {
-		hb_rd_print_u64(f, (uint64_t)v);
-	}
+	fwrite_unlocked(b, 1, rd_fmt_u64(b, v), f);
 }
 
 int hb_rd_fmt_double(char *buf, double d)
 {
-	int n = 0;
+	int n = rd_fmt_double_fast(buf, d);
 
+	if (n)
+		return n;
 	for (int prec = 15; prec <= 17; prec++) {
 		n = snprintf(buf, 32, "%.*g", prec, d);
 		if (strtod(buf, NULL) == d)
@@ -67,157 +132,171 @@ int hb_rd_fmt_double(char *buf, double d)
 	return n;
 }
 
-static void out_double(FILE *f, double d, int json)
-{
-	char b[40];
+/* ---- values ---------------------------------------------------------------- */
 
-	if (json && !isfinite(d)) {
-		out_s(f, "null");
-		return;
-	}
-	out_n(f, b, (size_t)hb_rd_fmt_double(b, d));
-}
-
-static void out_time(FILE *f, uint64_t ns)
-{
-	char b[32];
-
-	out_n(f, hb_time_format(ns, b, sizeof(b)), 30);
-}
-
-void hb_rd_print_json_str(FILE *f, const char *s, size_t n)
+static void out_json_str(struct ob *o, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t run = 0;
 
-	out_c(f, '"');
+	out_c(o, '"');
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
-		out_n(f, s + run, i - run);
+		out_n(o, s + run, i - run);
 		run = i + 1;
-		out_c(f, '\\');
-		if (c == '"' || c == '\\')
-			out_c(f, (char)c);
-		else if (c == '\n')
-			out_c(f, 'n');
-		else if (c == '\t')
-			out_c(f, 't');
-		else if (c == '\r')
-			out_c(f, 'r');
-		else {
-			out_s(f, "u00");
-			out_c(f, hex[c >> 4]);
-			out_c(f, hex[c & 15]);
+		char *p = ob_room(o, 6);
+		p[0] = '\\';
+		if (c == '"' || c == '\\') {
+			p[1] = (char)c;
+		} else if (c == '\n') {
+			p[1] = 'n';
+		} else if (c == '\t') {
+			p[1] = 't';
+		} else if (c == '\r') {
+			p[1] = 'r';
+		} else {
+			memcpy(p + 1, "u00", 3);
+			p[4] = hex[c >> 4];
+			p[5] = hex[c & 15];
+			o->len += 4;
 		}
+		o->len += 2;
 	}
-	out_n(f, s + run, n - run);
-	out_c(f, '"');
+	out_n(o, s + run, n - run);
+	out_c(o, '"');
 }
 
-static void out_base64(FILE *f, const unsigned char *p, size_t n)
+static void out_base64(struct ob *o, const unsigned char *p, size_t n)
 {
 	static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-	out_c(f, '"');
+	out_c(o, '"');
 	for (size_t i = 0; i < n; i += 3) {
 		uint32_t v = (uint32_t)p[i] << 16;
 		if (i + 1 < n)
 			v |= (uint32_t)p[i + 1] << 8;
 		if (i + 2 < n)
 			v |= p[i + 2];
-		out_c(f, t[v >> 18 & 63]);
-		out_c(f, t[v >> 12 & 63]);
-		out_c(f, i + 1 < n ? t[v >> 6 & 63] : '=');
-		out_c(f, i + 2 < n ? t[v & 63] : '=');
+		char *d = ob_room(o, 4);
+		d[0] = t[v >> 18 & 63];
+		d[1] = t[v >> 12 & 63];
+		d[2] = i + 1 < n ? t[v >> 6 & 63] : '=';
+		d[3] = i + 2 < n ? t[v & 63] : '=';
+		o->len += 4;
 	}
-	out_c(f, '"');
+	out_c(o, '"');
 }
 
-static void out_hex(FILE *f, const unsigned char *p, size_t n)
+static void out_hex(struct ob *o, const unsigned char *p, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 
-	out_s(f, "0x");
+	out_lit(o, "0x");
 	for (size_t i = 0; i < n; i++) {
-		out_c(f, hex[p[i] >> 4]);
-		out_c(f, hex[p[i] & 15]);
+		char *d = ob_room(o, 2);
+		d[0] = hex[p[i] >> 4];
+		d[1] = hex[p[i] & 15];
+		o->len += 2;
 	}
 }
 
-/* Scalars shared by both formats; false if o is a container or ext. */
-static bool out_scalar(FILE *f, const msgpack_object *o, int json)
+/* Scalars shared by both formats; false if v is a container or ext. */
+static bool out_scalar(struct ob *o, const msgpack_object *v, int json)
 {
-	switch (o->type) {
+	switch (v->type) {
 	case MSGPACK_OBJECT_NIL:
-		out_s(f, "null");
+		out_lit(o, "null");
 		return true;
 	case MSGPACK_OBJECT_BOOLEAN:
-		out_s(f, o->via.boolean ? "true" : "false");
+		if (v->via.boolean)
+			out_lit(o, "true");
+		else
+			out_lit(o, "false");
 		return true;
 	case MSGPACK_OBJECT_POSITIVE_INTEGER:
-		hb_rd_print_u64(f, o->via.u64);
+		out_u64(o, v->via.u64);
 		return true;
 	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
-		out_i64(f, o->via.i64);
+		out_i64(o, v->via.i64);
 		return true;
 	case MSGPACK_OBJECT_FLOAT32:
 	case MSGPACK_OBJECT_FLOAT64:
-		out_double(f, o->via.f64, json);
+		out_double(o, v->via.f64, json);
 		return true;
 	case MSGPACK_OBJECT_STR:
-		hb_rd_print_json_str(f, o->via.str.ptr, o->via.str.size);
+		out_json_str(o, v->via.str.ptr, v->via.str.size);
 		return true;
 	case MSGPACK_OBJECT_BIN:
 		if (json)
-			out_base64(f, (const unsigned char *)o->via.bin.ptr, o->via.bin.size);
+			out_base64(o, (const unsigned char *)v->via.bin.ptr, v->via.bin.size);
 		else
-			out_hex(f, (const unsigned char *)o->via.bin.ptr, o->via.bin.size);
+			out_hex(o, (const unsigned char *)v->via.bin.ptr, v->via.bin.size);
 		return true;
 	default:
 		return false;
 	}
 }
 
-void hb_rd_print_json_obj(FILE *f, const msgpack_object *o)
+static void out_json_obj(struct ob *o, const msgpack_object *v)
 {
 	uint64_t ns;
 
-	if (out_scalar(f, o, 1))
+	if (out_scalar(o, v, 1))
 		return;
-	if (o->type == MSGPACK_OBJECT_ARRAY) {
-		out_c(f, '[');
-		for (uint32_t i = 0; i < o->via.array.size; i++) {
+	if (v->type == MSGPACK_OBJECT_ARRAY) {
+		out_c(o, '[');
+		for (uint32_t i = 0; i < v->via.array.size; i++) {
 			if (i)
-				out_c(f, ',');
-			hb_rd_print_json_obj(f, &o->via.array.ptr[i]);
+				out_c(o, ',');
+			out_json_obj(o, &v->via.array.ptr[i]);
 		}
-		out_c(f, ']');
-	} else if (o->type == MSGPACK_OBJECT_MAP) {
-		out_c(f, '{');
-		for (uint32_t i = 0; i < o->via.map.size; i++) {
-			const msgpack_object *k = &o->via.map.ptr[i].key;
+		out_c(o, ']');
+	} else if (v->type == MSGPACK_OBJECT_MAP) {
+		out_c(o, '{');
+		for (uint32_t i = 0; i < v->via.map.size; i++) {
+			const msgpack_object *k = &v->via.map.ptr[i].key;
 			if (i)
-				out_c(f, ',');
+				out_c(o, ',');
 			if (k->type == MSGPACK_OBJECT_STR)
-				hb_rd_print_json_str(f, k->via.str.ptr, k->via.str.size);
+				out_json_str(o, k->via.str.ptr, k->via.str.size);
 			else {
-				out_c(f, '"');
-				hb_rd_print_json_obj(f, k);
-				out_c(f, '"');
+				out_c(o, '"');
+				out_json_obj(o, k);
+				out_c(o, '"');
 			}
-			out_c(f, ':');
-			hb_rd_print_json_obj(f, &o->via.map.ptr[i].val);
+			out_c(o, ':');
+			out_json_obj(o, &v->via.map.ptr[i].val);
 		}
-		out_c(f, '}');
-	} else if (o->type == MSGPACK_OBJECT_EXT && hb_rd_obj_time(o, &ns) == 0) {
-		out_c(f, '"');
-		out_time(f, ns);
-		out_c(f, '"');
+		out_c(o, '}');
+	} else if (v->type == MSGPACK_OBJECT_EXT && hb_rd_obj_time(v, &ns) == 0) {
+		out_c(o, '"');
+		out_time(o, ns);
+		out_c(o, '"');
 	} else {
-		out_s(f, "null");
+		out_lit(o, "null");
 	}
+}
+
+void hb_rd_print_json_obj(FILE *f, const msgpack_object *v)
+{
+	struct ob o;
+
+	ob_init(&o, f);
+
+	out_json_obj(&o, v);
+	ob_flush(&o);
+}
+
+void hb_rd_print_json_str(FILE *f, const char *s, size_t n)
+{
+	struct ob o;
+
+	ob_init(&o, f);
+
+	out_json_str(&o, s, n);
+	ob_flush(&o);
 }
 
 /* ---- shared pieces ----------------------------------------------------- */
@@ -268,137 +347,141 @@ static bool is_timing(const msgpack_object *v, int kind)
 
 /* ---- JSON lines -------------------------------------------------------- */
 
-static void json_head(FILE *f, const struct hb_rd_record *rec, const char *k)
+static void json_head(struct ob *o, const struct hb_rd_record *rec, const char *k)
 {
-	out_s(f, "{\"k\":\"");
-	out_s(f, k);
-	out_s(f, "\",\"p\":");
-	hb_rd_print_u64(f, rec_p(rec));
-	out_s(f, ",\"producer\":");
+	out_lit(o, "{\"k\":\"");
+	out_s(o, k);
+	out_lit(o, "\",\"p\":");
+	out_u64(o, rec_p(rec));
+	out_lit(o, ",\"producer\":");
 	if (rec->producer) {
-		hb_rd_print_json_str(f, rec->producer->name, strlen(rec->producer->name));
-		out_s(f, ",\"pid\":");
-		hb_rd_print_u64(f, rec->producer->pid);
+		out_json_str(o, rec->producer->name, strlen(rec->producer->name));
+		out_lit(o, ",\"pid\":");
+		out_u64(o, rec->producer->pid);
 	} else {
-		out_s(f, "null,\"pid\":null");
+		out_lit(o, "null,\"pid\":null");
 	}
-	out_s(f, ",\"seq\":");
-	hb_rd_print_u64(f, rec->seq);
-	out_s(f, ",\"ts\":\"");
-	out_time(f, rec->ts_ns);
-	out_s(f, "\",\"ts_ns\":");
-	hb_rd_print_u64(f, rec->ts_ns);
+	out_lit(o, ",\"seq\":");
+	out_u64(o, rec->seq);
+	out_lit(o, ",\"ts\":\"");
+	out_time(o, rec->ts_ns);
+	out_lit(o, "\",\"ts_ns\":");
+	out_u64(o, rec->ts_ns);
 }
 
-static void json_event(FILE *f, const struct hb_rd_record *rec)
+static void json_event(struct ob *o, const struct hb_rd_record *rec)
 {
 	char tmp[16];
 
-	json_head(f, rec, "event");
-	out_s(f, ",\"type\":");
+	json_head(o, rec, "event");
+	out_lit(o, ",\"type\":");
 	if (rec->type) {
-		hb_rd_print_json_str(f, rec->type->name, strlen(rec->type->name));
+		out_json_str(o, rec->type->name, strlen(rec->type->name));
 	} else {
-		out_s(f, "null,\"type_id\":");
-		hb_rd_print_u64(f, (uint64_t)rec->type_id);
+		out_lit(o, "null,\"type_id\":");
+		out_u64(o, (uint64_t)rec->type_id);
 	}
-	out_s(f, ",\"prio\":\"");
-	out_s(f, hb_prio_name(rec->prio));
-	out_s(f, "\",\"req\":");
+	out_lit(o, ",\"prio\":\"");
+	out_s(o, hb_prio_name(rec->prio));
+	out_lit(o, "\",\"req\":");
 	if (rec->has_req)
-		hb_rd_print_u64(f, rec->req);
+		out_u64(o, rec->req);
 	else
-		out_s(f, "null");
-	out_s(f, ",\"fields\":{");
+		out_lit(o, "null");
+	out_lit(o, ",\"fields\":{");
 	for (uint32_t i = 0, n = rec_nfields(rec); i < n; i++) {
 		const char *name = field_name(rec, i, tmp);
 		if (i)
-			out_c(f, ',');
-		hb_rd_print_json_str(f, name, strlen(name));
-		out_c(f, ':');
-		hb_rd_print_json_obj(f, &rec->vals[i]);
+			out_c(o, ',');
+		out_json_str(o, name, strlen(name));
+		out_c(o, ':');
+		out_json_obj(o, &rec->vals[i]);
 	}
-	out_s(f, "}}\n");
+	out_lit(o, "}}\n");
 }
 
-static void json_heartbeat(FILE *f, const struct hb_rd_record *rec)
+static void json_heartbeat(struct ob *o, const struct hb_rd_record *rec)
 {
 	char tmp[16];
 	int kind;
 
-	json_head(f, rec, "heartbeat");
-	out_s(f, ",\"status\":");
-	hb_rd_print_json_str(f, rec->status, strlen(rec->status));
-	out_s(f, ",\"count\":");
-	hb_rd_print_u64(f, rec->hb_count);
-	out_s(f, ",\"interval_ms\":");
-	hb_rd_print_u64(f, rec->interval_ms);
-	out_s(f, ",\"metrics\":");
+	json_head(o, rec, "heartbeat");
+	out_lit(o, ",\"status\":");
+	out_json_str(o, rec->status, strlen(rec->status));
+	out_lit(o, ",\"count\":");
+	out_u64(o, rec->hb_count);
+	out_lit(o, ",\"interval_ms\":");
+	out_u64(o, rec->interval_ms);
+	out_lit(o, ",\"metrics\":");
 	if (!rec->metrics) {
-		out_s(f, "null}\n");
+		out_lit(o, "null}\n");
 		return;
 	}
-	out_c(f, '{');
+	out_c(o, '{');
 	for (uint32_t i = 0; i < rec->metrics->via.array.size; i++) {
 		const msgpack_object *v = &rec->metrics->via.array.ptr[i];
 		const char *name = metric_name(rec, i, tmp, &kind);
 		if (i)
-			out_c(f, ',');
-		hb_rd_print_json_str(f, name, strlen(name));
-		out_c(f, ':');
+			out_c(o, ',');
+		out_json_str(o, name, strlen(name));
+		out_c(o, ':');
 		if (is_timing(v, kind)) {
-			out_s(f, "{\"count\":");
-			hb_rd_print_json_obj(f, &v->via.array.ptr[0]);
-			out_s(f, ",\"sum_ns\":");
-			hb_rd_print_json_obj(f, &v->via.array.ptr[1]);
-			out_s(f, ",\"max_ns\":");
-			hb_rd_print_json_obj(f, &v->via.array.ptr[2]);
-			out_c(f, '}');
+			out_lit(o, "{\"count\":");
+			out_json_obj(o, &v->via.array.ptr[0]);
+			out_lit(o, ",\"sum_ns\":");
+			out_json_obj(o, &v->via.array.ptr[1]);
+			out_lit(o, ",\"max_ns\":");
+			out_json_obj(o, &v->via.array.ptr[2]);
+			out_c(o, '}');
 		} else {
-			hb_rd_print_json_obj(f, v);
+			out_json_obj(o, v);
 		}
 	}
-	out_s(f, "}}\n");
+	out_lit(o, "}}\n");
 }
 
-static void json_bus(FILE *f, const struct hb_rd_record *rec)
+static void json_bus(struct ob *o, const struct hb_rd_record *rec)
 {
 	const msgpack_object *m = rec->obj;
 
-	out_c(f, '{');
+	out_c(o, '{');
 	for (uint32_t i = 0; i < m->via.map.size; i++) {
 		const msgpack_object *k = &m->via.map.ptr[i].key;
 		const msgpack_object *v = &m->via.map.ptr[i].val;
 		if (i)
-			out_c(f, ',');
-		hb_rd_print_json_obj(f, k);
-		out_c(f, ':');
-		hb_rd_print_json_obj(f, v);
+			out_c(o, ',');
+		out_json_obj(o, k);
+		out_c(o, ':');
+		out_json_obj(o, v);
 		if (k->type != MSGPACK_OBJECT_STR)
 			continue;
 		if (k->via.str.size == 1 && k->via.str.ptr[0] == 'p') {
-			out_s(f, ",\"producer\":");
+			out_lit(o, ",\"producer\":");
 			if (rec->producer)
-				hb_rd_print_json_str(f, rec->producer->name,
-						     strlen(rec->producer->name));
+				out_json_str(o, rec->producer->name, strlen(rec->producer->name));
 			else
-				out_s(f, "null");
+				out_lit(o, "null");
 		} else if (k->via.str.size == 2 && memcmp(k->via.str.ptr, "ts", 2) == 0) {
-			out_s(f, ",\"ts_ns\":");
-			hb_rd_print_u64(f, rec->ts_ns);
+			out_lit(o, ",\"ts_ns\":");
+			out_u64(o, rec->ts_ns);
 		}
 	}
-	out_s(f, "}\n");
+	out_lit(o, "}\n");
 }
 
 void hb_rd_print_json(FILE *f, const struct hb_rd_record *rec)
 {
+	struct ob o;
+
+	ob_init(&o, f);
+
 	if (rec->kind == HB_RD_EVENT)
-		json_event(f, rec);
+		json_event(&o, rec);
 	else if (rec->kind == HB_RD_HEARTBEAT)
-		json_heartbeat(f, rec);
+		json_heartbeat(&o, rec);
 	else
-		json_bus(f, rec);
+		json_bus(&o, rec);
+	ob_flush(&o);
 }
 
 /* ---- text lines -------------------------------------------------------- */
@@ -415,99 +498,99 @@ static const char *text_color(const struct hb_rd_record *rec)
 }
 
 /* A bare word stays unquoted in text (bus record values). */
-static bool text_word(const msgpack_object *o)
+static bool text_word(const msgpack_object *v)
 {
-	if (o->type != MSGPACK_OBJECT_STR || o->via.str.size == 0)
+	if (v->type != MSGPACK_OBJECT_STR || v->via.str.size == 0)
 		return false;
-	for (uint32_t i = 0; i < o->via.str.size; i++) {
-		unsigned char c = (unsigned char)o->via.str.ptr[i];
+	for (uint32_t i = 0; i < v->via.str.size; i++) {
+		unsigned char c = (unsigned char)v->via.str.ptr[i];
 		if (c <= ' ' || c == '"' || c == '\\' || c == '=' || c >= 0x7f)
 			return false;
 	}
 	return true;
 }
 
-static void text_val(FILE *f, const msgpack_object *o, bool bare)
+static void text_val(struct ob *o, const msgpack_object *v, bool bare)
 {
-	if (bare && text_word(o))
-		out_n(f, o->via.str.ptr, o->via.str.size);
-	else if (!out_scalar(f, o, 0))
-		hb_rd_print_json_obj(f, o);
+	if (bare && text_word(v))
+		out_n(o, v->via.str.ptr, v->via.str.size);
+	else if (!out_scalar(o, v, 0))
+		out_json_obj(o, v);
 }
 
-static void text_who(FILE *f, const struct hb_rd_record *rec)
+static void text_who(struct ob *o, const struct hb_rd_record *rec)
 {
 	if (rec->producer) {
-		out_s(f, rec->producer->name);
-		out_c(f, '[');
-		hb_rd_print_u64(f, rec->producer->pid);
-		out_s(f, "] ");
+		out_s(o, rec->producer->name);
+		out_c(o, '[');
+		out_u64(o, rec->producer->pid);
+		out_lit(o, "] ");
 	} else if (rec->kind != HB_RD_BUS && rec->kind != HB_RD_HEADER) {
-		out_c(f, 'p');
-		hb_rd_print_u64(f, rec_p(rec));
-		out_s(f, "[?] ");
+		out_c(o, 'p');
+		out_u64(o, rec_p(rec));
+		out_lit(o, "[?] ");
 	}
 }
 
-static void text_event(FILE *f, const struct hb_rd_record *rec)
+static void text_event(struct ob *o, const struct hb_rd_record *rec)
 {
 	char tmp[16];
 
-	out_s(f, hb_prio_name(rec->prio));
-	out_c(f, ' ');
+	out_s(o, hb_prio_name(rec->prio));
+	out_c(o, ' ');
 	if (rec->type) {
-		out_s(f, rec->type->name);
+		out_s(o, rec->type->name);
 	} else {
-		out_s(f, "type#");
-		hb_rd_print_u64(f, (uint64_t)rec->type_id);
+		out_lit(o, "type#");
+		out_u64(o, (uint64_t)rec->type_id);
 	}
 	if (rec->has_req) {
-		out_s(f, " req=");
-		hb_rd_print_u64(f, rec->req);
+		out_lit(o, " req=");
+		out_u64(o, rec->req);
 	}
 	for (uint32_t i = 0, n = rec_nfields(rec); i < n; i++) {
-		out_c(f, ' ');
-		out_s(f, field_name(rec, i, tmp));
-		out_c(f, '=');
-		text_val(f, &rec->vals[i], false);
+		out_c(o, ' ');
+		out_s(o, field_name(rec, i, tmp));
+		out_c(o, '=');
+		text_val(o, &rec->vals[i], false);
 	}
 }
 
-static void text_heartbeat(FILE *f, const struct hb_rd_record *rec)
+static void text_heartbeat(struct ob *o, const struct hb_rd_record *rec)
 {
 	char tmp[16];
 	int kind;
 
-	out_s(f, "HEARTBEAT ");
-	out_s(f, rec->status);
-	out_s(f, " count=");
-	hb_rd_print_u64(f, rec->hb_count);
+	out_lit(o, "HEARTBEAT ");
+	out_s(o, rec->status);
+	out_lit(o, " count=");
+	out_u64(o, rec->hb_count);
 	for (uint32_t i = 0; rec->metrics && i < rec->metrics->via.array.size; i++) {
 		const msgpack_object *v = &rec->metrics->via.array.ptr[i];
 		const char *name = metric_name(rec, i, tmp, &kind);
 		static const char *const part[] = {".count=", ".sum_ns=", ".max_ns="};
 		if (!is_timing(v, kind)) {
-			out_c(f, ' ');
-			out_s(f, name);
-			out_c(f, '=');
-			text_val(f, v, true);
+			out_c(o, ' ');
+			out_s(o, name);
+			out_c(o, '=');
+			text_val(o, v, true);
 			continue;
 		}
 		for (int j = 0; j < 3; j++) {
-			out_c(f, ' ');
-			out_s(f, name);
-			out_s(f, part[j]);
-			text_val(f, &v->via.array.ptr[j], true);
+			out_c(o, ' ');
+			out_s(o, name);
+			out_s(o, part[j]);
+			text_val(o, &v->via.array.ptr[j], true);
 		}
 	}
 }
 
-static void text_bus(FILE *f, const struct hb_rd_record *rec)
+static void text_bus(struct ob *o, const struct hb_rd_record *rec)
 {
 	const msgpack_object *m = rec->obj;
 
-	out_s(f, "BUS ");
-	out_s(f, rec->bus_kind);
+	out_lit(o, "BUS ");
+	out_s(o, rec->bus_kind);
 	for (uint32_t i = 0; i < m->via.map.size; i++) {
 		const msgpack_object *k = &m->via.map.ptr[i].key;
 		if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == 1 &&
@@ -516,34 +599,38 @@ static void text_bus(FILE *f, const struct hb_rd_record *rec)
 		if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == 2 &&
 		    memcmp(k->via.str.ptr, "ts", 2) == 0)
 			continue;
-		out_c(f, ' ');
-		text_val(f, k, true);
-		out_c(f, '=');
-		text_val(f, &m->via.map.ptr[i].val, true);
+		out_c(o, ' ');
+		text_val(o, k, true);
+		out_c(o, '=');
+		text_val(o, &m->via.map.ptr[i].val, true);
 	}
 }
 
 void hb_rd_print_text(FILE *f, const struct hb_rd_record *rec, int color)
 {
 	const char *c = color ? text_color(rec) : "";
+	struct ob o;
+
+	ob_init(&o, f);
 
 	if (*c)
-		out_s(f, c);
-	out_time(f, rec->ts_ns);
-	out_c(f, ' ');
-	text_who(f, rec);
+		out_s(&o, c);
+	out_time(&o, rec->ts_ns);
+	out_c(&o, ' ');
+	text_who(&o, rec);
 	if (rec->kind == HB_RD_EVENT || rec->kind == HB_RD_HEARTBEAT) {
-		out_c(f, '#');
-		hb_rd_print_u64(f, rec->seq);
-		out_c(f, ' ');
+		out_c(&o, '#');
+		out_u64(&o, rec->seq);
+		out_c(&o, ' ');
 	}
 	if (rec->kind == HB_RD_EVENT)
-		text_event(f, rec);
+		text_event(&o, rec);
 	else if (rec->kind == HB_RD_HEARTBEAT)
-		text_heartbeat(f, rec);
+		text_heartbeat(&o, rec);
 	else
-		text_bus(f, rec);
+		text_bus(&o, rec);
 	if (*c)
-		out_s(f, C_RESET);
-	out_c(f, '\n');
+		out_lit(&o, C_RESET);
+	out_c(&o, '\n');
+	ob_flush(&o);
 }

@@ -7,12 +7,14 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <msgpack/timestamp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "hb.h"
+#include "rd_fmt.h"
 
 static const char *const rd_prios[] = {"low", "normal", "high", "urgent"};
 
@@ -216,24 +218,24 @@ int hb_time_parse(const char *s, uint64_t now_ns, uint64_t *out_ns)
 	return rd_iso_parse(s, out_ns);
 }
 
+const char rd_digits2[200] = "0001020304050607080910111213141516171819"
+			    "2021222324252627282930313233343536373839"
+			    "4041424344454647484950515253545556575859"
+			    "6061626364656667686970717273747576777879"
+			    "8081828384858687888990919293949596979899";
+
 static void rd_put2(char *p, unsigned v)
 {
-	p[0] = (char)('0' + v / 10);
-	p[1] = (char)('0' + v % 10);
+	memcpy(p, rd_digits2 + 2 * v, 2);
 }
 
-char *hb_time_format(uint64_t ns, char *buf, size_t len)
+void rd_fmt_time(char *p, uint64_t ns)
 {
 	static __thread time_t last = -1;
-	static __thread char prefix[20]; /* "YYYY-MM-DDTHH:MM:SS" */
+	static __thread char prefix[20]; /* "YYYY-MM-DDTHH:MM:SS." */
 	time_t sec = (time_t)(ns / 1000000000u);
 	uint32_t frac = (uint32_t)(ns % 1000000000u);
 
-	if (len < 32) {
-		if (len)
-			buf[0] = 0;
-		return buf;
-	}
 	if (sec != last) {
 		struct tm tm;
 		gmtime_r(&sec, &tm);
@@ -250,15 +252,78 @@ char *hb_time_format(uint64_t ns, char *buf, size_t len)
 		rd_put2(prefix + 14, (unsigned)tm.tm_min);
 		prefix[16] = ':';
 		rd_put2(prefix + 17, (unsigned)tm.tm_sec);
+		prefix[19] = '.';
 		last = sec;
 	}
-	memcpy(buf, prefix, 19);
-	buf[19] = '.';
-	for (int i = 28; i >= 20; i--) {
-		buf[i] = (char)('0' + frac % 10);
-		frac /= 10;
+	memcpy(p, prefix, 20);
+	p[28] = (char)('0' + frac % 10);
+	frac /= 10;
+	for (int i = 26; i >= 20; i -= 2) {
+		rd_put2(p + i, frac % 100);
+		frac /= 100;
 	}
-	buf[29] = 'Z';
+	p[29] = 'Z';
+}
+
+char *hb_time_format(uint64_t ns, char *buf, size_t len)
+{
+	if (len < 32) {
+		if (len)
+			buf[0] = 0;
+		return buf;
+	}
+	rd_fmt_time(buf, ns);
 	buf[30] = 0;
 	return buf;
+}
+
+/* ---- doubles ------------------------------------------------------------ */
+
+static const double rd_p10d[20] = {1e0,  1e1,  1e2,  1e3,  1e4,	 1e5,  1e6,
+				   1e7,  1e8,  1e9,  1e10, 1e11, 1e12, 1e13,
+				   1e14, 1e15, 1e16, 1e17, 1e18, 1e19};
+
+/* printf's %.15g of a double that a decimal m / 10^k (m < 10^15, k minimal)
+ * reads back as is exactly that decimal: the double is within half an ulp
+ * (~1.1e-16 relative) of it, less than half the 15-digit spacing (5e-16),
+ * so %.15g rounds back to it, and hb_rd_fmt_double stops at 15 digits.
+ * m / 10^k is computed with both exact, so the division rounds like strtod
+ * does; x is m within 0.25 when the decimal exists, so rounding finds m. */
+int rd_fmt_double_fast(char *buf, double d)
+{
+	char *s = buf;
+
+	if (signbit(d)) {
+		*s++ = '-';
+		d = -d;
+	}
+	if (d == 0) {
+		memcpy(s, "0.0", 3);
+		return (int)(s + 3 - buf);
+	}
+	if (!(d >= 1e-4 && d < 1e15)) /* %g switches to exponents; NaN, Inf */
+		return 0;
+	for (unsigned k = 0; k < 20; k++) {
+		double x = d * rd_p10d[k];
+		if (x >= 1e15)
+			return 0;
+		uint64_t m = (uint64_t)x;
+		if (x - (double)m >= 0.5)
+			m++;
+		if ((double)m / rd_p10d[k] != d)
+			continue;
+		uint64_t scale = (uint64_t)rd_p10d[k];
+		s += rd_fmt_u64(s, m / scale);
+		*s++ = '.';
+		if (!k) {
+			*s++ = '0';
+		} else {
+			uint64_t f = m % scale;
+			for (unsigned i = k; i-- > 0; f /= 10)
+				s[i] = (char)('0' + f % 10);
+			s += k;
+		}
+		return (int)(s - buf);
+	}
+	return 0;
 }

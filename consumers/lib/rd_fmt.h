@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rd_fmt.h - number and time formatting for the reader's output (private):
+ * integers two digits at a time, the ISO 8601 time with the date and time
+ * of day cached per second, and a printf-free path for the doubles that
+ * have a short decimal form.
+ */
+#ifndef HB_RD_FMT_H
+#define HB_RD_FMT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+extern const char rd_digits2[200]; /* "00", "01", ... "99" */
+
+static inline unsigned rd_fmt_ndigits(uint64_t v)
+{
+	unsigned n = 1;
+
+	for (;;) {
+		if (v < 10)
+			return n;
+		if (v < 100)
+			return n + 1;
+		if (v < 1000)
+			return n + 2;
+		if (v < 10000)
+			return n + 3;
+		v /= 10000;
+		n += 4;
+	}
+}
+
+/* v in decimal at p (no NUL); returns its length (<= 20). */
+static inline size_t rd_fmt_u64(char *p, uint64_t v)
+{
+	unsigned n = rd_fmt_ndigits(v), i = n;
+
+	while (v >= 100) {
+		unsigned d = (unsigned)(v % 100) * 2;
+		v /= 100;
+		p[--i] = rd_digits2[d + 1];
+		p[--i] = rd_digits2[d];
+	}
+	if (v >= 10) {
+		p[--i] = rd_digits2[v * 2 + 1];
+		p[--i] = rd_digits2[v * 2];
+	} else {
+		p[--i] = (char)('0' + v);
+	}
+	return n;
+}
+
+/* ns as "YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ": exactly 30 bytes at p, no NUL. */
+void rd_fmt_time(char *p, uint64_t ns);
+
+/* d as hb_rd_fmt_double prints it, when d is 0 or has at most 15
+ * significant digits in fixed notation (1e-4 <= |d| < 1e15) and that short
+ * form reads back as d; else 0 (the caller uses printf). */
+int rd_fmt_double_fast(char *buf, double d);
+
+#endif
