@@ -519,6 +519,178 @@ static int rd_decode_array(struct hb_reader *r, const msgpack_object *o, struct 
 	return -1;
 }
 
+/* ---- fast path: arrays of scalars ----------------------------------------- */
+
+/* The scalar at p (len >= 1 bytes) as msgpack-c's msgpack_unpack makes it
+ * (strings, bin and ext point into the bytes): its size, or 0 when it is a
+ * container, not complete in len, or not valid msgpack. */
+static size_t rd_scalar(const uint8_t *p, size_t len, msgpack_object *o)
+{
+	uint8_t b = p[0];
+	size_t hdr, n;
+
+	if (b <= 0x7f) {
+		o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
+		o->via.u64 = b;
+		return 1;
+	}
+	if (b >= 0xe0) {
+		o->type = MSGPACK_OBJECT_NEGATIVE_INTEGER;
+		o->via.i64 = (int8_t)b;
+		return 1;
+	}
+	if (b >= 0xa0 && b <= 0xbf) {
+		hdr = 1;
+		n = b & 0x1f;
+		goto str;
+	}
+	switch (b) {
+	case 0xc0:
+		o->type = MSGPACK_OBJECT_NIL;
+		return 1;
+	case 0xc2:
+	case 0xc3:
+		o->type = MSGPACK_OBJECT_BOOLEAN;
+		o->via.boolean = b == 0xc3;
+		return 1;
+	case 0xcc:
+	case 0xcd:
+	case 0xce:
+	case 0xcf:
+		hdr = 1 + (1u << (b - 0xcc));
+		if (len < hdr)
+			return 0;
+		o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
+		o->via.u64 = rd_be(p + 1, (unsigned)hdr - 1);
+		return hdr;
+	case 0xd0:
+	case 0xd1:
+	case 0xd2:
+	case 0xd3: {
+		hdr = 1 + (1u << (b - 0xd0));
+		if (len < hdr)
+			return 0;
+		unsigned bits = 8u * ((unsigned)hdr - 1);
+		uint64_t u = rd_be(p + 1, (unsigned)hdr - 1);
+		int64_t v = bits == 64 ? (int64_t)u : (int64_t)(u << (64 - bits)) >> (64 - bits);
+		if (v < 0) {
+			o->type = MSGPACK_OBJECT_NEGATIVE_INTEGER;
+			o->via.i64 = v;
+		} else {
+			o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
+			o->via.u64 = (uint64_t)v;
+		}
+		return hdr;
+	}
+	case 0xca: {
+		uint32_t u;
+		float f;
+		if (len < 5)
+			return 0;
+		u = (uint32_t)rd_be(p + 1, 4);
+		memcpy(&f, &u, sizeof(f));
+		o->type = MSGPACK_OBJECT_FLOAT32;
+		o->via.f64 = f;
+		return 5;
+	}
+	case 0xcb: {
+		uint64_t u;
+		if (len < 9)
+			return 0;
+		u = rd_be(p + 1, 8);
+		o->type = MSGPACK_OBJECT_FLOAT64;
+		memcpy(&o->via.f64, &u, sizeof(u));
+		return 9;
+	}
+	case 0xd9:
+	case 0xda:
+	case 0xdb:
+		hdr = 1 + (1u << (b - 0xd9));
+		if (len < hdr)
+			return 0;
+		n = rd_be(p + 1, (unsigned)hdr - 1);
+		goto str;
+	case 0xc4:
+	case 0xc5:
+	case 0xc6:
+		hdr = 1 + (1u << (b - 0xc4));
+		if (len < hdr)
+			return 0;
+		n = rd_be(p + 1, (unsigned)hdr - 1);
+		if (n > len - hdr)
+			return 0;
+		o->type = MSGPACK_OBJECT_BIN;
+		o->via.bin.ptr = (const char *)p + hdr;
+		o->via.bin.size = (uint32_t)n;
+		return hdr + n;
+	case 0xd4:
+	case 0xd5:
+	case 0xd6:
+	case 0xd7:
+	case 0xd8:
+		hdr = 1;
+		n = 1 + (1u << (b - 0xd4)); /* type byte + data */
+		goto ext;
+	case 0xc7:
+	case 0xc8:
+	case 0xc9:
+		hdr = 1 + (1u << (b - 0xc7));
+		if (len < hdr)
+			return 0;
+		n = rd_be(p + 1, (unsigned)hdr - 1) + 1;
+		goto ext;
+	default:
+		return 0;
+	}
+str:
+	if (n > len - hdr)
+		return 0;
+	o->type = MSGPACK_OBJECT_STR;
+	o->via.str.ptr = (const char *)p + hdr;
+	o->via.str.size = (uint32_t)n;
+	return hdr + n;
+ext:
+	if (n > len - hdr)
+		return 0;
+	o->type = MSGPACK_OBJECT_EXT;
+	o->via.ext.type = (int8_t)p[hdr];
+	o->via.ext.ptr = (const char *)p + hdr + 1;
+	o->via.ext.size = (uint32_t)(n - 1);
+	return hdr + n;
+}
+
+long rd_decode_fast(struct hb_reader *r, const uint8_t *p, size_t len, struct hb_rd_record *rec)
+{
+	size_t off, k;
+	uint32_t n;
+
+	if (len >= 1 && p[0] >= 0x90 && p[0] <= 0x9f) {
+		n = p[0] & 0x0f;
+		off = 1;
+	} else if (len >= 3 && p[0] == 0xdc) {
+		n = (uint32_t)rd_be(p + 1, 2);
+		off = 3;
+	} else {
+		return 0;
+	}
+	if (n < 7 || n > RD_FAST_MAX || len - off < 1 || p[off] != HB_RD_EVENT)
+		return 0;
+	for (uint32_t i = 0; i < n; i++) {
+		if (off >= len || !(k = rd_scalar(p + off, len - off, &r->elems[i])))
+			return 0;
+		off += k;
+	}
+	if (off > RD_OBJ_MAX)
+		return 0;
+	r->obj.type = MSGPACK_OBJECT_ARRAY;
+	r->obj.via.array.size = n;
+	r->obj.via.array.ptr = r->elems;
+	memset(rec, 0, sizeof(*rec));
+	rec->type_id = -1;
+	rec->obj = &r->obj;
+	return rd_decode_array(r, &r->obj, rec) == 1 ? (long)off : 0;
+}
+
 int rd_decode(struct hb_reader *r, const char *p, size_t n, struct hb_rd_record *rec)
 {
 	size_t off = 0;

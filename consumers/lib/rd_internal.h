@@ -19,6 +19,7 @@
 #define RD_BUF_INIT (4u << 20)  /* read buffer; grows for huge objects */
 #endif
 #define RD_OBJ_MAX (16u << 20)  /* a larger object is damage, not a record */
+#define RD_FAST_MAX 32          /* elements of an array rd_decode_fast takes */
 #define RD_STALE_NS 2000000000ull /* a file without end, not grown: crashed */
 #define RD_NEWER_NS 1000000000ull /* ... and a newer file seen for this long */
 
@@ -59,6 +60,7 @@ struct hb_reader {
 	/* decoding */
 	msgpack_zone zone;
 	msgpack_object obj;
+	msgpack_object elems[RD_FAST_MAX]; /* obj's elements from rd_decode_fast */
 	char status[32];
 	char kind[32]; /* k of a bus record of a kind not known here */
 
@@ -89,6 +91,11 @@ bool rd_maybe_record(const uint8_t *p, size_t len);
 /* Decodes the object of n bytes at p into rec: 1 a record, 0 a valid object
  * to skip, -1 not a valid record. */
 int rd_decode(struct hb_reader *r, const char *p, size_t n, struct hb_rd_record *rec);
+/* Fast path for events (arrays of scalars): decodes the wire bytes at p
+ * straight into rec without msgpack-c. Returns the object's size when it
+ * is a complete, valid record, else 0 and the caller takes the general
+ * path (rd_mp_size, rd_decode), which then decides exactly as before. */
+long rd_decode_fast(struct hb_reader *r, const uint8_t *p, size_t len, struct hb_rd_record *rec);
 void rd_ptab_clear(struct rd_ptab *t);
 void rd_ptab_free(struct rd_ptab *t);
 void rd_producer_free(struct hb_rd_producer *pr);

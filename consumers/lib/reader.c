@@ -322,6 +322,22 @@ static void rd_wait(struct hb_reader *r)
 
 /* ---- decoding at the read position ------------------------------------ */
 
+/* The object of n bytes at the read position decoded (rc 1: a record in
+ * rec, 0: a valid object to skip): ends a damaged region and moves on. */
+static int rd_took(struct hb_reader *r, struct hb_rd_record *rec, const uint8_t *p, size_t n,
+		   int rc)
+{
+	rd_bad_end(r);
+	r->pos += n;
+	if (rc == 0)
+		return 2;
+	rec->raw = (const char *)p;
+	rec->raw_len = n;
+	rec->file = r->name;
+	rec->offset = r->base + (uint64_t)(r->pos - n);
+	return 1;
+}
+
 /* 1 a record in rec, 2 progress (skipped bytes), 0 more bytes needed. */
 static int rd_step(struct hb_reader *r, struct hb_rd_record *rec)
 {
@@ -338,22 +354,16 @@ static int rd_step(struct hb_reader *r, struct hb_rd_record *rec)
 		r->pos++;
 		return 2;
 	}
+	n = rd_decode_fast(r, p, avail, rec);
+	if (n > 0)
+		return rd_took(r, rec, p, (size_t)n, 1);
 	n = rd_mp_size(p, avail);
 	if (n == 0 && !r->eof)
 		return 0;
 	if (n > 0) {
 		rc = rd_decode(r, (const char *)p, (size_t)n, rec);
-		if (rc >= 0) {
-			rd_bad_end(r);
-			r->pos += (size_t)n;
-			if (rc == 0)
-				return 2;
-			rec->raw = (const char *)p;
-			rec->raw_len = (size_t)n;
-			rec->file = r->name;
-			rec->offset = r->base + (uint64_t)(r->pos - (size_t)n);
-			return 1;
-		}
+		if (rc >= 0)
+			return rd_took(r, rec, p, (size_t)n, rc);
 	}
 	rd_bad_begin(r, n == 0 ? "truncated record" : n < 0 ? "undecodable data" : "invalid record");
 	r->pos++;
