@@ -20,10 +20,25 @@
 
 /* ---- structure walk ------------------------------------------------- */
 
-static uint64_t rd_be(const uint8_t *p, unsigned n)
+static inline uint64_t rd_be(const uint8_t *p, unsigned n)
 {
 	uint64_t v = 0;
+	uint32_t w;
+	uint16_t h;
 
+	switch (n) {
+	case 1:
+		return p[0];
+	case 2:
+		memcpy(&h, p, 2);
+		return __builtin_bswap16(h);
+	case 4:
+		memcpy(&w, p, 4);
+		return __builtin_bswap32(w);
+	case 8:
+		memcpy(&v, p, 8);
+		return __builtin_bswap64(v);
+	}
 	for (unsigned i = 0; i < n; i++)
 		v = v << 8 | p[i];
 	return v;

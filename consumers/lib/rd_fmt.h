@@ -14,7 +14,7 @@
 
 extern const char rd_digits2[200]; /* "00", "01", ... "99" */
 
-static inline unsigned rd_fmt_ndigits(uint64_t v)
+static inline unsigned rd_fmt_ndigits(uint32_t v)
 {
 	unsigned n = 1;
 
@@ -32,24 +32,51 @@ static inline unsigned rd_fmt_ndigits(uint64_t v)
 	}
 }
 
-/* v in decimal at p (no NUL); returns its length (<= 20). */
-static inline size_t rd_fmt_u64(char *p, uint64_t v)
+static inline size_t rd_fmt_u32(char *p, uint32_t v)
 {
 	unsigned n = rd_fmt_ndigits(v), i = n;
 
 	while (v >= 100) {
-		unsigned d = (unsigned)(v % 100) * 2;
+		unsigned d = (v % 100) * 2;
 		v /= 100;
-		p[--i] = rd_digits2[d + 1];
-		p[--i] = rd_digits2[d];
+		memcpy(p + (i -= 2), rd_digits2 + d, 2);
 	}
-	if (v >= 10) {
-		p[--i] = rd_digits2[v * 2 + 1];
-		p[--i] = rd_digits2[v * 2];
-	} else {
-		p[--i] = (char)('0' + v);
-	}
+	if (v >= 10)
+		memcpy(p + i - 2, rd_digits2 + v * 2, 2);
+	else
+		p[i - 1] = (char)('0' + v);
 	return n;
+}
+
+/* v < 10^8 as exactly 8 digits */
+static inline void rd_fmt_8(char *p, uint32_t v)
+{
+	uint32_t hi = v / 10000, lo = v % 10000;
+
+	memcpy(p, rd_digits2 + hi / 100 * 2, 2);
+	memcpy(p + 2, rd_digits2 + hi % 100 * 2, 2);
+	memcpy(p + 4, rd_digits2 + lo / 100 * 2, 2);
+	memcpy(p + 6, rd_digits2 + lo % 100 * 2, 2);
+}
+
+/* v in decimal at p (no NUL); returns its length (<= 20). */
+static inline size_t rd_fmt_u64(char *p, uint64_t v)
+{
+	uint64_t hi;
+	size_t n;
+
+	if (v <= UINT32_MAX)
+		return rd_fmt_u32(p, (uint32_t)v);
+	hi = v / 100000000;
+	if (hi <= UINT32_MAX) {
+		n = rd_fmt_u32(p, (uint32_t)hi);
+	} else {
+		n = rd_fmt_u32(p, (uint32_t)(hi / 100000000));
+		rd_fmt_8(p + n, (uint32_t)(hi % 100000000));
+		n += 8;
+	}
+	rd_fmt_8(p + n, (uint32_t)(v % 100000000));
+	return n + 8;
 }
 
 /* ns as "YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ": exactly 30 bytes at p, no NUL. */

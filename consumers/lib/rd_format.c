@@ -134,35 +134,65 @@ int hb_rd_fmt_double(char *buf, double d)
 
 /* ---- values ---------------------------------------------------------------- */
 
-static void out_json_str(struct ob *o, const char *s, size_t n)
+/* True when one of the 8 bytes of x is below 0x20, '"' or '\\' (the
+ * usual bit tricks; exact as a yes/no answer). */
+static inline bool json_esc8(uint64_t x)
+{
+	const uint64_t ones = 0x0101010101010101ull, high = ones << 7;
+	uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+
+	return (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b)) & high;
+}
+
+static inline bool json_esc(unsigned char c)
+{
+	return c < 0x20 || c == '"' || c == '\\';
+}
+
+static void out_json_esc(struct ob *o, unsigned char c)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t run = 0;
+	char *p = ob_room(o, 6);
+
+	p[0] = '\\';
+	if (c == '"' || c == '\\') {
+		p[1] = (char)c;
+	} else if (c == '\n') {
+		p[1] = 'n';
+	} else if (c == '\t') {
+		p[1] = 't';
+	} else if (c == '\r') {
+		p[1] = 'r';
+	} else {
+		memcpy(p + 1, "u00", 3);
+		p[4] = hex[c >> 4];
+		p[5] = hex[c & 15];
+		o->len += 4;
+	}
+	o->len += 2;
+}
+
+static void out_json_str(struct ob *o, const char *s, size_t n)
+{
+	size_t i = 0, run = 0;
+	uint64_t x;
 
 	out_c(o, '"');
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		out_n(o, s + run, i - run);
-		run = i + 1;
-		char *p = ob_room(o, 6);
-		p[0] = '\\';
-		if (c == '"' || c == '\\') {
-			p[1] = (char)c;
-		} else if (c == '\n') {
-			p[1] = 'n';
-		} else if (c == '\t') {
-			p[1] = 't';
-		} else if (c == '\r') {
-			p[1] = 'r';
-		} else {
-			memcpy(p + 1, "u00", 3);
-			p[4] = hex[c >> 4];
-			p[5] = hex[c & 15];
-			o->len += 4;
+	while (i < n) {
+		if (n - i >= 8) {
+			memcpy(&x, s + i, 8);
+			if (!json_esc8(x)) {
+				i += 8;
+				continue;
+			}
 		}
-		o->len += 2;
+		if (!json_esc((unsigned char)s[i])) {
+			i++;
+			continue;
+		}
+		out_n(o, s + run, i - run);
+		out_json_esc(o, (unsigned char)s[i]);
+		run = ++i;
 	}
 	out_n(o, s + run, n - run);
 	out_c(o, '"');

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* hb_rd_fmt_double prints what the reference does: the first of %.15g,
- * %.16g, %.17g that reads back as the same double, ".0" added to integral
- * finite values. Checked on special values and on random doubles of the
- * shapes archives carry (short decimals, integers, random bit patterns). */
+/* The reader's hand-written formatting against plain references:
+ * hb_rd_fmt_double prints the first of %.15g, %.16g, %.17g that reads back
+ * as the same double, ".0" added to integral finite values (special values
+ * and random doubles of the shapes archives carry: short decimals,
+ * integers, random bit patterns); hb_rd_print_json_str escapes '"', '\\'
+ * and control characters only (random strings of every length). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -95,11 +97,63 @@ static void test_double_random(void **state)
 	}
 }
 
+static void ref_json_str(FILE *f, const unsigned char *s, size_t n)
+{
+	fputc('"', f);
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '"' || s[i] == '\\')
+			fprintf(f, "\\%c", s[i]);
+		else if (s[i] == '\n')
+			fputs("\\n", f);
+		else if (s[i] == '\t')
+			fputs("\\t", f);
+		else if (s[i] == '\r')
+			fputs("\\r", f);
+		else if (s[i] < 0x20)
+			fprintf(f, "\\u%04x", s[i]);
+		else
+			fputc(s[i], f);
+	}
+	fputc('"', f);
+}
+
+static void test_json_str_random(void **state)
+{
+	static const unsigned char alpha[] = {'a', 'Z', '0', ' ', '"', '\\', '\n', '\t', '\r', 0,
+					      0x1f, 0x7f, 0x80, 0xc3, 0xa9, 0xff, '!', '#', '[', ']'};
+	unsigned char s[80];
+	char *want, *got;
+	size_t nwant, ngot;
+
+	(void)state;
+	for (int i = 0; i < 20000; i++) {
+		size_t n = rnd() % sizeof(s);
+		unsigned clean = (unsigned)(rnd() % 4); /* mostly plain text */
+		for (size_t j = 0; j < n; j++)
+			s[j] = clean ? (unsigned char)('a' + rnd() % 26)
+				     : alpha[rnd() % sizeof(alpha)];
+		if (clean == 1 && n)
+			s[rnd() % n] = alpha[rnd() % sizeof(alpha)];
+		FILE *fw = open_memstream(&want, &nwant), *fg = open_memstream(&got, &ngot);
+		assert_non_null(fw);
+		assert_non_null(fg);
+		ref_json_str(fw, s, n);
+		hb_rd_print_json_str(fg, (const char *)s, n);
+		fclose(fw);
+		fclose(fg);
+		assert_int_equal(nwant, ngot);
+		assert_memory_equal(want, got, nwant);
+		free(want);
+		free(got);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_double_special),
 		cmocka_unit_test(test_double_random),
+		cmocka_unit_test(test_json_str_random),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
