@@ -20,6 +20,9 @@
 
 enum out_fmt { OUT_TEXT, OUT_JSON, OUT_MSGPACK };
 
+#define CAT_CHUNK (256u << 10) /* text and JSON are written in chunks of this */
+#define CAT_SLACK (64u << 10)  /* room always left for the next record */
+
 struct cat_filter {
 	char **types, **prods;
 	size_t ntypes, nprods;
@@ -44,6 +47,9 @@ struct cat {
 	const char *bus;
 	struct hb_reader *r;
 	FILE *out;
+	/* text and JSON: formatted records not yet written to stdout */
+	char *obuf;
+	size_t olen, ocap;
 	/* msgpack output */
 	char *header;
 	size_t header_len;
@@ -366,6 +372,7 @@ static void cat_free(struct cat *c)
 	free(c->out_p);
 	free(c->out_pn);
 	free(c->header);
+	free(c->obuf);
 	free(c->flt.types);
 	free(c->flt.prods);
 }
@@ -389,10 +396,58 @@ static void check_out(struct cat *c)
 	exit(1);
 }
 
+static void out_error(struct cat *c, int err)
+{
+	if (err == EPIPE)
+		exit(hb_reader_damage_count(c->r) ? 1 : 0);
+	fprintf(stderr, "hbcat: write error: %s\n", strerror(err));
+	exit(1);
+}
+
+/* Writes the formatted text/JSON records out. */
+static void out_flush(struct cat *c)
+{
+	size_t off = 0;
+
+	while (off < c->olen) {
+		ssize_t n = write(STDOUT_FILENO, c->obuf + off, c->olen - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			out_error(c, n < 0 ? errno : EIO);
+		off += (size_t)n;
+	}
+	c->olen = 0;
+}
+
+/* One text or JSON record into the output buffer, written out in chunks. */
+static void out_record(struct cat *c, const struct hb_rd_record *rec)
+{
+	for (;;) {
+		char *p = c->obuf + c->olen;
+		size_t room = c->ocap - c->olen, n;
+		n = c->fmt == OUT_TEXT ? hb_rd_format_text(p, room, rec, c->color)
+				       : hb_rd_format_json(p, room, rec);
+		if (n <= room) {
+			c->olen += n;
+			break;
+		}
+		if (c->olen) {
+			out_flush(c);
+			continue;
+		}
+		c->obuf = xrealloc(c->obuf, n); /* a record larger than the slack */
+		c->ocap = n;
+	}
+	if (c->olen >= CAT_CHUNK)
+		out_flush(c);
+}
+
 static void on_idle(void *ctx)
 {
 	struct cat *c = ctx;
 
+	out_flush(c);
 	fflush_unlocked(c->out);
 	check_out(c);
 }
@@ -402,6 +457,7 @@ static void on_damage(void *ctx, const char *file, uint64_t off, uint64_t len, c
 	struct cat *c = ctx;
 
 	(void)len;
+	out_flush(c);
 	fflush_unlocked(c->out);
 	fprintf(stderr, "hbcat: %s: offset %llu: %s\n", file, (unsigned long long)off, what);
 	if (c->sum)
@@ -439,14 +495,14 @@ static int cat_run(struct cat *c)
 			continue;
 		if (c->sum)
 			hb_sum_add(c->sum, &rec);
-		else if (c->fmt == OUT_TEXT)
-			hb_rd_print_text(c->out, &rec, c->color);
-		else if (c->fmt == OUT_JSON)
-			hb_rd_print_json(c->out, &rec);
+		else if (c->fmt != OUT_MSGPACK)
+			out_record(c, &rec);
 		else
 			mp_emit(c, &rec);
-		check_out(c);
+		if (c->fmt == OUT_MSGPACK)
+			check_out(c);
 	}
+	out_flush(c);
 	if (rc < 0)
 		fprintf(stderr, "hbcat: read error: %s\n", strerror(-rc));
 	return rc;
@@ -498,6 +554,8 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	setvbuf(stdout, NULL, _IOFBF, 1 << 20);
+	c.ocap = CAT_CHUNK + CAT_SLACK;
+	c.obuf = xrealloc(NULL, c.ocap);
 	rc = cat_run(&c);
 	if (c.sum)
 		hb_sum_print(c.sum, c.out, c.fmt == OUT_JSON);

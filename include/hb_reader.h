@@ -148,6 +148,11 @@ int hb_rd_obj_time(const msgpack_object *o, uint64_t *ns);
  * colours by priority and record kind. */
 void hb_rd_print_json(FILE *f, const struct hb_rd_record *rec);
 void hb_rd_print_text(FILE *f, const struct hb_rd_record *rec, int color);
+/* The same into buf (len >= 256 bytes), for callers that do their own
+ * output buffering: the record's length in bytes. When that is more than
+ * len, buf holds only part of the record: call again with more room. */
+size_t hb_rd_format_json(char *buf, size_t len, const struct hb_rd_record *rec);
+size_t hb_rd_format_text(char *buf, size_t len, const struct hb_rd_record *rec, int color);
 /* Any msgpack object as JSON, and a JSON string literal. */
 void hb_rd_print_json_obj(FILE *f, const msgpack_object *o);
 void hb_rd_print_json_str(FILE *f, const char *s, size_t n);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * rd_format.c - records as JSON lines and text lines (hbcat's formats).
- * Written for throughput: a record is formatted into a buffer on the stack
- * (struct ob) and handed to stdio with one fwrite; numbers, times and most
+ * Written for throughput: a record is formatted into the caller's buffer
+ * (hb_rd_format_*) or into one on the stack handed to stdio with one fwrite
+ * (hb_rd_print_*); numbers, times and most
  * doubles are formatted by hand (rd_fmt.h), printf only for the doubles
  * the fast path cannot prove shortest.
  */
@@ -20,42 +21,52 @@
 /* ---- output buffer ------------------------------------------------------ */
 
 #define OB_CAP 8192
-#define OB_TOKEN 64 /* room every fixed-size token (number, time) fits in */
 
-/* Bytes for one FILE, flushed to it when full and at the end of a record. */
+/* Bytes of one record: in a buffer on the stack, flushed to a FILE when
+ * full and at the end (f set), or in a caller's buffer (f NULL), where
+ * what does not fit is only counted. */
 struct ob {
 	FILE *f;
-	size_t len;
-	char b[OB_CAP];
+	char *b;
+	size_t len, cap;
+	size_t over; /* caller's buffer: bytes that did not fit */
+	char st[OB_CAP];
 };
 
-/* Only f and len: the buffer is not cleared (8 KiB a record would show). */
+/* Not the buffer: clearing 8 KiB a record would show. */
 static inline void ob_init(struct ob *o, FILE *f)
 {
 	o->f = f;
+	o->b = o->st;
 	o->len = 0;
+	o->cap = OB_CAP;
+	o->over = 0;
 }
 
 static void ob_flush(struct ob *o)
 {
-	if (o->len)
+	if (o->f && o->len)
 		fwrite_unlocked(o->b, 1, o->len, o->f);
+	o->over += o->f ? 0 : o->len;
 	o->len = 0;
 }
 
-/* Room for n more bytes (n <= OB_CAP); returns where they go. */
+/* Room for n more bytes (n <= 64); returns where they go. */
 static inline char *ob_room(struct ob *o, size_t n)
 {
-	if (o->len + n > OB_CAP)
+	if (__builtin_expect(o->len + n > o->cap, 0))
 		ob_flush(o);
 	return o->b + o->len;
 }
 
 static inline void out_n(struct ob *o, const char *s, size_t n)
 {
-	if (n > OB_CAP / 2) {
+	if (n > o->cap / 2) {
 		ob_flush(o);
-		fwrite_unlocked(s, 1, n, o->f);
+		if (o->f)
+			fwrite_unlocked(s, 1, n, o->f);
+		else
+			o->over += n;
 		return;
 	}
 	memcpy(ob_room(o, n), s, n);
@@ -314,7 +325,6 @@ void hb_rd_print_json_obj(FILE *f, const msgpack_object *v)
 	struct ob o;
 
 	ob_init(&o, f);
-
 	out_json_obj(&o, v);
 	ob_flush(&o);
 }
@@ -324,7 +334,6 @@ void hb_rd_print_json_str(FILE *f, const char *s, size_t n)
 	struct ob o;
 
 	ob_init(&o, f);
-
 	out_json_str(&o, s, n);
 	ob_flush(&o);
 }
@@ -499,19 +508,34 @@ static void json_bus(struct ob *o, const struct hb_rd_record *rec)
 	out_lit(o, "}\n");
 }
 
+static void json_record(struct ob *o, const struct hb_rd_record *rec)
+{
+	if (rec->kind == HB_RD_EVENT)
+		json_event(o, rec);
+	else if (rec->kind == HB_RD_HEARTBEAT)
+		json_heartbeat(o, rec);
+	else
+		json_bus(o, rec);
+}
+
 void hb_rd_print_json(FILE *f, const struct hb_rd_record *rec)
 {
 	struct ob o;
 
 	ob_init(&o, f);
-
-	if (rec->kind == HB_RD_EVENT)
-		json_event(&o, rec);
-	else if (rec->kind == HB_RD_HEARTBEAT)
-		json_heartbeat(&o, rec);
-	else
-		json_bus(&o, rec);
+	json_record(&o, rec);
 	ob_flush(&o);
+}
+
+size_t hb_rd_format_json(char *buf, size_t len, const struct hb_rd_record *rec)
+{
+	struct ob o;
+
+	ob_init(&o, NULL);
+	o.b = buf;
+	o.cap = len;
+	json_record(&o, rec);
+	return o.over + o.len;
 }
 
 /* ---- text lines -------------------------------------------------------- */
@@ -636,31 +660,47 @@ static void text_bus(struct ob *o, const struct hb_rd_record *rec)
 	}
 }
 
-void hb_rd_print_text(FILE *f, const struct hb_rd_record *rec, int color)
+static void text_record(struct ob *o, const struct hb_rd_record *rec, int color)
 {
 	const char *c = color ? text_color(rec) : "";
+
+	if (*c)
+		out_s(o, c);
+	out_time(o, rec->ts_ns);
+	out_c(o, ' ');
+	text_who(o, rec);
+	if (rec->kind == HB_RD_EVENT || rec->kind == HB_RD_HEARTBEAT) {
+		out_c(o, '#');
+		out_u64(o, rec->seq);
+		out_c(o, ' ');
+	}
+	if (rec->kind == HB_RD_EVENT)
+		text_event(o, rec);
+	else if (rec->kind == HB_RD_HEARTBEAT)
+		text_heartbeat(o, rec);
+	else
+		text_bus(o, rec);
+	if (*c)
+		out_lit(o, C_RESET);
+	out_c(o, '\n');
+}
+
+void hb_rd_print_text(FILE *f, const struct hb_rd_record *rec, int color)
+{
 	struct ob o;
 
 	ob_init(&o, f);
-
-	if (*c)
-		out_s(&o, c);
-	out_time(&o, rec->ts_ns);
-	out_c(&o, ' ');
-	text_who(&o, rec);
-	if (rec->kind == HB_RD_EVENT || rec->kind == HB_RD_HEARTBEAT) {
-		out_c(&o, '#');
-		out_u64(&o, rec->seq);
-		out_c(&o, ' ');
-	}
-	if (rec->kind == HB_RD_EVENT)
-		text_event(&o, rec);
-	else if (rec->kind == HB_RD_HEARTBEAT)
-		text_heartbeat(&o, rec);
-	else
-		text_bus(&o, rec);
-	if (*c)
-		out_lit(&o, C_RESET);
-	out_c(&o, '\n');
+	text_record(&o, rec, color);
 	ob_flush(&o);
+}
+
+size_t hb_rd_format_text(char *buf, size_t len, const struct hb_rd_record *rec, int color)
+{
+	struct ob o;
+
+	ob_init(&o, NULL);
+	o.b = buf;
+	o.cap = len;
+	text_record(&o, rec, color);
+	return o.over + o.len;
 }

@@ -4,7 +4,9 @@
  * as the same double, ".0" added to integral finite values (special values
  * and random doubles of the shapes archives carry: short decimals,
  * integers, random bit patterns); hb_rd_print_json_str escapes '"', '\\'
- * and control characters only (random strings of every length). */
+ * and control characters only (random strings of every length);
+ * hb_rd_format_text/json give what hb_rd_print_text/json print, and the
+ * length needed when the buffer is too small. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -148,12 +150,84 @@ static void test_json_str_random(void **state)
 	}
 }
 
+/* An event [1, p, seq, ts, type, prio, req, n, px, sym] with a long sym. */
+static void check_format(const char *sym)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	msgpack_zone zone;
+	msgpack_object obj;
+	struct hb_rd_record rec = {0};
+	size_t off = 0;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_array(&pk, 10);
+	msgpack_pack_uint64(&pk, 1);
+	msgpack_pack_uint64(&pk, 3);
+	msgpack_pack_uint64(&pk, 5);
+	msgpack_pack_ext_with_body(&pk, "\x6a\xf0\xf6\x1f\x00\x00\x00\x00", 8, -1);
+	msgpack_pack_uint64(&pk, 0);
+	msgpack_pack_uint64(&pk, 1);
+	msgpack_pack_uint64(&pk, 42);
+	msgpack_pack_int64(&pk, -5);
+	msgpack_pack_double(&pk, 2.5);
+	msgpack_pack_str_with_body(&pk, sym, strlen(sym));
+	msgpack_zone_init(&zone, 4096);
+	assert_int_equal(msgpack_unpack(sb.data, sb.size, &off, &zone, &obj), MSGPACK_UNPACK_SUCCESS);
+	rec.kind = HB_RD_EVENT;
+	rec.obj = &obj;
+	rec.seq = 5;
+	rec.ts_ns = 1795450385123456789ull;
+	rec.type_id = 0;
+	rec.prio = 1;
+	rec.has_req = 1;
+	rec.req = 42;
+	rec.nvals = 3;
+	rec.vals = obj.via.array.ptr + 7;
+	for (int json = 0; json < 2; json++) {
+		char *want, *got = malloc(1 << 16);
+		size_t nwant, n;
+		FILE *f = open_memstream(&want, &nwant);
+		assert_non_null(f);
+		if (json)
+			hb_rd_print_json(f, &rec);
+		else
+			hb_rd_print_text(f, &rec, 0);
+		fclose(f);
+		n = json ? hb_rd_format_json(got, 1 << 16, &rec) : hb_rd_format_text(got, 1 << 16, &rec, 0);
+		assert_int_equal(n, nwant);
+		assert_memory_equal(got, want, n);
+		n = json ? hb_rd_format_json(got, 256, &rec) : hb_rd_format_text(got, 256, &rec, 0);
+		assert_int_equal(n, nwant);
+		if (n <= 256)
+			assert_memory_equal(got, want, n);
+		free(want);
+		free(got);
+	}
+	msgpack_zone_destroy(&zone);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+static void test_format_buffer(void **state)
+{
+	char big[3000];
+
+	(void)state;
+	check_format("s5");
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	big[100] = '"';
+	check_format(big);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_double_special),
 		cmocka_unit_test(test_double_random),
 		cmocka_unit_test(test_json_str_random),
+		cmocka_unit_test(test_format_buffer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
