@@ -14,7 +14,7 @@ set -euo pipefail
 source "$(dirname "$0")/common.bash"
 hb_need hbcollect hbload hbcat
 
-secs=${SOAK_SECONDS:-120}
+secs=${SOAK_SECONDS:-$([ -n "${SANITIZE:-}" ] && echo 60 || echo 120)}
 seed=${SOAK_SEED:-$$}
 RANDOM=$seed
 hb_log "soak: $secs s, seed $seed"
