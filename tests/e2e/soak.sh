@@ -95,6 +95,8 @@ churn()
 	done
 }
 
+no_producer_rings() { [ "$(ls /dev/shm/ | grep -c "^hb\.$BUS\.s")" -eq 0 ]; }
+
 quiesce()
 { # lets every live instance finish (15 s at most, then SIGKILL), and the
   # collector drain and remove their rings
@@ -109,8 +111,7 @@ quiesce()
 	done
 	sleep 0.2
 	reap
-	hb_wait_for 60 "every producer ring to be drained and removed" \
-		test "$(ls /dev/shm/ | grep -c "^hb\.$BUS\.s")" -eq 0
+	hb_wait_for 60 "every producer ring to be drained and removed" no_producer_rings
 	sleep 1
 }
 
