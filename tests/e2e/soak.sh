@@ -57,7 +57,7 @@ reap()
 
 spawn_one()
 {
-	local n=$((1 + RANDOM % 4)) rate=$((100 + RANDOM % 700)) prefix
+	local n=$((1 + RANDOM % 4)) rate=$((50 + RANDOM % 350)) prefix
 	[ $(($(live_producers) + n)) -le 32 ] || return 0
 	seq_no=$((seq_no + 1))
 	prefix="s$seq_no"
