@@ -8,6 +8,8 @@
 # Prints PASS/FAIL/SKIP per test (the tail of the output of a failed one),
 # then one line "N passed, N failed"; exits 1 if any failed.
 # A test that exits 77 is skipped (e.g. a tool it needs is not built).
+# An e2e script may raise its own limit with a line "# hb-test-timeout: SECS"
+# in its first 20 lines.
 # Environment: BUILD (default build), HB_TEST_TIMEOUT (seconds, default 300),
 # HB_TEST_LOGS (directory for the logs, default a temp directory).
 set -uo pipefail
@@ -46,12 +48,17 @@ for t in "${tests[@]}"; do
 		continue
 	fi
 	log="$logs/${name//\//_}.log"
+	tlimit=$limit
 	case "$t" in
-	*.sh) cmd=(bash "$t") ;;
+	*.sh)
+		cmd=(bash "$t")
+		own=$(head -n 20 "$t" | sed -n 's/^# hb-test-timeout: *\([0-9][0-9]*\).*/\1/p' | head -n 1)
+		[ -n "$own" ] && [ "$own" -gt "$tlimit" ] && tlimit=$own
+		;;
 	*) cmd=("$t") ;;
 	esac
 	start=$SECONDS
-	timeout -k 10 "$limit" "${cmd[@]}" </dev/null >"$log" 2>&1
+	timeout -k 10 "$tlimit" "${cmd[@]}" </dev/null >"$log" 2>&1
 	rc=$?
 	secs=$((SECONDS - start))
 	if [ $rc -eq 0 ]; then
@@ -62,7 +69,7 @@ for t in "${tests[@]}"; do
 		skipped=$((skipped + 1))
 	else
 		why="exit $rc"
-		[ $rc -eq 124 ] && why="timed out after ${limit}s"
+		[ $rc -eq 124 ] && why="timed out after ${tlimit}s"
 		echo "FAIL $name ($why, ${secs}s; log $log)"
 		tail -n 30 "$log" | sed 's/^/    /'
 		failed=$((failed + 1))
