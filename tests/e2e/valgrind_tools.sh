@@ -23,8 +23,8 @@ hb_spawn /dev/null "$T/collector.vg.log" "${vg[@]}" "$BIN/hbcollect" --bus "$BUS
 COLLECTOR_PID=$!
 hb_wait_for 60 "hbcollect under valgrind to start" grep -q "collecting bus" "$T/collector.vg.log"
 "$BIN/hbload" --bus "$BUS" --producers 2 --records 3000 --rate 3000 --json >"$T/load.json"
-hb_wait_for 60 "the producers to be drained" \
-	test "$(grep -c 'load-.*exited' "$T/collector.vg.log")" -eq 2
+drained() { [ "$(grep -c 'load-.*exited' "$T/collector.vg.log")" -eq 2 ]; }
+hb_wait_for 60 "the producers to be drained" drained
 kill -TERM "$COLLECTOR_PID"
 rc=0
 hb_wait_exit "$COLLECTOR_PID" 120 || rc=$?
