@@ -400,13 +400,8 @@ HB_INLINE uint32_t hb__val_size(const struct hb_val *v)
 }
 
 /* Emits one event. Returns 0, -ENOBUFS when dropped, -EINVAL on bad
-<<<<<<< HEAD
- * arguments, -ENODEV on a disabled handle. */
-HB_INLINE int hb_event_emit(struct hb_producer *p, unsigned type, unsigned prio, uint64_t req,
-=======
  * arguments (an unknown value tag too), -ENODEV on a disabled handle. */
-static inline int hb_event_emit(struct hb_producer *p, unsigned type, unsigned prio, uint64_t req,
->>>>>>> reliab
+HB_INLINE int hb_event_emit(struct hb_producer *p, unsigned type, unsigned prio, uint64_t req,
 				const struct hb_val *vals, unsigned n)
 {
 	uint32_t len = HB_EVENT_FIXED;
