@@ -109,9 +109,11 @@ test: all
 	BUILD=$(BUILD) SANITIZE=$(SANITIZE) bash tests/run.sh
 
 # the ring stress test under ThreadSanitizer, in its own build directory
+# (without ASLR when possible: gcc 12's TSan rejects high-entropy layouts)
 tsan-ring:
 	$(MAKE) BUILD=build-tsan SANITIZE=thread build-tsan/tests/test_ring_stress
-	TSAN_OPTIONS=halt_on_error=1 build-tsan/tests/test_ring_stress
+	TSAN_OPTIONS=halt_on_error=1 $$(setarch -R true 2>/dev/null && echo setarch -R) \
+		build-tsan/tests/test_ring_stress
 
 demo: all
 	BUILD=$(BUILD) bash tools/demo.sh --no-build
@@ -145,9 +147,9 @@ BENCH_HB := $(addprefix $(BENCH)/,bench_hb bench_load bench_idle)
 BENCH_MSGPACK := $(addprefix $(BENCH)/,bench_latency bench_count)
 BENCH_DEPS := tools/bench/bench_util.h include/hb.h
 
-$(BENCH_HB): $(BENCH)/%: tools/bench/%.c $(BENCH_DEPS) $(LIBHB)
+$(BENCH_HB): $(BENCH)/%: tools/bench/%.c $(BENCH_DEPS) $(LIBHBBUS) $(LIBHB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBHB) -lpthread
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBHBBUS) $(LIBHB) -lpthread
 
 $(BENCH_MSGPACK): $(BENCH)/%: tools/bench/%.c $(BENCH_DEPS) $(LIBHB)
 	@mkdir -p $(dir $@)

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -83,7 +84,7 @@ static int hbc_file_start(struct hbc_collector *c, char *prev)
 	h.ts_ns = ns;
 	h.file_seq = c->file_seq++;
 	h.prev = prev && prev[0] ? prev : NULL;
-	pk = hbc_pk(c);
+	pk = hbc_pk_wait(c);
 	if (!pk)
 		return -ENOBUFS;
 	hbc_enc_header(pk, &h);
@@ -103,7 +104,7 @@ static int hbc_write_end(struct hbc_collector *c, int fd, uint64_t off)
 
 	hbc_writer_set_file(c->w, fd, off);
 	c->ix_on = 0; /* the index belongs to the new file now */
-	pk = hbc_pk(c);
+	pk = hbc_pk_wait(c);
 	c->ix_on = 1;
 	if (!pk)
 		return -ENOBUFS;
@@ -153,7 +154,7 @@ static void hbc_retain(struct hbc_collector *c)
 
 static void hbc_self_open(struct hbc_collector *c)
 {
-	struct hb_config cfg = {.bus = c->o.bus, .name = "hbcollect", .enabled = 1, .detailed = 1,
+	struct hb_config cfg = {.bus = c->o.bus, .name = "hbcollect",
 				.ring_kb = 256};
 
 	setenv("HB_BUS", c->o.bus, 1); /* its own ring is on the bus it collects */
@@ -201,6 +202,24 @@ static int hbc_recover(struct hbc_collector *c)
 	return 0;
 }
 
+/* One collector per bus: two would both consume the same rings. */
+static int hbc_lock_bus(struct hbc_collector *c)
+{
+	snprintf(c->lock_path, sizeof(c->lock_path), "%s/hbcollect.%s.lock", c->o.shm_dir,
+		 c->o.bus);
+	c->lock_fd = open(c->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (c->lock_fd < 0)
+		return -errno;
+	if (flock(c->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		int err = errno;
+
+		close(c->lock_fd);
+		c->lock_fd = -1;
+		return err == EWOULDBLOCK ? -EBUSY : -err;
+	}
+	return 0;
+}
+
 int hbc_collector_create(struct hbc_collector **out, const struct hbc_opts *o)
 {
 	struct hbc_collector *c;
@@ -213,7 +232,16 @@ int hbc_collector_create(struct hbc_collector **out, const struct hbc_opts *o)
 	c->fd = -1;
 	c->pid = (uint32_t)getpid();
 	c->self = &hb_producer_disabled;
+	c->lock_fd = -1;
 	gethostname(c->host, sizeof(c->host) - 1);
+	rc = hbc_lock_bus(c);
+	if (rc) {
+		if (rc == -EBUSY)
+			hbc_warn("another hbcollect is collecting bus '%s'", o->bus);
+		else
+			hbc_warn("%s: %s", c->lock_path, strerror(-rc));
+		goto err;
+	}
 	rc = hbc_mkdir_p(o->dir, 0700);
 	if (rc) {
 		hbc_warn("cannot create %s: %s", o->dir, strerror(-rc));
@@ -262,6 +290,10 @@ void hbc_collector_destroy(struct hbc_collector *c)
 	hbc_learned_free(&c->learned);
 	if (c->fd >= 0)
 		close(c->fd);
+	if (c->lock_fd >= 0) {
+		unlink(c->lock_path);
+		close(c->lock_fd);
+	}
 	free(c);
 }
 
@@ -389,16 +421,14 @@ static int hbc_rotate_due(struct hbc_collector *c, uint64_t now, volatile int *r
 	return c->o.rotate_age_ns && now - c->file_mono >= c->o.rotate_age_ns;
 }
 
+/* Nothing was drained: sleep 1 ms, doubling up to --poll-ms while it stays
+ * so; a write completing wakes us early (its ring's space goes back). */
 static void hbc_idle(struct hbc_collector *c, uint64_t *sleep_ns)
 {
-	struct timespec ts;
-
 	*sleep_ns = *sleep_ns ? *sleep_ns * 2 : 1000000;
 	if (*sleep_ns > (uint64_t)c->o.poll_ms * 1000000)
 		*sleep_ns = (uint64_t)c->o.poll_ms * 1000000;
-	ts.tv_sec = (time_t)(*sleep_ns / 1000000000u);
-	ts.tv_nsec = (long)(*sleep_ns % 1000000000u);
-	nanosleep(&ts, NULL);
+	hbc_writer_wait(c->w, *sleep_ns);
 }
 
 /* One pass; returns the records drained. */
@@ -422,28 +452,62 @@ static int hbc_pass(struct hbc_collector *c, uint64_t now)
 	return n;
 }
 
+/* 1 while some ring still holds records written before the stop. */
+static int hbc_stop_pending(struct hbc_collector *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nrings; i++) {
+		struct hbc_ring *r = c->rings[i];
+
+		if (r->state == HBC_R_ACTIVE && r->stop_head - r->v.cursor - 1 < r->v.size)
+			return 1; /* cursor < stop_head, by subtraction */
+	}
+	return 0;
+}
+
+static void hbc_stop_snapshot(struct hbc_collector *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nrings; i++) {
+		struct hbc_ring *r = c->rings[i];
+
+		if (r->state == HBC_R_ACTIVE)
+			r->stop_head = atomic_load_explicit(&r->v.hdr->head, memory_order_acquire);
+	}
+}
+
 static int hbc_stop(struct hbc_collector *c)
 {
 	uint64_t t0 = hbc_mono_ns();
 	msgpack_packer *pk;
-	int rc, n;
+	int rc;
 
 	hbc_info("stopping: draining every ring");
+	/* every ring that exists now is drained, even one not seen yet */
+	hbc_disc_poll(&c->disc, hbc_mono_ns(), 1, hbc_found, c);
+	hbc_pending_retry(c);
 	c->discovering = 0;
 	hb_close(c->self);
 	c->self = &hb_producer_disabled;
-	do {
-		n = hbc_pass(c, hbc_mono_ns());
-		if (n == 0 && !hbc_writer_idle(c->w)) {
+	/* everything written before now is drained; a producer that keeps
+	 * writing leaves the rest in its ring for the next collector */
+	hbc_stop_snapshot(c);
+	while (hbc_mono_ns() - t0 < HBC_STOP_DRAIN_NS) {
+		int n = hbc_pass(c, hbc_mono_ns());
+
+		if (!hbc_stop_pending(c))
+			break;
+		if (n == 0) {
 			struct timespec ts = {0, 1000000};
 
-			nanosleep(&ts, NULL);
-			n = 1; /* buffers still busy: look again */
+			nanosleep(&ts, NULL); /* buffers busy: let writes complete */
 		}
-	} while (n > 0 && hbc_mono_ns() - t0 < HBC_STOP_DRAIN_NS);
+	}
 	/* closed rings finish on the pass after their last record */
 	hbc_pass(c, hbc_mono_ns());
-	pk = hbc_pk(c);
+	pk = hbc_pk_wait(c);
 	if (pk)
 		hbc_enc_collector(pk, hbc_now_ns(), "stop", c->pid);
 	hbc_index_put(c, 1);

@@ -45,6 +45,7 @@ struct hbc_ring {
 	int unlink_done;          /* remove the shm object once written */
 	enum hbc_live live;
 	uint64_t last_serial;     /* newest buffer holding records about it */
+	uint64_t stop_head;       /* head when the collector was asked to stop */
 	volatile sig_atomic_t truncated; /* shrunk under us: now mapped to zeros */
 };
 
@@ -83,6 +84,8 @@ struct hbc_collector {
 	uint64_t stat_mono, stat_records, stat_bytes, stat_writes;
 
 	uint64_t next_live_mono, next_pidstart_mono;
+	int lock_fd;              /* flock on the bus: one collector per bus */
+	char lock_path[300];
 	uint64_t next_file_check_mono;
 	int rotate_failing;
 	uint64_t rotate_backoff_ns, rotate_retry_mono;
@@ -94,6 +97,9 @@ struct hbc_collector {
 
 /* drain.c */
 msgpack_packer *hbc_pk(struct hbc_collector *c);
+/* Like hbc_pk, but waits for a buffer to come back (NULL only while writes
+ * are failing). For rotation and stop, not for the drain loop. */
+msgpack_packer *hbc_pk_wait(struct hbc_collector *c);
 /* Appends an index record for the chunk so far: when due, or (final)
  * whenever it holds records. */
 void hbc_index_put(struct hbc_collector *c, int final);

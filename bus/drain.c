@@ -46,6 +46,20 @@ msgpack_packer *hbc_pk(struct hbc_collector *c)
 	return &c->pk;
 }
 
+msgpack_packer *hbc_pk_wait(struct hbc_collector *c)
+{
+	msgpack_packer *pk;
+
+	while (!(pk = hbc_pk(c))) {
+		hbc_writer_flush(c->w);
+		hbc_writer_poll(c->w);
+		if (hbc_writer_failing(c->w) && !hbc_writer_idle(c->w))
+			return NULL; /* no point waiting here: the loop retries */
+		hbc_writer_wait(c->w, 1000000);
+	}
+	return pk;
+}
+
 void hbc_index_put(struct hbc_collector *c, int final)
 {
 	struct hbc_wbuf *b;
@@ -189,7 +203,7 @@ static void hbc_ring_producer(struct hbc_collector *c, struct hbc_ring *r, msgpa
 
 int hbc_ring_restate(struct hbc_collector *c, struct hbc_ring *r)
 {
-	msgpack_packer *pk = hbc_pk(c);
+	msgpack_packer *pk = hbc_pk_wait(c);
 
 	if (!pk)
 		return -ENOBUFS;

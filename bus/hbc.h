@@ -194,6 +194,8 @@ int hbc_writer_poll(struct hbc_writer *w);
  * fsync=always) and applied. Gives up with -EIO after timeout_ns of
  * failures (0 = never gives up). */
 int hbc_writer_wait_idle(struct hbc_writer *w, uint64_t timeout_ns);
+/* Sleeps up to timeout_ns, less when a write completes first. */
+void hbc_writer_wait(struct hbc_writer *w, uint64_t timeout_ns);
 /* 1 when nothing is queued or in flight. */
 int hbc_writer_idle(const struct hbc_writer *w);
 /* 1 while writes are failing. */

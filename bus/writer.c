@@ -488,10 +488,12 @@ const struct hbc_writer_stats *hbc_writer_stats(const struct hbc_writer *w)
 	return &w->st;
 }
 
-static void hbc_wait_some(struct hbc_writer *w)
+void hbc_writer_wait(struct hbc_writer *w, uint64_t timeout_ns)
 {
-	struct __kernel_timespec ts = {0, 10000000};
-	struct timespec nts = {0, 5000000};
+	struct __kernel_timespec ts = {(long long)(timeout_ns / 1000000000u),
+				       (long long)(timeout_ns % 1000000000u)};
+	struct timespec nts = {(time_t)(timeout_ns / 1000000000u),
+			       (long)(timeout_ns % 1000000000u)};
 	struct io_uring_cqe *cqe;
 
 	if (w->inflight) {
@@ -511,6 +513,6 @@ int hbc_writer_wait_idle(struct hbc_writer *w, uint64_t timeout_ns)
 			return 0;
 		if (w->err && timeout_ns && hbc_mono_ns() - w->failing_since > timeout_ns)
 			return -EIO;
-		hbc_wait_some(w);
+		hbc_writer_wait(w, w->err ? 5000000 : 10000000);
 	}
 }

@@ -352,8 +352,6 @@ static int rp_open(struct rp *rp, const struct opts *o)
 		.thread = rp->thread && *rp->thread ? rp->thread : NULL,
 		.interval_ms = rp->interval_ms,
 		.ring_kb = o->ring_kb,
-		.enabled = 1,
-		.detailed = 1,
 		.blocking = 1,
 		.hwm_pct = 100,
 	};

@@ -80,10 +80,13 @@ static int hb_tsc_usable(void)
 #endif
 }
 
-/* Ticks per second of the raw clock, measured once per process over ~2 ms. */
+/* Ticks per second of the raw clock, measured once per process over ~2 ms.
+ * Threads opening handles at the same time may each measure; the cache is
+ * atomic (relaxed: any one measurement will do). */
 static uint64_t hb_tsc_hz(void)
 {
-	static uint64_t hz;
+	static _Atomic uint64_t cached;
+	uint64_t hz = atomic_load_explicit(&cached, memory_order_relaxed);
 #if defined(__x86_64__) || defined(__i386__)
 	uint64_t t0, n0, t1, n1;
 
@@ -96,6 +99,7 @@ static uint64_t hb_tsc_hz(void)
 	while (n1 - n0 < 2000000);
 	t1 = __builtin_ia32_rdtsc();
 	hz = (uint64_t)((unsigned __int128)(t1 - t0) * 1000000000u / (n1 - n0));
+	atomic_store_explicit(&cached, hz, memory_order_relaxed);
 #endif
 	return hz;
 }
@@ -148,7 +152,7 @@ static void hb_config_resolve(struct hb_config *c, const struct hb_config *in)
 	if (in)
 		*c = *in;
 	else
-		memset(c, 0, sizeof(*c)), c->enabled = 1, c->detailed = 1;
+		memset(c, 0, sizeof(*c));
 	if (!c->bus)
 		c->bus = "default";
 	if (!c->name)
@@ -163,8 +167,8 @@ static void hb_config_resolve(struct hb_config *c, const struct hb_config *in)
 		c->mode = 0600;
 	if ((env = getenv("HB_BUS")) && *env)
 		c->bus = env;
-	c->enabled = (int)hb_env_uint("HB_ENABLED", (unsigned)c->enabled);
-	c->detailed = (int)hb_env_uint("HB_DETAILED", (unsigned)c->detailed);
+	c->disabled = !hb_env_uint("HB_ENABLED", !c->disabled);
+	c->lean = !hb_env_uint("HB_DETAILED", !c->lean);
 	c->interval_ms = hb_env_uint("HB_INTERVAL_MS", c->interval_ms);
 	c->ring_kb = hb_env_uint("HB_RING_KB", c->ring_kb);
 	if (c->interval_ms == 0)
@@ -198,7 +202,7 @@ int hb_ring_format(void *mem, size_t total, uint32_t data_size, const struct hb_
 	h->hdr_size = (uint32_t)HB_RING_HDR_SIZE;
 	h->data_size = data_size;
 	h->flags = (use_tsc ? HB_RING_F_TSC : 0) | (c.blocking ? HB_RING_F_BLOCKING : 0) |
-		   (c.detailed ? HB_RING_F_DETAILED : 0);
+		   (c.lean ? 0 : HB_RING_F_DETAILED);
 	h->pid = (uint32_t)getpid();
 	h->uid = (uint32_t)getuid();
 	h->tid = (uint32_t)syscall(SYS_gettid);
@@ -255,6 +259,17 @@ int hb_producer_attach(struct hb_producer *p, void *mem, const struct hb_config 
 	return 0;
 }
 
+/* Renames shm object from to to (both with a leading '/'); POSIX shm lives
+ * in /dev/shm on Linux. 0 or -errno. */
+static int hb_shm_publish(const char *from, const char *to)
+{
+	char a[160], b[160];
+
+	snprintf(a, sizeof(a), "/dev/shm%s", from);
+	snprintf(b, sizeof(b), "/dev/shm%s", to);
+	return rename(a, b) < 0 ? -errno : 0;
+}
+
 int hb_open(struct hb_producer **out, const struct hb_config *in)
 {
 	struct hb_config c;
@@ -264,10 +279,11 @@ int hb_open(struct hb_producer **out, const struct hb_config *in)
 	size_t total;
 	void *mem = MAP_FAILED;
 	int fd = -1, rc;
+	unsigned n;
 
 	*out = &hb_producer_disabled;
 	hb_config_resolve(&c, in);
-	if (!c.enabled)
+	if (c.disabled)
 		return 0;
 	if (hb_name_check(c.bus, HB_BUS_MAX) || hb_name_check(c.name, HB_NAME_MAX) ||
 	    (c.mode & ~0660u))
@@ -277,8 +293,13 @@ int hb_open(struct hb_producer **out, const struct hb_config *in)
 		return -ENOMEM;
 	data_size = hb_data_size(c.ring_kb);
 	total = HB_RING_HDR_SIZE + data_size;
-	snprintf(p->shm_name, sizeof(p->shm_name), "/hb.%s.%s.%d.%u", c.bus, c.name, (int)getpid(),
-		 atomic_fetch_add(&hb_ring_counter, 1));
+	/* The ring is made under a name collectors ignore ("hbnew.") and renamed
+	 * into the bus's namespace only once its header is published, so a
+	 * collector never meets a ring that is still being set up. */
+	n = atomic_fetch_add(&hb_ring_counter, 1);
+	snprintf(p->shm_name, sizeof(p->shm_name), "/hbnew.%s.%s.%d.%u", c.bus, c.name,
+		 (int)getpid(), n);
+	snprintf(name, sizeof(name), "/hb.%s.%s.%d.%u", c.bus, c.name, (int)getpid(), n);
 	fd = shm_open(p->shm_name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, (mode_t)c.mode);
 	if (fd < 0) {
 		rc = -errno;
@@ -300,10 +321,14 @@ int hb_open(struct hb_producer **out, const struct hb_config *in)
 	rc = hb_ring_format(mem, total, data_size, &c);
 	if (rc)
 		goto err_unlink;
-	memcpy(name, p->shm_name, sizeof(name));
-	rc = hb_producer_attach(p, mem, &c);
+	rc = hb_shm_publish(p->shm_name, name);
 	if (rc)
 		goto err_unlink;
+	rc = hb_producer_attach(p, mem, &c);
+	if (rc) {
+		shm_unlink(name);
+		goto err;
+	}
 	memcpy(p->shm_name, name, sizeof(name));
 	p->map_size = total;
 	*out = p;

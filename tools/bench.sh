@@ -304,9 +304,33 @@ search() {
 	return 0
 }
 
+# hbload_rep REP NP: the project's own load tool (its three event types),
+# blocking mode, flat out: records persisted per second with zero loss
+hbload_rep() {
+	local rep=$1 np=$2 b d out ev
+	[[ -x $BIN/hbload ]] || return 0
+	TRIAL=$((TRIAL + 1))
+	b=$BUS-t$TRIAL d=$WORK/e2e-$TRIAL out=$WORK/e2e-$TRIAL.txt
+	start_collector "$b" "$d"
+	local s0 s1
+	s0=$(date +%s%N)
+	$NICE taskset -c "$PCPU" "$BIN/hbload" --bus "$b" --producers "$np" --block \
+		--seconds "$TRIAL_S" >"$out" 2>>"$LOG" || true
+	s1=$(date +%s%N)
+	stop_collector
+	"$BB/bench_count" "$d" >>"$out" 2>>"$LOG" || true
+	ev=$(get count.events "$out")
+	echo "hbload trial $TRIAL: producers=$np persisted=$ev $(grep total "$out")" >>"$LOG"
+	put "$rep" "e2e.hbload$np.block" "$(awk -v e="${ev:-0}" -v a="$s0" -v b="$s1" 'BEGIN { print e * 1e9 / (b - a) }')" records/s
+	rm -rf "$d" "$d.rusage"
+}
+
 e2e_rep() {
 	local rep=$1
 	if ((HAVE_COLL)); then
+		say "end to end: repetition $rep/$E2E_REPS, hbload --block, 1 and 16 producers"
+		hbload_rep "$rep" 1
+		hbload_rep "$rep" 16
 		say "end to end: repetition $rep/$E2E_REPS, hb 1 producer"
 		search "$rep" e2e.hb1 hb_trial 1 32768
 		say "end to end: repetition $rep/$E2E_REPS, hb 16 producers"

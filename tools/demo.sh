@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The hb demo: a collector, an example service and a load generator on a
-# private bus; hbcat follows the live archive, then summarises it.
+# private bus; hbtop shows the live bus, hbcat follows the live archive,
+# then summarises it.
 #
 #   bash tools/demo.sh [--no-build] [--dir DIR] [--seconds N]
 #
@@ -84,7 +85,7 @@ pids+=("$collector")
 
 if [ -x "$BIN/hb-demo-service" ]; then
 	say "hb-demo-service (an example service using <hb.h>), HB_BUS=$bus"
-	"$BIN/hb-demo-service" >"$work/service.log" 2>&1 &
+	"$BIN/hb-demo-service" --seconds 0 --rate 50 >"$work/service.log" 2>&1 &
 	pids+=($!)
 fi
 
@@ -95,11 +96,17 @@ load=$!
 pids+=("$load")
 sleep 1
 
-say "hbcat -f (following the live archive; first 25 lines)"
-timeout -s INT 5 "$BIN/hbcat" -f --color "$color" "$dir" 2>/dev/null | head -n 25 || true
+say "hbcat -f --since -1s (following the live archive; 25 lines, cut to the screen width)"
+timeout -s INT 5 "$BIN/hbcat" -f --since -1s --color "$color" "$dir" 2>/dev/null |
+	head -n 25 | cut -c "1-${COLUMNS:-160}" || true
 
-say "hbcat -e -P high (events of priority high and up, first 5)"
-"$BIN/hbcat" -e -P high --color "$color" "$dir" 2>/dev/null | head -n 5 || true
+if [ -x "$BIN/hbtop" ]; then
+	say "hbtop -b -n 2 -d 1s (batch snapshots of the live bus; 'hbtop --bus $bus' for the screen)"
+	"$BIN/hbtop" --bus "$bus" --dir "$dir" -b -n 2 -d 1s 2>/dev/null | cut -c "1-${COLUMNS:-160}" || true
+fi
+
+say "hbcat -e -P urgent -t 'load.*' (filtered: urgent load events, first 5)"
+"$BIN/hbcat" -e -P urgent -t 'load.*' --color "$color" "$dir" 2>/dev/null | head -n 5 || true
 
 echo
 echo "(waiting for hbload to finish its ${seconds}s run)"

@@ -42,6 +42,11 @@ struct sum_prod {
 	uint64_t *tcount;
 	char **tname;
 	size_t ntypes;
+	/* heartbeat gaps: longer than 1.5 intervals between two heartbeats */
+	uint64_t hb_last, hb_max_gap, hb_late_n;
+	uint32_t hb_interval_ms;
+	struct sum_range *hb_late; /* from, to: times of the two heartbeats */
+	size_t nhb_late;
 };
 
 struct sum_damage {
@@ -226,6 +231,28 @@ static void sum_type(struct sum_prod *sp, const struct hb_rd_record *rec)
 	sp->tcount[id]++;
 }
 
+static void sum_heartbeat(struct sum_prod *sp, const struct hb_rd_record *rec)
+{
+	uint64_t gap;
+
+	if (rec->interval_ms)
+		sp->hb_interval_ms = rec->interval_ms;
+	if (sp->hb_last && rec->ts_ns > sp->hb_last) {
+		gap = rec->ts_ns - sp->hb_last;
+		if (gap > sp->hb_max_gap)
+			sp->hb_max_gap = gap;
+		if (sp->hb_interval_ms && gap > (uint64_t)sp->hb_interval_ms * 1500000u) {
+			sp->hb_late_n++;
+			if (sp->nhb_late < SUM_LIST_MAX) {
+				sp->hb_late = grow(sp->hb_late, sp->nhb_late, sizeof(*sp->hb_late));
+				sp->hb_late[sp->nhb_late++] = (struct sum_range){sp->hb_last, rec->ts_ns};
+			}
+		}
+	}
+	if (rec->ts_ns > sp->hb_last)
+		sp->hb_last = rec->ts_ns;
+}
+
 static void span_add(uint64_t *first, uint64_t *last, uint64_t n, uint64_t ts)
 {
 	if (n == 1 || ts < *first)
@@ -253,6 +280,8 @@ void hb_sum_add(struct hb_sum *s, const struct hb_rd_record *rec)
 	span_add(&sp->first, &sp->last, sp->records, rec->ts_ns);
 	if (ev)
 		sum_type(sp, rec);
+	if (hb)
+		sum_heartbeat(sp, rec);
 }
 
 void hb_sum_damage(struct hb_sum *s, const char *file, uint64_t off, uint64_t len,
@@ -375,6 +404,16 @@ static void json_prod(FILE *f, const struct sum_prod *sp, struct sum_range *miss
 		jstr(f, sp->states[i].why);
 		fputc('}', f);
 	}
+	fprintf(f, "],\"heartbeat_interval_ms\":%u,\"heartbeat_max_gap_s\":%.9f,"
+		   "\"heartbeat_late_gaps\":%llu,\"heartbeat_gaps\":[",
+		sp->hb_interval_ms, (double)sp->hb_max_gap / 1e9, (unsigned long long)sp->hb_late_n);
+	for (size_t i = 0; i < sp->nhb_late; i++) {
+		fputs(i ? ",{\"from\":" : "{\"from\":", f);
+		put_time(f, sp->hb_late[i].from, 1);
+		fputs(",\"to\":", f);
+		put_time(f, sp->hb_late[i].to, 1);
+		fprintf(f, ",\"s\":%.9f}", span_s(sp->hb_late[i].from, sp->hb_late[i].to));
+	}
 	fputs("],\"types\":", f);
 	json_types(f, sp);
 	fputc('}', f);
@@ -408,6 +447,17 @@ static void text_prod(FILE *f, const struct sum_prod *sp, struct sum_range *miss
 		fprintf(f, "  missing %llu..%llu n=%llu\n", (unsigned long long)miss[i].from,
 			(unsigned long long)miss[i].to,
 			(unsigned long long)(miss[i].to - miss[i].from + 1));
+	if (sp->heartbeats)
+		fprintf(f, "  heartbeat interval %u ms  max gap %.3f s  late gaps %llu\n",
+			sp->hb_interval_ms, (double)sp->hb_max_gap / 1e9,
+			(unsigned long long)sp->hb_late_n);
+	for (size_t i = 0; i < sp->nhb_late; i++) {
+		fputs("  heartbeat gap ", f);
+		put_time(f, sp->hb_late[i].from, 0);
+		fputs(" .. ", f);
+		put_time(f, sp->hb_late[i].to, 0);
+		fprintf(f, " (%.3f s)\n", span_s(sp->hb_late[i].from, sp->hb_late[i].to));
+	}
 	for (size_t i = 0; i < sp->nstates; i++) {
 		fputs("  state ", f);
 		put_time(f, sp->states[i].ts, 0);
@@ -556,6 +606,7 @@ void hb_sum_free(struct hb_sum *s)
 		free(sp->holes);
 		free(sp->gaps);
 		free(sp->states);
+		free(sp->hb_late);
 		free(sp->name);
 		free(sp->host);
 		free(sp);

@@ -611,7 +611,7 @@ void top_model_snapshot(struct top_model *m, struct top_snap *s)
 	memset(s, 0, sizeof(*s));
 	s->now_ns = now;
 	s->rows = malloc((m->nrows ? m->nrows : 1) * sizeof(*s->rows));
-	if (s->rows) {
+	if (s->rows && m->nrows) {
 		memcpy(s->rows, m->rows, m->nrows * sizeof(*s->rows));
 		s->nrows = m->nrows;
 	}

@@ -50,8 +50,6 @@ static void telemetry_setup(void)
 	struct hb_config cfg = {
 		.name = "demo-service",
 		.thread = "main",
-		.enabled = 1,      /* HB_ENABLED=0 overrides */
-		.detailed = 1,     /* heartbeats carry the metrics below */
 		.interval_ms = 1000,
 	};
 	int rc = hb_open(&tm.hb, &cfg);

@@ -46,7 +46,7 @@ int main(int argc, char **argv)
 		{"count", 1, 0, 'c'},   {"seconds", 1, 0, 's'},     {"stall-after", 1, 0, 'S'},
 		{"help", 0, 0, 'h'},    {0, 0, 0, 0},
 	};
-	struct hb_config cfg = {.name = "ticker", .interval_ms = 200, .enabled = 1, .detailed = 1};
+	struct hb_config cfg = {.name = "ticker", .interval_ms = 200};
 	const struct hb_field fields[] = {{"n", HB_T_I64}, {"ok", HB_T_BOOL}};
 	double rate = 100, seconds = 0, stall_after = 0, t0, next;
 	long long count = -1, sent = 0;

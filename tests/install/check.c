@@ -26,7 +26,7 @@ int main(void)
 		{"id", HB_T_U64},
 		{"msg", HB_T_STR},
 	};
-	struct hb_config cfg = {.name = "install-check", .ring_kb = 64, .enabled = 1, .detailed = 1};
+	struct hb_config cfg = {.name = "install-check", .ring_kb = 64};
 	struct hb_producer *p;
 	int type, counter;
 

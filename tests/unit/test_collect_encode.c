@@ -99,7 +99,7 @@ static void timestamps_use_the_64_bit_form(void **state)
 
 static struct hb_producer open_ring(void)
 {
-	struct hb_config cfg = {.bus = "unit", .name = "enc", .enabled = 1, .detailed = 1};
+	struct hb_config cfg = {.bus = "unit", .name = "enc"};
 	struct hb_producer p;
 
 	assert_int_equal(hb_ring_format(mem, sizeof(mem), 4096, &cfg), 0);

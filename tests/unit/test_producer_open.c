@@ -3,7 +3,69 @@
  * validation, shm naming and permissions, and closing. */
 #include "test_ring_fixture.h"
 
+#include <pthread.h>
 #include <sys/stat.h>
+
+/* ---- one handle per thread, opened at the same time ------------------ */
+
+#define OPENERS 4
+
+struct opener {
+	pthread_barrier_t *go;
+	int rc, emitted;
+	char shm_name[128];
+};
+
+static void *open_emit_close(void *arg)
+{
+	static const struct hb_field f1[] = {{"n", HB_T_I64}};
+	struct hb_config cfg = fx_config("thr", 4);
+	struct opener *o = arg;
+	struct hb_producer *p;
+
+	pthread_barrier_wait(o->go);
+	o->rc = hb_open(&p, &cfg);
+	if (o->rc)
+		return NULL;
+	snprintf(o->shm_name, sizeof(o->shm_name), "%s", p->shm_name);
+	hb_type_register(p, "thr.ev", f1, 1);
+	for (int i = 0; i < 10; i++)
+		o->emitted += hb_event(p, 0, HB_PRIO_NORMAL, 0, HB_I64(i)) == 0;
+	hb_close(p);
+	return NULL;
+}
+
+/* First in the program: the first hb_open of a process also calibrates the
+ * clock, which is what threads race on. */
+static void handles_open_concurrently_from_threads(void **state)
+{
+	struct opener o[OPENERS] = {0};
+	pthread_t th[OPENERS];
+	pthread_barrier_t go;
+
+	(void)state;
+	pthread_barrier_init(&go, NULL, OPENERS);
+	for (int i = 0; i < OPENERS; i++) {
+		o[i].go = &go;
+		assert_int_equal(pthread_create(&th[i], NULL, open_emit_close, &o[i]), 0);
+	}
+	for (int i = 0; i < OPENERS; i++)
+		pthread_join(th[i], NULL);
+	pthread_barrier_destroy(&go);
+	for (int i = 0; i < OPENERS; i++) {
+		struct hb_ring_view v;
+
+		assert_int_equal(o[i].rc, 0);
+		assert_int_equal(o[i].emitted, 10);
+		for (int j = 0; j < i; j++)
+			assert_string_not_equal(o[i].shm_name, o[j].shm_name);
+		assert_int_equal(hb_ring_view_attach(&v, o[i].shm_name), 0);
+		assert_int_equal(atomic_load(&v.hdr->seq), 11); /* 10 events + closing heartbeat */
+		assert_int_equal(atomic_load(&v.hdr->state), HB_RING_CLOSED);
+		hb_ring_view_detach(&v);
+		shm_unlink(o[i].shm_name);
+	}
+}
 
 static void every_call_is_a_no_op(struct hb_producer *p)
 {
@@ -44,7 +106,7 @@ static void disabled_by_config_creates_nothing(void **state)
 	struct hb_producer *p = NULL;
 
 	(void)state;
-	cfg.enabled = 0;
+	cfg.disabled = 1;
 	assert_int_equal(hb_open(&p, &cfg), 0);
 	every_call_is_a_no_op(p);
 	assert_int_equal(fx_shm_count(fx_bus), 0);
@@ -57,7 +119,7 @@ static void env_enables_what_config_disabled(void **state)
 	char name[128];
 
 	(void)state;
-	cfg.enabled = 0;
+	cfg.disabled = 1;
 	setenv("HB_ENABLED", "1", 1);
 	assert_int_equal(hb_open(&p, &cfg), 0);
 	unsetenv("HB_ENABLED");
@@ -270,6 +332,7 @@ static void close_marks_ring_closed_after_final_heartbeat(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(handles_open_concurrently_from_threads),
 		cmocka_unit_test(disabled_by_env_creates_nothing),
 		cmocka_unit_test(disabled_by_config_creates_nothing),
 		cmocka_unit_test(env_enables_what_config_disabled),

@@ -89,8 +89,6 @@ static inline struct hb_config fx_config(const char *name, unsigned ring_kb)
 		.bus = fx_bus,
 		.name = name,
 		.ring_kb = ring_kb,
-		.enabled = 1,
-		.detailed = 1,
 		.interval_ms = 3600 * 1000, /* ticks never fire by themselves */
 	};
 	return c;

@@ -7,7 +7,7 @@
  *       per-call cost of hb_event (3 fields: i64, f64, short str) and of
  *       hb_tick (not due), batch and single-call timings (bench_util.h).
  *       --drain thread: a consumer thread on --drain-cpu drains the ring
- *       through bus/ring.h-style batches; --drain external: hbcollect does.
+ *       in batches through bus/ring.h; --drain external: hbcollect does.
  *       --ring-kb K: ring size (default 1024, hb's default).
  *       --label L: prefix of the figures' names (default "hb").
  *   bench_hb --steady N [--ring-kb K (default 65536)]
@@ -17,6 +17,7 @@
  */
 #include "hb.h"
 #include "bench_util.h"
+#include "ring.h"
 
 #include <getopt.h>
 #include <pthread.h>
@@ -72,39 +73,36 @@ void free(void *p)
 /* ---- draining consumer thread ----------------------------------------- */
 
 struct drain {
-	struct hb_ring_hdr *hdr;
-	const uint8_t *data;
-	uint32_t mask;
+	struct hb_ring_view v;
 	int cpu;
 	atomic_int stop;
 	uint64_t records;
 };
 
-/* Drains in batches like the collector: load head once (A1, pairs with the
- * producer's R1), walk the records, release tail once (R2, pairs with the
- * producer's A2), sleep 20 us when empty. */
+/* Drains in batches like the collector, through bus/ring.h: the view loads
+ * head only when it has caught up (A1, pairs with the producer's R1), every
+ * record is validated and walked, tail is released once per batch (R2,
+ * pairs with the producer's A2); sleeps 20 us when empty. */
 static void *drain_main(void *arg)
 {
 	struct drain *d = arg;
-	uint64_t tail = atomic_load_explicit(&d->hdr->tail, memory_order_relaxed);
 
 	bench_pin(d->cpu);
 	while (!atomic_load_explicit(&d->stop, memory_order_relaxed)) {
-		uint64_t head = atomic_load_explicit(&d->hdr->head, memory_order_acquire);
+		const struct hb_rec *r;
+		unsigned n = 0;
+		int rc;
 
-		if (head == tail) {
+		while ((rc = hb_ring_view_next(&d->v, &r)) == 1 && ++n < 4096)
+			d->records++;
+		if (rc < 0) {
+			fprintf(stderr, "bench_hb: corrupt ring: %s\n", strerror(-rc));
+			exit(1);
+		}
+		if (n)
+			hb_ring_view_release(&d->v, d->v.cursor);
+		else
 			bench_sleep_ns(20000);
-			continue;
-		}
-		while (tail != head) {
-			const struct hb_rec *r = (const void *)(d->data + (tail & d->mask));
-
-			if (r->len < 8 || r->len > head - tail)
-				break;
-			d->records += r->kind != HB_REC_PAD;
-			tail += r->len;
-		}
-		atomic_store_explicit(&d->hdr->tail, tail, memory_order_release);
 	}
 	return NULL;
 }
@@ -138,8 +136,7 @@ static int open_producer(struct hb_producer **p, const char *bus, unsigned ring_
 {
 	static const struct hb_field fields[] = {
 		{"n", HB_T_I64}, {"px", HB_T_F64}, {"sym", HB_T_STR}};
-	struct hb_config cfg = {.bus = bus, .name = "bench-hb", .ring_kb = ring_kb, .enabled = 1,
-				.detailed = 1};
+	struct hb_config cfg = {.bus = bus, .name = "bench-hb", .ring_kb = ring_kb};
 	int rc = hb_open(p, &cfg);
 
 	if (rc < 0 || !(*p)->enabled) {
@@ -196,9 +193,10 @@ static int run_cost(const char *bus, unsigned ring_kb, int external, int cpu, in
 	if (rc)
 		return 1;
 	if (!external) {
-		d.hdr = p->hdr;
-		d.data = p->data;
-		d.mask = p->mask;
+		if (hb_ring_view_init(&d.v, p->hdr, HB_RING_HDR_SIZE + p->size)) {
+			fprintf(stderr, "bench_hb: hb_ring_view_init failed\n");
+			return 1;
+		}
 		pthread_create(&th, NULL, drain_main, &d);
 	}
 	/* warm up: two laps of the ring (pages and lines in their steady

@@ -34,7 +34,7 @@ int main(int argc, char **argv)
 	p = calloc((size_t)n, sizeof(*p));
 	for (i = 0; i < n; i++) {
 		char name[32];
-		struct hb_config cfg = {.bus = bus, .name = name, .enabled = 1, .detailed = 1,
+		struct hb_config cfg = {.bus = bus, .name = name,
 					.interval_ms = 1000, .ring_kb = 64};
 
 		snprintf(name, sizeof(name), "bidle-%d", i);

@@ -41,7 +41,7 @@ static void *producer_main(void *arg)
 {
 	static const struct hb_field fields[] = {
 		{"n", HB_T_I64}, {"px", HB_T_F64}, {"sym", HB_T_STR}};
-	struct hb_config cfg = {.bus = bus, .name = "blat-0", .enabled = 1, .detailed = 1};
+	struct hb_config cfg = {.bus = bus, .name = "blat-0"};
 	struct hb_producer *p;
 	struct bench_pace pc = {.rate = rate};
 	uint64_t k = 0, end, ok = 0;

@@ -38,7 +38,7 @@ static int worker_open(struct worker *w)
 	static const struct hb_field fields[] = {
 		{"n", HB_T_I64}, {"px", HB_T_F64}, {"sym", HB_T_STR}};
 	char name[32];
-	struct hb_config cfg = {.bus = bus, .name = name, .enabled = 1, .detailed = 1,
+	struct hb_config cfg = {.bus = bus, .name = name,
 				.blocking = blocking, .ring_kb = ring_kb};
 	int rc;
 

@@ -94,6 +94,8 @@ ROWS = [
     ("hb, 16 producers: zero-loss records/s", "e2e.hb16.rate", "records/s", None),
     ("hb, 16 producers: bytes per record on disk", "e2e.hb16.bpr", "bytes", None),
     ("hb, 16 producers: collector CPU per record", "e2e.hb16.cpuns", "ns", None),
+    ("hbload --block (3 event types), 1 producer: records/s", "e2e.hbload1.block", "records/s", None),
+    ("hbload --block (3 event types), 16 producers: records/s", "e2e.hbload16.block", "records/s", None),
     ("LTTng-UST: zero-loss events/s", "e2e.lttng.rate", "records/s", None),
     ("LTTng-UST: flat-out attempt rate", "e2e.lttng.flat", "records/s", None),
     ("LTTng-UST: bytes per event on disk (CTF)", "e2e.lttng.bpr", "bytes", None),

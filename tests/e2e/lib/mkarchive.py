@@ -25,6 +25,8 @@ def main():
     ap.add_argument("--heartbeat-every", type=int, default=100)
     # p:state:at_record, e.g. "1:late:300,1:healthy:400,2:exited:999"
     ap.add_argument("--states", default="")
+    # gaps between a producer's records, in ms, cycled (instead of --step-ns)
+    ap.add_argument("--gaps", default="")
     a = ap.parse_args()
     os.makedirs(a.dir, exist_ok=True)
     N = a.producers
@@ -45,10 +47,13 @@ def main():
         states.setdefault(int(at), []).append((int(p), st))
     # per producer record streams: (ts, record)
     streams = []
+    gaps = [int(g) * 1000000 for g in a.gaps.split(",")] if a.gaps else []
+    at = [sum(gaps[j % len(gaps)] for j in range(i)) if gaps else i * a.step_ns
+          for i in range(a.records)]
     for k in range(N):
         recs, seq = [], 0
         for i in range(a.records):
-            t = a.t0 + i * a.step_ns + k * a.step_ns // N
+            t = a.t0 + at[i] + k * a.step_ns // N
             if i % a.heartbeat_every == 0:
                 recs.append((t, [2, k + 1, seq, ts(t), "ok", i // a.heartbeat_every + 1, 100,
                                  [i, "up" if i % 200 else "down"]]))
