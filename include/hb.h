@@ -400,7 +400,7 @@ HB_INLINE uint32_t hb__val_size(const struct hb_val *v)
 }
 
 /* Emits one event. Returns 0, -ENOBUFS when dropped, -EINVAL on bad
- * arguments, -ENODEV on a disabled handle. */
+ * arguments (an unknown value tag too), -ENODEV on a disabled handle. */
 HB_INLINE int hb_event_emit(struct hb_producer *p, unsigned type, unsigned prio, uint64_t req,
 				const struct hb_val *vals, unsigned n)
 {
@@ -414,8 +414,12 @@ HB_INLINE int hb_event_emit(struct hb_producer *p, unsigned type, unsigned prio,
 		return -ENODEV;
 	if (HB_UNLIKELY(n > HB_MAX_FIELDS || type >= p->ntypes || prio > HB_PRIO_URGENT))
 		return -EINVAL;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		/* an unknown tag would make the whole ring fail validation */
+		if (HB_UNLIKELY(vals[i].tag - 1u >= HB_T_BYTES))
+			return -EINVAL;
 		len += hb__val_size(&vals[i]);
+	}
 	r = (struct hb_rec *)hb_ring_reserve(p, len, prio);
 	atomic_store_explicit(&p->hdr->seq, p->seq + 1, memory_order_relaxed);
 	if (HB_UNLIKELY(!r)) {

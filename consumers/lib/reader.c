@@ -219,10 +219,15 @@ static int rd_open_next(struct hb_reader *r)
 		return 0;
 	for (;;) {
 		name = NULL;
-		if (r->end_next && !strchr(r->end_next, '/')) {
+		/* a successor is newer than what was read: an `end` naming the
+		 * same or an older file (damage, or a crafted file) would loop */
+		if (r->end_next && !strchr(r->end_next, '/') &&
+		    (!r->dir_last || strcmp(r->end_next, r->dir_last) > 0)) {
 			name = r->end_next;
 			r->end_next = NULL;
 		} else {
+			free(r->end_next);
+			r->end_next = NULL;
 			name = rd_dir_next(r->dir, r->dir_last);
 		}
 		if (!name)

@@ -54,7 +54,8 @@ sleep 2
 rm -rf "$dir"
 hb_log "removed $dir"
 hb_wait_for 10 "the collector to notice the removal" grep -q "was removed" "$T/collector.2.log"
-hb_wait_for 10 "a new file in a new directory" test -n "$(ls "$dir" 2>/dev/null)"
+has_file() { [ -n "$(ls "$dir" 2>/dev/null)" ]; }
+hb_wait_for 10 "a new file in a new directory" has_file
 load_wait
 kill -0 "$COLLECTOR_PID" || hb_fail "hbcollect died"
 hb_collector_stop

@@ -15,18 +15,18 @@ FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -D_GNU_SOURCE -Iinclude -Ibus -Ic
 	-DRD_BUF_INIT=4096
 FUZZ_LDFLAGS := $(FUZZ_SAN) -fsanitize=fuzzer
 FUZZ_LIBS := $(shell pkg-config --libs liburing msgpack 2>/dev/null || echo -luring -lmsgpackc) \
-	-lpthread -lm
+	$(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw) -lpthread -lm
 
 FUZZ_OBJ := $(FUZZ_BUILD)/obj
 LIB_SRCS := producers/hb.c $(filter-out bus/hbcollect.c,$(wildcard bus/*.c)) \
-	$(wildcard consumers/lib/*.c)
+	$(wildcard consumers/lib/*.c) $(wildcard consumers/top/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_OBJ)/%.o)
 
 # What each driver needs before it can be built.
 FUZZ_NEEDS_register := producers/hb.c
 FUZZ_NEEDS_ring := bus/ring.c
 FUZZ_NEEDS_reader := $(firstword $(wildcard consumers/lib/*.c))
-FUZZ_NEEDS_cli := $(wildcard tools/fuzz/cli_*.inc)
+FUZZ_NEEDS_cli := $(wildcard bus/hbcollect.c)
 
 FUZZ_ALL := $(patsubst tools/fuzz/fuzz_%.c,%,$(wildcard tools/fuzz/fuzz_*.c))
 FUZZ_READY := $(foreach d,$(FUZZ_ALL),$(if $(FUZZ_NEEDS_$(d)),$(d)))
@@ -51,8 +51,12 @@ $(FUZZ_BUILD)/libhbfuzz.a: $(LIB_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
+# the command-line driver runs each tool's parser: tools/fuzz/cli/cli_<tool>.c
+CLI_OBJS := $(patsubst %.c,$(FUZZ_OBJ)/%.o,$(wildcard tools/fuzz/cli/*.c))
+$(FUZZ_BUILD)/fuzz_cli: $(CLI_OBJS)
+
 $(FUZZ_BUILD)/fuzz_%: $(FUZZ_OBJ)/tools/fuzz/fuzz_%.o $(FUZZ_BUILD)/libhbfuzz.a
-	$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $^ $(FUZZ_LIBS)
+	$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $(filter %.o,$^) $(FUZZ_BUILD)/libhbfuzz.a $(FUZZ_LIBS)
 
 .PHONY: all list
 .DELETE_ON_ERROR:

@@ -189,14 +189,18 @@ static void record_walk(const struct hb_rd_record *rec)
 	str_walk(hb_prio_name(rec->prio));
 }
 
-static void read_all(struct hb_reader *r)
+/* Every record is at least one byte of what was written: more records
+ * than bytes means the reader went round in circles. */
+static void read_all(struct hb_reader *r, size_t bytes)
 {
 	struct hb_rd_record rec;
-	int i, rc = 1;
+	size_t i;
+	int rc = 1;
 
 	for (i = 0; i < MAX_RECORDS && (rc = hb_reader_next(r, &rec)) == 1; i++)
 		record_walk(&rec);
 	CHECK(rc <= 1);
+	CHECK(i <= bytes);
 }
 
 /* Follow mode: each time the reader runs dry, the next chunk is appended
@@ -240,7 +244,7 @@ static void run_follow(struct fz *f)
 	fd.fd = file_new(0);
 	CHECK(fd.fd >= 0);
 	CHECK(hb_reader_open(&fd.r, paths, 1, &o) == 0);
-	read_all(fd.r);
+	read_all(fd.r, f->n);
 	hb_reader_close(fd.r);
 	close(fd.fd);
 }
@@ -272,7 +276,7 @@ static void run_whole(struct fz *f, uint8_t mode)
 	else
 		snprintf(path, sizeof(path), "%s", dir);
 	CHECK(hb_reader_open(&r, paths, 1, &o) == 0);
-	read_all(r);
+	read_all(r, n);
 	CHECK(hb_reader_next(r, &(struct hb_rd_record){0}) <= 0);
 	hb_reader_close(r);
 }

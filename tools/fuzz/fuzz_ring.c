@@ -11,11 +11,15 @@
  * (by subtraction), every returned record lies inside the data area and
  * passes hb_rec_check, every decoded string lies inside its record.
  *
+ * Every record that validates then goes through the collector's encoder
+ * (bus/encode.c), and what it writes must be exactly one msgpack object.
+ *
  * Input: mode u8, size u8, header (raw bytes or formatted + patches), tail,
  * head, data bytes, then a stream of operations (see fuzz_op()).
  */
 #include "fuzz_input.h"
 #include "hb.h"
+#include "hbc.h"
 #include "ring.h"
 
 #include <stdio.h>
@@ -113,6 +117,36 @@ static void view_invariants(const struct ring *g)
 	CHECK(v->cursor - v->tail <= g->size);
 }
 
+/* The collector's encoding of a valid record: one whole msgpack object. */
+static void record_encode(const struct hb_rec *r, const struct hb_event_view *ev)
+{
+	static char out[HBC_REC_MAX];
+	static uint8_t kinds[HB_MAX_METRICS];
+	struct hbc_buf b = {.data = out, .cap = sizeof(out)};
+	msgpack_packer pk;
+	msgpack_zone zone;
+	msgpack_object obj;
+	size_t off = 0;
+
+	hbc_packer_init(&pk, &b);
+	if (ev) {
+		hbc_enc_event(&pk, 1, r, r->ts, ev);
+	} else {
+		struct hb_rec_hb hb;
+
+		memcpy(&hb, r + 1, sizeof(hb));
+		for (unsigned i = 0; i < HB_MAX_METRICS; i++)
+			kinds[i] = (uint8_t)(i % 5);
+		hbc_enc_heartbeat(&pk, 1, r, hb.rt_ns, &hb, (const uint8_t *)(r + 1) + sizeof(hb),
+				  kinds, 0);
+	}
+	CHECK(!b.overflow);
+	msgpack_zone_init(&zone, 4096);
+	CHECK(msgpack_unpack(out, b.len, &off, &zone, &obj) == MSGPACK_UNPACK_SUCCESS);
+	CHECK(off == b.len && obj.type == MSGPACK_OBJECT_ARRAY);
+	msgpack_zone_destroy(&zone);
+}
+
 /* The record as a careful consumer uses it: copied (its length is how far
  * the cursor moved) and decoded from the copy, every value touched. */
 static void record_use(struct ring *g, const struct hb_rec *r, uint64_t moved)
@@ -128,9 +162,12 @@ static void record_use(struct ring *g, const struct hb_rec *r, uint64_t moved)
 	CHECK(hb_rec_check(r, len) == 0);
 	memcpy(g->copy, rp, len);
 	r = (const struct hb_rec *)g->copy;
-	if (r->kind != HB_REC_EVENT)
+	if (r->kind != HB_REC_EVENT) {
+		record_encode(r, NULL);
 		return;
+	}
 	CHECK(hb_event_decode(r, &ev) == 0);
+	record_encode(r, &ev);
 	CHECK(ev.nfields <= HB_MAX_FIELDS);
 	for (i = 0; i < ev.nfields; i++) {
 		if (ev.tags[i] == HB_T_STR || ev.tags[i] == HB_T_BYTES) {

@@ -274,8 +274,39 @@ def reader_seeds():
           u16(9) + u8(0) + b + a + b"\xdc\xff\xff\x01")
 
 
+# ---- fuzz_cli -------------------------------------------------------------
+CLI_TOOLS = ["hbcollect", "hbcat", "hbload", "hbtop", "hbreplay"]
+CLI_ARGS = {
+    "hbcollect": [["--bus", "b", "--dir", "/x", "--rotate-size", "64M", "--rotate-age", "1h"],
+                  ["--retain-files", "3", "--retain-bytes", "1G", "--fsync", "always",
+                   "--fsync-interval", "500ms", "--poll-ms", "20", "-q", "-v"],
+                  ["--accept-uid", "--metrics", "127.0.0.1:0", "--alert", "x rate a.b > 5"],
+                  ["--help"], ["--version"], ["--rotate-size", "99999999999G"], ["--bus", "a/b"]],
+    "hbcat": [["-f", "-o", "json", "-t", "load.*", "-p", "load-0", "-P", "high", "/x"],
+              ["-e", "-H", "-r", "42", "--since", "-10m", "--until", "2026-11-23T16:13:05Z"],
+              ["--summary", "--bus", "b", "--color", "always", "-o", "msgpack", "-"],
+              ["--since", "@1795450385", "--until", "now", "-P", "3"],
+              ["--since", "2026-11-23 16:13:05.123456789", "-o", "text"], ["--help"]],
+    "hbload": [["--bus", "b", "--producers", "4", "--records", "100", "--rate", "0"],
+               ["--seconds", "2m", "--block", "--ring-kb", "64", "--name", "x",
+                "--interval-ms", "10", "--json"], ["--records", "1", "--seconds", "1"],
+               ["--producers", "99999999999"], ["--version"]],
+    "hbtop": [["-b", "-n", "3", "-d", "0.5", "-o", "json", "-s", "rate", "--bus", "b"],
+              ["--replay", "/x", "--speed", "10", "--max"], ["--help"]],
+    "hbreplay": [["--bus", "b", "--speed", "2.5", "--since", "-1h", "-t", "load.*", "/x"],
+                 ["--max", "-n", "-q", "-p", "load-1", "/x", "/y"], ["--help"]],
+}
+
+
+def cli_seeds():
+    for t, lists in CLI_ARGS.items():
+        for i, args in enumerate(lists):
+            write("cli", "%s-%d" % (t, i),
+                  u8(CLI_TOOLS.index(t)) + b"\0".join(a.encode() for a in args))
+
+
 def main():
-    seeds = {"register": reg_seeds, "ring": ring_seeds, "reader": reader_seeds}
+    seeds = {"register": reg_seeds, "ring": ring_seeds, "reader": reader_seeds, "cli": cli_seeds}
     for d in sys.argv[1:] or list(seeds):
         seeds[d]()
 

@@ -21,8 +21,10 @@ for d in $drivers; do
 	log=$FUZZ_BUILD/fuzz_$d.log
 	mkdir -p "$seeds" "$work" "$art"
 	nseeds=$(find "$seeds" -type f | wc -l)
+	# shellcheck disable=SC2207
+	extra=($(cat "tools/fuzz/fuzz_$d.options" 2>/dev/null || true))
 	# Replay: every seed and regression input once, no mutation.
-	if ! timeout 600 "$bin" -runs=0 -timeout=10 -artifact_prefix="$art/replay-" "$seeds" >"$log.replay" 2>&1; then
+	if ! timeout 600 "$bin" "${extra[@]}" -runs=0 -timeout=10 -artifact_prefix="$art/replay-" "$seeds" >"$log.replay" 2>&1; then
 		echo "fuzz: $d: corpus replay FAILED (see $log.replay)"
 		tail -30 "$log.replay"
 		fail=1
@@ -33,7 +35,7 @@ for d in $drivers; do
 		continue
 	fi
 	rc=0
-	timeout $((secs + 300)) "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+	timeout $((secs + 300)) "$bin" "${extra[@]}" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
 		-print_final_stats=1 -artifact_prefix="$art/" "$work" "$seeds" >"$log" 2>&1 || rc=$?
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
 	ncorp=$(find "$work" -type f | wc -l)
