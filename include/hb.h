@@ -327,6 +327,9 @@ uint64_t hb__clock_ns(void);
 
 /* ---- hot path -------------------------------------------------------- */
 
+/* The hot path is always inlined: the compiler then sees constant tags and
+ * field counts at each call site and unrolls the field loop. */
+#define HB_INLINE static inline __attribute__((always_inline))
 #define HB_LIKELY(x) __builtin_expect(!!(x), 1)
 #define HB_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
@@ -353,7 +356,7 @@ struct hb_val {
 	hb_event_emit((p), (type), (prio), (req), (const struct hb_val[]){__VA_ARGS__},           \
 		      sizeof((const struct hb_val[]){__VA_ARGS__}) / sizeof(struct hb_val))
 
-static inline uint64_t hb_clock_raw(const struct hb_producer *p)
+HB_INLINE uint64_t hb_clock_raw(const struct hb_producer *p)
 {
 #if defined(__x86_64__) || defined(__i386__)
 	if (HB_LIKELY(p->use_tsc))
@@ -367,7 +370,7 @@ static inline uint64_t hb_clock_raw(const struct hb_producer *p)
 
 /* Reserves len bytes (multiple of 8) for a record of priority prio.
  * Returns NULL when the record must be dropped. */
-static inline void *hb_ring_reserve(struct hb_producer *p, uint32_t len, unsigned prio)
+HB_INLINE void *hb_ring_reserve(struct hb_producer *p, uint32_t len, unsigned prio)
 {
 	uint32_t off = (uint32_t)p->head & p->mask;
 
@@ -377,19 +380,19 @@ static inline void *hb_ring_reserve(struct hb_producer *p, uint32_t len, unsigne
 }
 
 /* Publishes the record reserved last (R1, pairs with the consumer's A1). */
-static inline void hb_ring_commit(struct hb_producer *p, uint32_t len)
+HB_INLINE void hb_ring_commit(struct hb_producer *p, uint32_t len)
 {
 	p->head += len;
 	atomic_store_explicit(&p->hdr->head, p->head, memory_order_release);
 }
 
-static inline void hb__drop(struct hb_producer *p)
+HB_INLINE void hb__drop(struct hb_producer *p)
 {
 	p->dropped++;
 	atomic_store_explicit(&p->hdr->dropped, p->dropped, memory_order_relaxed);
 }
 
-static inline uint32_t hb__val_size(const struct hb_val *v)
+HB_INLINE uint32_t hb__val_size(const struct hb_val *v)
 {
 	uint32_t n = v->len > HB_STR_MAX ? HB_STR_MAX : v->len;
 
@@ -398,7 +401,7 @@ static inline uint32_t hb__val_size(const struct hb_val *v)
 
 /* Emits one event. Returns 0, -ENOBUFS when dropped, -EINVAL on bad
  * arguments, -ENODEV on a disabled handle. */
-static inline int hb_event_emit(struct hb_producer *p, unsigned type, unsigned prio, uint64_t req,
+HB_INLINE int hb_event_emit(struct hb_producer *p, unsigned type, unsigned prio, uint64_t req,
 				const struct hb_val *vals, unsigned n)
 {
 	uint32_t len = HB_EVENT_FIXED;
@@ -447,7 +450,7 @@ static inline int hb_event_emit(struct hb_producer *p, unsigned type, unsigned p
 	return 0;
 }
 
-static inline int hb_counter_add(struct hb_producer *p, unsigned id, uint64_t n)
+HB_INLINE int hb_counter_add(struct hb_producer *p, unsigned id, uint64_t n)
 {
 	struct hb_metric_val *m;
 
@@ -460,7 +463,7 @@ static inline int hb_counter_add(struct hb_producer *p, unsigned id, uint64_t n)
 	return 0;
 }
 
-static inline int hb_gauge_set(struct hb_producer *p, unsigned id, double v)
+HB_INLINE int hb_gauge_set(struct hb_producer *p, unsigned id, double v)
 {
 	union {
 		double d;
@@ -473,7 +476,7 @@ static inline int hb_gauge_set(struct hb_producer *p, unsigned id, double v)
 	return 0;
 }
 
-static inline int hb_timing_add(struct hb_producer *p, unsigned id, uint64_t ns)
+HB_INLINE int hb_timing_add(struct hb_producer *p, unsigned id, uint64_t ns)
 {
 	struct hb_metric_val *m;
 
@@ -489,7 +492,7 @@ static inline int hb_timing_add(struct hb_producer *p, unsigned id, uint64_t ns)
 	return 0;
 }
 
-static inline int hb_health_set(struct hb_producer *p, unsigned id, enum hb_health h)
+HB_INLINE int hb_health_set(struct hb_producer *p, unsigned id, enum hb_health h)
 {
 	if (HB_UNLIKELY(!p->enabled || id >= p->nmetrics))
 		return -EINVAL;
@@ -499,7 +502,7 @@ static inline int hb_health_set(struct hb_producer *p, unsigned id, enum hb_heal
 
 /* Call from the producer's loop: emits a heartbeat when the interval has
  * passed. Returns 1 when one was emitted, 0 when not due, -errno. */
-static inline int hb_tick(struct hb_producer *p)
+HB_INLINE int hb_tick(struct hb_producer *p)
 {
 	int rc;
 

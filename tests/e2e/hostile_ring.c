@@ -84,7 +84,7 @@ static int ring_create(const char *bus, const char *kind, size_t size)
 
 static struct hb_ring_hdr *ring_format(const char *name)
 {
-	struct hb_config c = {.name = name, .enabled = 1, .detailed = 1, .interval_ms = 3600000};
+	struct hb_config c = {.name = name, .interval_ms = 3600000};
 	struct hb_field f[] = {{"n", HB_T_I64}, {"s", HB_T_STR}};
 
 	if (hb_ring_format(mem, total, DATA_SIZE, &c) || hb_producer_attach(&prod, mem, &c))
@@ -111,7 +111,7 @@ static int header_kind(const char *kind)
  * collector never sees a valid header first. */
 static void ring_publish_bad(const char *kind)
 {
-	struct hb_config c = {.name = "hostile", .enabled = 1, .interval_ms = 3600000};
+	struct hb_config c = {.name = "hostile", .interval_ms = 3600000};
 	static const char evil[] = "evil\033[31m\n";
 	uint8_t *tmp = calloc(1, total);
 	struct hb_ring_hdr *h = (struct hb_ring_hdr *)tmp;

@@ -16,7 +16,7 @@
 
 int main(int argc, char **argv)
 {
-	struct hb_config c = {.enabled = 1, .detailed = 1};
+	struct hb_config c = {0};
 	struct hb_producer *p;
 	char line[16];
 	int rc;

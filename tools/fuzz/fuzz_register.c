@@ -198,13 +198,13 @@ static void op_metric_update(struct fz *f, struct hb_producer *p)
 static int op_format(struct fz *f, struct hb_producer *p)
 {
 	char bus[48], name[80], thread[48];
-	struct hb_config c = {.enabled = 1};
+	struct hb_config c = {0};
 	uint8_t flags = fz_u8(f);
 
 	c.bus = (flags & 1) ? fz_str(f, bus, sizeof(bus)) : NULL;
 	c.name = (flags & 2) ? fz_str(f, name, sizeof(name)) : "fuzz";
 	c.thread = (flags & 4) ? fz_str(f, thread, sizeof(thread)) : NULL;
-	c.detailed = (flags >> 3) & 1;
+	c.lean = !((flags >> 3) & 1);
 	c.blocking = 0;
 	c.interval_ms = fz_u32(f);
 	c.hwm_pct = fz_u8(f);
@@ -218,7 +218,7 @@ static int op_format(struct fz *f, struct hb_producer *p)
 static void op_open(struct fz *f)
 {
 	char bus[48], name[80];
-	struct hb_config c = {.enabled = 1, .ring_kb = 4};
+	struct hb_config c = {.ring_kb = 4};
 	struct hb_producer *h;
 
 	c.bus = fz_str(f, bus, sizeof(bus));

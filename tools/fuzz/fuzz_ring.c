@@ -66,7 +66,7 @@ static void patch(struct fz *f, uint8_t *base, size_t n)
 
 static void ring_header(struct fz *f, struct ring *g, uint8_t mode)
 {
-	struct hb_config c = {.bus = "fz", .name = "fuzz", .enabled = 1, .detailed = 1};
+	struct hb_config c = {.bus = "fz", .name = "fuzz"};
 	unsigned i, n;
 
 	if (mode & 1) {
