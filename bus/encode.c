@@ -10,6 +10,7 @@
  * they are, never used as indexes.
  */
 #include "hbc.h"
+#include "hb_reader.h"
 
 #include <string.h>
 
@@ -381,6 +382,17 @@ static inline uint8_t *hbc_mp_ts(uint8_t *p, uint64_t ns)
 	return hbc_mp_be64(p + 1, 0xff, (nsec << 34) | sec);
 }
 
+static inline int hbc_ascii(const void *p, uint32_t n)
+{
+	const uint8_t *s = p;
+	uint32_t i;
+	uint8_t any = 0;
+
+	for (i = 0; i < n; i++)
+		any |= s[i];
+	return any < 0x80;
+}
+
 static inline uint8_t *hbc_mp_value(uint8_t *p, unsigned tag, uint64_t v, const void *ptr)
 {
 	union {
@@ -399,6 +411,9 @@ static inline uint8_t *hbc_mp_value(uint8_t *p, unsigned tag, uint64_t v, const 
 		*p = v ? 0xc3 : 0xc2;
 		return p + 1;
 	case HB_T_STR:
+		/* msgpack str must be UTF-8; anything else goes out as bin */
+		if (!hbc_ascii(ptr, (uint32_t)v) && !hb_utf8_valid(ptr, (uint32_t)v))
+			return hbc_mp_raw(p, 0, 0xc4, 0xc5, 0xc6, ptr, (uint32_t)v);
 		return hbc_mp_raw(p, 0xa0, 0xd9, 0xda, 0xdb, ptr, (uint32_t)v);
 	case HB_T_BYTES:
 		return hbc_mp_raw(p, 0, 0xc4, 0xc5, 0xc6, ptr, (uint32_t)v);

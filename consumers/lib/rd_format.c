@@ -161,29 +161,6 @@ static inline bool json_esc(unsigned char c)
 	return c < 0x20 || c == '"' || c == '\\' || c >= 0x80;
 }
 
-/* Length of the well-formed UTF-8 sequence at s (n bytes left), 0 if the
- * bytes there are not one (RFC 3629: no overlongs, surrogates or > U+10FFFF). */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	size_t len, i;
-	uint32_t cp;
-
-	if (s[0] < 0xc2 || s[0] > 0xf4)
-		return 0;
-	len = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : 2;
-	if (n < len)
-		return 0;
-	cp = s[0] & (0x7f >> len);
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return len;
-}
 
 static void out_json_esc(struct ob *o, unsigned char c)
 {
@@ -227,7 +204,7 @@ static void out_json_str(struct ob *o, const char *s, size_t n)
 			continue;
 		}
 		if ((unsigned char)s[i] >= 0x80) {
-			size_t u = utf8_len((const unsigned char *)s + i, n - i);
+			size_t u = hb_utf8_len(s + i, n - i);
 
 			if (u) { /* well-formed: copied as it is */
 				i += u;

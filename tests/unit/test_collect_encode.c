@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "hbc.h"
+#include "hb_reader.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -284,6 +285,41 @@ static void bus_records_have_their_keys(void **state)
 
 /* What hbc_enc_event writes, stated with msgpack-c's packer (the encoder
  * of earlier versions): the reference the direct encoder must match. */
+static void strings_that_are_not_utf8_encode_as_bin(void **state)
+{
+	static const struct hb_field f[] = {{"a", HB_T_STR}, {"b", HB_T_STR}, {"c", HB_T_STR}};
+	char data[4096];
+	struct hbc_buf b = {.data = data, .cap = sizeof(data)};
+	struct hb_producer p = open_ring();
+	struct hb_event_view ev;
+	struct hb_ring_view v;
+	const struct hb_rec *r;
+	msgpack_packer pk;
+	msgpack_unpacked u;
+	msgpack_object o;
+	int t;
+
+	(void)state;
+	t = hb_type_register(&p, "unit.utf8", f, 3);
+	assert_int_equal(hb_event(&p, t, HB_PRIO_NORMAL, 0, HB_STR("plain"), HB_STR("caf\xc3\xa9"),
+				  HB_STR("bad\xff\xc3")),
+			 0);
+	assert_int_equal(hb_ring_view_init(&v, mem, sizeof(mem)), 0);
+	r = next_rec(&v);
+	assert_int_equal(hb_event_decode(r, &ev), 0);
+	hbc_packer_init(&pk, &b);
+	hbc_enc_event(&b, 1, r, 1, &ev);
+	o = unpack_one(&b, &u);
+	assert_int_equal(o.via.array.size, 10);
+	assert_int_equal(o.via.array.ptr[7].type, MSGPACK_OBJECT_STR);
+	assert_int_equal(o.via.array.ptr[8].type, MSGPACK_OBJECT_STR);
+	assert_int_equal(o.via.array.ptr[8].via.str.size, 5);
+	assert_int_equal(o.via.array.ptr[9].type, MSGPACK_OBJECT_BIN);
+	assert_int_equal(o.via.array.ptr[9].via.bin.size, 5);
+	assert_memory_equal(o.via.array.ptr[9].via.bin.ptr, "bad\xff\xc3", 5);
+	msgpack_unpacked_destroy(&u);
+}
+
 static void ref_value(msgpack_packer *pk, unsigned tag, uint64_t v, const void *ptr)
 {
 	union {
@@ -296,7 +332,12 @@ static void ref_value(msgpack_packer *pk, unsigned tag, uint64_t v, const void *
 	case HB_T_U64: msgpack_pack_uint64(pk, v); break;
 	case HB_T_F64: msgpack_pack_double(pk, bits.d); break;
 	case HB_T_BOOL: v ? msgpack_pack_true(pk) : msgpack_pack_false(pk); break;
-	case HB_T_STR: msgpack_pack_str_with_body(pk, ptr, (size_t)v); break;
+	case HB_T_STR: /* the archive's str is UTF-8; other bytes go out as bin */
+		if (hb_utf8_valid(ptr, (size_t)v))
+			msgpack_pack_str_with_body(pk, ptr, (size_t)v);
+		else
+			msgpack_pack_bin_with_body(pk, ptr, (size_t)v);
+		break;
 	case HB_T_BYTES: msgpack_pack_bin_with_body(pk, ptr, (size_t)v); break;
 	default: msgpack_pack_nil(pk);
 	}
@@ -440,6 +481,7 @@ int main(void)
 		cmocka_unit_test(events_encode_as_arrays),
 		cmocka_unit_test(heartbeats_carry_metrics_by_kind),
 		cmocka_unit_test(bus_records_have_their_keys),
+		cmocka_unit_test(strings_that_are_not_utf8_encode_as_bin),
 		cmocka_unit_test(direct_event_encoder_matches_msgpack_c),
 		cmocka_unit_test(a_full_buffer_reports_overflow),
 		cmocka_unit_test(an_event_that_does_not_fit_is_not_written),
