@@ -57,6 +57,7 @@ struct hbc_collector {
 	int discovering;
 	struct hbc_ring **rings;
 	size_t nrings, cap;
+	size_t drain_next;        /* the ring the next pass starts with */
 	uint32_t next_p;
 	struct hbc_learned learned;
 
