@@ -71,7 +71,7 @@ static int hbtop_duration_ms(const char *s, unsigned *out)
 		v *= 3600;
 	else if (*end && strcmp(end, "s"))
 		return -EINVAL;
-	if (v < 0.01 || v > 86400)
+	if (!(v >= 0.01 && v <= 86400)) /* NaN fails this too */
 		return -EINVAL;
 	*out = (unsigned)(v * 1000);
 	return 0;

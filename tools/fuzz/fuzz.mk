@@ -10,7 +10,7 @@
 FUZZ_BUILD ?= build-fuzz
 FUZZ_CC ?= clang
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -D_GNU_SOURCE -Iinclude -Ibus -Iconsumers/lib \
+FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Werror=incompatible-pointer-types -Werror=implicit-function-declaration -D_GNU_SOURCE -Iinclude -Ibus -Iconsumers/lib \
 	-Itools/fuzz $(FUZZ_SAN) -fsanitize=fuzzer-no-link -MMD -MP \
 	-DRD_BUF_INIT=4096
 FUZZ_LDFLAGS := $(FUZZ_SAN) -fsanitize=fuzzer

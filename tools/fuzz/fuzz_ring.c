@@ -130,7 +130,7 @@ static void record_encode(const struct hb_rec *r, const struct hb_event_view *ev
 
 	hbc_packer_init(&pk, &b);
 	if (ev) {
-		hbc_enc_event(&pk, 1, r, r->ts, ev);
+		hbc_enc_event(&b, 1, r, r->ts, ev);
 	} else {
 		struct hb_rec_hb hb;
 
