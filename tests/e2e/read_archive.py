@@ -62,8 +62,13 @@ def check_producer_record(where, o):
             return False
     if not isinstance(o.get("start"), msgpack.Timestamp):
         bad(where, "producer start is not a timestamp: %r" % o.get("start"))
-    if not o["name"].startswith("load-"):
-        return True  # the collector publishes its own stats as a producer
+    return True
+
+
+def check_load_tables(where, o):
+    """hbload's type and metric tables, once the archive stated them all
+    (in the producer record, or in later types/metrics records when the
+    collector attached the ring before hbload registered)."""
     names = [t.get("name") for t in o["types"]]
     for tname, (fields, ftypes) in LOAD_TYPES.items():
         if tname not in names:
@@ -77,7 +82,6 @@ def check_producer_record(where, o):
         if metrics.get(mname) != kind:
             bad(where, "%s: metric %s is %r, want %s" % (o["name"], mname, metrics.get(mname),
                                                         kind))
-    return True
 
 
 def check_heartbeat(where, o, prod):
@@ -144,7 +148,14 @@ def main():
                     if k == "producer" and check_producer_record(where, o):
                         producers[o["p"]] = o
                     elif k in ("types", "metrics"):
-                        bad(where, "unexpected %s record (hbload registers up front)" % k)
+                        prod = producers.get(o.get("p"))
+                        if prod is None:
+                            bad(where, "%s record of unknown producer %r" % (k, o.get("p")))
+                        elif o.get("first") != len(prod[k]) or not isinstance(o.get("list"), list):
+                            bad(where, "%s record first=%r, the table holds %d" %
+                                (k, o.get("first"), len(prod[k])))
+                        else:
+                            prod[k].extend(o["list"])
                     continue
                 if not isinstance(o, list) or len(o) < 4 or o[0] not in (1, 2):
                     bad(where, "neither a map nor an event/heartbeat array: %r" % (o,))
@@ -189,6 +200,9 @@ def main():
                 if n in events.setdefault(name, set()):
                     bad(where, "%s n=%d twice" % (name, n))
                 events[name].add(n)
+    for prod in producers.values():
+        if prod["name"].startswith("load-"):
+            check_load_tables(prod["name"], prod)
     for pr in load["producers"]:
         got = len(events.get(pr["name"], ()))
         if got != pr["committed"]:
