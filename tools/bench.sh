@@ -29,13 +29,13 @@ CCPU=${HB_BENCH_CCPU:-1}
 PY=/usr/bin/python3
 
 if ((QUICK)); then
-	REPS=3 E2E_REPS=1 TRIAL_S=0.5 LAT_S=2 IDLE_S=3 CAT_N=50000
-	COST=(--batches 2000 --singles 100000)
+	REPS=3 E2E_REPS=1 TRIAL_S=0.5 LAT_S=2 IDLE_S=3 CAT_N=50000 STOP_WAIT=2
+	COST=(--batches 1000 --singles 50000)
 	PEER_COST=(--batches 200 --singles 20000)
-	SLOW_COST=(--batches 50 --singles 5000) # syscall peers: microseconds a call
+	SLOW_COST=(--batches 20 --singles 2000) # syscall peers: microseconds a call
 	SEARCH_STEPS=2
 else
-	REPS=5 E2E_REPS=3 TRIAL_S=2 LAT_S=5 IDLE_S=10 CAT_N=1000000
+	REPS=5 E2E_REPS=3 TRIAL_S=2 LAT_S=5 IDLE_S=10 CAT_N=1000000 STOP_WAIT=15
 	COST=(--batches 20000 --singles 1000000)
 	PEER_COST=(--batches 2000 --singles 200000)
 	SLOW_COST=(--batches 200 --singles 20000)
@@ -74,12 +74,13 @@ cleanup() {
 trap cleanup EXIT
 
 note() { echo "$*" >>"$NOTES"; echo "bench.sh: $*" >&2; }
-say() { echo "bench.sh: [$(($(date +%s) - T0))s] $*" >&2; }
+say() { echo "bench.sh: [$(($(date +%s) - T0))s] $*" | tee -a "$LOG" >&2; }
 
 # record REP CMD...: runs CMD and files its RESULT lines under repetition REP
 record() {
 	local rep=$1
 	shift
+	echo "[$(($(date +%s) - T0))s] $*" >>"$LOG"
 	$NICE "$@" 2>>"$LOG" | awk -v rep="$rep" '$1 == "RESULT" { print rep, $2, $3, $4 }' >>"$RES"
 }
 put() { echo "$1 $2 $3 $4" >>"$RES"; } # put REP NAME VALUE UNIT
@@ -159,9 +160,21 @@ start_collector() {
 		sleep 0.02
 	done
 }
+# stop_collector: SIGTERM (drain everything, exit); after STOP_WAIT seconds
+# it is killed: whatever it had not written by then counts as lost
 stop_collector() {
+	local i cpid
 	[[ -n $COLL_PID ]] || return 0
+	cpid=$(collector_child)
 	kill -TERM "$COLL_PID" 2>/dev/null || true
+	for ((i = 0; i < STOP_WAIT * 10; i++)); do
+		kill -0 "$COLL_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$COLL_PID" 2>/dev/null; then
+		echo "collector still draining after ${STOP_WAIT}s: killed" >>"$LOG"
+		[[ -n $cpid ]] && kill -KILL "$cpid" 2>/dev/null
+	fi
 	wait "$COLL_PID" 2>/dev/null || true
 	COLL_PID=
 }
@@ -276,7 +289,8 @@ lt_trial() { # lt_trial RATE: sets T_RATE T_OK T_EVENTS T_BPR
 	rm -rf "$d"
 }
 
-# search REP NAME TRIALFN [ARGS]: flat out first; if that loses records,
+# search REP NAME TRIALFN [ARGS]: flat out first (twice when it loses
+# nothing: then the producer is the bound); if that loses records,
 # SEARCH_STEPS paced trials: a quarter of the lowest losing rate while none
 # passed, then halfway between the best passing and the lowest losing rate.
 # Files NAME.flat, NAME.rate (highest zero-loss rate achieved), NAME.bpr,
@@ -287,7 +301,13 @@ search() {
 	$fn 0 "$@"
 	flat=${T_RATE:-0}
 	if ((T_OK)); then
+		# producer-bound; once more, as a starved producer looks the same
 		good=$flat gbpr=$T_BPR gcpu=$T_CPUNS
+		$fn 0 "$@"
+		if ((T_OK)) && awk -v a="$T_RATE" -v b="$good" 'BEGIN { exit !(a > b) }'; then
+			good=$T_RATE gbpr=$T_BPR gcpu=$T_CPUNS
+		fi
+		flat=$good
 		put "$rep" "$name.producer_bound" 1 flag
 	else
 		hi=$flat
