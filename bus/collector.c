@@ -23,9 +23,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define HBC_NBUFS 8
+#define HBC_NBUFS 16                    /* write buffers: enough for many rings */
 #define HBC_BUFSIZE (1u << 20)
 #define HBC_DRAIN_BUDGET 4096           /* records per ring per pass */
+#define HBC_BUSY_WAIT_NS 1000000ull     /* longest wait for a write while busy */
 #define HBC_LIVE_EVERY_NS 200000000ull  /* pid and heartbeat checks */
 #define HBC_STOP_DRAIN_NS 5000000000ull /* longest final drain */
 #define HBC_STOP_WRITE_NS 10000000000ull
@@ -299,12 +300,19 @@ void hbc_collector_destroy(struct hbc_collector *c)
 
 /* ---- the loop ------------------------------------------------------------ */
 
-static int hbc_drain_all(struct hbc_collector *c)
+/* Drains every active ring once, up to the budget each, starting where the
+ * previous pass stopped so that no ring waits behind the others for buffers.
+ * Between rings, completed writes are reaped and the tails they cover
+ * released at once. *blocked is set when every write buffer was busy: the
+ * pass stopped early, which is not idleness. Returns the records drained. */
+static int hbc_drain_all(struct hbc_collector *c, int *blocked)
 {
+	size_t k, nr = c->nrings, start = nr ? c->drain_next % nr : 0;
 	int total = 0;
-	size_t i;
 
-	for (i = 0; i < c->nrings; i++) {
+	*blocked = 0;
+	for (k = 0; k < nr; k++) {
+		size_t i = (start + k) % nr;
 		struct hbc_ring *r = c->rings[i];
 		int n;
 
@@ -312,11 +320,22 @@ static int hbc_drain_all(struct hbc_collector *c)
 			continue;
 		n = hbc_ring_drain(c, r, HBC_DRAIN_BUDGET);
 		if (n == -ENOBUFS) {
-			hbc_writer_flush(c->w); /* every buffer is busy: let them go */
-			break;
+			/* every buffer is busy: send them, take back what is done */
+			hbc_writer_flush(c->w);
+			hbc_writer_poll(c->w);
+			n = hbc_ring_drain(c, r, HBC_DRAIN_BUDGET);
+		}
+		if (n == -ENOBUFS) {
+			hbc_writer_flush(c->w);
+			c->drain_next = i; /* this ring goes first next time */
+			*blocked = 1;
+			return total;
 		}
 		total += n;
+		if (n > 0)
+			hbc_writer_poll(c->w);
 	}
+	c->drain_next = start + 1;
 	return total;
 }
 
@@ -421,18 +440,26 @@ static int hbc_rotate_due(struct hbc_collector *c, uint64_t now, volatile int *r
 	return c->o.rotate_age_ns && now - c->file_mono >= c->o.rotate_age_ns;
 }
 
-/* Nothing was drained: sleep 1 ms, doubling up to --poll-ms while it stays
- * so; a write completing wakes us early (its ring's space goes back). */
-static void hbc_idle(struct hbc_collector *c, uint64_t *sleep_ns)
+/* Nothing was drained. While writes are queued or in flight (or every
+ * buffer was busy) wait on their completion, at most 1 ms: a completion
+ * frees buffers and ring space at once. Only when every ring is empty and
+ * nothing is in flight, sleep 1 ms, doubling up to --poll-ms while it
+ * stays so. */
+static void hbc_idle(struct hbc_collector *c, int blocked, uint64_t *sleep_ns)
 {
+	if (blocked || !hbc_writer_idle(c->w)) {
+		*sleep_ns = 0;
+		hbc_writer_wait(c->w, HBC_BUSY_WAIT_NS);
+		return;
+	}
 	*sleep_ns = *sleep_ns ? *sleep_ns * 2 : 1000000;
 	if (*sleep_ns > (uint64_t)c->o.poll_ms * 1000000)
 		*sleep_ns = (uint64_t)c->o.poll_ms * 1000000;
 	hbc_writer_wait(c->w, *sleep_ns);
 }
 
-/* One pass; returns the records drained. */
-static int hbc_pass(struct hbc_collector *c, uint64_t now)
+/* One pass; returns the records drained, *blocked as in hbc_drain_all. */
+static int hbc_pass(struct hbc_collector *c, uint64_t now, int *blocked)
 {
 	int n;
 
@@ -440,7 +467,7 @@ static int hbc_pass(struct hbc_collector *c, uint64_t now)
 		hbc_disc_poll(&c->disc, now, 0, hbc_found, c);
 		hbc_pending_retry(c);
 	}
-	n = hbc_drain_all(c);
+	n = hbc_drain_all(c, blocked);
 	if (now >= c->next_live_mono) {
 		c->next_live_mono = now + HBC_LIVE_EVERY_NS;
 		hbc_liveness_check(c, now);
@@ -482,7 +509,7 @@ static int hbc_stop(struct hbc_collector *c)
 {
 	uint64_t t0 = hbc_mono_ns();
 	msgpack_packer *pk;
-	int rc;
+	int rc, blocked;
 
 	hbc_info("stopping: draining every ring");
 	/* every ring that exists now is drained, even one not seen yet */
@@ -495,18 +522,15 @@ static int hbc_stop(struct hbc_collector *c)
 	 * writing leaves the rest in its ring for the next collector */
 	hbc_stop_snapshot(c);
 	while (hbc_mono_ns() - t0 < HBC_STOP_DRAIN_NS) {
-		int n = hbc_pass(c, hbc_mono_ns());
+		int n = hbc_pass(c, hbc_mono_ns(), &blocked);
 
 		if (!hbc_stop_pending(c))
 			break;
-		if (n == 0) {
-			struct timespec ts = {0, 1000000};
-
-			nanosleep(&ts, NULL); /* buffers busy: let writes complete */
-		}
+		if (n == 0) /* buffers busy: let writes complete */
+			hbc_writer_wait(c->w, HBC_BUSY_WAIT_NS);
 	}
 	/* closed rings finish on the pass after their last record */
-	hbc_pass(c, hbc_mono_ns());
+	hbc_pass(c, hbc_mono_ns(), &blocked);
 	pk = hbc_pk_wait(c);
 	if (pk)
 		hbc_enc_collector(pk, hbc_now_ns(), "stop", c->pid);
@@ -528,7 +552,7 @@ int hbc_collector_run(struct hbc_collector *c, volatile int *stop, volatile int 
 	hbc_disc_poll(&c->disc, c->stat_mono, 1, hbc_found, c);
 	while (!*stop) {
 		uint64_t now = hbc_mono_ns();
-		int n = hbc_pass(c, now);
+		int blocked, n = hbc_pass(c, now, &blocked);
 
 		hbc_stats(c, now);
 		hbc_file_check(c, now, rotate);
@@ -537,7 +561,7 @@ int hbc_collector_run(struct hbc_collector *c, volatile int *stop, volatile int 
 		if (n > 0)
 			sleep_ns = 0;
 		else
-			hbc_idle(c, &sleep_ns);
+			hbc_idle(c, blocked, &sleep_ns);
 	}
 	return hbc_stop(c);
 }

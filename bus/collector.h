@@ -36,6 +36,7 @@ struct hbc_ring {
 	uint64_t expected;    /* next sequence number to write */
 	uint64_t skipped;     /* records below expected (already persisted) */
 	uint64_t anchor_raw, anchor_ns, hz;
+	uint64_t ns_mult;      /* floor(2^64 * 1e9 / hz) when hz > 1e9, else 0 */
 	uint32_t types_stated, metrics_stated; /* in the current file */
 	uint8_t kinds[HB_MAX_METRICS];
 	uint8_t mismatch[HB_MAX_TYPES]; /* reported (type, field) pairs, one bit per field */
@@ -56,6 +57,7 @@ struct hbc_collector {
 	int discovering;
 	struct hbc_ring **rings;
 	size_t nrings, cap;
+	size_t drain_next;        /* the ring the next pass starts with */
 	uint32_t next_p;
 	struct hbc_learned learned;
 

@@ -12,6 +12,7 @@
 #include "collector.h"
 #include "ops_hooks.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -25,8 +26,6 @@
 
 #define HBC_PENDING_NS 2000000000ull /* a ring's header must appear within this */
 #define HBC_SEQ_SANE (1ull << 48)    /* larger jumps are not believed */
-/* The largest record a producer can write (an event of 8 full strings). */
-#define HBC_REC_COPY_MAX (HB_EVENT_FIXED + HB_MAX_FIELDS * (8 + HB_STR_MAX))
 
 static void hbc_ring_pidfd(struct hbc_ring *r);
 
@@ -148,6 +147,8 @@ static void hbc_ring_ident(struct hbc_ring *r)
 	r->hz = (h->flags & HB_RING_F_TSC) ? h->tsc_hz : 1000000000ull;
 	if (r->hz < 1000 || r->hz > 1000000000000ull)
 		r->hz = 1000000000ull;
+	r->ns_mult = r->hz > 1000000000u
+		     ? (uint64_t)(((unsigned __int128)1000000000u << 64) / r->hz) : 0;
 	r->anchor_raw = h->start_tsc;
 	r->anchor_ns = h->start_ns;
 }
@@ -318,16 +319,35 @@ void hbc_pending_retry(struct hbc_collector *c)
 
 /* ---- records ------------------------------------------------------------ */
 
+/* floor(d * 1e9 / hz) without a division when hz > 1e9 (a TSC): ns_mult
+ * is floor(2^64 * 1e9 / hz), so the product's high half is the exact
+ * result or one less, and one multiplication tells which. */
+static uint64_t hbc_ring_ticks_ns(const struct hbc_ring *r, uint64_t d)
+{
+	unsigned __int128 x;
+	uint64_t q;
+
+	if (r->hz == 1000000000u)
+		return d;
+	x = (unsigned __int128)d * 1000000000u;
+	if (!r->ns_mult)
+		return x / r->hz > UINT64_MAX ? UINT64_MAX : (uint64_t)(x / r->hz);
+	q = (uint64_t)(((unsigned __int128)d * r->ns_mult) >> 64);
+	if ((unsigned __int128)(q + 1) * r->hz <= x)
+		q++;
+	return q;
+}
+
 static uint64_t hbc_ring_ns(const struct hbc_ring *r, uint64_t raw)
 {
-	unsigned __int128 d;
+	uint64_t d;
 
 	if (raw >= r->anchor_raw) {
-		d = (unsigned __int128)(raw - r->anchor_raw) * 1000000000u / r->hz;
-		return d > UINT64_MAX - r->anchor_ns ? UINT64_MAX : r->anchor_ns + (uint64_t)d;
+		d = hbc_ring_ticks_ns(r, raw - r->anchor_raw);
+		return d > UINT64_MAX - r->anchor_ns ? UINT64_MAX : r->anchor_ns + d;
 	}
-	d = (unsigned __int128)(r->anchor_raw - raw) * 1000000000u / r->hz;
-	return d > r->anchor_ns ? 0 : r->anchor_ns - (uint64_t)d;
+	d = hbc_ring_ticks_ns(r, r->anchor_raw - raw);
+	return d > r->anchor_ns ? 0 : r->anchor_ns - d;
 }
 
 static void hbc_ring_gap(struct hbc_collector *c, struct hbc_ring *r, msgpack_packer *pk,
@@ -363,12 +383,24 @@ static void hbc_state_metrics(struct hbc_ring *r, msgpack_packer *pk, uint32_t n
 	r->metrics_stated = nm;
 }
 
+/* The first n of 8 tags as one word (tag i in byte i from the low end). */
+static uint64_t hbc_tags_word(const uint8_t *tags, unsigned n)
+{
+	uint64_t w;
+
+	memcpy(&w, tags, sizeof(w));
+	w = le64toh(w);
+	return n >= 8 ? w : w & ((1ull << (8 * n)) - 1);
+}
+
 static void hbc_check_fields(struct hbc_ring *r, msgpack_packer *pk, const struct hb_rec *rec,
 			     const struct hb_event_view *ev)
 {
 	const struct hb_type_def *t = &r->v.hdr->types[rec->type];
 	unsigned i, nf = t->nfields > HB_MAX_FIELDS ? HB_MAX_FIELDS : t->nfields;
 
+	if (ev->nfields == nf && hbc_tags_word(ev->tags, nf) == hbc_tags_word(t->tags, nf))
+		return; /* the usual case: every field as declared */
 	for (i = 0; i < ev->nfields; i++) {
 		unsigned want = i < nf ? t->tags[i] : HB_T_NONE;
 		char field[HB_FIELD_NAME_MAX];
@@ -385,19 +417,14 @@ static void hbc_check_fields(struct hbc_ring *r, msgpack_packer *pk, const struc
 	}
 }
 
-static int hbc_ring_event(struct hbc_ring *r, msgpack_packer *pk, const struct hb_rec *rec,
-			  const struct hb_rec *rp)
+static void hbc_ring_event(struct hbc_collector *c, struct hbc_ring *r, msgpack_packer *pk,
+			   const struct hb_rec *rec, const struct hb_event_view *ev)
 {
-	struct hb_event_view ev;
-
-	if (hb_event_decode(rp, &ev))
-		return -EBADMSG;
 	if (rec->type >= r->types_stated)
 		hbc_state_types(r, pk, rec->type);
 	if (rec->type < r->types_stated)
-		hbc_check_fields(r, pk, rec, &ev);
-	hbc_enc_event(pk, r->p, rec, hbc_ring_ns(r, rec->ts), &ev);
-	return 0;
+		hbc_check_fields(r, pk, rec, ev);
+	hbc_enc_event(&c->pk_buf->b, r->p, rec, hbc_ring_ns(r, rec->ts), ev);
 }
 
 static void hbc_ring_heartbeat(struct hbc_collector *c, struct hbc_ring *r, msgpack_packer *pk,
@@ -420,8 +447,10 @@ static void hbc_ring_heartbeat(struct hbc_collector *c, struct hbc_ring *r, msgp
 		hbc_ops_heartbeat_pack(c, r, pk);
 }
 
+/* rp: the validated copy of a record (hb_ring_view_copy), ev its decoded
+ * fields when it is an event. */
 static int hbc_ring_record(struct hbc_collector *c, struct hbc_ring *r, msgpack_packer *pk,
-			   const struct hb_rec *rp)
+			   const struct hb_rec *rp, const struct hb_event_view *ev)
 {
 	struct hb_rec rec;
 
@@ -439,15 +468,12 @@ static int hbc_ring_record(struct hbc_collector *c, struct hbc_ring *r, msgpack_
 			return -EBADMSG;
 		hbc_ring_gap(c, r, pk, r->expected, rec.seq - 1, "overflow");
 	}
-	if (rec.kind == HB_REC_EVENT) {
-		if (hbc_ring_event(r, pk, &rec, rp))
-			return -EBADMSG;
-	} else {
+	if (rec.kind == HB_REC_EVENT)
+		hbc_ring_event(c, r, pk, &rec, ev);
+	else
 		hbc_ring_heartbeat(c, r, pk, &rec, rp);
-	}
 	r->expected = rec.seq + 1;
 	c->records++;
-	hbc_ops_record(c, r);
 	return 0;
 }
 
@@ -497,57 +523,82 @@ static void hbc_ring_at_head(struct hbc_collector *c, struct hbc_ring *r, msgpac
 		hbc_ring_finish(c, r, pk, "crashed", "pid-gone");
 }
 
-/* The record just returned by hb_ring_view_next, copied out of the ring
- * and checked again: the producer may rewrite a record after publishing it
- * (a bug or hostility), so decoding and encoding work only on the copy.
- * The record ends at the cursor (records never wrap). NULL when the copy
- * does not validate. */
-static const struct hb_rec *hbc_rec_copy(const struct hbc_ring *r, const struct hb_rec *rec,
-					 uint64_t *buf)
+/* Bytes of the current buffer below which the drain loop may encode
+ * another record without asking hbc_pk: HBC_REC_MAX stay free and no index
+ * record falls due (hbc_pk handles both). */
+static size_t hbc_fast_limit(struct hbc_collector *c)
 {
-	uint32_t off = (uint32_t)((const uint8_t *)rec - r->v.data);
-	uint32_t end = (((uint32_t)r->v.cursor - 1) & r->v.mask) + 1;
+	const struct hbc_buf *b = &c->pk_buf->b;
+	size_t lim = b->cap - HBC_REC_MAX;
 
-	if (end <= off || end - off > HBC_REC_COPY_MAX)
-		return NULL;
-	memcpy(buf, rec, end - off);
-	if (hb_rec_check((const struct hb_rec *)buf, end - off))
-		return NULL;
-	return (const struct hb_rec *)buf;
+	if (c->ix_on) {
+		uint64_t start = hbc_writer_file_size(c->w) - b->len; /* offset of data[0] */
+		uint64_t due = c->ix.from + c->ix.every;
+
+		if (due <= start)
+			return 0;
+		if (due - start < lim)
+			lim = (size_t)(due - start);
+	}
+	return lim;
 }
 
+/* Every record is read from the ring once, into a local copy that is
+ * validated and decoded in one pass (hb_ring_view_copy): a producer may
+ * rewrite a record after publishing it (a bug or hostility), so decoding
+ * and encoding work only on the copy. The mark ("r is written up to its
+ * cursor") goes into a buffer before the drain moves to another buffer
+ * and at the end; records are counted for the operating view likewise. */
 int hbc_ring_drain(struct hbc_collector *c, struct hbc_ring *r, unsigned budget)
 {
-	uint64_t copy[HBC_REC_COPY_MAX / 8];
+	uint64_t copy[HB_REC_COPY_MAX / 8];
+	uint64_t records0 = c->records;
+	struct hb_event_view ev;
 	const struct hb_rec *rec;
-	unsigned n = 0;
+	msgpack_packer *pk = NULL;
+	unsigned n = 0, marked = 0;
+	size_t lim = 0;
+	int rc = 0;
 
 	while (r->state == HBC_R_ACTIVE) {
-		msgpack_packer *pk = hbc_pk(c);
 		uint64_t at = r->v.cursor;
-		int rc;
 
-		if (!pk)
-			return -ENOBUFS;
+		if (!pk || c->pk_buf->b.len >= lim) {
+			if (n > marked) {
+				hbc_ring_mark(c, r);
+				marked = n;
+			}
+			pk = hbc_pk(c);
+			if (!pk) {
+				rc = -ENOBUFS;
+				break;
+			}
+			lim = hbc_fast_limit(c);
+		}
 		if (n >= budget)
 			break;
-		rc = hb_ring_view_next(&r->v, &rec);
+		rc = hb_ring_view_copy(&r->v, copy, sizeof(copy), &rec, &ev);
 		if (rc == 0) {
+			hbc_ops_records(c, r, c->records - records0);
+			records0 = c->records;
 			hbc_ring_at_head(c, r, pk);
 			break;
 		}
-		if (rc > 0)
-			rec = hbc_rec_copy(r, rec, copy);
-		if (rc < 0 || !rec || hbc_ring_record(c, r, pk, rec) < 0) {
+		if (rc < 0 || hbc_ring_record(c, r, pk, rec, &ev) < 0) {
 			r->v.cursor = at; /* everything from here on is abandoned */
+			hbc_ops_records(c, r, c->records - records0);
+			records0 = c->records;
 			hbc_ring_quarantine(c, r, pk,
 					    r->truncated ? "ring truncated" : "corrupt record");
+			rc = 0;
 			break;
 		}
-		hbc_ring_mark(c, r);
 		n++;
 	}
-	return (int)n;
+	if (n > marked)
+		hbc_ring_mark(c, r);
+	hbc_ops_records(c, r, c->records - records0);
+	return rc == -ENOBUFS ? rc : (int)n;
 }
 
 /* ---- liveness ------------------------------------------------------------- */

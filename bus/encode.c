@@ -10,6 +10,7 @@
  * they are, never used as indexes.
  */
 #include "hbc.h"
+#include "hb_reader.h"
 
 #include <string.h>
 
@@ -256,7 +257,143 @@ void hbc_enc_metrics(msgpack_packer *pk, uint32_t p, uint64_t ts_ns, const struc
 	hbc_pack_metrics(pk, h, first, end);
 }
 
-static void hbc_pack_value(msgpack_packer *pk, unsigned tag, uint64_t v, const void *ptr)
+/* ---- events: written straight into the buffer --------------------------
+ *
+ * Events are nearly every record, so they skip the packer (an indirect
+ * call and a memcpy per token) and are written with the exact forms
+ * msgpack-c's packer picks for the same values (the smallest integer form,
+ * float64, fixstr/str8/str16, bin8/bin16, fixarray/array16), so the bytes
+ * are the same (tests/unit/test_collect_encode.c compares the two). */
+
+static inline uint8_t *hbc_mp_be16(uint8_t *p, uint8_t tag, uint16_t v)
+{
+	p[0] = tag;
+	v = __builtin_bswap16(v);
+	memcpy(p + 1, &v, 2);
+	return p + 3;
+}
+
+static inline uint8_t *hbc_mp_be32(uint8_t *p, uint8_t tag, uint32_t v)
+{
+	p[0] = tag;
+	v = __builtin_bswap32(v);
+	memcpy(p + 1, &v, 4);
+	return p + 5;
+}
+
+static inline uint8_t *hbc_mp_be64(uint8_t *p, uint8_t tag, uint64_t v)
+{
+	p[0] = tag;
+	v = __builtin_bswap64(v);
+	memcpy(p + 1, &v, 8);
+	return p + 9;
+}
+
+static inline uint8_t *hbc_mp_uint(uint8_t *p, uint64_t v)
+{
+	if (v < 128) {
+		*p = (uint8_t)v;
+		return p + 1;
+	}
+	if (v < 256) {
+		p[0] = 0xcc;
+		p[1] = (uint8_t)v;
+		return p + 2;
+	}
+	if (v < 65536)
+		return hbc_mp_be16(p, 0xcd, (uint16_t)v);
+	if (v < (1ull << 32))
+		return hbc_mp_be32(p, 0xce, (uint32_t)v);
+	return hbc_mp_be64(p, 0xcf, v);
+}
+
+static inline uint8_t *hbc_mp_int(uint8_t *p, int64_t v)
+{
+	if (v >= 0)
+		return hbc_mp_uint(p, (uint64_t)v);
+	if (v >= -32) {
+		*p = (uint8_t)v; /* negative fixint */
+		return p + 1;
+	}
+	if (v >= -128) {
+		p[0] = 0xd0;
+		p[1] = (uint8_t)v;
+		return p + 2;
+	}
+	if (v >= -32768)
+		return hbc_mp_be16(p, 0xd1, (uint16_t)v);
+	if (v >= -(1ll << 31))
+		return hbc_mp_be32(p, 0xd2, (uint32_t)v);
+	return hbc_mp_be64(p, 0xd3, (uint64_t)v);
+}
+
+static inline uint8_t *hbc_mp_raw(uint8_t *p, uint8_t fix, uint8_t t8, uint8_t t16, uint8_t t32,
+				  const void *data, uint32_t n)
+{
+	if (fix && n < 32)
+		*p++ = (uint8_t)(fix | n);
+	else if (n < 256) {
+		*p++ = t8;
+		*p++ = (uint8_t)n;
+	} else if (n < 65536) {
+		p = hbc_mp_be16(p, t16, (uint16_t)n);
+	} else {
+		p = hbc_mp_be32(p, t32, n);
+	}
+	if (n <= 64) {
+		/* short strings word by word: the source is padded to 8 in the
+		 * record and the destination has room (hbc_event_size) */
+		uint32_t k;
+
+		for (k = 0; k < n; k += 8)
+			memcpy(p + k, (const uint8_t *)data + k, 8);
+	} else {
+		memcpy(p, data, n);
+	}
+	return p + n;
+}
+
+static inline uint8_t *hbc_mp_array(uint8_t *p, uint32_t n)
+{
+	if (n < 16) {
+		*p = (uint8_t)(0x90 | n);
+		return p + 1;
+	}
+	return n < 65536 ? hbc_mp_be16(p, 0xdc, (uint16_t)n) : hbc_mp_be32(p, 0xdd, n);
+}
+
+/* As hbc_pack_ts: fixext 8 inside the 64-bit form's range, else ext 8 of 12. */
+static inline uint8_t *hbc_mp_ts(uint8_t *p, uint64_t ns)
+{
+	uint64_t sec = ns / 1000000000u, nsec = ns % 1000000000u;
+
+	if (sec >> 34) {
+		uint32_t n32 = __builtin_bswap32((uint32_t)nsec);
+		uint64_t s64 = __builtin_bswap64(sec);
+
+		p[0] = 0xc7;
+		p[1] = 12;
+		p[2] = 0xff;
+		memcpy(p + 3, &n32, 4);
+		memcpy(p + 7, &s64, 8);
+		return p + 15;
+	}
+	p[0] = 0xd7;
+	return hbc_mp_be64(p + 1, 0xff, (nsec << 34) | sec);
+}
+
+static inline int hbc_ascii(const void *p, uint32_t n)
+{
+	const uint8_t *s = p;
+	uint32_t i;
+	uint8_t any = 0;
+
+	for (i = 0; i < n; i++)
+		any |= s[i];
+	return any < 0x80;
+}
+
+static inline uint8_t *hbc_mp_value(uint8_t *p, unsigned tag, uint64_t v, const void *ptr)
 {
 	union {
 		uint64_t u;
@@ -265,50 +402,73 @@ static void hbc_pack_value(msgpack_packer *pk, unsigned tag, uint64_t v, const v
 
 	switch (tag) {
 	case HB_T_I64:
-		msgpack_pack_int64(pk, (int64_t)v);
-		break;
+		return hbc_mp_int(p, (int64_t)v);
 	case HB_T_U64:
-		msgpack_pack_uint64(pk, v);
-		break;
+		return hbc_mp_uint(p, v);
 	case HB_T_F64:
-		msgpack_pack_double(pk, bits.d);
-		break;
+		return hbc_mp_be64(p, 0xcb, bits.u);
 	case HB_T_BOOL:
-		if (v)
-			msgpack_pack_true(pk);
-		else
-			msgpack_pack_false(pk);
-		break;
+		*p = v ? 0xc3 : 0xc2;
+		return p + 1;
 	case HB_T_STR:
-		msgpack_pack_str_with_body(pk, ptr, (size_t)v);
-		break;
+		/* msgpack str must be UTF-8; anything else goes out as bin */
+		if (!hbc_ascii(ptr, (uint32_t)v) && !hb_utf8_valid(ptr, (uint32_t)v))
+			return hbc_mp_raw(p, 0, 0xc4, 0xc5, 0xc6, ptr, (uint32_t)v);
+		return hbc_mp_raw(p, 0xa0, 0xd9, 0xda, 0xdb, ptr, (uint32_t)v);
 	case HB_T_BYTES:
-		msgpack_pack_bin_with_body(pk, ptr, (size_t)v);
-		break;
+		return hbc_mp_raw(p, 0, 0xc4, 0xc5, 0xc6, ptr, (uint32_t)v);
 	default:
-		msgpack_pack_nil(pk);
+		*p = 0xc0;
+		return p + 1;
 	}
 }
 
-void hbc_enc_event(msgpack_packer *pk, uint32_t p, const struct hb_rec *r, uint64_t ts_ns,
+/* Array 3, type 1, p 5, seq 9, ts 15, type 3, prio 2, req 9 bytes at
+ * most, then per field up to 9 bytes (a value or a str/bin header) plus
+ * the str/bin bytes and 8 bytes of slack (hbc_mp_raw copies whole words). */
+#define HBC_EVENT_HDR_MAX 48
+#define HBC_EVENT_ENC_MAX (HBC_EVENT_HDR_MAX + HB_MAX_FIELDS * (9 + 8 + HB_STR_MAX))
+
+static size_t hbc_event_size(const struct hb_event_view *ev)
+{
+	size_t need = HBC_EVENT_HDR_MAX, i;
+
+	for (i = 0; i < ev->nfields && i < HB_MAX_FIELDS; i++) {
+		need += 9;
+		if (ev->tags[i] == HB_T_STR || ev->tags[i] == HB_T_BYTES)
+			need += 8 + ev->vals[i];
+	}
+	return need;
+}
+
+void hbc_enc_event(struct hbc_buf *b, uint32_t p, const struct hb_rec *r, uint64_t ts_ns,
 		   const struct hb_event_view *ev)
 {
-	unsigned i;
+	size_t i;
+	uint8_t *w;
 
-	hbc_index_note(pk, ts_ns, 0);
-	msgpack_pack_array(pk, 7 + ev->nfields);
-	msgpack_pack_int(pk, 1);
-	msgpack_pack_uint32(pk, p);
-	msgpack_pack_uint64(pk, r->seq);
-	hbc_pack_ts(pk, ts_ns);
-	msgpack_pack_uint16(pk, r->type);
-	msgpack_pack_uint8(pk, r->prio);
-	if (ev->req)
-		msgpack_pack_uint64(pk, ev->req);
-	else
-		msgpack_pack_nil(pk);
+	if (b->cap - b->len < HBC_EVENT_ENC_MAX && hbc_event_size(ev) > b->cap - b->len) {
+		b->overflow = 1; /* never expected: callers keep HBC_REC_MAX free */
+		return;
+	}
+	if (b->ix)
+		hb_index_note(b->ix, ts_ns, 0);
+	w = (uint8_t *)b->data + b->len;
+	w = hbc_mp_array(w, 7 + ev->nfields);
+	*w++ = 1;
+	w = hbc_mp_uint(w, p);
+	w = hbc_mp_uint(w, r->seq);
+	w = hbc_mp_ts(w, ts_ns);
+	w = hbc_mp_uint(w, r->type);
+	w = hbc_mp_uint(w, r->prio);
+	if (ev->req) {
+		w = hbc_mp_uint(w, ev->req);
+	} else {
+		*w++ = 0xc0;
+	}
 	for (i = 0; i < ev->nfields; i++)
-		hbc_pack_value(pk, ev->tags[i], ev->vals[i], ev->ptrs[i]);
+		w = hbc_mp_value(w, ev->tags[i], ev->vals[i], ev->ptrs[i]);
+	b->len = (size_t)(w - (uint8_t *)b->data);
 }
 
 static void hbc_pack_metric_val(msgpack_packer *pk, unsigned kind, const uint64_t *v)

@@ -102,8 +102,12 @@ void hbc_enc_types(msgpack_packer *pk, uint32_t p, uint64_t ts_ns, const struct 
 		   uint32_t first, uint32_t end);
 void hbc_enc_metrics(msgpack_packer *pk, uint32_t p, uint64_t ts_ns, const struct hb_ring_hdr *h,
 		     uint32_t first, uint32_t end);
-/* r: a local copy of the record's fixed part; ev from hb_event_decode. */
-void hbc_enc_event(msgpack_packer *pk, uint32_t p, const struct hb_rec *r, uint64_t ts_ns,
+/* r: a local copy of the record's fixed part; ev from hb_event_decode or
+ * hb_ring_view_copy (str/bytes values are read in whole 8-byte words, as
+ * they are padded in a record). Written straight into b, not through a
+ * packer, in the same bytes msgpack-c would write; sets b->overflow
+ * instead when it does not fit. */
+void hbc_enc_event(struct hbc_buf *b, uint32_t p, const struct hb_rec *r, uint64_t ts_ns,
 		   const struct hb_event_view *ev);
 /* r and b are local copies of the record's fixed parts; slots points at
  * b->nmetrics x 3 uint64_t; kinds[i] is metric i's kind (0 when unknown).

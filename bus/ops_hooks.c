@@ -63,10 +63,10 @@ void hbc_ops_heartbeat_pack(struct hbc_collector *c, struct hbc_ring *r, msgpack
 	hb_ops_pack_proc(c->ops, r->p, pk);
 }
 
-void hbc_ops_record(struct hbc_collector *c, struct hbc_ring *r)
+void hbc_ops_records(struct hbc_collector *c, struct hbc_ring *r, uint64_t n)
 {
-	if (c->ops)
-		hb_ops_records(c->ops, r->p, 1);
+	if (c->ops && n)
+		hb_ops_records(c->ops, r->p, n);
 }
 
 void hbc_ops_live(struct hbc_collector *c, struct hbc_ring *r, uint64_t now_ns)

@@ -19,8 +19,8 @@ void hbc_ops_attached(struct hbc_collector *c, struct hbc_ring *r);
 unsigned hbc_ops_heartbeat(struct hbc_collector *c, struct hbc_ring *r, msgpack_packer *pk,
 			   const struct hb_rec_hb *b, const void *slots);
 void hbc_ops_heartbeat_pack(struct hbc_collector *c, struct hbc_ring *r, msgpack_packer *pk);
-/* One record of r was persisted (queued for writing). */
-void hbc_ops_record(struct hbc_collector *c, struct hbc_ring *r);
+/* n records of r were persisted (queued for writing). */
+void hbc_ops_records(struct hbc_collector *c, struct hbc_ring *r, uint64_t n);
 /* Periodic liveness of r: writes every state change. */
 void hbc_ops_live(struct hbc_collector *c, struct hbc_ring *r, uint64_t now_ns);
 /* r is finished with final state `state` (exited, crashed, quarantined). */

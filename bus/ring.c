@@ -17,11 +17,12 @@
  * it between hb_ring_view_next() and hb_event_decode(); hb_event_decode()
  * therefore re-checks every bound itself and never trusts len beyond the
  * largest record the producer can legally write. A consumer that must be
- * immune to that copies the record (its validated length is the distance
- * the cursor moved) and checks and decodes the copy.
+ * immune to that uses hb_ring_view_copy(): one read of the record into its
+ * own buffer, then one pass over the copy that validates and decodes it.
  */
 #include "ring.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -32,7 +33,7 @@
 
 /* The largest event a producer can write: fixed part, then 8 fields of
  * slot + HB_STR_MAX bytes. */
-#define HB_EVENT_MAX (HB_EVENT_FIXED + HB_MAX_FIELDS * (8 + HB_STR_MAX))
+#define HB_EVENT_MAX HB_REC_COPY_MAX
 #define HB_HB_FIXED (sizeof(struct hb_rec) + sizeof(struct hb_rec_hb))
 
 static int hb_str_terminated(const char *s, size_t n)
@@ -143,47 +144,48 @@ void hb_ring_view_detach(struct hb_ring_view *v)
 }
 
 /* Walks an event's fields in [24, len): tags known, dense, lengths in
- * bounds, last field ending exactly at len. Fills ev when not NULL. */
+ * bounds, last field ending exactly at len. Fills ev's req, nfields, all
+ * of tags and the first nfields entries of vals and ptrs (the rest is left
+ * alone). */
 static int hb_event_walk(const struct hb_rec *r, uint32_t len, struct hb_event_view *ev)
 {
+	const uint64_t hi = 0x8080808080808080ull, lo7 = 0x7f7f7f7f7f7f7f7full;
 	const uint8_t *base = (const uint8_t *)r;
-	uint8_t tags[HB_MAX_FIELDS];
+	uint64_t tw, nz, dense;
 	uint32_t pos = HB_EVENT_FIXED;
-	unsigned i, n = 0;
+	unsigned i, n;
 
 	if (len < HB_EVENT_FIXED || len > HB_EVENT_MAX)
 		return -EBADMSG;
-	memcpy(tags, base + sizeof(*r) + 8, sizeof(tags));
-	for (i = 0; i < HB_MAX_FIELDS; i++) {
-		if (tags[i] > HB_T_BYTES || (tags[i] != HB_T_NONE && i != n))
-			return -EBADMSG; /* unknown tag, or a field after a hole */
-		if (tags[i] != HB_T_NONE)
-			n++;
-	}
-	if (ev) {
-		memcpy(&ev->req, base + sizeof(*r), 8);
-		ev->nfields = n;
-		memset(ev->tags, 0, sizeof(ev->tags));
-		memset(ev->vals, 0, sizeof(ev->vals));
-		memset(ev->ptrs, 0, sizeof(ev->ptrs));
-	}
+	/* the 8 tags as one word, tag i in byte i counted from the low end */
+	memcpy(&tw, base + sizeof(*r) + 8, sizeof(tw));
+	tw = le64toh(tw);
+	/* per byte, high bit: tag > HB_T_BYTES (6); tag != 0 */
+	if ((((tw & lo7) + 0x7979797979797979ull) | tw) & hi)
+		return -EBADMSG; /* unknown tag */
+	nz = (((tw & lo7) + lo7) | tw) & hi;
+	n = (unsigned)(((nz >> 7) * 0x0101010101010101ull) >> 56); /* bytes set */
+	dense = n == HB_MAX_FIELDS ? ~0ull : (1ull << (8 * n)) - 1;
+	if (nz != (hi & dense))
+		return -EBADMSG; /* a field after a hole */
+	memcpy(&ev->req, base + sizeof(*r), 8);
+	memcpy(ev->tags, base + sizeof(*r) + 8, sizeof(ev->tags));
+	ev->nfields = n;
 	for (i = 0; i < n; i++) {
+		unsigned tag = ev->tags[i];
 		uint64_t val;
 
 		if (len - pos < 8)
 			return -EBADMSG;
 		memcpy(&val, base + pos, 8);
 		pos += 8;
-		if (tags[i] == HB_T_STR || tags[i] == HB_T_BYTES) {
+		ev->vals[i] = val;
+		ev->ptrs[i] = NULL;
+		if (tag == HB_T_STR || tag == HB_T_BYTES) {
 			if (val > HB_STR_MAX || ((val + 7) & ~7ull) > len - pos)
 				return -EBADMSG;
-			if (ev)
-				ev->ptrs[i] = base + pos;
+			ev->ptrs[i] = base + pos;
 			pos += (uint32_t)((val + 7) & ~7ull);
-		}
-		if (ev) {
-			ev->tags[i] = tags[i];
-			ev->vals[i] = val;
 		}
 	}
 	return pos == len ? 0 : -EBADMSG;
@@ -201,7 +203,8 @@ static int hb_heartbeat_check(const struct hb_rec *r, uint32_t len)
 	return 0;
 }
 
-int hb_rec_check(const struct hb_rec *r, uint32_t avail)
+/* hb_rec_check; an event is decoded into ev on the way. */
+static int hb_rec_check_ev(const struct hb_rec *r, uint32_t avail, struct hb_event_view *ev)
 {
 	struct hb_rec rec;
 
@@ -218,7 +221,7 @@ int hb_rec_check(const struct hb_rec *r, uint32_t avail)
 		return -EBADMSG;
 	switch (rec.kind) {
 	case HB_REC_EVENT:
-		return hb_event_walk(r, rec.len, NULL);
+		return hb_event_walk(r, rec.len, ev);
 	case HB_REC_HEARTBEAT:
 		return hb_heartbeat_check(r, rec.len);
 	default:
@@ -226,10 +229,19 @@ int hb_rec_check(const struct hb_rec *r, uint32_t avail)
 	}
 }
 
-int hb_ring_view_next(struct hb_ring_view *v, const struct hb_rec **rec)
+int hb_rec_check(const struct hb_rec *r, uint32_t avail)
 {
-	uint64_t start = v->cursor;
+	struct hb_event_view ev;
 
+	return hb_rec_check_ev(r, avail, &ev);
+}
+
+/* The next record at the cursor, pads skipped (the cursor moves past
+ * them): 1 with *out and its length *out_len (bounded by the data area and
+ * head, not yet checked further), 0 when nothing is new, -EBADMSG. */
+static int hb_ring_view_locate(struct hb_ring_view *v, const struct hb_rec **out,
+			       uint32_t *out_len)
+{
 	for (;;) {
 		uint64_t avail;
 		uint32_t off, room, len;
@@ -246,24 +258,72 @@ int hb_ring_view_next(struct hb_ring_view *v, const struct hb_rec **rec)
 		 * behind the cursor shows up as a huge distance. */
 		avail = v->head - v->cursor;
 		if (v->head - v->tail > v->size || avail > v->size || (v->cursor & 7))
-			goto bad;
+			return -EBADMSG;
 		off = (uint32_t)v->cursor & v->mask;
 		room = v->size - off; /* records never cross the end */
 		r = (const struct hb_rec *)(v->data + off);
 		memcpy(&len, &r->len, sizeof(len));
 		memcpy(&kind, &r->kind, sizeof(kind));
 		if (len % 8 || len < 8 || len > avail || len > room)
+			return -EBADMSG;
+		if (kind != HB_REC_PAD) {
+			*out = r;
+			*out_len = len;
+			return 1;
+		}
+		v->cursor += len;
+	}
+}
+
+int hb_ring_view_next(struct hb_ring_view *v, const struct hb_rec **rec)
+{
+	uint64_t start = v->cursor;
+	const struct hb_rec *r;
+	uint32_t len;
+	int rc = hb_ring_view_locate(v, &r, &len);
+
+	/* the full check bounded by the len just read: the cursor only ever
+	 * moves by a length known to stay inside the data area */
+	if (rc > 0 && hb_rec_check(r, len))
+		rc = -EBADMSG;
+	if (rc < 0) {
+		v->cursor = start;
+		return rc;
+	}
+	if (rc > 0) {
+		v->cursor += len;
+		*rec = r;
+	}
+	return rc;
+}
+
+int hb_ring_view_copy(struct hb_ring_view *v, void *buf, size_t cap, const struct hb_rec **rec,
+		      struct hb_event_view *ev)
+{
+	uint64_t start = v->cursor;
+	struct hb_event_view scratch;
+	const struct hb_rec *r;
+	uint32_t len, clen;
+	uint8_t kind;
+	int rc = hb_ring_view_locate(v, &r, &len);
+
+	if (rc > 0) {
+		/* one read of the bytes; from here on only the copy counts: its
+		 * length must be the one the cursor moves by, and it is no pad */
+		if (len > cap)
 			goto bad;
-		/* the full check bounded by the len just read: the cursor only
-		 * ever moves by a length known to stay inside the data area */
-		if (kind != HB_REC_PAD && hb_rec_check(r, len))
+		memcpy(buf, r, len);
+		memcpy(&clen, buf, sizeof(clen));
+		memcpy(&kind, (const uint8_t *)buf + offsetof(struct hb_rec, kind), 1);
+		if (clen != len || kind == HB_REC_PAD ||
+		    hb_rec_check_ev(buf, len, ev ? ev : &scratch))
 			goto bad;
 		v->cursor += len;
-		if (kind == HB_REC_PAD)
-			continue;
-		*rec = r;
-		return 1;
+		*rec = buf;
+	} else if (rc < 0) {
+		goto bad;
 	}
+	return rc;
 bad:
 	v->cursor = start;
 	return -EBADMSG;
@@ -288,5 +348,6 @@ int hb_event_decode(const struct hb_rec *r, struct hb_event_view *ev)
 	memcpy(&rec, r, sizeof(rec));
 	if (rec.kind != HB_REC_EVENT)
 		return -EBADMSG;
+	memset(ev, 0, sizeof(*ev));
 	return hb_event_walk(r, rec.len, ev);
 }

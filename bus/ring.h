@@ -15,6 +15,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The largest record a producer can write: an event of HB_MAX_FIELDS
+ * strings of HB_STR_MAX bytes. */
+#define HB_REC_COPY_MAX (HB_EVENT_FIXED + HB_MAX_FIELDS * (8 + HB_STR_MAX))
+
 struct hb_ring_view {
 	struct hb_ring_hdr *hdr;
 	const uint8_t *data;
@@ -63,5 +67,16 @@ struct hb_event_view {
 
 /* Decodes a record that passed hb_rec_check. 0 or -EBADMSG. */
 int hb_event_decode(const struct hb_rec *r, struct hb_event_view *ev);
+
+/* Like hb_ring_view_next, but for a consumer that must be immune to a
+ * producer rewriting a record after publishing it: the record is read
+ * from the ring once, into buf (cap bytes, 8-byte aligned), and only that
+ * copy is validated and, when it is an event and ev is not NULL, decoded
+ * in the same pass (ev as from hb_event_decode, except that the vals and
+ * ptrs past nfields are left alone). *rec and ev's pointers point into buf.
+ * A record longer than cap is -EBADMSG; cap >= HB_REC_COPY_MAX takes
+ * every record a producer can write. */
+int hb_ring_view_copy(struct hb_ring_view *v, void *buf, size_t cap, const struct hb_rec **rec,
+		      struct hb_event_view *ev);
 
 #endif

@@ -54,6 +54,7 @@ struct hbc_writer {
 };
 
 static void hbc_submit_fsync(struct hbc_writer *w, int fd, uint64_t covers);
+static void hbc_submit_sealed(struct hbc_writer *w);
 
 static int hbc_uring_init(struct hbc_writer *w, unsigned entries)
 {
@@ -168,6 +169,8 @@ struct hbc_wbuf *hbc_writer_buf(struct hbc_writer *w, size_t need)
 	hbc_writer_seal(w);
 	if (w->cur) /* still current: it was empty, and need is too large */
 		return NULL;
+	if (!w->err)
+		hbc_submit_sealed(w); /* a full buffer goes out now, not at the next flush */
 	for (i = 0; i < w->nbufs; i++) {
 		struct hbc_wbuf *b = &w->bufs[i];
 

@@ -135,6 +135,11 @@ const char *hb_metric_kind_name(int kind);
 /* Parses an absolute (ISO 8601, or seconds since the epoch with '@') or
  * relative ("-10m", "-2h", "-30s", "-1d", "now") time into ns; 0 or -EINVAL. */
 int hb_time_parse(const char *s, uint64_t now_ns, uint64_t *out_ns);
+/* Length of the well-formed UTF-8 sequence (RFC 3629) starting at p, with
+ * n bytes left, or 0 when the bytes there are not one. */
+size_t hb_utf8_len(const void *p, size_t n);
+/* 1 when the n bytes at p are well-formed UTF-8, else 0. */
+int hb_utf8_valid(const void *p, size_t n);
 /* Formats ns as ISO 8601 UTC with nanoseconds into buf (>= 32 bytes). */
 char *hb_time_format(uint64_t ns, char *buf, size_t len);
 /* The value of string key `key` in a msgpack map, or NULL. */

@@ -145,20 +145,22 @@ int hb_rd_fmt_double(char *buf, double d)
 
 /* ---- values ---------------------------------------------------------------- */
 
-/* True when one of the 8 bytes of x is below 0x20, '"' or '\\' (the
- * usual bit tricks; exact as a yes/no answer). */
+/* True when one of the 8 bytes of x is below 0x20, '"', '\\' or not ASCII
+ * (the usual bit tricks; exact as a yes/no answer). */
 static inline bool json_esc8(uint64_t x)
 {
 	const uint64_t ones = 0x0101010101010101ull, high = ones << 7;
 	uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
 
-	return (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b)) & high;
+	return ((((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b)) & high) ||
+	       (x & high);
 }
 
 static inline bool json_esc(unsigned char c)
 {
-	return c < 0x20 || c == '"' || c == '\\';
+	return c < 0x20 || c == '"' || c == '\\' || c >= 0x80;
 }
+
 
 static void out_json_esc(struct ob *o, unsigned char c)
 {
@@ -199,6 +201,18 @@ static void out_json_str(struct ob *o, const char *s, size_t n)
 		}
 		if (!json_esc((unsigned char)s[i])) {
 			i++;
+			continue;
+		}
+		if ((unsigned char)s[i] >= 0x80) {
+			size_t u = hb_utf8_len(s + i, n - i);
+
+			if (u) { /* well-formed: copied as it is */
+				i += u;
+				continue;
+			}
+			out_n(o, s + run, i - run);
+			out_n(o, "\\ufffd", 6); /* not UTF-8: the replacement character */
+			run = ++i;
 			continue;
 		}
 		out_n(o, s + run, i - run);

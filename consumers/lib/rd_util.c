@@ -327,3 +327,46 @@ int rd_fmt_double_fast(char *buf, double d)
 	}
 	return 0;
 }
+
+/* Length of the well-formed UTF-8 sequence at s (n bytes left), 0 if the
+ * bytes there are not one (RFC 3629: no overlongs, surrogates or > U+10FFFF). */
+size_t hb_utf8_len(const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	size_t len, i;
+	uint32_t cp;
+
+	if (s[0] < 0xc2 || s[0] > 0xf4)
+		return 0;
+	len = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : 2;
+	if (n < len)
+		return 0;
+	cp = s[0] & (0x7f >> len);
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return len;
+}
+
+int hb_utf8_valid(const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	size_t i = 0, u;
+
+	while (i < n) {
+		if (s[i] < 0x80) {
+			i++;
+			continue;
+		}
+		u = hb_utf8_len(s + i, n - i);
+		if (!u)
+			return 0;
+		i += u;
+	}
+	return 1;
+}

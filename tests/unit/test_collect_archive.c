@@ -73,10 +73,10 @@ static void fill_run(struct hbc_buf *b, uint64_t ts)
 	hbc_enc_header(&pk, &fh);
 	hbc_enc_producer(&pk, "attached", 1, ts, &id, h, 0, 0, 5);
 	for (rec.seq = 5; rec.seq < 10; rec.seq++)
-		hbc_enc_event(&pk, 1, &rec, ts, &ev);
+		hbc_enc_event(b, 1, &rec, ts, &ev);
 	hbc_enc_gap(&pk, 1, ts, 10, 12, "overflow");
 	for (rec.seq = 0; rec.seq < 3; rec.seq++)
-		hbc_enc_event(&pk, 9, &rec, ts, &ev);
+		hbc_enc_event(b, 9, &rec, ts, &ev);
 	free(h);
 }
 

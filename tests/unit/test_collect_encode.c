@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "hbc.h"
+#include "hb_reader.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -141,7 +142,7 @@ static void events_encode_as_arrays(void **state)
 	r = next_rec(&v);
 	assert_int_equal(hb_event_decode(r, &ev), 0);
 	hbc_packer_init(&pk, &b);
-	hbc_enc_event(&pk, 3, r, 1795450385123456789ull, &ev);
+	hbc_enc_event(&b, 3, r, 1795450385123456789ull, &ev);
 	o = unpack_one(&b, &u);
 	assert_int_equal(o.type, MSGPACK_OBJECT_ARRAY);
 	assert_int_equal(o.via.array.size, 13);
@@ -167,7 +168,7 @@ static void events_encode_as_arrays(void **state)
 	r = next_rec(&v); /* no request id: nil */
 	assert_int_equal(hb_event_decode(r, &ev), 0);
 	b.len = 0;
-	hbc_enc_event(&pk, 3, r, 1, &ev);
+	hbc_enc_event(&b, 3, r, 1, &ev);
 	o = unpack_one(&b, &u);
 	assert_int_equal(o.via.array.size, 8);
 	assert_int_equal(o.via.array.ptr[2].via.u64, 1);
@@ -280,6 +281,164 @@ static void bus_records_have_their_keys(void **state)
 	assert_false(b.overflow);
 }
 
+/* ---- the direct event encoder against msgpack-c's packer -------------- */
+
+/* What hbc_enc_event writes, stated with msgpack-c's packer (the encoder
+ * of earlier versions): the reference the direct encoder must match. */
+static void strings_that_are_not_utf8_encode_as_bin(void **state)
+{
+	static const struct hb_field f[] = {{"a", HB_T_STR}, {"b", HB_T_STR}, {"c", HB_T_STR}};
+	char data[4096];
+	struct hbc_buf b = {.data = data, .cap = sizeof(data)};
+	struct hb_producer p = open_ring();
+	struct hb_event_view ev;
+	struct hb_ring_view v;
+	const struct hb_rec *r;
+	msgpack_packer pk;
+	msgpack_unpacked u;
+	msgpack_object o;
+	int t;
+
+	(void)state;
+	t = hb_type_register(&p, "unit.utf8", f, 3);
+	assert_int_equal(hb_event(&p, t, HB_PRIO_NORMAL, 0, HB_STR("plain"), HB_STR("caf\xc3\xa9"),
+				  HB_STR("bad\xff\xc3")),
+			 0);
+	assert_int_equal(hb_ring_view_init(&v, mem, sizeof(mem)), 0);
+	r = next_rec(&v);
+	assert_int_equal(hb_event_decode(r, &ev), 0);
+	hbc_packer_init(&pk, &b);
+	hbc_enc_event(&b, 1, r, 1, &ev);
+	o = unpack_one(&b, &u);
+	assert_int_equal(o.via.array.size, 10);
+	assert_int_equal(o.via.array.ptr[7].type, MSGPACK_OBJECT_STR);
+	assert_int_equal(o.via.array.ptr[8].type, MSGPACK_OBJECT_STR);
+	assert_int_equal(o.via.array.ptr[8].via.str.size, 5);
+	assert_int_equal(o.via.array.ptr[9].type, MSGPACK_OBJECT_BIN);
+	assert_int_equal(o.via.array.ptr[9].via.bin.size, 5);
+	assert_memory_equal(o.via.array.ptr[9].via.bin.ptr, "bad\xff\xc3", 5);
+	msgpack_unpacked_destroy(&u);
+}
+
+static void ref_value(msgpack_packer *pk, unsigned tag, uint64_t v, const void *ptr)
+{
+	union {
+		uint64_t u;
+		double d;
+	} bits = {.u = v};
+
+	switch (tag) {
+	case HB_T_I64: msgpack_pack_int64(pk, (int64_t)v); break;
+	case HB_T_U64: msgpack_pack_uint64(pk, v); break;
+	case HB_T_F64: msgpack_pack_double(pk, bits.d); break;
+	case HB_T_BOOL: v ? msgpack_pack_true(pk) : msgpack_pack_false(pk); break;
+	case HB_T_STR: /* the archive's str is UTF-8; other bytes go out as bin */
+		if (hb_utf8_valid(ptr, (size_t)v))
+			msgpack_pack_str_with_body(pk, ptr, (size_t)v);
+		else
+			msgpack_pack_bin_with_body(pk, ptr, (size_t)v);
+		break;
+	case HB_T_BYTES: msgpack_pack_bin_with_body(pk, ptr, (size_t)v); break;
+	default: msgpack_pack_nil(pk);
+	}
+}
+
+static void ref_event(msgpack_packer *pk, uint32_t p, const struct hb_rec *r, uint64_t ts_ns,
+		      const struct hb_event_view *ev)
+{
+	unsigned i;
+
+	msgpack_pack_array(pk, 7 + ev->nfields);
+	msgpack_pack_int(pk, 1);
+	msgpack_pack_uint32(pk, p);
+	msgpack_pack_uint64(pk, r->seq);
+	hbc_pack_ts(pk, ts_ns);
+	msgpack_pack_uint16(pk, r->type);
+	msgpack_pack_uint8(pk, r->prio);
+	if (ev->req)
+		msgpack_pack_uint64(pk, ev->req);
+	else
+		msgpack_pack_nil(pk);
+	for (i = 0; i < ev->nfields; i++)
+		ref_value(pk, ev->tags[i], ev->vals[i], ev->ptrs[i]);
+}
+
+static uint64_t rng_state = 88172645463325252ull;
+
+static uint64_t rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+/* Integers near every boundary of msgpack's forms, and anything. */
+static uint64_t rnd_int(void)
+{
+	static const uint64_t edges[] = {0, 1, 31, 32, 127, 128, 255, 256, 65535, 65536,
+					 (1ull << 32) - 1, 1ull << 32, UINT64_MAX,
+					 (uint64_t)-1, (uint64_t)-32, (uint64_t)-33,
+					 (uint64_t)-128, (uint64_t)-129, (uint64_t)-32768,
+					 (uint64_t)-32769, (uint64_t)-(1ll << 31),
+					 (uint64_t)-(1ll << 31) - 1, 1ull << 63};
+	uint64_t e = edges[rnd() % (sizeof(edges) / sizeof(edges[0]))];
+
+	switch (rnd() % 4) {
+	case 0: return e;
+	case 1: return e + (rnd() % 3) - 1;
+	case 2: return rnd() >> (rnd() % 64);
+	default: return rnd();
+	}
+}
+
+static void direct_event_encoder_matches_msgpack_c(void **state)
+{
+	static const uint32_t lens[] = {0, 1, 7, 8, 31, 32, 33, 64, 65, 255, 256, 1000, 1024};
+	static uint64_t strs[HB_MAX_FIELDS][HB_STR_MAX / 8 + 1];
+	static char got[16384], want[16384];
+	struct hbc_buf bg = {.data = got, .cap = sizeof(got)};
+	struct hbc_buf bw = {.data = want, .cap = sizeof(want)};
+	msgpack_packer pk;
+	int k;
+
+	(void)state;
+	for (k = 0; k < 8; k++)
+		for (size_t j = 0; j < sizeof(strs[k]) / 8; j++)
+			strs[k][j] = rnd();
+	hbc_packer_init(&pk, &bw);
+	for (k = 0; k < 20000; k++) {
+		struct hb_rec r = {.kind = HB_REC_EVENT};
+		struct hb_event_view ev;
+		uint64_t ts = rnd_int();
+		uint32_t p = (uint32_t)rnd_int();
+		unsigned i;
+
+		memset(&ev, 0, sizeof(ev));
+		r.seq = rnd_int();
+		r.type = (uint16_t)rnd_int();
+		r.prio = (uint8_t)rnd_int();
+		ev.req = rnd() % 4 ? rnd_int() : 0;
+		ev.nfields = (unsigned)(rnd() % (HB_MAX_FIELDS + 1));
+		for (i = 0; i < ev.nfields; i++) {
+			ev.tags[i] = (uint8_t)(1 + rnd() % HB_T_BYTES);
+			ev.vals[i] = rnd_int();
+			if (ev.tags[i] == HB_T_BOOL)
+				ev.vals[i] &= 1;
+			if (ev.tags[i] == HB_T_STR || ev.tags[i] == HB_T_BYTES) {
+				ev.vals[i] = lens[rnd() % (sizeof(lens) / sizeof(lens[0]))];
+				ev.ptrs[i] = strs[i];
+			}
+		}
+		bg.len = bw.len = 0;
+		hbc_enc_event(&bg, p, &r, ts, &ev);
+		ref_event(&pk, p, &r, ts, &ev);
+		assert_false(bg.overflow);
+		assert_int_equal(bg.len, bw.len);
+		assert_memory_equal(got, want, bw.len);
+	}
+}
+
 static void a_full_buffer_reports_overflow(void **state)
 {
 	char data[8];
@@ -293,6 +452,26 @@ static void a_full_buffer_reports_overflow(void **state)
 	assert_true(b.len <= b.cap);
 }
 
+static void an_event_that_does_not_fit_is_not_written(void **state)
+{
+	static uint64_t str[HB_STR_MAX / 8];
+	char data[512];
+	struct hbc_buf b = {.data = data, .cap = sizeof(data)};
+	struct hb_event_view ev = {.nfields = 1, .tags = {HB_T_STR}, .vals = {HB_STR_MAX},
+				   .ptrs = {str}};
+	struct hb_rec r = {.kind = HB_REC_EVENT};
+
+	(void)state;
+	hbc_enc_event(&b, 1, &r, 1, &ev);
+	assert_true(b.overflow);
+	assert_int_equal(b.len, 0);
+	b.overflow = 0;
+	ev.vals[0] = 100;
+	hbc_enc_event(&b, 1, &r, 1, &ev);
+	assert_false(b.overflow);
+	assert_true(b.len > 100);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -302,7 +481,10 @@ int main(void)
 		cmocka_unit_test(events_encode_as_arrays),
 		cmocka_unit_test(heartbeats_carry_metrics_by_kind),
 		cmocka_unit_test(bus_records_have_their_keys),
+		cmocka_unit_test(strings_that_are_not_utf8_encode_as_bin),
+		cmocka_unit_test(direct_event_encoder_matches_msgpack_c),
 		cmocka_unit_test(a_full_buffer_reports_overflow),
+		cmocka_unit_test(an_event_that_does_not_fit_is_not_written),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

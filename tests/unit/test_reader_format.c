@@ -113,10 +113,35 @@ static void ref_json_str(FILE *f, const unsigned char *s, size_t n)
 			fputs("\\r", f);
 		else if (s[i] < 0x20)
 			fprintf(f, "\\u%04x", s[i]);
-		else
+		else if (s[i] < 0x80)
 			fputc(s[i], f);
+		else if (hb_utf8_len(s + i, n - i)) { /* well-formed UTF-8 as it is */
+			size_t u = hb_utf8_len(s + i, n - i);
+
+			fwrite(s + i, 1, u, f);
+			i += u - 1;
+		} else {
+			fputs("\\ufffd", f); /* a byte that is not UTF-8 */
+		}
 	}
 	fputc('"', f);
+}
+
+static void test_utf8_sequences(void **state)
+{
+	(void)state;
+	assert_int_equal(hb_utf8_len("\xc3\xa9", 2), 2);             /* e acute */
+	assert_int_equal(hb_utf8_len("\xe2\x82\xac", 3), 3);         /* euro sign */
+	assert_int_equal(hb_utf8_len("\xf0\x9f\x98\x80", 4), 4);     /* U+1F600 */
+	assert_int_equal(hb_utf8_len("\xc3\xa9", 1), 0);             /* cut short */
+	assert_int_equal(hb_utf8_len("\xc0\x80", 2), 0);             /* overlong NUL */
+	assert_int_equal(hb_utf8_len("\xe0\x80\xaf", 3), 0);         /* overlong '/' */
+	assert_int_equal(hb_utf8_len("\xed\xa0\x80", 3), 0);         /* surrogate */
+	assert_int_equal(hb_utf8_len("\xf4\x90\x80\x80", 4), 0);     /* above U+10FFFF */
+	assert_int_equal(hb_utf8_len("\x80", 1), 0);                 /* lone continuation */
+	assert_int_equal(hb_utf8_len("\xff", 1), 0);
+	assert_true(hb_utf8_valid("plain caf\xc3\xa9", 11));
+	assert_false(hb_utf8_valid("bad \xff", 5));
 }
 
 static void test_json_str_random(void **state)
@@ -226,6 +251,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_double_special),
 		cmocka_unit_test(test_double_random),
+		cmocka_unit_test(test_utf8_sequences),
 		cmocka_unit_test(test_json_str_random),
 		cmocka_unit_test(test_format_buffer),
 	};
