@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct fz {
@@ -91,5 +93,14 @@ static inline const uint8_t *fz_bytes(struct fz *f, size_t *len)
 	f->n -= *len;
 	return p;
 }
+
+/* A failed check aborts, so libFuzzer keeps the input that broke it. */
+#define CHECK(c)                                                                                   \
+	do {                                                                                       \
+		if (!(c)) {                                                                        \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c);      \
+			abort();                                                                   \
+		}                                                                                  \
+	} while (0)
 
 #endif

@@ -26,14 +26,6 @@
 #define MAX_RECORDS 100000
 #define MAX_CHUNKS 16
 
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c)) {                                                                        \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c);      \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
-
 static char dir[64];
 static volatile uint64_t sink;
 

@@ -28,14 +28,6 @@
 static void *ring_mem;
 static uint8_t blob[2048];
 
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c)) {                                                                        \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c);      \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;

@@ -28,14 +28,6 @@
 #define MAX_OPS 256
 #define MAX_DRAIN 20000
 
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c)) {                                                                        \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #c);      \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
-
 struct ring {
 	uint8_t *mem;
 	size_t total;    /* allocated */
