@@ -31,13 +31,6 @@ static int (*const tools[])(int, char **) = {
 };
 static const char *const names[] = {"hbcollect", "hbcat", "hbload", "hbtop", "hbreplay"};
 
-/* A parser that exits leaves what it allocated to the process's end: not a
- * leak worth reporting here. */
-const char *__asan_default_options(void)
-{
-	return "detect_leaks=0";
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;

@@ -8,6 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 secs=${1:-${FUZZ_SECONDS:-60}}
+# Leaks count as failures here exactly as in the sanitizer suite.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export FUZZ_BUILD=${FUZZ_BUILD:-build-fuzz}
 make -s -f tools/fuzz/fuzz.mk FUZZ_BUILD="$FUZZ_BUILD"
 drivers=$(make -s -f tools/fuzz/fuzz.mk FUZZ_BUILD="$FUZZ_BUILD" list)
