@@ -288,7 +288,8 @@ static const double rd_p10d[20] = {1e0,  1e1,  1e2,  1e3,  1e4,	 1e5,  1e6,
  * (~1.1e-16 relative) of it, less than half the 15-digit spacing (5e-16),
  * so %.15g rounds back to it, and hb_rd_fmt_double stops at 15 digits.
  * m / 10^k is computed with both exact, so the division rounds like strtod
- * does; x is m within 0.25 when the decimal exists, so rounding finds m. */
+ * does; x is m within 0.25 when the decimal exists (m * 2^-52 < 0.25), so
+ * rounding finds m, and an x farther from every integer rules k out. */
 int rd_fmt_double_fast(char *buf, double d)
 {
 	char *s = buf;
@@ -310,6 +311,9 @@ int rd_fmt_double_fast(char *buf, double d)
 		uint64_t m = (uint64_t)x;
 		if (x - (double)m >= 0.5)
 			m++;
+		double dm = x - (double)m; /* exact: m < 2^53 is within 0.5 of x */
+		if (dm > 0.25 || dm < -0.25) /* no decimal at this k: skip the division */
+			continue;
 		if ((double)m / rd_p10d[k] != d)
 			continue;
 		uint64_t scale = (uint64_t)rd_p10d[k];
