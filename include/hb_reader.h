@@ -28,6 +28,10 @@ struct hb_rd_type {
 	uint32_t nfields;
 	char **fields;   /* field names */
 	uint8_t *ftypes; /* enum hb_tag */
+	/* strlen of name and of each field name, set by the reader; 0 and NULL
+	 * in a type built otherwise (the formatters then measure the names) */
+	uint32_t name_len;
+	uint32_t *field_lens;
 };
 
 struct hb_rd_metric {
@@ -52,6 +56,7 @@ struct hb_rd_producer {
 	uint32_t nmetrics;
 	struct hb_rd_metric *metrics;
 	void *user; /* free for the application; NULL at first */
+	uint32_t name_len; /* strlen(name), set by the reader; 0 if not known */
 };
 
 enum hb_rd_kind {

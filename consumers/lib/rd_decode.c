@@ -246,6 +246,7 @@ static void rd_type_clear(struct hb_rd_type *t)
 	for (uint32_t i = 0; i < t->nfields; i++)
 		free(t->fields[i]);
 	free(t->fields);
+	free(t->field_lens);
 	free(t->ftypes);
 	free(t->name);
 	memset(t, 0, sizeof(*t));
@@ -293,13 +294,16 @@ static int rd_type_set(struct hb_rd_type *t, const msgpack_object *m)
 	rd_type_clear(t);
 	t->name = rd_strdup(hb_rd_map_get(m, "name"));
 	t->fields = calloc(n + 1, sizeof(*t->fields));
+	t->field_lens = calloc(n + 1, sizeof(*t->field_lens));
 	t->ftypes = calloc(n + 1, 1);
-	if (!t->name || !t->fields || !t->ftypes)
+	if (!t->name || !t->fields || !t->field_lens || !t->ftypes)
 		return -ENOMEM;
+	t->name_len = (uint32_t)strlen(t->name);
 	for (uint32_t i = 0; i < n; i++) {
 		t->fields[i] = rd_strdup(&f->via.array.ptr[i]);
 		if (!t->fields[i])
 			return -ENOMEM;
+		t->field_lens[i] = (uint32_t)strlen(t->fields[i]);
 		t->nfields = i + 1;
 		if (ft && ft->type == MSGPACK_OBJECT_ARRAY && i < ft->via.array.size)
 			t->ftypes[i] = (uint8_t)rd_tag_parse(&ft->via.array.ptr[i]);
@@ -399,6 +403,7 @@ static struct hb_rd_producer *rd_producer_add(struct hb_reader *r, const msgpack
 	pr->seq_next = rd_uint(hb_rd_map_get(m, "seq_next"), 0);
 	if (!pr->name || !pr->thread || !pr->host || !pr->ring)
 		return NULL;
+	pr->name_len = (uint32_t)strlen(pr->name);
 	if (rd_types_set(pr, 0, hb_rd_map_get(m, "types")) ||
 	    rd_metrics_set(pr, 0, hb_rd_map_get(m, "metrics")))
 		return NULL;

@@ -364,12 +364,52 @@ static uint64_t rec_p(const struct hb_rd_record *rec)
 	return p && p->type == MSGPACK_OBJECT_POSITIVE_INTEGER ? p->via.u64 : 0;
 }
 
-static const char *field_name(const struct hb_rd_record *rec, uint32_t i, char *tmp)
+/* Name lengths the reader measured, else measured here. */
+static inline size_t name_len(const char *s, uint32_t len)
 {
-	if (rec->type && i < rec->type->nfields)
-		return rec->type->fields[i];
-	snprintf(tmp, 16, "%u", i);
+	return len ? len : strlen(s);
+}
+
+static const char *field_name(const struct hb_rd_record *rec, uint32_t i, char *tmp, size_t *len)
+{
+	const struct hb_rd_type *t = rec->type;
+
+	if (t && i < t->nfields) {
+		*len = t->field_lens ? t->field_lens[i] : strlen(t->fields[i]);
+		return t->fields[i];
+	}
+	*len = (size_t)snprintf(tmp, 16, "%u", i);
 	return tmp;
+}
+
+static void out_prio(struct ob *o, int prio)
+{
+	static const uint8_t len[] = {3, 6, 4, 6};
+
+	if (prio >= 0 && prio <= 3)
+		out_n(o, hb_prio_name(prio), len[prio]);
+	else
+		out_c(o, '?');
+}
+
+static inline void out_producer(struct ob *o, const struct hb_rd_producer *pr, int json)
+{
+	size_t n = name_len(pr->name, pr->name_len);
+
+	if (json)
+		out_json_str(o, pr->name, n);
+	else
+		out_n(o, pr->name, n);
+}
+
+static inline void out_type(struct ob *o, const struct hb_rd_type *t, int json)
+{
+	size_t n = name_len(t->name, t->name_len);
+
+	if (json)
+		out_json_str(o, t->name, n);
+	else
+		out_n(o, t->name, n);
 }
 
 static uint32_t rec_nfields(const struct hb_rd_record *rec)
@@ -408,7 +448,7 @@ static void json_head(struct ob *o, const struct hb_rd_record *rec, const char *
 	out_u64(o, rec_p(rec));
 	out_lit(o, ",\"producer\":");
 	if (rec->producer) {
-		out_json_str(o, rec->producer->name, strlen(rec->producer->name));
+		out_producer(o, rec->producer, 1);
 		out_lit(o, ",\"pid\":");
 		out_u64(o, rec->producer->pid);
 	} else {
@@ -429,13 +469,13 @@ static void json_event(struct ob *o, const struct hb_rd_record *rec)
 	json_head(o, rec, "event");
 	out_lit(o, ",\"type\":");
 	if (rec->type) {
-		out_json_str(o, rec->type->name, strlen(rec->type->name));
+		out_type(o, rec->type, 1);
 	} else {
 		out_lit(o, "null,\"type_id\":");
 		out_u64(o, (uint64_t)rec->type_id);
 	}
 	out_lit(o, ",\"prio\":\"");
-	out_s(o, hb_prio_name(rec->prio));
+	out_prio(o, rec->prio);
 	out_lit(o, "\",\"req\":");
 	if (rec->has_req)
 		out_u64(o, rec->req);
@@ -443,10 +483,11 @@ static void json_event(struct ob *o, const struct hb_rd_record *rec)
 		out_lit(o, "null");
 	out_lit(o, ",\"fields\":{");
 	for (uint32_t i = 0, n = rec_nfields(rec); i < n; i++) {
-		const char *name = field_name(rec, i, tmp);
+		size_t len;
+		const char *name = field_name(rec, i, tmp, &len);
 		if (i)
 			out_c(o, ',');
-		out_json_str(o, name, strlen(name));
+		out_json_str(o, name, len);
 		out_c(o, ':');
 		out_json_obj(o, &rec->vals[i]);
 	}
@@ -511,7 +552,7 @@ static void json_bus(struct ob *o, const struct hb_rd_record *rec)
 		if (k->via.str.size == 1 && k->via.str.ptr[0] == 'p') {
 			out_lit(o, ",\"producer\":");
 			if (rec->producer)
-				out_json_str(o, rec->producer->name, strlen(rec->producer->name));
+				out_producer(o, rec->producer, 1);
 			else
 				out_lit(o, "null");
 		} else if (k->via.str.size == 2 && memcmp(k->via.str.ptr, "ts", 2) == 0) {
@@ -589,7 +630,7 @@ static void text_val(struct ob *o, const msgpack_object *v, bool bare)
 static void text_who(struct ob *o, const struct hb_rd_record *rec)
 {
 	if (rec->producer) {
-		out_s(o, rec->producer->name);
+		out_producer(o, rec->producer, 0);
 		out_c(o, '[');
 		out_u64(o, rec->producer->pid);
 		out_lit(o, "] ");
@@ -604,10 +645,10 @@ static void text_event(struct ob *o, const struct hb_rd_record *rec)
 {
 	char tmp[16];
 
-	out_s(o, hb_prio_name(rec->prio));
+	out_prio(o, rec->prio);
 	out_c(o, ' ');
 	if (rec->type) {
-		out_s(o, rec->type->name);
+		out_type(o, rec->type, 0);
 	} else {
 		out_lit(o, "type#");
 		out_u64(o, (uint64_t)rec->type_id);
@@ -617,8 +658,10 @@ static void text_event(struct ob *o, const struct hb_rd_record *rec)
 		out_u64(o, rec->req);
 	}
 	for (uint32_t i = 0, n = rec_nfields(rec); i < n; i++) {
+		size_t len;
+		const char *name = field_name(rec, i, tmp, &len);
 		out_c(o, ' ');
-		out_s(o, field_name(rec, i, tmp));
+		out_n(o, name, len);
 		out_c(o, '=');
 		text_val(o, &rec->vals[i], false);
 	}

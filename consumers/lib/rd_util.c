@@ -288,11 +288,66 @@ static const double rd_p10d[20] = {1e0,  1e1,  1e2,  1e3,  1e4,	 1e5,  1e6,
  * (~1.1e-16 relative) of it, less than half the 15-digit spacing (5e-16),
  * so %.15g rounds back to it, and hb_rd_fmt_double stops at 15 digits.
  * m / 10^k is computed with both exact, so the division rounds like strtod
- * does; x is m within 0.25 when the decimal exists (m * 2^-52 < 0.25), so
- * rounding finds m, and an x farther from every integer rules k out. */
+ * does; x = d * 10^k is m within 0.25 when the decimal exists (m * 2^-52 <
+ * 0.25), so rounding finds m, and an x farther from every integer rules k
+ * out without the division. */
+static bool rd_dec_at(double d, double x, unsigned k, uint64_t *m)
+{
+	*m = (uint64_t)(x + 0.5); /* x < 10^15 < 2^50: x + 0.5 is exact */
+	double r = x - (double)*m;
+	return r <= 0.25 && r >= -0.25 && (double)*m / rd_p10d[k] == d;
+}
+
+/* The shortest decimal m / 10^k (m < 10^15, k < 20) that reads back as d
+ * (1e-4 <= d < 1e15): k, or -1 when there is none. The scales 1 to 1000
+ * are tried without branching on d, so that doubles of varying decimals
+ * cost no mispredicted branches. */
+static int rd_dec_find(double d, uint64_t *m)
+{
+	unsigned near = 0, k;
+	double x[4];
+
+	for (k = 0; k < 4; k++) {
+		x[k] = d * rd_p10d[k];
+		double r = x[k] - (double)(uint64_t)(x[k] + 0.5); /* x[k] < 1e18 */
+		near |= (unsigned)((x[k] < 1e15) & (r <= 0.25) & (r >= -0.25)) << k;
+	}
+	for (; near; near &= near - 1) {
+		k = (unsigned)__builtin_ctz(near);
+		if (rd_dec_at(d, x[k], k, m))
+			return (int)k;
+	}
+	for (k = 4; k < 20; k++) {
+		double xk = d * rd_p10d[k];
+		if (xk >= 1e15)
+			return -1;
+		if (rd_dec_at(d, xk, k, m))
+			return (int)k;
+	}
+	return -1;
+}
+
+/* k fraction digits of f < 10^k (one 0 when k is 0); writes up to 8 bytes
+ * more than it returns. */
+static size_t rd_fmt_frac(char *s, uint64_t f, unsigned k)
+{
+	static const uint32_t p10[9] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000,
+					100000000};
+
+	if (k <= 8) {
+		rd_fmt_8(s, (uint32_t)f * p10[8 - k]);
+		return k ? k : 1;
+	}
+	for (unsigned i = k; i-- > 0; f /= 10)
+		s[i] = (char)('0' + f % 10);
+	return k;
+}
+
 int rd_fmt_double_fast(char *buf, double d)
 {
 	char *s = buf;
+	uint64_t m, ip, f, scale;
+	int k;
 
 	if (signbit(d)) {
 		*s++ = '-';
@@ -304,32 +359,22 @@ int rd_fmt_double_fast(char *buf, double d)
 	}
 	if (!(d >= 1e-4 && d < 1e15)) /* %g switches to exponents; NaN, Inf */
 		return 0;
-	for (unsigned k = 0; k < 20; k++) {
-		double x = d * rd_p10d[k];
-		if (x >= 1e15)
-			return 0;
-		uint64_t m = (uint64_t)x;
-		if (x - (double)m >= 0.5)
-			m++;
-		double dm = x - (double)m; /* exact: m < 2^53 is within 0.5 of x */
-		if (dm > 0.25 || dm < -0.25) /* no decimal at this k: skip the division */
-			continue;
-		if ((double)m / rd_p10d[k] != d)
-			continue;
-		uint64_t scale = (uint64_t)rd_p10d[k];
-		s += rd_fmt_u64(s, m / scale);
-		*s++ = '.';
-		if (!k) {
-			*s++ = '0';
-		} else {
-			uint64_t f = m % scale;
-			for (unsigned i = k; i-- > 0; f /= 10)
-				s[i] = (char)('0' + f % 10);
-			s += k;
-		}
-		return (int)(s - buf);
+	k = rd_dec_find(d, &m);
+	if (k < 0)
+		return 0;
+	/* floor(d) is m / 10^k: d is within 2^-53 relative of m / 10^k, which
+	 * is at least 1/m > 2^-53 relative below the next integer */
+	scale = (uint64_t)rd_p10d[k];
+	ip = (uint64_t)d;
+	f = m - ip * scale;
+	if (f >= scale) { /* not reached; kept exact all the same */
+		ip = m / scale;
+		f = m % scale;
 	}
-	return 0;
+	s += rd_fmt_u64(s, ip);
+	*s++ = '.';
+	s += rd_fmt_frac(s, f, (unsigned)k);
+	return (int)(s - buf);
 }
 
 /* Length of the well-formed UTF-8 sequence at s (n bytes left), 0 if the
