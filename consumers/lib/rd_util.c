@@ -288,14 +288,21 @@ static const double rd_p10d[20] = {1e0,  1e1,  1e2,  1e3,  1e4,	 1e5,  1e6,
  * (~1.1e-16 relative) of it, less than half the 15-digit spacing (5e-16),
  * so %.15g rounds back to it, and hb_rd_fmt_double stops at 15 digits.
  * m / 10^k is computed with both exact, so the division rounds like strtod
- * does; x = d * 10^k is m within 0.25 when the decimal exists (m * 2^-52 <
- * 0.25), so rounding finds m, and an x farther from every integer rules k
- * out without the division. */
+ * does. x = d * 10^k is then m within m * 2^-52 (two roundings), which is
+ * less than 0.25, so rounding finds m, and less than x * 2^-51: an x
+ * farther from every integer rules k out without the division. */
+static inline bool rd_dec_near(double x)
+{
+	/* x < 10^18 < 2^63; below 2^50, x + 0.5 is exact */
+	double r = x - (double)(int64_t)(x + 0.5);
+
+	return (r <= x * 0x1p-50) & (r >= -x * 0x1p-50);
+}
+
 static bool rd_dec_at(double d, double x, unsigned k, uint64_t *m)
 {
-	*m = (uint64_t)(x + 0.5); /* x < 10^15 < 2^50: x + 0.5 is exact */
-	double r = x - (double)*m;
-	return r <= 0.25 && r >= -0.25 && (double)*m / rd_p10d[k] == d;
+	*m = (uint64_t)(int64_t)(x + 0.5);
+	return rd_dec_near(x) && (double)(int64_t)*m / rd_p10d[k] == d;
 }
 
 /* The shortest decimal m / 10^k (m < 10^15, k < 20) that reads back as d
@@ -309,8 +316,7 @@ static int rd_dec_find(double d, uint64_t *m)
 
 	for (k = 0; k < 4; k++) {
 		x[k] = d * rd_p10d[k];
-		double r = x[k] - (double)(uint64_t)(x[k] + 0.5); /* x[k] < 1e18 */
-		near |= (unsigned)((x[k] < 1e15) & (r <= 0.25) & (r >= -0.25)) << k;
+		near |= (unsigned)((x[k] < 1e15) & rd_dec_near(x[k])) << k;
 	}
 	for (; near; near &= near - 1) {
 		k = (unsigned)__builtin_ctz(near);
