@@ -18,6 +18,9 @@
 #ifndef RD_BUF_INIT /* the fuzz build starts small to exercise growth */
 #define RD_BUF_INIT (4u << 20)  /* read buffer; grows for huge objects */
 #endif
+/* Bytes asked of one read: small enough that what the kernel copied is
+ * still in the cache when it is decoded (a larger object takes several). */
+#define RD_READ_MAX (128u << 10)
 #define RD_OBJ_MAX (16u << 20)  /* a larger object is damage, not a record */
 #define RD_FAST_MAX 32          /* elements of an array rd_decode_fast takes */
 #define RD_STALE_NS 2000000000ull /* a file without end, not grown: crashed */

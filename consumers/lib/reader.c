@@ -263,7 +263,8 @@ static ssize_t rd_fill(struct hb_reader *r)
 		r->cap *= 2;
 	}
 	for (;;) {
-		size_t room = rd_seek_room(r, r->cap - r->len);
+		size_t room = r->cap - r->len;
+		room = rd_seek_room(r, room < RD_READ_MAX ? room : RD_READ_MAX);
 		ssize_t n = room ? read(r->fd, r->buf + r->len, room) : 0;
 		if (n >= 0) {
 			r->len += (size_t)n;
