@@ -305,30 +305,47 @@ static bool rd_dec_at(double d, double x, unsigned k, uint64_t *m)
 	return rd_dec_near(x) && (double)(int64_t)*m / rd_p10d[k] == d;
 }
 
+/* d > 0 is M * 2^-e with M odd (or an integer, e = 0). When e < 20 and
+ * m = d * 10^e = M * 5^e < 10^15, d is exactly the decimal m / 10^e (the
+ * product is exact) and it is the shortest that reads back as d: m is odd,
+ * so any other decimal of fewer places differs from d by at least 10^-e =
+ * d / m, more than half an ulp of d as m < 2^53. Returns e, or -1. */
+static int rd_dec_exact(double d, uint64_t *m)
+{
+	uint64_t bits, mant;
+	int e;
+
+	memcpy(&bits, &d, sizeof(bits));
+	if (!(bits >> 52)) /* subnormal */
+		return -1;
+	mant = (bits & ((1ull << 52) - 1)) | 1ull << 52;
+	e = 1075 - (int)(bits >> 52) - __builtin_ctzll(mant);
+	if (e < 0)
+		e = 0;
+	if (e >= 20)
+		return -1;
+	double x = d * rd_p10d[e];
+	if (!(x < 1e15))
+		return -1;
+	*m = (uint64_t)(int64_t)x;
+	return e;
+}
+
 /* The shortest decimal m / 10^k (m < 10^15, k < 20) that reads back as d
- * (1e-4 <= d < 1e15): k, or -1 when there is none. The scales 1 to 1000
- * are tried without branching on d, so that doubles of varying decimals
- * cost no mispredicted branches. */
+ * (1e-4 <= d < 1e15): k, or -1 when there is none. Binary fractions such
+ * as n * 0.25 are found without a loop. */
 static int rd_dec_find(double d, uint64_t *m)
 {
-	unsigned near = 0, k;
-	double x[4];
+	int k = rd_dec_exact(d, m);
 
-	for (k = 0; k < 4; k++) {
-		x[k] = d * rd_p10d[k];
-		near |= (unsigned)((x[k] < 1e15) & rd_dec_near(x[k])) << k;
-	}
-	for (; near; near &= near - 1) {
-		k = (unsigned)__builtin_ctz(near);
-		if (rd_dec_at(d, x[k], k, m))
-			return (int)k;
-	}
-	for (k = 4; k < 20; k++) {
-		double xk = d * rd_p10d[k];
-		if (xk >= 1e15)
+	if (k >= 0)
+		return k;
+	for (k = 0; k < 20; k++) {
+		double x = d * rd_p10d[k];
+		if (x >= 1e15)
 			return -1;
-		if (rd_dec_at(d, xk, k, m))
-			return (int)k;
+		if (rd_dec_at(d, x, (unsigned)k, m))
+			return k;
 	}
 	return -1;
 }

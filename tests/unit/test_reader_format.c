@@ -95,6 +95,8 @@ static void test_double_random(void **state)
 		check((double)(rnd() % 1000) / 1e7);
 		check((float)((double)(rnd() % 100000) / 100.0));
 		check(ldexp((double)(rnd() % (1ull << 53)), (int)(rnd() % 120) - 100));
+		check(ldexp((double)(rnd() % 100000), -(int)(rnd() % 30)));
+		check(ldexp((double)(rnd() % (1ull << 50)), -(int)(rnd() % 60)));
 		check((double)(rnd() % 1000000000000000ull) / pow(10, (double)(rnd() % 22)));
 	}
 }
