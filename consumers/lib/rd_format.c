@@ -59,6 +59,32 @@ static inline char *ob_room(struct ob *o, size_t n)
 	return o->b + o->len;
 }
 
+/* memcpy without the call for the short names and values of records:
+ * two overlapping loads and stores cover 1 to 16 bytes. */
+static inline void copy_short(char *d, const char *s, size_t n)
+{
+	uint64_t a, b;
+	uint32_t x, y;
+
+	if (n >= 8 && n <= 16) {
+		memcpy(&a, s, 8);
+		memcpy(&b, s + n - 8, 8);
+		memcpy(d, &a, 8);
+		memcpy(d + n - 8, &b, 8);
+	} else if (n >= 4 && n < 8) {
+		memcpy(&x, s, 4);
+		memcpy(&y, s + n - 4, 4);
+		memcpy(d, &x, 4);
+		memcpy(d + n - 4, &y, 4);
+	} else if (n && n < 4) {
+		d[0] = s[0];
+		d[n / 2] = s[n / 2];
+		d[n - 1] = s[n - 1];
+	} else if (n) {
+		memcpy(d, s, n);
+	}
+}
+
 static inline void out_n(struct ob *o, const char *s, size_t n)
 {
 	if (n > o->cap / 2) {
@@ -69,7 +95,7 @@ static inline void out_n(struct ob *o, const char *s, size_t n)
 			o->over += n;
 		return;
 	}
-	memcpy(ob_room(o, n), s, n);
+	copy_short(ob_room(o, n), s, n);
 	o->len += n;
 }
 
@@ -185,11 +211,43 @@ static void out_json_esc(struct ob *o, unsigned char c)
 	o->len += 2;
 }
 
+/* True when one of the n <= 16 bytes at s needs escaping (json_esc8 on
+ * overlapping words of the string's own bytes, padded with 'a'). */
+static inline bool json_esc16(const char *s, size_t n)
+{
+	uint64_t a, b;
+	uint32_t x, y;
+
+	if (n >= 8) {
+		memcpy(&a, s, 8);
+		memcpy(&b, s + n - 8, 8);
+		return json_esc8(a) || json_esc8(b);
+	}
+	if (n >= 4) {
+		memcpy(&x, s, 4);
+		memcpy(&y, s + n - 4, 4);
+		return json_esc8((uint64_t)x | (uint64_t)y << 32);
+	}
+	if (!n)
+		return false;
+	a = (unsigned char)s[0] | (uint64_t)(unsigned char)s[n / 2] << 8 |
+	    (uint64_t)(unsigned char)s[n - 1] << 16 | 0x6161616161000000ull;
+	return json_esc8(a);
+}
+
 static void out_json_str(struct ob *o, const char *s, size_t n)
 {
 	size_t i = 0, run = 0;
 	uint64_t x;
 
+	if (n <= 16 && !json_esc16(s, n)) { /* most names and values */
+		char *p = ob_room(o, n + 2);
+		p[0] = '"';
+		copy_short(p + 1, s, n);
+		p[n + 1] = '"';
+		o->len += n + 2;
+		return;
+	}
 	out_c(o, '"');
 	while (i < n) {
 		if (n - i >= 8) {
