@@ -256,12 +256,8 @@ void rd_fmt_time(char *p, uint64_t ns)
 		last = sec;
 	}
 	memcpy(p, prefix, 20);
+	rd_fmt_8(p + 20, frac / 10); /* two halves of 4 digits, not a chain of 4 */
 	p[28] = (char)('0' + frac % 10);
-	frac /= 10;
-	for (int i = 26; i >= 20; i -= 2) {
-		rd_put2(p + i, frac % 100);
-		frac /= 100;
-	}
 	p[29] = 'Z';
 }
 
