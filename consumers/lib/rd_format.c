@@ -112,7 +112,7 @@ static inline void out_c(struct ob *o, char c)
 	o->len++;
 }
 
-static inline void out_u64(struct ob *o, uint64_t v)
+static inline __attribute__((always_inline)) void out_u64(struct ob *o, uint64_t v)
 {
 	o->len += rd_fmt_u64(ob_room(o, 20), v);
 }
@@ -428,16 +428,21 @@ static inline size_t name_len(const char *s, uint32_t len)
 	return len ? len : strlen(s);
 }
 
-static const char *field_name(const struct hb_rd_record *rec, uint32_t i, char *tmp, size_t *len)
+static __attribute__((noinline)) const char *field_num(uint32_t i, char *tmp, size_t *len)
+{
+	*len = (size_t)snprintf(tmp, 16, "%u", i);
+	return tmp;
+}
+
+static inline const char *field_name(const struct hb_rd_record *rec, uint32_t i, char *tmp,
+				     size_t *len)
 {
 	const struct hb_rd_type *t = rec->type;
 
-	if (t && i < t->nfields) {
-		*len = t->field_lens ? t->field_lens[i] : strlen(t->fields[i]);
-		return t->fields[i];
-	}
-	*len = (size_t)snprintf(tmp, 16, "%u", i);
-	return tmp;
+	if (!t || i >= t->nfields)
+		return field_num(i, tmp, len);
+	*len = t->field_lens ? t->field_lens[i] : strlen(t->fields[i]);
+	return t->fields[i];
 }
 
 static void out_prio(struct ob *o, int prio)
