@@ -286,19 +286,14 @@ static const double rd_p10d[20] = {1e0,  1e1,  1e2,  1e3,  1e4,	 1e5,  1e6,
  * m / 10^k is computed with both exact, so the division rounds like strtod
  * does. x = d * 10^k is then m within m * 2^-52 (two roundings), which is
  * less than 0.25, so rounding finds m, and less than x * 2^-51: an x
- * farther from every integer rules k out without the division. */
-static inline bool rd_dec_near(double x)
-{
-	/* x < 10^18 < 2^63; below 2^50, x + 0.5 is exact */
-	double r = x - (double)(int64_t)(x + 0.5);
-
-	return (r <= x * 0x1p-50) & (r >= -x * 0x1p-50);
-}
-
+ * farther from every integer (tested with a margin of 2) rules k out
+ * without the division. */
 static bool rd_dec_at(double d, double x, unsigned k, uint64_t *m)
 {
-	*m = (uint64_t)(int64_t)(x + 0.5);
-	return rd_dec_near(x) && (double)(int64_t)*m / rd_p10d[k] == d;
+	*m = (uint64_t)(int64_t)(x + 0.5); /* x < 10^15 < 2^50: x + 0.5 is exact */
+	double r = x - (double)(int64_t)*m;
+
+	return r <= x * 0x1p-50 && r >= -x * 0x1p-50 && (double)(int64_t)*m / rd_p10d[k] == d;
 }
 
 /* d > 0 is M * 2^-e with M odd (or an integer, e = 0). When e < 20 and
