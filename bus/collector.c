@@ -136,10 +136,8 @@ static int hbc_rotate(struct hbc_collector *c)
 	rc = hbc_write_end(c, old_fd, old_size);
 	if (rc == 0)
 		rc = hbc_writer_wait_idle(c->w, 0);
-	if (c->o.fsync != HBC_FSYNC_NEVER)
-		fsync(old_fd);
-	close(old_fd);
 	hbc_writer_set_file(c->w, c->fd, new_size);
+	hbc_writer_retire(c->w, old_fd, c->o.fsync != HBC_FSYNC_NEVER);
 	return rc;
 }
 
@@ -473,7 +471,7 @@ static int hbc_pass(struct hbc_collector *c, uint64_t now, int *blocked)
 		hbc_liveness_check(c, now);
 		hbc_ops_tick(c);
 	}
-	hbc_writer_flush(c->w);
+	hbc_writer_kick(c->w);
 	hbc_writer_poll(c->w);
 	hbc_rings_reap(c);
 	return n;

@@ -190,6 +190,12 @@ void hbc_writer_set_file(struct hbc_writer *w, int fd, uint64_t off);
 uint64_t hbc_writer_file_size(const struct hbc_writer *w);
 /* Seals the current buffer and submits every sealed buffer. */
 int hbc_writer_flush(struct hbc_writer *w);
+/* Like flush, but keeps filling the current buffer while writes are in
+ * flight: the per-pass call. */
+int hbc_writer_kick(struct hbc_writer *w);
+/* Syncs (when sync) and closes fd, a file no longer written, in the
+ * background; hbc_writer_destroy waits for it. */
+void hbc_writer_retire(struct hbc_writer *w, int fd, int sync);
 /* Reaps completions, retries failed writes when due, runs periodic fsync,
  * applies durable buffers in order. Never blocks. Returns the number of
  * buffers applied. */

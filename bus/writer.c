@@ -23,6 +23,8 @@
 #include <unistd.h>
 
 #define HBC_FSYNC_TAG 1ull /* user_data of fsync requests (buffers are aligned) */
+#define HBC_RETIRE_TAG 2ull /* | fd << 8: fsync of a file rotated away, then close */
+#define HBC_RETIRE_WAIT_NS 10000000000ull
 #define HBC_BACKOFF_MIN_NS 10000000ull
 #define HBC_BACKOFF_MAX_NS 2000000000ull
 
@@ -43,6 +45,7 @@ struct hbc_writer {
 	enum hbc_fsync mode;
 	uint64_t fsync_interval_ns, last_fsync_ns, unsynced;
 	int fsync_inflight, fsync_wanted, fsync_fd;
+	unsigned retiring; /* fsyncs of retired files in flight */
 	uint64_t fsync_covers, synced;
 
 	int err;                  /* errno of the failure in progress, 0 when fine */
@@ -117,12 +120,27 @@ err:
 	return rc;
 }
 
+static void hbc_reap(struct hbc_writer *w);
+
+/* Retired files are synced and closed before the writer goes. */
+static void hbc_writer_settle(struct hbc_writer *w)
+{
+	uint64_t t0 = hbc_mono_ns();
+
+	while (w->retiring && hbc_mono_ns() - t0 < HBC_RETIRE_WAIT_NS) {
+		hbc_writer_wait(w, 10000000);
+		hbc_reap(w);
+	}
+}
+
 void hbc_writer_destroy(struct hbc_writer *w)
 {
 	unsigned i;
 
 	if (!w)
 		return;
+	if (w->ring_ok)
+		hbc_writer_settle(w);
 	if (w->ring_ok)
 		io_uring_queue_exit(&w->ring);
 	for (i = 0; w->bufs && i < w->nbufs; i++) {
@@ -278,6 +296,22 @@ int hbc_writer_flush(struct hbc_writer *w)
 	return 0;
 }
 
+/* The current buffer goes out at once when no write is in flight, so a
+ * lone record is written without delay. While writes are in flight it keeps
+ * filling instead (hbc_writer_buf sends it when full): writes to one file run
+ * one after the other anyway, and a slow write then meets a few full buffers
+ * queued behind it rather than every buffer holding a sliver, which would
+ * stop the drain after a handful of passes. */
+int hbc_writer_kick(struct hbc_writer *w)
+{
+	if (w->inflight > (unsigned)w->fsync_inflight + w->retiring) {
+		if (!w->err)
+			hbc_submit_sealed(w);
+		return 0;
+	}
+	return hbc_writer_flush(w);
+}
+
 static void hbc_fail(struct hbc_writer *w, int err, const char *what)
 {
 	uint64_t now = hbc_mono_ns();
@@ -341,6 +375,36 @@ static void hbc_complete_write(struct hbc_writer *w, struct hbc_wbuf *b, int res
 	b->t_submit = 0;
 }
 
+/* A file the collector is done with is synced (when sync is set) and
+ * closed without stalling the drain loop: the fsync goes through io_uring,
+ * the close follows its completion. */
+void hbc_writer_retire(struct hbc_writer *w, int fd, int sync)
+{
+	struct io_uring_sqe *sqe;
+
+	if (fd < 0)
+		return;
+	if (!sync || !w->ring_ok || !(sqe = hbc_get_sqe(w))) {
+		if (sync)
+			fsync(fd);
+		close(fd);
+		return;
+	}
+	io_uring_prep_fsync(sqe, fd, 0);
+	io_uring_sqe_set_data64(sqe, HBC_RETIRE_TAG | (uint64_t)fd << 8);
+	io_uring_submit(&w->ring);
+	w->inflight++;
+	w->retiring++;
+}
+
+static void hbc_complete_retire(struct hbc_writer *w, int fd, int res)
+{
+	w->retiring--;
+	if (res < 0)
+		hbc_warn("fsync of a finished archive file failed: %s", strerror(-res));
+	close(fd);
+}
+
 static void hbc_reap(struct hbc_writer *w)
 {
 	struct io_uring_cqe *cqe;
@@ -357,6 +421,8 @@ static void hbc_reap(struct hbc_writer *w)
 		w->inflight--;
 		if (ud == HBC_FSYNC_TAG)
 			hbc_complete_fsync(w, res);
+		else if ((ud & 0xff) == HBC_RETIRE_TAG)
+			hbc_complete_retire(w, (int)(ud >> 8), res);
 		else
 			hbc_complete_write(w, (struct hbc_wbuf *)(uintptr_t)ud, res);
 	}
@@ -512,8 +578,8 @@ int hbc_writer_wait_idle(struct hbc_writer *w, uint64_t timeout_ns)
 	hbc_writer_flush(w);
 	for (;;) {
 		hbc_writer_poll(w);
-		if (w->fifo_n == 0 && !w->inflight)
-			return 0;
+		if (w->fifo_n == 0 && w->inflight == w->retiring)
+			return 0; /* retired files finish on their own */
 		if (w->err && timeout_ns && hbc_mono_ns() - w->failing_since > timeout_ns)
 			return -EIO;
 		hbc_writer_wait(w, w->err ? 5000000 : 10000000);

@@ -147,13 +147,14 @@ fi
 
 # ---- collector helpers ---------------------------------------------------------
 
-# start_collector BUS DIR: hbcollect on the collector core, wrapped so its
-# whole CPU time (user + sys, all threads) lands in DIR.rusage at exit
+# start_collector BUS DIR [FLAGS...]: hbcollect on the collector core, wrapped
+# so its whole CPU time (user + sys, all threads) lands in DIR.rusage at exit
 start_collector() {
 	local b=$1 d=$2 i
+	shift 2
 	mkdir -p "$d"
 	$NICE taskset -c "$CCPU" "$PY" tools/bench/runstat.py "$d.rusage" \
-		"$BIN/hbcollect" --bus "$b" --dir "$d" -q 2>>"$LOG" &
+		"$BIN/hbcollect" --bus "$b" --dir "$d" -q "$@" 2>>"$LOG" &
 	COLL_PID=$!
 	for i in $(seq 100); do
 		compgen -G "$d/hb-*" >/dev/null && break
@@ -250,7 +251,9 @@ hb_trial() {
 	local rate=$1 np=$2 kb=$3 b d out ev bytes us sy att drop
 	TRIAL=$((TRIAL + 1))
 	b=$BUS-t$TRIAL d=$WORK/e2e-$TRIAL out=$WORK/e2e-$TRIAL.txt
-	start_collector "$b" "$d"
+	# the durability of the LTTng session it is compared with: the kernel
+	# flushes, nobody fsyncs
+	start_collector "$b" "$d" --fsync never
 	$NICE taskset -c "$PCPU" "$BB/bench_load" --bus "$b" --producers "$np" --rate "$rate" \
 		--ring-kb "$kb" --seconds "$TRIAL_S" >"$out" 2>>"$LOG" || true
 	stop_collector

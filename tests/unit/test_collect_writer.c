@@ -150,6 +150,90 @@ static void a_failing_file_keeps_buffers(void **state)
 	close(fd);
 }
 
+static struct hbc_wbuf *put4(struct hbc_writer *w)
+{
+	struct hbc_wbuf *b = hbc_writer_buf(w, 16);
+
+	assert_non_null(b);
+	memcpy(b->b.data + b->b.len, "data", 4);
+	b->b.len += 4;
+	return b;
+}
+
+/* The per-pass kick sends the current buffer at once when nothing is in
+ * flight, and lets it fill while a write is. A pipe kept full holds the
+ * first write in flight. */
+static void a_kick_lets_the_buffer_fill_while_a_write_is_in_flight(void **state)
+{
+	static struct applied a;
+	char junk[65536];
+	struct hbc_writer *w;
+	uint64_t s2;
+	int p[2], i;
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	memset(junk, 'j', sizeof(junk));
+	assert_int_equal(pipe2(p, O_NONBLOCK), 0);
+	while (write(p[1], junk, sizeof(junk)) > 0)
+		;
+	assert_int_equal(hbc_writer_create(&w, NBUFS, BUFSZ, HBC_FSYNC_NEVER, 1, on_apply, &a), 0);
+	hbc_writer_set_file(w, p[1], 0);
+	put4(w);
+	hbc_writer_kick(w); /* nothing in flight: out it goes, and stays (pipe full) */
+	s2 = hbc_wbuf_serial(put4(w));
+	for (i = 0; i < 3; i++) {
+		hbc_writer_kick(w);
+		hbc_writer_poll(w);
+		assert_int_equal(hbc_wbuf_serial(put4(w)), s2); /* still filling */
+	}
+	assert_int_equal(a.n, 0);
+	assert_false(hbc_writer_idle(w));
+	while (read(p[0], junk, sizeof(junk)) > 0) /* the first write completes */
+		;
+	for (i = 0; i < 5000 && a.n == 0; i++) {
+		hbc_writer_wait(w, 1000000);
+		hbc_writer_poll(w);
+	}
+	assert_int_equal(a.n, 1);
+	hbc_writer_kick(w); /* nothing in flight now: sealed and sent */
+	assert_int_not_equal(hbc_wbuf_serial(put4(w)), s2);
+	close(p[0]); /* the rest fails on a closed pipe; nothing more to check */
+	hbc_writer_destroy(w);
+	close(p[1]);
+}
+
+/* A file rotated away is synced and closed in the background; waiting for
+ * the writer to be idle does not wait for that. */
+static void a_retired_file_is_synced_and_closed_later(void **state)
+{
+	char path[] = "/tmp/hb-unit-writer.XXXXXX";
+	static struct applied a;
+	struct hbc_writer *w;
+	struct stat st;
+	int fd, i;
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(hbc_writer_create(&w, NBUFS, BUFSZ, HBC_FSYNC_INTERVAL, 1000000000, on_apply, &a), 0);
+	hbc_writer_set_file(w, fd, 0);
+	put4(w);
+	assert_int_equal(hbc_writer_wait_idle(w, 0), 0);
+	hbc_writer_retire(w, fd, 1);
+	assert_int_equal(hbc_writer_wait_idle(w, 0), 0);
+	for (i = 0; i < 5000 && fcntl(fd, F_GETFD) != -1; i++) {
+		hbc_writer_wait(w, 1000000);
+		hbc_writer_poll(w);
+	}
+	assert_int_equal(fcntl(fd, F_GETFD), -1); /* closed by the writer */
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, 4);
+	hbc_writer_destroy(w);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -158,6 +242,8 @@ int main(void)
 		cmocka_unit_test(writes_land_in_order_fsync_always),
 		cmocka_unit_test(marks_without_bytes_are_applied),
 		cmocka_unit_test(a_failing_file_keeps_buffers),
+		cmocka_unit_test(a_kick_lets_the_buffer_fill_while_a_write_is_in_flight),
+		cmocka_unit_test(a_retired_file_is_synced_and_closed_later),
 	};
 
 	hbc_verbosity = -1;
