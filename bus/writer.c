@@ -122,6 +122,13 @@ err:
 
 static void hbc_reap(struct hbc_writer *w);
 
+/* Archive writes in flight: the requests that are neither the periodic
+ * fsync nor the fsync of a retired file. */
+static unsigned hbc_writes_inflight(const struct hbc_writer *w)
+{
+	return w->inflight - (unsigned)w->fsync_inflight - w->retiring;
+}
+
 /* Retired files are synced and closed before the writer goes. */
 static void hbc_writer_settle(struct hbc_writer *w)
 {
@@ -139,10 +146,10 @@ void hbc_writer_destroy(struct hbc_writer *w)
 
 	if (!w)
 		return;
-	if (w->ring_ok)
+	if (w->ring_ok) {
 		hbc_writer_settle(w);
-	if (w->ring_ok)
 		io_uring_queue_exit(&w->ring);
+	}
 	for (i = 0; w->bufs && i < w->nbufs; i++) {
 		free(w->bufs[i].b.data);
 		free(w->bufs[i].marks);
@@ -304,7 +311,7 @@ int hbc_writer_flush(struct hbc_writer *w)
  * stop the drain after a handful of passes. */
 int hbc_writer_kick(struct hbc_writer *w)
 {
-	if (w->inflight > (unsigned)w->fsync_inflight + w->retiring) {
+	if (hbc_writes_inflight(w)) {
 		if (!w->err)
 			hbc_submit_sealed(w);
 		return 0;

@@ -368,8 +368,6 @@ HB_INLINE uint64_t hb_clock_raw(const struct hb_producer *p)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Reserves len bytes (multiple of 8) for a record of priority prio.
- * Returns NULL when the record must be dropped. */
 /* Asks for the two cache lines HB_AHEAD bytes past off, for writing: in a
  * ring larger than the caches (or whose lines the consumer's core holds)
  * the miss is then paid ahead of the record that needs the line. */
@@ -387,6 +385,8 @@ HB_INLINE void hb__prefetch_ahead(const struct hb_producer *p, uint32_t off)
 #endif
 }
 
+/* Reserves len bytes (multiple of 8) for a record of priority prio.
+ * Returns NULL when the record must be dropped. */
 HB_INLINE void *hb_ring_reserve(struct hb_producer *p, uint32_t len, unsigned prio)
 {
 	uint32_t off = (uint32_t)p->head & p->mask;

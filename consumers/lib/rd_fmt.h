@@ -14,6 +14,13 @@
 
 extern const char rd_digits2[200]; /* "00", "01", ... "99" */
 
+/* The priority names of hb_prio_name with their lengths. */
+struct rd_name {
+	const char *s;
+	uint8_t len;
+};
+extern const struct rd_name rd_prios[4];
+
 static inline unsigned rd_fmt_ndigits(uint32_t v)
 {
 	unsigned n = 1;

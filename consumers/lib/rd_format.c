@@ -441,38 +441,27 @@ static inline const char *field_name(const struct hb_rd_record *rec, uint32_t i,
 
 	if (!t || i >= t->nfields)
 		return field_num(i, tmp, len);
-	*len = t->field_lens ? t->field_lens[i] : strlen(t->fields[i]);
+	*len = name_len(t->fields[i], t->field_lens ? t->field_lens[i] : 0);
 	return t->fields[i];
 }
 
 static void out_prio(struct ob *o, int prio)
 {
-	static const uint8_t len[] = {3, 6, 4, 6};
-
 	if (prio >= 0 && prio <= 3)
-		out_n(o, hb_prio_name(prio), len[prio]);
+		out_n(o, rd_prios[prio].s, rd_prios[prio].len);
 	else
-		out_c(o, '?');
+		out_s(o, hb_prio_name(prio));
 }
 
-static inline void out_producer(struct ob *o, const struct hb_rd_producer *pr, int json)
+/* A producer or type name, its length known to the reader or measured. */
+static inline void out_name(struct ob *o, const char *s, uint32_t len, int json)
 {
-	size_t n = name_len(pr->name, pr->name_len);
+	size_t n = name_len(s, len);
 
 	if (json)
-		out_json_str(o, pr->name, n);
+		out_json_str(o, s, n);
 	else
-		out_n(o, pr->name, n);
-}
-
-static inline void out_type(struct ob *o, const struct hb_rd_type *t, int json)
-{
-	size_t n = name_len(t->name, t->name_len);
-
-	if (json)
-		out_json_str(o, t->name, n);
-	else
-		out_n(o, t->name, n);
+		out_n(o, s, n);
 }
 
 static uint32_t rec_nfields(const struct hb_rd_record *rec)
@@ -511,7 +500,7 @@ static void json_head(struct ob *o, const struct hb_rd_record *rec, const char *
 	out_u64(o, rec_p(rec));
 	out_lit(o, ",\"producer\":");
 	if (rec->producer) {
-		out_producer(o, rec->producer, 1);
+		out_name(o, rec->producer->name, rec->producer->name_len, 1);
 		out_lit(o, ",\"pid\":");
 		out_u64(o, rec->producer->pid);
 	} else {
@@ -532,7 +521,7 @@ static void json_event(struct ob *o, const struct hb_rd_record *rec)
 	json_head(o, rec, "event");
 	out_lit(o, ",\"type\":");
 	if (rec->type) {
-		out_type(o, rec->type, 1);
+		out_name(o, rec->type->name, rec->type->name_len, 1);
 	} else {
 		out_lit(o, "null,\"type_id\":");
 		out_u64(o, (uint64_t)rec->type_id);
@@ -615,7 +604,7 @@ static void json_bus(struct ob *o, const struct hb_rd_record *rec)
 		if (k->via.str.size == 1 && k->via.str.ptr[0] == 'p') {
 			out_lit(o, ",\"producer\":");
 			if (rec->producer)
-				out_producer(o, rec->producer, 1);
+				out_name(o, rec->producer->name, rec->producer->name_len, 1);
 			else
 				out_lit(o, "null");
 		} else if (k->via.str.size == 2 && memcmp(k->via.str.ptr, "ts", 2) == 0) {
@@ -693,7 +682,7 @@ static void text_val(struct ob *o, const msgpack_object *v, bool bare)
 static void text_who(struct ob *o, const struct hb_rd_record *rec)
 {
 	if (rec->producer) {
-		out_producer(o, rec->producer, 0);
+		out_name(o, rec->producer->name, rec->producer->name_len, 0);
 		out_c(o, '[');
 		out_u64(o, rec->producer->pid);
 		out_lit(o, "] ");
@@ -711,7 +700,7 @@ static void text_event(struct ob *o, const struct hb_rd_record *rec)
 	out_prio(o, rec->prio);
 	out_c(o, ' ');
 	if (rec->type) {
-		out_type(o, rec->type, 0);
+		out_name(o, rec->type->name, rec->type->name_len, 0);
 	} else {
 		out_lit(o, "type#");
 		out_u64(o, (uint64_t)rec->type_id);

@@ -16,11 +16,13 @@
 #include "hb.h"
 #include "rd_fmt.h"
 
-static const char *const rd_prios[] = {"low", "normal", "high", "urgent"};
+#define RD_NAME(lit) {lit, sizeof(lit) - 1}
+const struct rd_name rd_prios[4] = {RD_NAME("low"), RD_NAME("normal"), RD_NAME("high"),
+				    RD_NAME("urgent")};
 
 const char *hb_prio_name(int prio)
 {
-	return prio >= 0 && prio <= 3 ? rd_prios[prio] : "?";
+	return prio >= 0 && prio <= 3 ? rd_prios[prio].s : "?";
 }
 
 int hb_prio_parse(const char *s)
@@ -28,7 +30,7 @@ int hb_prio_parse(const char *s)
 	if (!s)
 		return -EINVAL;
 	for (int i = 0; i < 4; i++)
-		if (strcmp(s, rd_prios[i]) == 0)
+		if (strcmp(s, rd_prios[i].s) == 0)
 			return i;
 	if (s[0] >= '0' && s[0] <= '3' && s[1] == 0)
 		return s[0] - '0';

@@ -281,10 +281,6 @@ static void bus_records_have_their_keys(void **state)
 	assert_false(b.overflow);
 }
 
-/* ---- the direct event encoder against msgpack-c's packer -------------- */
-
-/* What hbc_enc_event writes, stated with msgpack-c's packer (the encoder
- * of earlier versions): the reference the direct encoder must match. */
 static void strings_that_are_not_utf8_encode_as_bin(void **state)
 {
 	static const struct hb_field f[] = {{"a", HB_T_STR}, {"b", HB_T_STR}, {"c", HB_T_STR}};
@@ -320,6 +316,10 @@ static void strings_that_are_not_utf8_encode_as_bin(void **state)
 	msgpack_unpacked_destroy(&u);
 }
 
+/* ---- the direct event encoder against msgpack-c's packer -------------- */
+
+/* What hbc_enc_event writes, stated with msgpack-c's packer (the encoder
+ * of earlier versions): the reference the direct encoder must match. */
 static void ref_value(msgpack_packer *pk, unsigned tag, uint64_t v, const void *ptr)
 {
 	union {
