@@ -277,11 +277,14 @@ static int hbc_scan_obj(struct hbc_scan *sc, const msgpack_object *o)
 
 	sc->last_is_end = 0;
 	if (o->type == MSGPACK_OBJECT_ARRAY) {
-		if (o->via.array.size < 3 || hbc_obj_u64(&o->via.array.ptr[0], &kind) ||
-		    (kind != 1 && kind != 2) || hbc_obj_u64(&o->via.array.ptr[1], &p) ||
-		    hbc_obj_u64(&o->via.array.ptr[2], &seq))
+		uint32_t n = o->via.array.size;
+
+		if (n < 3 || hbc_obj_u64(&o->via.array.ptr[0], &kind) || kind < 1 || kind > 3 ||
+		    hbc_obj_u64(&o->via.array.ptr[1], &p) ||
+		    hbc_obj_u64(&o->via.array.ptr[2], &seq) || (kind == 3 && n < 5))
 			return -EBADMSG;
-		hbc_scan_seq(sc, p, seq + 1);
+		/* a batch (format 2.0) holds seq0 .. seq0 + events - 1 */
+		hbc_scan_seq(sc, p, seq + (kind == 3 ? n - 4 : 1));
 		return 0;
 	}
 	if (o->type != MSGPACK_OBJECT_MAP)

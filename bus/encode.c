@@ -18,6 +18,8 @@ static int hbc_buf_write(void *data, const char *p, size_t n)
 {
 	struct hbc_buf *b = data;
 
+	if (b->batch_n)
+		hbc_buf_batch_end(b); /* anything packed ends the open batch */
 	if (n > b->cap - b->len) {
 		b->overflow = 1;
 		return -1;
@@ -160,8 +162,8 @@ void hbc_enc_header(msgpack_packer *pk, const struct hbc_file_hdr *h)
 	hbc_pack_kv_str(pk, "magic", "hb-archive");
 	hbc_pack_cstr(pk, "version");
 	msgpack_pack_array(pk, 2);
-	msgpack_pack_int(pk, 1);
-	msgpack_pack_int(pk, 1); /* minor: 1.1 adds proc, alert, host */
+	msgpack_pack_int(pk, HB_FORMAT_MAJOR); /* 2.0: event batches */
+	msgpack_pack_int(pk, HB_FORMAT_MINOR);
 	hbc_pack_kv_ts(pk, "ts", h->ts_ns);
 	hbc_pack_kv_str(pk, "host", h->host);
 	hbc_pack_kv_str(pk, "bus", h->bus);
@@ -423,10 +425,11 @@ static inline uint8_t *hbc_mp_value(uint8_t *p, unsigned tag, uint64_t v, const 
 	}
 }
 
-/* Array 3, type 1, p 5, seq 9, ts 15, type 3, prio 2, req 9 bytes at
- * most, then per field up to 9 bytes (a value or a str/bin header) plus
- * the str/bin bytes and 8 bytes of slack (hbc_mp_raw copies whole words). */
-#define HBC_EVENT_HDR_MAX 48
+/* A new batch's array 3, kind 1, p 5, seq0 9, ts0 15; the event's array
+ * 3, dt 9, type 5, prio 2, req 9 bytes at most, then per field up to 9
+ * bytes (a value or a str/bin header) plus the str/bin bytes and 8 bytes
+ * of slack (hbc_mp_raw copies whole words). */
+#define HBC_EVENT_HDR_MAX 72
 #define HBC_EVENT_ENC_MAX (HBC_EVENT_HDR_MAX + HB_MAX_FIELDS * (9 + 8 + HB_STR_MAX))
 
 static size_t hbc_event_size(const struct hb_event_view *ev)
@@ -441,6 +444,42 @@ static size_t hbc_event_size(const struct hb_event_view *ev)
 	return need;
 }
 
+/* Elements of a batch before its events: k, p, seq0, ts0. */
+#define HBC_BATCH_HEAD 4
+
+void hbc_buf_batch_end(struct hbc_buf *b)
+{
+	uint8_t *a = (uint8_t *)b->data + b->batch_at;
+	uint32_t n = HBC_BATCH_HEAD + b->batch_n;
+
+	if (!b->batch_n)
+		return;
+	b->batch_n = 0;
+	if (n >= 16) {
+		hbc_mp_be16(a, 0xdc, (uint16_t)n);
+		return;
+	}
+	/* the smallest form, as msgpack-c's packer would write it */
+	a[0] = (uint8_t)(0x90 | n);
+	memmove(a + 1, a + 3, b->len - b->batch_at - 3);
+	b->len -= 2;
+}
+
+/* Opens a batch for p at w: an array 16 header whose count
+ * hbc_buf_batch_end fills in, then k, p, seq0 and ts0. */
+static uint8_t *hbc_batch_open(struct hbc_buf *b, uint8_t *w, uint32_t p, uint64_t seq,
+			       uint64_t ts_ns)
+{
+	b->batch_at = (size_t)(w - (uint8_t *)b->data);
+	b->batch_p = p;
+	b->batch_ts = ts_ns;
+	w += 3;
+	*w++ = 3;
+	w = hbc_mp_uint(w, p);
+	w = hbc_mp_uint(w, seq);
+	return hbc_mp_ts(w, ts_ns);
+}
+
 void hbc_enc_event(struct hbc_buf *b, uint32_t p, const struct hb_rec *r, uint64_t ts_ns,
 		   const struct hb_event_view *ev)
 {
@@ -453,12 +492,14 @@ void hbc_enc_event(struct hbc_buf *b, uint32_t p, const struct hb_rec *r, uint64
 	}
 	if (b->ix)
 		hb_index_note(b->ix, ts_ns, 0);
+	if (b->batch_n && (b->batch_p != p || b->batch_seq != r->seq || b->batch_n >= HBC_BATCH_MAX))
+		hbc_buf_batch_end(b);
 	w = (uint8_t *)b->data + b->len;
-	w = hbc_mp_array(w, 7 + ev->nfields);
-	*w++ = 1;
-	w = hbc_mp_uint(w, p);
-	w = hbc_mp_uint(w, r->seq);
-	w = hbc_mp_ts(w, ts_ns);
+	if (!b->batch_n)
+		w = hbc_batch_open(b, w, p, r->seq, ts_ns);
+	w = hbc_mp_array(w, 4 + ev->nfields);
+	/* ns from the previous event (two's complement: may go back) */
+	w = hbc_mp_int(w, (int64_t)(ts_ns - b->batch_ts));
 	w = hbc_mp_uint(w, r->type);
 	w = hbc_mp_uint(w, r->prio);
 	if (ev->req) {
@@ -469,6 +510,9 @@ void hbc_enc_event(struct hbc_buf *b, uint32_t p, const struct hb_rec *r, uint64
 	for (i = 0; i < ev->nfields; i++)
 		w = hbc_mp_value(w, ev->tags[i], ev->vals[i], ev->ptrs[i]);
 	b->len = (size_t)(w - (uint8_t *)b->data);
+	b->batch_n++;
+	b->batch_seq = r->seq + 1;
+	b->batch_ts = ts_ns;
 }
 
 static void hbc_pack_metric_val(msgpack_packer *pk, unsigned kind, const uint64_t *v)

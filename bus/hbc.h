@@ -62,15 +62,32 @@ int hbc_mkdir_p(const char *path, unsigned mode);
  * table, mismatch records and the largest event together. */
 #define HBC_REC_MAX (64 * 1024)
 
+/* Events per batch object at most (FORMAT.md 2.0: [3, p, seq0, ts0, e...]);
+ * the batch's array header is then always an array 16. */
+#define HBC_BATCH_MAX 4096
+
 struct hbc_buf {
 	char *data;
 	size_t len, cap;
 	int overflow; /* a write did not fit (never expected: see HBC_REC_MAX) */
 	struct hb_index *ix; /* objects packed here are noted in it, or NULL */
+	/* the event batch still open at the end of data (batch_n > 0): events
+	 * of producer batch_p with consecutive seqs join it until anything
+	 * else is written (hbc_buf_batch_end) */
+	size_t batch_at;     /* offset of its array header */
+	uint32_t batch_n;    /* events in it */
+	uint32_t batch_p;
+	uint64_t batch_seq;  /* seq an event must have to join it */
+	uint64_t batch_ts;   /* time of its last event (ns) */
 };
 
-/* Points pk at b: everything packed is appended to b. */
+/* Points pk at b: everything packed is appended to b (and ends the open
+ * event batch first). */
 void hbc_packer_init(msgpack_packer *pk, struct hbc_buf *b);
+/* Ends the open event batch of b, if any: writes its final element count.
+ * Whoever writes into b->data other than through hbc_enc_event or a packer
+ * made by hbc_packer_init calls this first; b->len may shrink by 2. */
+void hbc_buf_batch_end(struct hbc_buf *b);
 /* A msgpack timestamp (ext -1): 64-bit form, or 96-bit outside its range. */
 int hbc_pack_ts(msgpack_packer *pk, uint64_t ns);
 
@@ -104,9 +121,11 @@ void hbc_enc_metrics(msgpack_packer *pk, uint32_t p, uint64_t ts_ns, const struc
 		     uint32_t first, uint32_t end);
 /* r: a local copy of the record's fixed part; ev from hb_event_decode or
  * hb_ring_view_copy (str/bytes values are read in whole 8-byte words, as
- * they are padded in a record). Written straight into b, not through a
- * packer, in the same bytes msgpack-c would write; sets b->overflow
- * instead when it does not fit. */
+ * they are padded in a record). Appended to the open event batch of b when
+ * it is p's and r->seq follows its last event, else to a new batch (format
+ * 2.0). Written straight into b, not through a packer, with the forms
+ * msgpack-c would choose for each value; sets b->overflow instead when it
+ * does not fit. */
 void hbc_enc_event(struct hbc_buf *b, uint32_t p, const struct hb_rec *r, uint64_t ts_ns,
 		   const struct hb_event_view *ev);
 /* r and b are local copies of the record's fixed parts; slots points at

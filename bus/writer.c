@@ -174,7 +174,10 @@ static void hbc_writer_seal(struct hbc_writer *w)
 {
 	struct hbc_wbuf *b = w->cur;
 
-	if (!b || (b->b.len == 0 && b->nmarks == 0))
+	if (!b)
+		return;
+	hbc_buf_batch_end(&b->b);
+	if (b->b.len == 0 && b->nmarks == 0)
 		return;
 	w->cur = NULL;
 	b->fd = w->fd;
@@ -189,6 +192,8 @@ struct hbc_wbuf *hbc_writer_buf(struct hbc_writer *w, size_t need)
 {
 	unsigned i;
 
+	if (w->cur)
+		hbc_buf_batch_end(&w->cur->b); /* the caller may write raw bytes */
 	if (w->cur && w->cur->b.cap - w->cur->b.len >= need)
 		return w->cur;
 	hbc_writer_seal(w);

@@ -18,8 +18,8 @@
 extern "C" {
 #endif
 
-#define HB_FORMAT_MAJOR 1
-#define HB_FORMAT_MINOR 1
+#define HB_FORMAT_MAJOR 2
+#define HB_FORMAT_MINOR 0
 
 struct hb_reader;
 

@@ -77,6 +77,36 @@ static void fill_run(struct hbc_buf *b, uint64_t ts)
 	hbc_enc_gap(&pk, 1, ts, 10, 12, "overflow");
 	for (rec.seq = 0; rec.seq < 3; rec.seq++)
 		hbc_enc_event(b, 9, &rec, ts, &ev);
+	hbc_buf_batch_end(b);
+	free(h);
+}
+
+/* Events in a batch (format 2.0) persist seq0 .. seq0 + n - 1. */
+static void a_batch_teaches_its_last_seq(void **state)
+{
+	static char data[65536];
+	struct hbc_buf b = {.data = data, .cap = sizeof(data)};
+	struct hb_ring_hdr *h = calloc(1, sizeof(*h));
+	struct hbc_file_hdr fh = {.ts_ns = 1795450385000000003ull, .host = "h", .bus = "unit"};
+	struct hbc_ident id = {.name = "r", .ring = "hb.unit.r.1.0", .pid = 1, .start_ns = 5};
+	struct hb_event_view ev = {0};
+	struct hb_rec rec = {.kind = HB_REC_EVENT};
+	struct hbc_learned learned = {0};
+	struct hbc_recovery rc;
+	msgpack_packer pk;
+
+	(void)state;
+	hbc_packer_init(&pk, &b);
+	hbc_enc_header(&pk, &fh);
+	hbc_enc_producer(&pk, "attached", 1, fh.ts_ns, &id, h, 0, 0, 5);
+	for (rec.seq = 5; rec.seq < 30; rec.seq++)
+		hbc_enc_event(&b, 1, &rec, fh.ts_ns, &ev);
+	hbc_buf_batch_end(&b);
+	write_file("hb-20991123T161305.000000003Z.msgpack", &b); /* the newest */
+	assert_int_equal(hbc_archive_scan(dir, &rc, &learned), 0);
+	assert_int_equal(rc.good_len, b.len);
+	assert_int_equal(hbc_learned_get(&learned, "hb.unit.r.1.0", 5), 30);
+	hbc_learned_free(&learned);
 	free(h);
 }
 
@@ -203,6 +233,7 @@ int main(void)
 		cmocka_unit_test(zeros_after_the_records_count_as_damage),
 		cmocka_unit_test(newest_without_producers_learns_from_older),
 		cmocka_unit_test(retention_keeps_the_newest),
+		cmocka_unit_test(a_batch_teaches_its_last_seq),
 	};
 
 	hbc_verbosity = 0;

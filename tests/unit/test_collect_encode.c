@@ -62,6 +62,7 @@ static msgpack_object unpack_one(struct hbc_buf *b, msgpack_unpacked *u)
 {
 	size_t off = 0;
 
+	hbc_buf_batch_end(b);
 	msgpack_unpacked_init(u);
 	assert_int_equal(msgpack_unpack_next(u, b->data, b->len, &off), MSGPACK_UNPACK_SUCCESS);
 	assert_int_equal(off, b->len); /* exactly one object */
@@ -116,7 +117,15 @@ static const struct hb_rec *next_rec(struct hb_ring_view *v)
 	return r;
 }
 
-static void events_encode_as_arrays(void **state)
+/* The batch object of b's first event: [3, p, seq0, ts0, e...]. */
+static const msgpack_object *batch_event(const msgpack_object *o, uint32_t i)
+{
+	assert_int_equal(o->type, MSGPACK_OBJECT_ARRAY);
+	assert_true(o->via.array.size > 4 + i);
+	return &o->via.array.ptr[4 + i];
+}
+
+static void events_encode_in_batches(void **state)
 {
 	static const struct hb_field f[] = {
 		{"n", HB_T_I64}, {"px", HB_T_F64}, {"sym", HB_T_STR},
@@ -127,7 +136,8 @@ static void events_encode_as_arrays(void **state)
 	struct hb_event_view ev;
 	struct hb_ring_view v;
 	const struct hb_rec *r;
-	msgpack_packer pk;
+	const msgpack_object *e;
+	msgpack_timestamp ts;
 	msgpack_unpacked u;
 	msgpack_object o;
 	int t;
@@ -141,39 +151,113 @@ static void events_encode_as_arrays(void **state)
 	assert_int_equal(hb_ring_view_init(&v, mem, sizeof(mem)), 0);
 	r = next_rec(&v);
 	assert_int_equal(hb_event_decode(r, &ev), 0);
-	hbc_packer_init(&pk, &b);
 	hbc_enc_event(&b, 3, r, 1795450385123456789ull, &ev);
+	r = next_rec(&v); /* 5 ns earlier (clocks may step back); no request id */
+	assert_int_equal(hb_event_decode(r, &ev), 0);
+	hbc_enc_event(&b, 3, r, 1795450385123456784ull, &ev);
 	o = unpack_one(&b, &u);
-	assert_int_equal(o.type, MSGPACK_OBJECT_ARRAY);
-	assert_int_equal(o.via.array.size, 13);
-	assert_int_equal(o.via.array.ptr[0].via.u64, 1);
+	assert_int_equal(o.via.array.size, 6); /* one batch of both */
+	assert_int_equal(o.via.array.ptr[0].via.u64, 3);
 	assert_int_equal(o.via.array.ptr[1].via.u64, 3);
 	assert_int_equal(o.via.array.ptr[2].via.u64, 0);
-	assert_int_equal(o.via.array.ptr[3].type, MSGPACK_OBJECT_EXT);
-	assert_int_equal(o.via.array.ptr[4].via.u64, (uint64_t)t);
-	assert_int_equal(o.via.array.ptr[5].via.u64, HB_PRIO_HIGH);
-	assert_int_equal(o.via.array.ptr[6].via.u64, 42);
-	assert_int_equal(o.via.array.ptr[7].via.i64, -5);
-	assert_true(o.via.array.ptr[8].type == MSGPACK_OBJECT_FLOAT64 &&
-		    o.via.array.ptr[8].via.f64 == 2.5);
-	assert_int_equal(o.via.array.ptr[9].type, MSGPACK_OBJECT_STR);
-	assert_memory_equal(o.via.array.ptr[9].via.str.ptr, "s5", 2);
-	assert_int_equal(o.via.array.ptr[10].type, MSGPACK_OBJECT_BIN);
-	assert_int_equal(o.via.array.ptr[10].via.bin.size, 2);
-	assert_true(o.via.array.ptr[11].type == MSGPACK_OBJECT_BOOLEAN &&
-		    o.via.array.ptr[11].via.boolean);
-	assert_int_equal(o.via.array.ptr[12].via.u64, 1ull << 63);
+	assert_true(msgpack_object_to_timestamp(&o.via.array.ptr[3], &ts));
+	assert_int_equal(ts.tv_sec, 1795450385);
+	assert_int_equal(ts.tv_nsec, 123456789);
+	e = batch_event(&o, 0)->via.array.ptr;
+	assert_int_equal(batch_event(&o, 0)->via.array.size, 10);
+	assert_int_equal(e[0].via.u64, 0); /* dt */
+	assert_int_equal(e[1].via.u64, (uint64_t)t);
+	assert_int_equal(e[2].via.u64, HB_PRIO_HIGH);
+	assert_int_equal(e[3].via.u64, 42);
+	assert_int_equal(e[4].via.i64, -5);
+	assert_true(e[5].type == MSGPACK_OBJECT_FLOAT64 && e[5].via.f64 == 2.5);
+	assert_int_equal(e[6].type, MSGPACK_OBJECT_STR);
+	assert_memory_equal(e[6].via.str.ptr, "s5", 2);
+	assert_int_equal(e[7].type, MSGPACK_OBJECT_BIN);
+	assert_int_equal(e[7].via.bin.size, 2);
+	assert_true(e[8].type == MSGPACK_OBJECT_BOOLEAN && e[8].via.boolean);
+	assert_int_equal(e[9].via.u64, 1ull << 63);
+	e = batch_event(&o, 1)->via.array.ptr;
+	assert_int_equal(batch_event(&o, 1)->via.array.size, 5);
+	assert_int_equal(e[0].type, MSGPACK_OBJECT_NEGATIVE_INTEGER);
+	assert_int_equal(e[0].via.i64, -5);
+	assert_int_equal(e[2].via.u64, HB_PRIO_LOW);
+	assert_int_equal(e[3].type, MSGPACK_OBJECT_NIL);
+	assert_int_equal(e[4].via.i64, 1);
 	msgpack_unpacked_destroy(&u);
+}
 
-	r = next_rec(&v); /* no request id: nil */
-	assert_int_equal(hb_event_decode(r, &ev), 0);
-	b.len = 0;
-	hbc_enc_event(&b, 3, r, 1, &ev);
-	o = unpack_one(&b, &u);
-	assert_int_equal(o.via.array.size, 8);
-	assert_int_equal(o.via.array.ptr[2].via.u64, 1);
-	assert_int_equal(o.via.array.ptr[6].type, MSGPACK_OBJECT_NIL);
+/* Encodes an event with no fields of producer p and sequence seq. */
+static void enc_plain(struct hbc_buf *b, uint32_t p, uint64_t seq, uint64_t ts)
+{
+	struct hb_rec r = {.kind = HB_REC_EVENT, .seq = seq};
+	struct hb_event_view ev = {.nfields = 0};
+
+	hbc_enc_event(b, p, &r, ts, &ev);
+}
+
+/* Unpacks every object of b and checks each is a batch of producer p[i]
+ * starting at seq0[i] with n[i] events (n[i] = 0: a map). */
+static void expect_objects(struct hbc_buf *b, size_t nobj, const uint32_t *p,
+			   const uint64_t *seq0, const uint32_t *n)
+{
+	msgpack_unpacked u;
+	size_t off = 0, i;
+
+	hbc_buf_batch_end(b);
+	msgpack_unpacked_init(&u);
+	for (i = 0; i < nobj; i++) {
+		const msgpack_object *o = &u.data;
+
+		assert_int_equal(msgpack_unpack_next(&u, b->data, b->len, &off),
+				 MSGPACK_UNPACK_SUCCESS);
+		if (!n[i]) {
+			assert_int_equal(o->type, MSGPACK_OBJECT_MAP);
+			continue;
+		}
+		assert_int_equal(o->type, MSGPACK_OBJECT_ARRAY);
+		assert_int_equal(o->via.array.size, 4 + n[i]);
+		assert_int_equal(o->via.array.ptr[0].via.u64, 3);
+		assert_int_equal(o->via.array.ptr[1].via.u64, p[i]);
+		assert_int_equal(o->via.array.ptr[2].via.u64, seq0[i]);
+	}
+	assert_int_equal(off, b->len);
 	msgpack_unpacked_destroy(&u);
+}
+
+static void a_batch_ends_at_a_gap_another_producer_or_another_object(void **state)
+{
+	static const uint32_t p[] = {1, 1, 2, 0, 2};
+	static const uint64_t seq0[] = {0, 3, 9, 0, 10};
+	static const uint32_t n[] = {2, 1, 1, 0, 1};
+	char data[4096];
+	struct hbc_buf b = {.data = data, .cap = sizeof(data)};
+	msgpack_packer pk;
+
+	(void)state;
+	hbc_packer_init(&pk, &b);
+	enc_plain(&b, 1, 0, 100);
+	enc_plain(&b, 1, 1, 200);
+	enc_plain(&b, 1, 3, 300); /* seq 2 missing: a new batch */
+	enc_plain(&b, 2, 9, 400); /* another producer */
+	hbc_enc_state(&pk, 2, 500, "late", "late", NULL);
+	enc_plain(&b, 2, 10, 600); /* after a packed object */
+	expect_objects(&b, 5, p, seq0, n);
+}
+
+static void a_batch_holds_at_most_HBC_BATCH_MAX_events(void **state)
+{
+	static const uint32_t p[] = {4, 4};
+	static const uint64_t seq0[] = {0, HBC_BATCH_MAX};
+	static const uint32_t n[] = {HBC_BATCH_MAX, 1};
+	static char data[HBC_BATCH_MAX * 16];
+	struct hbc_buf b = {.data = data, .cap = sizeof(data)};
+	uint64_t i;
+
+	(void)state;
+	for (i = 0; i <= HBC_BATCH_MAX; i++)
+		enc_plain(&b, 4, i, 1000 + i);
+	expect_objects(&b, 2, p, seq0, n);
 }
 
 static void heartbeats_carry_metrics_by_kind(void **state)
@@ -290,7 +374,7 @@ static void strings_that_are_not_utf8_encode_as_bin(void **state)
 	struct hb_event_view ev;
 	struct hb_ring_view v;
 	const struct hb_rec *r;
-	msgpack_packer pk;
+	const msgpack_object *e;
 	msgpack_unpacked u;
 	msgpack_object o;
 	int t;
@@ -303,16 +387,16 @@ static void strings_that_are_not_utf8_encode_as_bin(void **state)
 	assert_int_equal(hb_ring_view_init(&v, mem, sizeof(mem)), 0);
 	r = next_rec(&v);
 	assert_int_equal(hb_event_decode(r, &ev), 0);
-	hbc_packer_init(&pk, &b);
 	hbc_enc_event(&b, 1, r, 1, &ev);
 	o = unpack_one(&b, &u);
-	assert_int_equal(o.via.array.size, 10);
-	assert_int_equal(o.via.array.ptr[7].type, MSGPACK_OBJECT_STR);
-	assert_int_equal(o.via.array.ptr[8].type, MSGPACK_OBJECT_STR);
-	assert_int_equal(o.via.array.ptr[8].via.str.size, 5);
-	assert_int_equal(o.via.array.ptr[9].type, MSGPACK_OBJECT_BIN);
-	assert_int_equal(o.via.array.ptr[9].via.bin.size, 5);
-	assert_memory_equal(o.via.array.ptr[9].via.bin.ptr, "bad\xff\xc3", 5);
+	e = batch_event(&o, 0);
+	assert_int_equal(e->via.array.size, 7);
+	assert_int_equal(e->via.array.ptr[4].type, MSGPACK_OBJECT_STR);
+	assert_int_equal(e->via.array.ptr[5].type, MSGPACK_OBJECT_STR);
+	assert_int_equal(e->via.array.ptr[5].via.str.size, 5);
+	assert_int_equal(e->via.array.ptr[6].type, MSGPACK_OBJECT_BIN);
+	assert_int_equal(e->via.array.ptr[6].via.bin.size, 5);
+	assert_memory_equal(e->via.array.ptr[6].via.bin.ptr, "bad\xff\xc3", 5);
 	msgpack_unpacked_destroy(&u);
 }
 
@@ -343,16 +427,14 @@ static void ref_value(msgpack_packer *pk, unsigned tag, uint64_t v, const void *
 	}
 }
 
-static void ref_event(msgpack_packer *pk, uint32_t p, const struct hb_rec *r, uint64_t ts_ns,
+/* One event of a batch, dt ns after the previous one. */
+static void ref_event(msgpack_packer *pk, int64_t dt, const struct hb_rec *r,
 		      const struct hb_event_view *ev)
 {
 	unsigned i;
 
-	msgpack_pack_array(pk, 7 + ev->nfields);
-	msgpack_pack_int(pk, 1);
-	msgpack_pack_uint32(pk, p);
-	msgpack_pack_uint64(pk, r->seq);
-	hbc_pack_ts(pk, ts_ns);
+	msgpack_pack_array(pk, 4 + ev->nfields);
+	msgpack_pack_int64(pk, dt);
 	msgpack_pack_uint16(pk, r->type);
 	msgpack_pack_uint8(pk, r->prio);
 	if (ev->req)
@@ -392,11 +474,39 @@ static uint64_t rnd_int(void)
 	}
 }
 
-static void direct_event_encoder_matches_msgpack_c(void **state)
+/* A random event with seq; strings from strs. */
+static void rnd_event(struct hb_rec *r, struct hb_event_view *ev, uint64_t seq,
+		      uint64_t (*strs)[HB_STR_MAX / 8 + 1])
 {
 	static const uint32_t lens[] = {0, 1, 7, 8, 31, 32, 33, 64, 65, 255, 256, 1000, 1024};
+	unsigned i;
+
+	memset(r, 0, sizeof(*r));
+	memset(ev, 0, sizeof(*ev));
+	r->kind = HB_REC_EVENT;
+	r->seq = seq;
+	r->type = (uint16_t)rnd_int();
+	r->prio = (uint8_t)rnd_int();
+	ev->req = rnd() % 4 ? rnd_int() : 0;
+	ev->nfields = (unsigned)(rnd() % (HB_MAX_FIELDS + 1));
+	for (i = 0; i < ev->nfields; i++) {
+		ev->tags[i] = (uint8_t)(1 + rnd() % HB_T_BYTES);
+		ev->vals[i] = rnd_int();
+		if (ev->tags[i] == HB_T_BOOL)
+			ev->vals[i] &= 1;
+		if (ev->tags[i] == HB_T_STR || ev->tags[i] == HB_T_BYTES) {
+			ev->vals[i] = lens[rnd() % (sizeof(lens) / sizeof(lens[0]))];
+			ev->ptrs[i] = strs[i];
+		}
+	}
+}
+
+/* Batches of 1 to 20 random events (so both array header forms), each
+ * encoded directly and with msgpack-c's packer as FORMAT.md states it. */
+static void direct_event_encoder_matches_msgpack_c(void **state)
+{
 	static uint64_t strs[HB_MAX_FIELDS][HB_STR_MAX / 8 + 1];
-	static char got[16384], want[16384];
+	static char got[1 << 16], want[1 << 16];
 	struct hbc_buf bg = {.data = got, .cap = sizeof(got)};
 	struct hbc_buf bw = {.data = want, .cap = sizeof(want)};
 	msgpack_packer pk;
@@ -407,32 +517,28 @@ static void direct_event_encoder_matches_msgpack_c(void **state)
 		for (size_t j = 0; j < sizeof(strs[k]) / 8; j++)
 			strs[k][j] = rnd();
 	hbc_packer_init(&pk, &bw);
-	for (k = 0; k < 20000; k++) {
-		struct hb_rec r = {.kind = HB_REC_EVENT};
-		struct hb_event_view ev;
-		uint64_t ts = rnd_int();
-		uint32_t p = (uint32_t)rnd_int();
-		unsigned i;
+	for (k = 0; k < 4000; k++) {
+		uint32_t p = (uint32_t)rnd_int(), n = 1 + (uint32_t)(rnd() % 20), i;
+		uint64_t seq0 = rnd_int() % (UINT64_MAX - 32), ts = rnd_int(), prev = ts;
 
-		memset(&ev, 0, sizeof(ev));
-		r.seq = rnd_int();
-		r.type = (uint16_t)rnd_int();
-		r.prio = (uint8_t)rnd_int();
-		ev.req = rnd() % 4 ? rnd_int() : 0;
-		ev.nfields = (unsigned)(rnd() % (HB_MAX_FIELDS + 1));
-		for (i = 0; i < ev.nfields; i++) {
-			ev.tags[i] = (uint8_t)(1 + rnd() % HB_T_BYTES);
-			ev.vals[i] = rnd_int();
-			if (ev.tags[i] == HB_T_BOOL)
-				ev.vals[i] &= 1;
-			if (ev.tags[i] == HB_T_STR || ev.tags[i] == HB_T_BYTES) {
-				ev.vals[i] = lens[rnd() % (sizeof(lens) / sizeof(lens[0]))];
-				ev.ptrs[i] = strs[i];
-			}
-		}
 		bg.len = bw.len = 0;
-		hbc_enc_event(&bg, p, &r, ts, &ev);
-		ref_event(&pk, p, &r, ts, &ev);
+		msgpack_pack_array(&pk, 4 + n);
+		msgpack_pack_int(&pk, 3);
+		msgpack_pack_uint32(&pk, p);
+		msgpack_pack_uint64(&pk, seq0);
+		hbc_pack_ts(&pk, ts);
+		for (i = 0; i < n; i++) {
+			struct hb_rec r;
+			struct hb_event_view ev;
+
+			rnd_event(&r, &ev, seq0 + i, strs);
+			if (i)
+				ts = rnd() % 2 ? prev + rnd() % 100000 : rnd_int();
+			hbc_enc_event(&bg, p, &r, ts, &ev);
+			ref_event(&pk, (int64_t)(ts - prev), &r, &ev);
+			prev = ts;
+		}
+		hbc_buf_batch_end(&bg);
 		assert_false(bg.overflow);
 		assert_int_equal(bg.len, bw.len);
 		assert_memory_equal(got, want, bw.len);
@@ -478,7 +584,9 @@ int main(void)
 		cmocka_unit_test(sizes_and_durations_parse),
 		cmocka_unit_test(file_names_round_trip_and_sort),
 		cmocka_unit_test(timestamps_use_the_64_bit_form),
-		cmocka_unit_test(events_encode_as_arrays),
+		cmocka_unit_test(events_encode_in_batches),
+		cmocka_unit_test(a_batch_ends_at_a_gap_another_producer_or_another_object),
+		cmocka_unit_test(a_batch_holds_at_most_HBC_BATCH_MAX_events),
 		cmocka_unit_test(heartbeats_carry_metrics_by_kind),
 		cmocka_unit_test(bus_records_have_their_keys),
 		cmocka_unit_test(strings_that_are_not_utf8_encode_as_bin),
