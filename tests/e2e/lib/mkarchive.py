@@ -5,13 +5,53 @@
 #
 #   mkarchive.py DIR [--producers N] [--records N] [--files N] [--t0 NS]
 #                [--step-ns NS] [--batch N] [--states SPEC]
+#                [--format 1.1|2.0] [--batch-max N] [--dt0 NS]
 #
 # Event i of producer k has ts = t0 + i*step + k*step/N, type i%2, prio i%4,
 # req k*1e9 + i + 1, fields (n=i, s="v<i>").
+#
+# --format 1.1 (the default) writes every event as a single event
+# [1, p, seq, ts, ...]; --format 2.0 writes consecutive events of a producer
+# (no heartbeat, state record or file boundary between them) as event
+# batches [3, p, seq0, ts0, [dt, type, prio, req, v...]...] of at most
+# --batch-max events, with ts0 = the first event's ts - --dt0 (so the first
+# dt is --dt0; it may be negative). The file headers state the format.
 import argparse, os, msgpack
 
 def ts(ns):
     return msgpack.Timestamp.from_unix_nano(ns)
+
+def event_batch(p, seq0, ts0_ns, events):
+    """The batch object of events, each (ts_ns, type, prio, req, [v...]),
+    with sequence numbers seq0, seq0 + 1, ... (FORMAT.md, version 2.0)."""
+    out, prev = [3, p, seq0, ts(ts0_ns)], ts0_ns
+    for t, typ, prio, req, vals in events:
+        out.append([t - prev, typ, prio, req] + list(vals))
+        prev = t
+    return out
+
+def batched(recs, batch_max, dt0):
+    """recs, (ts_ns, record) in file order, with runs of consecutive single
+    events of one producer replaced by event batches."""
+    out, run = [], []
+
+    def flush():
+        if run:
+            evs = [(t, r[4], r[5], r[6], r[7:]) for t, r in run]
+            out.append((run[0][0], event_batch(run[0][1][1], run[0][1][2], run[0][0] - dt0, evs)))
+            del run[:]
+
+    for t, r in recs:
+        if isinstance(r, list) and r[0] == 1:
+            if run and (run[-1][1][1] != r[1] or run[-1][1][2] + 1 != r[2] or
+                        len(run) >= batch_max):
+                flush()
+            run.append((t, r))
+            continue
+        flush()
+        out.append((t, r))
+    flush()
+    return out
 
 def main():
     ap = argparse.ArgumentParser()
@@ -27,6 +67,9 @@ def main():
     ap.add_argument("--states", default="")
     # gaps between a producer's records, in ms, cycled (instead of --step-ns)
     ap.add_argument("--gaps", default="")
+    ap.add_argument("--format", choices=["1.1", "2.0"], default="1.1")
+    ap.add_argument("--batch-max", type=int, default=4096)
+    ap.add_argument("--dt0", type=int, default=0)
     a = ap.parse_args()
     os.makedirs(a.dir, exist_ok=True)
     N = a.producers
@@ -76,18 +119,23 @@ def main():
             pos[k] += a.batch
     per = (len(out) + a.files - 1) // a.files
     names = ["hb-20261123T1613%02d.000000000Z.msgpack" % (5 + f) for f in range(a.files)]
+    version = [int(x) for x in a.format.split(".")]
     for f in range(a.files):
+        recs = out[f * per:(f + 1) * per]
+        if version[0] >= 2:
+            recs = batched(recs, a.batch_max, a.dt0)
         with open(os.path.join(a.dir, names[f]), "wb") as fh:
             pk = msgpack.Packer()
-            fh.write(pk.pack({"k": "header", "magic": "hb-archive", "version": [1, 1],
+            fh.write(pk.pack({"k": "header", "magic": "hb-archive", "version": version,
                               "ts": ts(a.t0 + f), "host": "h", "bus": "x", "collector_pid": 1,
                               "file_seq": f, "prev": names[f - 1] if f else None}))
             for pr in prods:
                 d = dict(pr, why="attached" if f == 0 else "restated")
                 fh.write(pk.pack(d))
-            for t, r in out[f * per:(f + 1) * per]:
+            for t, r in recs:
                 fh.write(pk.pack(r))
             if f + 1 < a.files:
                 fh.write(pk.pack({"k": "end", "ts": ts(a.t0), "next": names[f + 1]}))
 
-main()
+if __name__ == "__main__":
+    main()
