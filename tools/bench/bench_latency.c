@@ -7,11 +7,12 @@
  * event's `n` field holds CLOCK_REALTIME (ns) read just before the call.
  * A follower thread watches the archive directory with inotify
  * (IN_MODIFY fires when a write to the file completes), reads the bytes
- * that appeared, decodes them with msgpack-c, and for every event computes
- * (time the bytes were seen) - n. Both clocks are the same CLOCK_REALTIME
- * of one host, so no conversion is involved. What it measures: hb_event ->
- * ring -> collector drain -> encode -> write completion -> inotify wakeup
- * of a reader (the last step adds a few microseconds).
+ * that appeared, decodes them with msgpack-c, and for every event (single
+ * or in a batch, docs/FORMAT.md) computes (time the bytes were seen) - n.
+ * Both clocks are the same CLOCK_REALTIME of one host, so no conversion is
+ * involved. What it measures: hb_event -> ring -> collector drain ->
+ * encode -> write completion -> inotify wakeup of a reader (the last step
+ * adds a few microseconds).
  *
  *   bench_latency --bus B --dir ARCHIVE_DIR [--rate R] [--seconds S]
  */
@@ -87,20 +88,34 @@ static void newest_file(char *out, size_t len)
 	snprintf(out, len, "%s", best);
 }
 
-static void note_object(const msgpack_object *o, uint64_t seen_ns)
+static void note_latency(const msgpack_object *n, uint64_t seen_ns)
 {
-	const msgpack_object *a = o->via.array.ptr;
-
-	if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size < 8 ||
-	    a[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER || a[0].via.u64 != 1)
-		return;
-	if (a[7].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+	if (n->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
 		return;
 	if (nlat == caplat) {
 		caplat = caplat ? caplat * 2 : 1 << 20;
 		lat = realloc(lat, caplat * sizeof(*lat));
 	}
-	lat[nlat++] = ((double)seen_ns - (double)a[7].via.u64) / 1000.0;
+	lat[nlat++] = ((double)seen_ns - (double)n->via.u64) / 1000.0;
+}
+
+/* An event [1, p, seq, ts, type, prio, req, n, ...] or a batch
+ * [3, p, seq0, ts0, [dt, type, prio, req, n, ...]...] (format 2.0): the
+ * latency of every event, from its own n. */
+static void note_object(const msgpack_object *o, uint64_t seen_ns)
+{
+	const msgpack_object *a = o->via.array.ptr;
+
+	if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size < 5 ||
+	    a[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+		return;
+	if (a[0].via.u64 == 1 && o->via.array.size >= 8)
+		note_latency(&a[7], seen_ns);
+	if (a[0].via.u64 != 3)
+		return;
+	for (uint32_t i = 4; i < o->via.array.size; i++)
+		if (a[i].type == MSGPACK_OBJECT_ARRAY && a[i].via.array.size >= 5)
+			note_latency(&a[i].via.array.ptr[4], seen_ns);
 }
 
 /* Reads what appeared in fd since *off and decodes it. */
