@@ -9,7 +9,7 @@ hb_need hbcollect hbload hbcat
 # ---- an intact archive of one file ----
 dir="$T/archive"
 hb_collector_start "$dir"
-"$BIN/hbload" --bus "$BUS" --producers 2 --records 3000 --json >"$T/load.json" 2>"$T/load.err" ||
+"$BIN/hbload" --bus "$BUS" --producers 2 --records 3000 --rate 20000 --json >"$T/load.json" 2>"$T/load.err" ||
 	hb_fail "hbload exited $?: $(tail -n 5 "$T/load.err")"
 hb_collector_stop
 files=("$dir"/hb-*.msgpack)
@@ -20,9 +20,10 @@ good="${files[0]}"
 	hb_fail "hbcat on the intact file exited $?: $(cat "$T/good.err")"
 [ -s "$T/good.err" ] && hb_fail "hbcat on the intact file wrote to stderr: $(cat "$T/good.err")"
 
-# The layout of the intact file: per object its offset, end, and whether
-# hbcat prints it by default (not the header, not index records, not
-# restated producers).
+# The layout of the intact file: per object its offset, end, how many
+# records hbcat prints of it by default (none of the header, of index
+# records and of restated producers; one per event of an event batch), and
+# whether it holds events (a single event or a batch).
 "$PY" - "$good" "$T/good.jsonl" >"$T/layout" <<'PY'
 import json, sys, msgpack
 data = open(sys.argv[1], "rb").read()
@@ -32,12 +33,19 @@ off = 0
 rows = []
 for o in u:
     end = u.tell()
-    printed = not (isinstance(o, dict) and (o.get("k") in ("header", "index") or
-                   (o.get("k") == "producer" and o.get("why") == "restated")))
-    rows.append((off, end, int(printed), 1 if isinstance(o, list) and o[0] == 1 else 0))
+    events = isinstance(o, list) and o[0] in (1, 3)
+    if isinstance(o, list) and o[0] == 3:
+        printed = len(o) - 4
+    else:
+        printed = int(not (isinstance(o, dict) and (o.get("k") in ("header", "index") or
+                           (o.get("k") == "producer" and o.get("why") == "restated"))))
+    rows.append((off, end, printed, int(events)))
     off = end
 assert off == len(data), "trailing bytes in the intact file"
 nprinted = sum(r[2] for r in rows)
+if sum(r[3] for r in rows) < 20:
+    sys.exit("only %d objects with events in the intact file, too few for the test"
+             % sum(r[3] for r in rows))
 nlines = len(open(sys.argv[2]).read().splitlines())
 if nprinted != nlines:
     sys.exit("hbcat printed %d records of the intact file, %d printable objects in it"
@@ -47,13 +55,21 @@ for r in rows:
 PY
 nobj=$(wc -l <"$T/layout")
 hb_log "intact file: $nobj objects, $(wc -l <"$T/good.jsonl") printed"
-[ "$nobj" -gt 1000 ] || hb_fail "archive too small for the test ($nobj objects)"
 
-# printed_before I: how many objects before index I hbcat prints
+# printed_before I: how many records hbcat prints of the objects before index I
 printed_before() { head -n "$1" "$T/layout" | awk '{ s += $3 } END { print s + 0 }'; }
-# printed_from I: how many objects from index I on hbcat prints
+# printed_from I: how many records hbcat prints of the objects from index I on
 printed_from() { tail -n +"$(($1 + 1))" "$T/layout" | awk '{ s += $3 } END { print s + 0 }'; }
 obj() { sed -n "$(($1 + 1))p" "$T/layout"; }
+# events_from I: index of the first object from I on that holds events
+events_from()
+{
+	local i=$1
+	while [ "$i" -lt "$nobj" ] && [ "$(obj "$i" | cut -d' ' -f4)" != 1 ]; do i=$((i + 1)); done
+	[ "$i" -lt "$nobj" ] || hb_fail "no object with events from object $1 on"
+	echo "$i"
+}
+[ "$(printed_from 0)" -gt 1000 ] || hb_fail "archive too small for the test ($(printed_from 0) records)"
 
 # hbcat_damaged FILE WANT_LINES OFFSET: hbcat must print WANT_LINES records,
 # report OFFSET on stderr and exit 1.
@@ -77,17 +93,15 @@ for line in open(sys.argv[2]).read().splitlines():
 PY
 }
 
-# ---- truncated mid-record (in the middle of an event, 2/3 into the file) ----
-i=$((nobj * 2 / 3))
-while [ "$(obj $i | cut -d' ' -f4)" != 1 ]; do i=$((i + 1)); done
+# ---- truncated mid-record (inside an event or batch, 2/3 into the file) ----
+i=$(events_from $((nobj * 2 / 3)))
 read -r start end _ <<<"$(obj $i)"
 cp "$good" "$T/truncated.msgpack"
 truncate -s $(((start + end) / 2)) "$T/truncated.msgpack"
 hbcat_damaged "$T/truncated.msgpack" "$(printed_before $i)" "$start"
 
 # ---- a corrupt region: objects i..i+2 overwritten with 0xc1 (never valid) ----
-i=$((nobj / 3))
-while [ "$(obj $i | cut -d' ' -f4)" != 1 ]; do i=$((i + 1)); done
+i=$(events_from $((nobj / 3)))
 read -r start _ <<<"$(obj $i)"
 read -r _ end _ <<<"$(obj $((i + 2)))"
 cp "$good" "$T/corrupt.msgpack"
