@@ -133,6 +133,7 @@ static void record_encode(const struct hb_rec *r, const struct hb_event_view *ev
 				  kinds, 0);
 	}
 	CHECK(!b.overflow);
+	hbc_buf_batch_end(&b); /* an event is a batch of one */
 	msgpack_zone_init(&zone, 4096);
 	CHECK(msgpack_unpack(out, b.len, &off, &zone, &obj) == MSGPACK_UNPACK_SUCCESS);
 	CHECK(off == b.len && obj.type == MSGPACK_OBJECT_ARRAY);
