@@ -59,6 +59,8 @@ struct cat {
 	struct cat_pdef **out_p; /* per output p number: the def emitted last */
 	uint32_t *out_pn;
 	size_t nout;
+	char *mbuf; /* a selected record as a standalone object */
+	size_t mcap;
 	struct hb_sum *sum;
 };
 
@@ -359,7 +361,14 @@ static void mp_emit(struct cat *c, const struct hb_rd_record *rec)
 	if (rec->kind == HB_RD_BUS && (strcmp(k, "producer") == 0 || strcmp(k, "types") == 0 ||
 				       strcmp(k, "metrics") == 0))
 		return; /* part of the definitions just written */
-	fwrite_unlocked(rec->raw, 1, rec->raw_len, c->out);
+	/* an event of a batch is written as the single event it stands for */
+	size_t n = hb_rd_format_msgpack(c->mbuf, c->mcap, rec);
+	if (n > c->mcap) {
+		c->mbuf = xrealloc(c->mbuf, n);
+		c->mcap = n;
+		hb_rd_format_msgpack(c->mbuf, c->mcap, rec);
+	}
+	fwrite_unlocked(c->mbuf, 1, n, c->out);
 }
 
 static void cat_free(struct cat *c)
@@ -372,6 +381,7 @@ static void cat_free(struct cat *c)
 	free(c->out_p);
 	free(c->out_pn);
 	free(c->header);
+	free(c->mbuf);
 	free(c->obuf);
 	free(c->flt.types);
 	free(c->flt.prods);

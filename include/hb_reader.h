@@ -90,12 +90,20 @@ struct hb_rd_record {
 	uint32_t interval_ms;
 	const msgpack_object *metrics; /* array or NULL */
 
-	const msgpack_object *obj; /* the whole decoded object */
-	const char *raw;           /* its bytes, valid until the next call */
+	/* The whole decoded object, valid until the next call. For an event
+	 * of an event batch (format 2.0) it is the single event the batch
+	 * event stands for, [1, p, seq, ts, type, prio, req, v...], made in
+	 * the reader's memory (ts a timestamp whose bytes are the reader's). */
+	const msgpack_object *obj;
+	/* Its bytes, valid until the next call; NULL (raw_len 0) for an event
+	 * of a batch, which has no bytes of its own: hb_rd_format_msgpack
+	 * writes any record as a standalone object. */
+	const char *raw;
 	size_t raw_len;
 	const char *file;          /* file it came from ("-" for stdin); valid
 				      until hb_reader_close, as are producers */
-	uint64_t offset;           /* byte offset of the object in that file */
+	uint64_t offset;           /* byte offset of the object in that file
+				      (of the batch, for its events) */
 };
 
 #define HB_RD_FOLLOW 0x1u /* at the end, wait for more and follow rotation */
@@ -163,6 +171,11 @@ void hb_rd_print_text(FILE *f, const struct hb_rd_record *rec, int color);
  * len, buf holds only part of the record: call again with more room. */
 size_t hb_rd_format_json(char *buf, size_t len, const struct hb_rd_record *rec);
 size_t hb_rd_format_text(char *buf, size_t len, const struct hb_rd_record *rec, int color);
+/* The record as one standalone msgpack object, a record of an archive
+ * like any other: its raw bytes, or for an event of a batch the single
+ * event (element 0 = 1) it stands for. Into buf as hb_rd_format_json:
+ * the length in bytes; when more than len, buf holds only part of it. */
+size_t hb_rd_format_msgpack(char *buf, size_t len, const struct hb_rd_record *rec);
 /* Any msgpack object as JSON, and a JSON string literal. */
 void hb_rd_print_json_obj(FILE *f, const msgpack_object *o);
 void hb_rd_print_json_str(FILE *f, const char *s, size_t n);

@@ -10,6 +10,7 @@
  * gigabytes, and an incomplete object is told apart without decoding.
  */
 #include "rd_internal.h"
+#include "rd_wire.h"
 
 #include <errno.h>
 #include <msgpack/timestamp.h>
@@ -19,49 +20,6 @@
 #include "hb.h"
 
 /* ---- structure walk ------------------------------------------------- */
-
-static inline uint64_t rd_be(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
-	uint32_t w;
-	uint16_t h;
-
-	switch (n) {
-	case 1:
-		return p[0];
-	case 2:
-		memcpy(&h, p, 2);
-		return __builtin_bswap16(h);
-	case 4:
-		memcpy(&w, p, 4);
-		return __builtin_bswap32(w);
-	case 8:
-		memcpy(&v, p, 8);
-		return __builtin_bswap64(v);
-	}
-	for (unsigned i = 0; i < n; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
-/* For a marker byte 0xc4..0xdf: bytes of its length/count field (lenb),
- * fixed payload bytes (fixed), and what the length counts. */
-enum { RD_PAYLOAD, RD_ELEMS, RD_PAIRS };
-struct rd_marker {
-	uint8_t lenb, fixed, what;
-};
-static const struct rd_marker rd_markers[0x20] = {
-	[0x04] = {1, 0, RD_PAYLOAD}, [0x05] = {2, 0, RD_PAYLOAD}, [0x06] = {4, 0, RD_PAYLOAD},
-	[0x07] = {1, 1, RD_PAYLOAD}, [0x08] = {2, 1, RD_PAYLOAD}, [0x09] = {4, 1, RD_PAYLOAD},
-	[0x0a] = {0, 4, RD_PAYLOAD}, [0x0b] = {0, 8, RD_PAYLOAD}, [0x0c] = {0, 1, RD_PAYLOAD},
-	[0x0d] = {0, 2, RD_PAYLOAD}, [0x0e] = {0, 4, RD_PAYLOAD}, [0x0f] = {0, 8, RD_PAYLOAD},
-	[0x10] = {0, 1, RD_PAYLOAD}, [0x11] = {0, 2, RD_PAYLOAD}, [0x12] = {0, 4, RD_PAYLOAD},
-	[0x13] = {0, 8, RD_PAYLOAD}, [0x14] = {0, 2, RD_PAYLOAD}, [0x15] = {0, 3, RD_PAYLOAD},
-	[0x16] = {0, 5, RD_PAYLOAD}, [0x17] = {0, 9, RD_PAYLOAD}, [0x18] = {0, 17, RD_PAYLOAD},
-	[0x19] = {1, 0, RD_PAYLOAD}, [0x1a] = {2, 0, RD_PAYLOAD}, [0x1b] = {4, 0, RD_PAYLOAD},
-	[0x1c] = {2, 0, RD_ELEMS},   [0x1d] = {4, 0, RD_ELEMS},   [0x1e] = {2, 0, RD_PAIRS},
-	[0x1f] = {4, 0, RD_PAIRS},
-};
 
 long rd_mp_size(const uint8_t *p, size_t len)
 {
@@ -120,21 +78,28 @@ static size_t rd_uint_len(const uint8_t *p, size_t len)
 	return 0;
 }
 
+/* An array of cnt elements (header of head bytes) whose element 0 is kind
+ * could be a record: an event or heartbeat is a fixarray of 7 or more
+ * elements or an array 16 of at most 1024; a batch (2.0) has 4 elements
+ * and its events, each of 5 bytes or more. */
+static bool rd_maybe_count(uint8_t kind, uint32_t cnt, size_t head)
+{
+	if (kind == 1 || kind == 2)
+		return head == 1 ? cnt >= 7 : head == 3 && cnt <= 1024;
+	return kind == 3 && cnt >= 5 && cnt - 4 <= RD_OBJ_MAX / 5;
+}
+
 bool rd_maybe_record(const uint8_t *p, size_t len)
 {
 	size_t off, n;
+	uint32_t cnt;
 
 	if (len < 2)
 		return false;
 	if ((p[0] >= 0x81 && p[0] <= 0x8f) || p[0] == 0xde)
 		return len > 3 && (p[p[0] == 0xde ? 3 : 1] & 0xe0) == 0xa0; /* a str key */
-	if (p[0] >= 0x97 && p[0] <= 0x9f)
-		off = 1;
-	else if (p[0] == 0xdc && len > 3 && rd_be(p + 1, 2) <= 1024)
-		off = 3;
-	else
-		return false;
-	if (off >= len || (p[off] != 1 && p[off] != 2))
+	off = rd_array_head(p, len, &cnt);
+	if (!off || off >= len || !rd_maybe_count(p[off], cnt, off))
 		return false;
 	off++;
 	for (int i = 0; i < 2; i++) { /* p and seq */
@@ -151,11 +116,6 @@ bool rd_maybe_record(const uint8_t *p, size_t len)
 }
 
 /* ---- object helpers ------------------------------------------------- */
-
-static bool rd_is_uint(const msgpack_object *o)
-{
-	return o->type == MSGPACK_OBJECT_POSITIVE_INTEGER;
-}
 
 static bool rd_is_str(const msgpack_object *o, const char *s)
 {
@@ -193,7 +153,7 @@ static uint32_t rd_hash(uint32_t p)
 	return p * 2654435761u;
 }
 
-static struct hb_rd_producer *rd_ptab_get(const struct rd_ptab *t, uint32_t p)
+struct hb_rd_producer *rd_ptab_get(const struct rd_ptab *t, uint32_t p)
 {
 	if (!t->cap)
 		return NULL;
@@ -508,20 +468,9 @@ static int rd_decode_array(struct hb_reader *r, const msgpack_object *o, struct 
 	rec->seq = a[2].via.u64;
 	rec->producer = rd_ptab_get(&r->tab, (uint32_t)a[1].via.u64);
 	if (a[0].via.u64 == HB_RD_EVENT) {
-		if (n < 7 || !rd_is_uint(&a[4]) || !rd_is_uint(&a[5]) || a[5].via.u64 > 255 ||
-		    a[4].via.u64 > INT32_MAX ||
-		    (!rd_is_uint(&a[6]) && a[6].type != MSGPACK_OBJECT_NIL))
+		if (n < 7 || !rd_event_valid(a))
 			return -1;
-		rec->kind = HB_RD_EVENT;
-		rec->type_id = (int)a[4].via.u64;
-		if (rec->producer && (uint32_t)rec->type_id < rec->producer->ntypes &&
-		    rec->producer->types[rec->type_id].name)
-			rec->type = &rec->producer->types[rec->type_id];
-		rec->prio = (int)a[5].via.u64;
-		rec->has_req = a[6].type != MSGPACK_OBJECT_NIL;
-		rec->req = rec->has_req ? a[6].via.u64 : 0;
-		rec->nvals = n - 7;
-		rec->vals = a + 7;
+		rd_event_set(rec, a, n);
 		return 1;
 	}
 	if (a[0].via.u64 == HB_RD_HEARTBEAT) {
@@ -539,172 +488,14 @@ static int rd_decode_array(struct hb_reader *r, const msgpack_object *o, struct 
 	return -1;
 }
 
-/* A cleared record for the object o. Copied from a constant rather than
- * memset: gcc turns a memset of this size into rep stos, which costs more
- * than the rest of decoding an event. */
-static inline void rd_rec_init(struct hb_rd_record *rec, const msgpack_object *o)
-{
-	static const struct hb_rd_record empty = {.type_id = -1};
-
-	memcpy(rec, &empty, sizeof(*rec));
-	rec->obj = o;
-}
-
 /* ---- fast path: arrays of scalars ----------------------------------------- */
-
-/* The scalar at p (len >= 1 bytes) as msgpack-c's msgpack_unpack makes it
- * (strings, bin and ext point into the bytes): its size, or 0 when it is a
- * container, not complete in len, or not valid msgpack. */
-static size_t rd_scalar(const uint8_t *p, size_t len, msgpack_object *o)
-{
-	uint8_t b = p[0];
-	size_t hdr, n;
-
-	if (b <= 0x7f) {
-		o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
-		o->via.u64 = b;
-		return 1;
-	}
-	if (b >= 0xe0) {
-		o->type = MSGPACK_OBJECT_NEGATIVE_INTEGER;
-		o->via.i64 = (int8_t)b;
-		return 1;
-	}
-	if (b >= 0xa0 && b <= 0xbf) {
-		hdr = 1;
-		n = b & 0x1f;
-		goto str;
-	}
-	switch (b) {
-	case 0xc0:
-		o->type = MSGPACK_OBJECT_NIL;
-		return 1;
-	case 0xc2:
-	case 0xc3:
-		o->type = MSGPACK_OBJECT_BOOLEAN;
-		o->via.boolean = b == 0xc3;
-		return 1;
-	case 0xcc:
-	case 0xcd:
-	case 0xce:
-	case 0xcf:
-		hdr = 1 + (1u << (b - 0xcc));
-		if (len < hdr)
-			return 0;
-		o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
-		o->via.u64 = rd_be(p + 1, (unsigned)hdr - 1);
-		return hdr;
-	case 0xd0:
-	case 0xd1:
-	case 0xd2:
-	case 0xd3: {
-		hdr = 1 + (1u << (b - 0xd0));
-		if (len < hdr)
-			return 0;
-		unsigned bits = 8u * ((unsigned)hdr - 1);
-		uint64_t u = rd_be(p + 1, (unsigned)hdr - 1);
-		int64_t v = bits == 64 ? (int64_t)u : (int64_t)(u << (64 - bits)) >> (64 - bits);
-		if (v < 0) {
-			o->type = MSGPACK_OBJECT_NEGATIVE_INTEGER;
-			o->via.i64 = v;
-		} else {
-			o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
-			o->via.u64 = (uint64_t)v;
-		}
-		return hdr;
-	}
-	case 0xca: {
-		uint32_t u;
-		float f;
-		if (len < 5)
-			return 0;
-		u = (uint32_t)rd_be(p + 1, 4);
-		memcpy(&f, &u, sizeof(f));
-		o->type = MSGPACK_OBJECT_FLOAT32;
-		o->via.f64 = f;
-		return 5;
-	}
-	case 0xcb: {
-		uint64_t u;
-		if (len < 9)
-			return 0;
-		u = rd_be(p + 1, 8);
-		o->type = MSGPACK_OBJECT_FLOAT64;
-		memcpy(&o->via.f64, &u, sizeof(u));
-		return 9;
-	}
-	case 0xd9:
-	case 0xda:
-	case 0xdb:
-		hdr = 1 + (1u << (b - 0xd9));
-		if (len < hdr)
-			return 0;
-		n = rd_be(p + 1, (unsigned)hdr - 1);
-		goto str;
-	case 0xc4:
-	case 0xc5:
-	case 0xc6:
-		hdr = 1 + (1u << (b - 0xc4));
-		if (len < hdr)
-			return 0;
-		n = rd_be(p + 1, (unsigned)hdr - 1);
-		if (n > len - hdr)
-			return 0;
-		o->type = MSGPACK_OBJECT_BIN;
-		o->via.bin.ptr = (const char *)p + hdr;
-		o->via.bin.size = (uint32_t)n;
-		return hdr + n;
-	case 0xd4:
-	case 0xd5:
-	case 0xd6:
-	case 0xd7:
-	case 0xd8:
-		hdr = 1;
-		n = 1 + (1u << (b - 0xd4)); /* type byte + data */
-		goto ext;
-	case 0xc7:
-	case 0xc8:
-	case 0xc9:
-		hdr = 1 + (1u << (b - 0xc7));
-		if (len < hdr)
-			return 0;
-		n = rd_be(p + 1, (unsigned)hdr - 1) + 1;
-		goto ext;
-	default:
-		return 0;
-	}
-str:
-	if (n > len - hdr)
-		return 0;
-	o->type = MSGPACK_OBJECT_STR;
-	o->via.str.ptr = (const char *)p + hdr;
-	o->via.str.size = (uint32_t)n;
-	return hdr + n;
-ext:
-	if (n > len - hdr)
-		return 0;
-	o->type = MSGPACK_OBJECT_EXT;
-	o->via.ext.type = (int8_t)p[hdr];
-	o->via.ext.ptr = (const char *)p + hdr + 1;
-	o->via.ext.size = (uint32_t)(n - 1);
-	return hdr + n;
-}
 
 long rd_decode_fast(struct hb_reader *r, const uint8_t *p, size_t len, struct hb_rd_record *rec)
 {
-	size_t off, k;
 	uint32_t n;
+	size_t off = rd_array_head(p, len, &n), k;
 
-	if (len >= 1 && p[0] >= 0x90 && p[0] <= 0x9f) {
-		n = p[0] & 0x0f;
-		off = 1;
-	} else if (len >= 3 && p[0] == 0xdc) {
-		n = (uint32_t)rd_be(p + 1, 2);
-		off = 3;
-	} else {
-		return 0;
-	}
-	if (n < 7 || n > RD_FAST_MAX || len - off < 1 || p[off] != HB_RD_EVENT)
+	if (!off || n < 7 || n > RD_FAST_MAX || len - off < 1 || p[off] != HB_RD_EVENT)
 		return 0;
 	for (uint32_t i = 0; i < n; i++) {
 		if (off >= len || !(k = rd_scalar(p + off, len - off, &r->elems[i])))

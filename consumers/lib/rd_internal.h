@@ -4,7 +4,8 @@
  *
  * reader.c moves through files (open, read in large chunks, follow);
  * rd_decode.c turns the bytes at the read position into records and keeps
- * the producer tables; rd_util.c has the small helpers of hb_reader.h.
+ * the producer tables; rd_batch.c hands out the events of event batches
+ * (format 2.0) one by one; rd_util.c has the small helpers of hb_reader.h.
  */
 #ifndef HB_RD_INTERNAL_H
 #define HB_RD_INTERNAL_H
@@ -14,6 +15,7 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <string.h>
 
 #ifndef RD_BUF_INIT /* the fuzz build starts small to exercise growth */
 #define RD_BUF_INIT (4u << 20)  /* read buffer; grows for huge objects */
@@ -31,6 +33,28 @@ struct rd_ptab {
 	struct hb_rd_producer **v;
 	uint32_t cap; /* power of two or 0 */
 	uint32_t n;
+};
+
+/* The event batch being handed out: its bytes stay in the read buffer
+ * (nothing more is read while left > 0), each hb_reader_next decodes the
+ * next event at `next` into o as the single event it stands for. */
+struct rd_batch {
+	const uint8_t *next, *end; /* the events not yet handed out */
+	uint64_t left;             /* how many */
+	uint64_t seq;              /* of the next event */
+	uint64_t ts_ns;            /* of the event before it (ts0 at first) */
+	uint64_t offset;           /* file offset of the batch */
+	uint32_t p;
+	const struct hb_rd_producer *producer;
+	msgpack_object *o;   /* [1, p, seq, ts, type, prio, req, v...], cap of them */
+	uint32_t cap;
+	bool zone_used;      /* values of containers were decoded into the zone */
+	uint8_t ts_body[12]; /* o[3]'s timestamp: 64-bit form, or 96-bit */
+	/* a batch whose end is not read yet: how far checking it got */
+	const char *chk_file; /* r->name then, or NULL */
+	uint64_t chk_at;      /* the batch's file offset */
+	size_t chk_off;       /* its bytes checked */
+	uint64_t chk_i, chk_t; /* its events checked, the time of the last */
 };
 
 struct hb_reader {
@@ -66,6 +90,7 @@ struct hb_reader {
 	msgpack_object elems[RD_FAST_MAX]; /* obj's elements from rd_decode_fast */
 	char status[32];
 	char kind[32]; /* k of a bus record of a kind not known here */
+	struct rd_batch batch;
 
 	/* producers: the current file's table, and all ever made (freed at close) */
 	struct rd_ptab tab;
@@ -99,9 +124,54 @@ int rd_decode(struct hb_reader *r, const char *p, size_t n, struct hb_rd_record 
  * is a complete, valid record, else 0 and the caller takes the general
  * path (rd_mp_size, rd_decode), which then decides exactly as before. */
 long rd_decode_fast(struct hb_reader *r, const uint8_t *p, size_t len, struct hb_rd_record *rec);
+struct hb_rd_producer *rd_ptab_get(const struct rd_ptab *t, uint32_t p);
 void rd_ptab_clear(struct rd_ptab *t);
 void rd_ptab_free(struct rd_ptab *t);
 void rd_producer_free(struct hb_rd_producer *pr);
+
+/* rd_batch.c: when p starts a complete, valid event batch (every event
+ * checked), opens it in r->batch and returns its size; 0 when p starts
+ * what may be a valid batch whose end is not in len yet; -1 otherwise,
+ * and the caller takes the general path (a batch is then damage). */
+long rd_batch_open(struct hb_reader *r, const uint8_t *p, size_t len);
+/* The next event of the open batch into rec: 1, or -ENOMEM. */
+int rd_batch_next(struct hb_reader *r, struct hb_rd_record *rec);
+void rd_batch_free(struct hb_reader *r);
+
+/* A cleared record for the object o. Copied from a constant rather than
+ * memset: gcc turns a memset of this size into rep stos, which costs more
+ * than the rest of decoding an event. */
+static inline void rd_rec_init(struct hb_rd_record *rec, const msgpack_object *o)
+{
+	static const struct hb_rd_record empty = {.type_id = -1};
+
+	memcpy(rec, &empty, sizeof(*rec));
+	rec->obj = o;
+}
+
+/* Elements 4..6 of an event array (type, prio, req) are valid. */
+static inline bool rd_event_valid(const msgpack_object *a)
+{
+	return a[4].type == MSGPACK_OBJECT_POSITIVE_INTEGER && a[4].via.u64 <= INT32_MAX &&
+	       a[5].type == MSGPACK_OBJECT_POSITIVE_INTEGER && a[5].via.u64 <= 255 &&
+	       (a[6].type == MSGPACK_OBJECT_POSITIVE_INTEGER || a[6].type == MSGPACK_OBJECT_NIL);
+}
+
+/* Sets rec's event fields from the valid event array a of n elements
+ * (rec->producer set already); inline: it runs for every event. */
+static inline void rd_event_set(struct hb_rd_record *rec, const msgpack_object *a, uint32_t n)
+{
+	rec->kind = HB_RD_EVENT;
+	rec->type_id = (int)a[4].via.u64;
+	if (rec->producer && (uint32_t)rec->type_id < rec->producer->ntypes &&
+	    rec->producer->types[rec->type_id].name)
+		rec->type = &rec->producer->types[rec->type_id];
+	rec->prio = (int)a[5].via.u64;
+	rec->has_req = a[6].type != MSGPACK_OBJECT_NIL;
+	rec->req = rec->has_req ? a[6].via.u64 : 0;
+	rec->nvals = n - 7;
+	rec->vals = a + 7;
+}
 
 /* seek.c: with a time range set, plans which byte ranges of the file just
  * opened to read (0 or -ENOMEM); then how many bytes the next read may

@@ -9,7 +9,10 @@
  * the reader then moves forward one byte at a time until a plausible record
  * decodes and reports the region (offset, length) through on_damage.
  * A file that ends inside an object is a truncated tail, unless the file
- * may still grow (follow mode), in which case the reader waits.
+ * may still grow (follow mode), in which case the reader waits. An event
+ * batch (format 2.0) is taken whole; its events are then handed out one
+ * per call (rd_batch.c) before anything more is decoded or read, so the
+ * batch's bytes stay where they are in the buffer meanwhile.
  */
 #include "rd_internal.h"
 
@@ -363,6 +366,11 @@ static int rd_step(struct hb_reader *r, struct hb_rd_record *rec)
 	n = rd_decode_fast(r, p, avail, rec);
 	if (n > 0)
 		return rd_took(r, rec, p, (size_t)n, 1);
+	n = rd_batch_open(r, p, avail);
+	if (n > 0) /* its events come from r->batch, first at the next step */
+		return rd_took(r, rec, p, (size_t)n, 0);
+	if (n == 0 && !r->eof)
+		return 0;
 	n = rd_mp_size(p, avail);
 	if (n == 0 && !r->eof)
 		return 0;
@@ -383,6 +391,8 @@ int hb_reader_next(struct hb_reader *r, struct hb_rd_record *rec)
 	for (;;) {
 		if (r->stop)
 			return 0;
+		if (r->batch.left)
+			return rd_batch_next(r, rec);
 		if (r->fd < 0) {
 			rc = rd_open_next(r);
 			if (rc == -EAGAIN) {
@@ -526,6 +536,7 @@ void hb_reader_close(struct hb_reader *r)
 		free(r->names[i]);
 	free(r->names);
 	rd_ptab_free(&r->tab);
+	rd_batch_free(r);
 	if (r->buf)
 		msgpack_zone_destroy(&r->zone);
 	free(r->buf);

@@ -6,8 +6,9 @@
  * reader's on_idle callback, the way a live collector grows the archive.
  *
  * Every record returned is walked completely (msgpack objects, producer
- * tables, raw bytes) so that ASan sees any dangling or out of bounds
- * pointer; damage reports must point inside the file.
+ * tables, raw bytes, the record packed as a standalone object) so that
+ * ASan sees any dangling or out of bounds pointer; damage reports must
+ * point inside the file.
  *
  * Input: mode u8; whole-file mode: split u16, then the bytes (split in two
  * files when mode & 4); follow mode (mode & 1): nchunks u8, per chunk
@@ -156,14 +157,32 @@ static void producer_walk(const struct hb_rd_producer *p)
 	}
 }
 
+/* The record as a standalone object: it must decode as one, whole. */
+static void packed_walk(const struct hb_rd_record *rec)
+{
+	static char buf[1 << 16];
+	size_t n = hb_rd_format_msgpack(buf, sizeof(buf), rec), off = 0;
+	msgpack_unpacked u;
+
+	CHECK(n > 0);
+	if (n > sizeof(buf))
+		return;
+	msgpack_unpacked_init(&u);
+	CHECK(msgpack_unpack_next(&u, buf, n, &off) == MSGPACK_UNPACK_SUCCESS && off == n);
+	msgpack_unpacked_destroy(&u);
+}
+
 static void record_walk(const struct hb_rd_record *rec)
 {
 	uint32_t i;
 
 	CHECK(rec->kind >= HB_RD_EVENT && rec->kind <= HB_RD_HEADER);
-	CHECK(rec->obj && rec->raw && rec->raw_len > 0 && rec->file);
+	CHECK(rec->obj && rec->file);
+	/* only an event of a batch has no bytes of its own */
+	CHECK(rec->raw ? rec->raw_len > 0 : rec->kind == HB_RD_EVENT && !rec->raw_len);
 	for (i = 0; i < rec->raw_len; i++)
 		sink += (uint8_t)rec->raw[i];
+	packed_walk(rec);
 	obj_walk(rec->obj, 0);
 	str_walk(rec->bus_kind);
 	str_walk(rec->status);

@@ -213,11 +213,29 @@ def ring_seeds():
 
 
 # ---- fuzz_reader ----------------------------------------------------------
-def archive(n_events=12, end_next=None):
+def batches(events, size):
+    """Events [1, p, seq, ts, ...] as format 2.0 batches of up to size events,
+    [3, p, seq0, ts0, [dt, type, prio, req, v...], ...]."""
+    import msgpack
+    out = []
+    for i in range(0, len(events), size):
+        part = events[i:i + size]
+        t = part[0][3].to_unix_nano()
+        b = [3, part[0][1], part[0][2], part[0][3]]
+        for e in part:
+            ns = e[3].to_unix_nano()
+            b.append([ns - t] + e[4:])
+            t = ns
+        out.append(b)
+    return out
+
+
+def archive(n_events=12, end_next=None, batch=0):
     import msgpack
     T = msgpack.Timestamp
     t0 = 1795450385
-    objs = [{"k": "header", "magic": "hb-archive", "version": [1, 0], "ts": T(t0, 5),
+    version = [2, 0] if batch else [1, 0]
+    objs = [{"k": "header", "magic": "hb-archive", "version": version, "ts": T(t0, 5),
              "host": "h", "bus": "b", "collector_pid": 7, "file_seq": 0, "prev": None},
             {"k": "producer", "why": "attached", "p": 1, "ts": T(t0, 6), "name": "load-0",
              "pid": 9, "tid": 9, "thread": "main", "host": "h", "ring": "hb.b.load-0.9.0",
@@ -233,10 +251,13 @@ def archive(n_events=12, end_next=None):
                          {"name": "load.emit", "kind": "timing"},
                          {"name": "load.ring", "kind": "health"}],
              "seq_next": 0}]
+    events = []
     for n in range(n_events):
         vals = [[n, n * 0.25, "s%d" % (n % 100)], [n, n * 3, n % 2 == 0],
                 [n, "note-%d" % n, struct.pack("<I", n)]][n % 3]
-        objs.append([1, 1, n, T(t0 + 1, n), n % 3, n % 4, n + 1] + vals)
+        ns = (n * 7919) % 1000 if batch else n  # batched: times go back now and then
+        events.append([1, 1, n, T(t0 + 1, ns), n % 3, n % 4, n + 1] + vals)
+    objs += batches(events, batch) if batch else events
     objs.append([2, 1, n_events, T(t0 + 2, 0), "ok", 1, 1000, [5, 2.5, [3, 300, 200], "up"]])
     objs.append({"k": "types", "p": 1, "ts": T(t0 + 2, 1), "first": 3,
                  "list": [{"name": "late", "fields": [], "ftypes": []}]})
@@ -272,6 +293,12 @@ def reader_seeds():
     write("reader", "follow", follow + a[:401] + b + a)
     write("reader", "follow-end", u8(1) + u8(3) + u16(len(b)) + u8(0) + u16(len(a)) + u8(1) +
           u16(9) + u8(0) + b + a + b"\xdc\xff\xff\x01")
+    # Format 2.0: events in batches, whole and arriving in pieces.
+    c = archive(40, batch=16)
+    write("reader", "batch", u8(2) + u16(0) + c)
+    chunks = [(250, 0), (40, 0), (len(c), 0)]
+    write("reader", "batch-follow",
+          u8(1) + u8(len(chunks)) + b"".join(u16(n) + u8(fl) for n, fl in chunks) + c)
 
 
 # ---- fuzz_cli -------------------------------------------------------------
