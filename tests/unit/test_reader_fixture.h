@@ -139,14 +139,9 @@ static inline void fx_producer(struct fx *f, const char *why)
 	fx_kv_u64(f, "seq_next", 0);
 }
 
-/* fx.one event: [1, p, seq, ts, 1, prio, req|nil, n] */
-static inline void fx_event_one(struct fx *f, uint64_t seq, int64_t n)
+/* The part of an fx.one event after its time: 1, prio, req|nil, n */
+static inline void fx_one_tail(struct fx *f, uint64_t seq, int64_t n)
 {
-	msgpack_pack_array(&f->pk, 8);
-	msgpack_pack_int(&f->pk, 1);
-	msgpack_pack_uint32(&f->pk, FX_P);
-	msgpack_pack_uint64(&f->pk, seq);
-	fx_ts(f, FX_T0 + seq * 1000);
 	msgpack_pack_int(&f->pk, 1);
 	msgpack_pack_int(&f->pk, (int)(seq % 4));
 	if (seq % 2)
@@ -156,16 +151,28 @@ static inline void fx_event_one(struct fx *f, uint64_t seq, int64_t n)
 	msgpack_pack_int64(&f->pk, n);
 }
 
-/* fx.all event with every field type */
-static inline void fx_event_all(struct fx *f, uint64_t seq)
+/* fx.one event at time ts: [1, p, seq, ts, 1, prio, req|nil, n] */
+static inline void fx_event_one_at(struct fx *f, uint64_t seq, uint64_t ts, int64_t n)
 {
-	static const char blob[4] = {1, 2, 3, 4};
-
-	msgpack_pack_array(&f->pk, 13);
+	msgpack_pack_array(&f->pk, 8);
 	msgpack_pack_int(&f->pk, 1);
 	msgpack_pack_uint32(&f->pk, FX_P);
 	msgpack_pack_uint64(&f->pk, seq);
-	fx_ts(f, FX_T0 + seq * 1000);
+	fx_ts(f, ts);
+	fx_one_tail(f, seq, n);
+}
+
+/* fx.one event: [1, p, seq, ts, 1, prio, req|nil, n] */
+static inline void fx_event_one(struct fx *f, uint64_t seq, int64_t n)
+{
+	fx_event_one_at(f, seq, FX_T0 + seq * 1000, n);
+}
+
+/* The part of an fx.all event after its time: 0, 3, 42 and every field type */
+static inline void fx_all_tail(struct fx *f)
+{
+	static const char blob[4] = {1, 2, 3, 4};
+
 	msgpack_pack_int(&f->pk, 0);
 	msgpack_pack_int(&f->pk, 3);
 	msgpack_pack_uint64(&f->pk, 42);
@@ -175,6 +182,45 @@ static inline void fx_event_all(struct fx *f, uint64_t seq)
 	msgpack_pack_true(&f->pk);
 	fx_str(f, "hello");
 	msgpack_pack_bin_with_body(&f->pk, blob, 4);
+}
+
+/* fx.all event with every field type */
+static inline void fx_event_all(struct fx *f, uint64_t seq)
+{
+	msgpack_pack_array(&f->pk, 13);
+	msgpack_pack_int(&f->pk, 1);
+	msgpack_pack_uint32(&f->pk, FX_P);
+	msgpack_pack_uint64(&f->pk, seq);
+	fx_ts(f, FX_T0 + seq * 1000);
+	fx_all_tail(f);
+}
+
+/* Event batch (format 2.0) of n events: [3, p, seq0, ts0, ...]; the n
+ * events follow with fx_batch_one / fx_batch_all. */
+static inline void fx_batch(struct fx *f, uint64_t seq0, uint64_t ts0, size_t n)
+{
+	msgpack_pack_array(&f->pk, 4 + n);
+	msgpack_pack_int(&f->pk, 3);
+	msgpack_pack_uint32(&f->pk, FX_P);
+	msgpack_pack_uint64(&f->pk, seq0);
+	fx_ts(f, ts0);
+}
+
+/* An event of a batch standing for fx_event_one(seq, n) at the previous
+ * event's time + dt: [dt, 1, prio, req|nil, n] */
+static inline void fx_batch_one(struct fx *f, int64_t dt, uint64_t seq, int64_t n)
+{
+	msgpack_pack_array(&f->pk, 5);
+	msgpack_pack_int64(&f->pk, dt);
+	fx_one_tail(f, seq, n);
+}
+
+/* An event of a batch standing for fx_event_all: [dt, 0, 3, 42, ...] */
+static inline void fx_batch_all(struct fx *f, int64_t dt)
+{
+	msgpack_pack_array(&f->pk, 10);
+	msgpack_pack_int64(&f->pk, dt);
+	fx_all_tail(f);
 }
 
 static inline void fx_heartbeat(struct fx *f, uint64_t seq)
