@@ -102,6 +102,11 @@ static void hbc_index_note(msgpack_packer *pk, uint64_t ts_ns, int meta)
 		hb_index_note(b->ix, ts_ns, meta);
 }
 
+void hbc_pack_note(msgpack_packer *pk, uint64_t ts_ns)
+{
+	hbc_index_note(pk, ts_ns, 0);
+}
+
 /* Opens a bus record map of n pairs with its k and ts. */
 static void hbc_pack_bus(msgpack_packer *pk, size_t n, const char *k, uint64_t ts_ns)
 {

@@ -88,6 +88,9 @@ void hbc_packer_init(msgpack_packer *pk, struct hbc_buf *b);
  * Whoever writes into b->data other than through hbc_enc_event or a packer
  * made by hbc_packer_init calls this first; b->len may shrink by 2. */
 void hbc_buf_batch_end(struct hbc_buf *b);
+/* Notes a record about to be packed into pk (made by hbc_packer_init)
+ * in the time index of pk's buffer, for records packed outside encode.c. */
+void hbc_pack_note(msgpack_packer *pk, uint64_t ts_ns);
 /* A msgpack timestamp (ext -1): 64-bit form, or 96-bit outside its range. */
 int hbc_pack_ts(msgpack_packer *pk, uint64_t ns);
 

@@ -40,6 +40,7 @@ struct hb_ops {
 	struct hb_hoststat host;
 	int have_host;
 	msgpack_packer *pk; /* for the alert callback */
+	void (*note)(msgpack_packer *pk, uint64_t ts_ns);
 	uint64_t start_ns;
 	uint32_t last; /* index of the last producer found */
 	uint64_t now_ns;
@@ -72,6 +73,7 @@ int hb_ops_create(struct hb_ops **out, struct hb_ops_config *cfg, char *err, siz
 	cfg->alerts = (struct hb_alerts){0};
 	o->start_ns = (uint64_t)time(NULL) * 1000000000u;
 	o->host_every_ns = cfg->host_every_ns ? cfg->host_every_ns : 10000000000ull;
+	o->note = cfg->note;
 	if (cfg->metrics_addr) {
 		rc = hb_prom_server_start(&o->srv, cfg->metrics_addr, err, errlen);
 		if (rc) {
@@ -223,6 +225,18 @@ static void hb_ops_pack_ts(msgpack_packer *pk, uint64_t ns)
 	msgpack_pack_timestamp(pk, &t);
 }
 
+/* Opens a bus record map of n pairs with its k and ts. */
+static void hb_ops_pack_bus(struct hb_ops *o, msgpack_packer *pk, size_t n, const char *k)
+{
+	if (o->note)
+		o->note(pk, o->now_ns);
+	msgpack_pack_map(pk, n);
+	hb_ops_pack_str(pk, "k");
+	hb_ops_pack_str(pk, k);
+	hb_ops_pack_str(pk, "ts");
+	hb_ops_pack_ts(pk, o->now_ns);
+}
+
 /* {k: "alert", ts, p, name, event, rule, value, threshold[, why]} */
 static void hb_ops_on_alert(void *ctx, const struct hb_alert_event *ev)
 {
@@ -231,11 +245,7 @@ static void hb_ops_on_alert(void *ctx, const struct hb_alert_event *ev)
 
 	if (!pk)
 		return;
-	msgpack_pack_map(pk, ev->why ? 9 : 8);
-	hb_ops_pack_str(pk, "k");
-	hb_ops_pack_str(pk, "alert");
-	hb_ops_pack_str(pk, "ts");
-	hb_ops_pack_ts(pk, o->now_ns);
+	hb_ops_pack_bus(o, pk, ev->why ? 9 : 8, "alert");
 	hb_ops_pack_str(pk, "p");
 	msgpack_pack_uint32(pk, ev->p);
 	hb_ops_pack_str(pk, "name");
@@ -307,11 +317,7 @@ static void hb_ops_host_record(struct hb_ops *o, msgpack_packer *pk)
 	if (hb_hoststat_read(&o->host, o->dir))
 		return;
 	o->have_host = 1;
-	msgpack_pack_map(pk, 2 + HB_HOSTSTAT_NPAIRS);
-	hb_ops_pack_str(pk, "k");
-	hb_ops_pack_str(pk, "host");
-	hb_ops_pack_str(pk, "ts");
-	hb_ops_pack_ts(pk, o->now_ns);
+	hb_ops_pack_bus(o, pk, 2 + HB_HOSTSTAT_NPAIRS, "host");
 	hb_hoststat_pack(&o->host, pk);
 }
 

@@ -29,6 +29,9 @@ struct hb_ops_config {
 	const char *metrics_addr; /* NULL: no Prometheus endpoint */
 	struct hb_alerts alerts;  /* rules; moved into the module */
 	uint64_t host_every_ns;   /* `host` record period; 0 = 10 s */
+	/* Called as each `alert` and `host` record is packed into pk, with its
+	 * time (the collector notes it in the file's time index); may be NULL. */
+	void (*note)(msgpack_packer *pk, uint64_t ts_ns);
 };
 
 /* Parses "--alert RULE" / "--alert-file FILE" / "--metrics ADDR" style

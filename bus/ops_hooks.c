@@ -12,6 +12,7 @@ int hbc_ops_create(struct hbc_collector *c)
 
 	c->o.ops.bus = c->o.bus;
 	c->o.ops.dir = c->o.dir;
+	c->o.ops.note = hbc_pack_note;
 	rc = hb_ops_create(&c->ops, &c->o.ops, err, sizeof(err));
 	if (rc) {
 		hbc_warn("--metrics %s", err);

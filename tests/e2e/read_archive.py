@@ -33,8 +33,8 @@ LOAD_METRICS = {"load.sent": "counter", "load.fill_pct": "gauge", "load.emit": "
 STATUSES = {"starting", "ok", "degraded", "stopping"}
 HEALTH = {"unknown", "up", "down", "degraded", "open", "closed", "half-open"}
 META_KINDS = {"header", "producer", "types", "metrics"}
-# bus records the collector writes without noting them in its time index
-# (bus/ops.c), against FORMAT.md's "records in the chunk"
+# bus records that collectors of format 1.x wrote without noting them in
+# their time index; from 2.0 on every record counts
 UNINDEXED_KINDS = {"host", "alert"}
 
 problems = []
@@ -152,8 +152,8 @@ class Chunk:
     """What a time index record must say about the bytes before it: the
     records in them, of which meta are tables, and their time range.
 
-    An index record that matches the chunk without its UNINDEXED_KINDS
-    records is accepted, and counted in lax."""
+    In a 1.x file, an index record that matches the chunk without its
+    UNINDEXED_KINDS records is accepted, and counted in lax."""
 
     lax = 0
 
@@ -219,7 +219,7 @@ class Archive:
                     self.nindex += 1
                 elif isinstance(o, dict):
                     chunk.note(self.bus_record(where, o), meta=o.get("k") in META_KINDS,
-                               unindexed=o.get("k") in UNINDEXED_KINDS)
+                               unindexed=major < 2 and o.get("k") in UNINDEXED_KINDS)
                 elif isinstance(o, list) and len(o) >= 1 and o[0] == 3:
                     if major < 2:
                         bad(where, "event batch in a version %d file" % major)
@@ -418,7 +418,7 @@ def main():
           (len(files), len(ar.producers), sum(len(v) for v in ar.events.values()), ar.nbatched,
            ar.nbatches, ar.nsingle, ar.nhb, ar.nindex))
     if Chunk.lax:
-        print("read_archive: note: %d index records leave out the chunk's %s records" %
+        print("read_archive: note: %d index records of 1.x files leave out the chunk's %s records" %
               (Chunk.lax, " and ".join(sorted(UNINDEXED_KINDS))))
     return 0
 
