@@ -96,7 +96,9 @@ static void fill(char *buf, size_t n, unsigned salt)
 
 static void strings_up_to_str_max_round_trip(void **state)
 {
-	static const unsigned lens[] = {0, 1, 7, 8, 9, 100, HB_STR_MAX - 1, HB_STR_MAX};
+	/* every length up to 17 (the short copies), then longer ones */
+	static const unsigned lens[] = {0,  1,  2,  3,   4,   5,   6,   7,   8,   9,   10,
+					11, 12, 13, 14, 15, 16, 17, 100, HB_STR_MAX - 1, HB_STR_MAX};
 	static const struct hb_field f2[] = {{"s", HB_T_STR}, {"y", HB_T_BYTES}};
 	struct hb_config cfg = fx_config("rt", 64);
 	static char s[HB_STR_MAX + 1], y[HB_STR_MAX + 1];
