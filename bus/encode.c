@@ -12,6 +12,7 @@
 #include "hbc.h"
 #include "hb_reader.h"
 
+#include <endian.h>
 #include <string.h>
 
 static int hbc_buf_write(void *data, const char *p, size_t n)
@@ -389,15 +390,23 @@ static inline uint8_t *hbc_mp_ts(uint8_t *p, uint64_t ns)
 	return hbc_mp_be64(p + 1, 0xff, (nsec << 34) | sec);
 }
 
+/* 1 when the n bytes at p are ASCII. Word by word: the bytes are padded
+ * to 8 in the record (the pad is read, and masked off). */
 static inline int hbc_ascii(const void *p, uint32_t n)
 {
 	const uint8_t *s = p;
+	uint64_t any = 0, w;
 	uint32_t i;
-	uint8_t any = 0;
 
-	for (i = 0; i < n; i++)
-		any |= s[i];
-	return any < 0x80;
+	for (i = 0; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		any |= w;
+	}
+	if (i < n) {
+		memcpy(&w, s + i, 8);
+		any |= le64toh(w) & (~0ull >> (64 - 8 * (n - i)));
+	}
+	return !(any & 0x8080808080808080ull);
 }
 
 static inline uint8_t *hbc_mp_value(uint8_t *p, unsigned tag, uint64_t v, const void *ptr)

@@ -13,16 +13,6 @@ void hb_index_reset(struct hb_index *x, uint64_t every, uint64_t from)
 	x->from = from;
 }
 
-void hb_index_note(struct hb_index *x, uint64_t ts_ns, int meta)
-{
-	if (!x->n || ts_ns < x->ts_min)
-		x->ts_min = ts_ns;
-	if (!x->n || ts_ns > x->ts_max)
-		x->ts_max = ts_ns;
-	x->n++;
-	x->meta += meta != 0;
-}
-
 int hb_index_due(const struct hb_index *x, uint64_t off)
 {
 	return x->n > 0 && off - x->from >= x->every;

@@ -37,8 +37,17 @@ struct hb_index {
 /* Starts a new file: the first chunk begins at offset from (usually 0,
  * the header). every = 0 means HB_INDEX_EVERY. */
 void hb_index_reset(struct hb_index *x, uint64_t every, uint64_t from);
-/* Notes one object appended to the current chunk. */
-void hb_index_note(struct hb_index *x, uint64_t ts_ns, int meta);
+/* Notes one object appended to the current chunk (inline: it runs for
+ * every record). */
+static inline void hb_index_note(struct hb_index *x, uint64_t ts_ns, int meta)
+{
+	if (!x->n || ts_ns < x->ts_min)
+		x->ts_min = ts_ns;
+	if (!x->n || ts_ns > x->ts_max)
+		x->ts_max = ts_ns;
+	x->n++;
+	x->meta += meta != 0;
+}
 /* 1 when an index record should be appended at file offset off (the
  * chunk is at least `every` bytes long and holds records). */
 int hb_index_due(const struct hb_index *x, uint64_t off);
