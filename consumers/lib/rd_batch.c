@@ -69,6 +69,59 @@ static __attribute__((noinline)) size_t rd_batch_nested(struct hb_reader *r, con
 	return (size_t)n;
 }
 
+/* An integer or nil at p into o, as rd_scalar makes it, with at least 9
+ * bytes readable at p (the largest integer's size): its size, or 0 when p
+ * starts anything else. The four elements every batch event starts with
+ * are these, decoded twice per event (check, hand out): without a bounds
+ * check per element they cost half of what rd_scalar's loop does. */
+static inline __attribute__((always_inline)) size_t rd_batch_int(const uint8_t *p,
+								 msgpack_object *o)
+{
+	uint8_t b = p[0];
+	uint64_t w;
+	unsigned n;
+
+	if (b <= 0x7f) {
+		o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
+		o->via.u64 = b;
+		return 1;
+	}
+	if (b >= 0xcc && b <= 0xcf) { /* one 8-byte load, shifted to the width */
+		n = 1u << (b - 0xcc);
+		memcpy(&w, p + 1, 8);
+		o->type = MSGPACK_OBJECT_POSITIVE_INTEGER;
+		o->via.u64 = __builtin_bswap64(w) >> (64 - 8 * n);
+		return 1 + n;
+	}
+	if (b == 0xc0) {
+		o->type = MSGPACK_OBJECT_NIL;
+		return 1;
+	}
+	return 0; /* negative, or not an integer: rd_scalar decides */
+}
+
+/* The leading dt, type, prio and req of the batch event whose elements
+ * start at p into o[0..3]: their size, or 0 when one is not a scalar
+ * complete in len. */
+static inline __attribute__((always_inline)) size_t rd_batch_lead(const uint8_t *p, size_t len,
+								  msgpack_object *o)
+{
+	size_t off = 0, k;
+
+	if (len >= 4 * 9) {
+		size_t k0 = rd_batch_int(p, &o[0]);
+		size_t k1 = k0 ? rd_batch_int(p + k0, &o[1]) : 0;
+		size_t k2 = k1 ? rd_batch_int(p + k0 + k1, &o[2]) : 0;
+		size_t k3 = k2 ? rd_batch_int(p + k0 + k1 + k2, &o[3]) : 0;
+		if (k3)
+			return k0 + k1 + k2 + k3;
+	}
+	for (int i = 0; i < 4; i++, off += k)
+		if (off >= len || !(k = rd_scalar(p + off, len - off, &o[i])))
+			return 0;
+	return off;
+}
+
 /* Decodes the checked batch event at p into o[RD_EV_AT...]: its size, and
  * in *n the element count of the single event it stands for; 0 when it
  * does not decode (no memory). */
@@ -83,7 +136,11 @@ static size_t rd_batch_event(struct hb_reader *r, const uint8_t *p, size_t len, 
 		return 0;
 	rd_batch_zone_clear(r);
 	o = b->o + RD_EV_AT;
-	for (uint32_t i = 0; i < cnt; i++, off += k) {
+	k = rd_batch_lead(p + off, len - off, o);
+	if (!k)
+		return 0;
+	off += k;
+	for (uint32_t i = 4; i < cnt; i++, off += k) {
 		if (off >= len)
 			return 0;
 		k = rd_scalar(p + off, len - off, &o[i]);
@@ -127,11 +184,10 @@ static long rd_batch_check(struct hb_reader *r, const uint8_t *p, size_t len, ms
 	bool nested = false;
 	long n;
 
-	if (!off || cnt < 4 || cnt > len - off)
+	if (!off || cnt < 4 || cnt > len - off || !(k = rd_batch_lead(p + off, len - off, e + RD_EV_AT)))
 		goto other;
-	for (i = 0; i < 4; i++, off += k)
-		if (off >= len || !(k = rd_scalar(p + off, len - off, &e[RD_EV_AT + i])))
-			goto other;
+	off += k;
+	i = 4;
 	if ((e[RD_EV_AT].type != MSGPACK_OBJECT_POSITIVE_INTEGER &&
 	     e[RD_EV_AT].type != MSGPACK_OBJECT_NEGATIVE_INTEGER) ||
 	    !rd_event_valid(e))

@@ -54,24 +54,36 @@ static const struct rd_marker rd_markers[0x20] = {
 	[0x1f] = {4, 0, RD_PAIRS},
 };
 
+/* Size of every scalar whose marker byte alone gives it; 0 for the rest
+ * (str, bin and ext with a length field, containers, 0xc1). Skipping a
+ * value is then one load in the common case. */
+static const uint8_t rd_fixed_size[256] = {
+	[0x00 ... 0x7f] = 1, [0xe0 ... 0xff] = 1, [0xc0] = 1, [0xc2] = 1, [0xc3] = 1,
+	[0xa0] = 1, [0xa1] = 2, [0xa2] = 3, [0xa3] = 4, [0xa4] = 5, [0xa5] = 6,
+	[0xa6] = 7, [0xa7] = 8, [0xa8] = 9, [0xa9] = 10, [0xaa] = 11, [0xab] = 12,
+	[0xac] = 13, [0xad] = 14, [0xae] = 15, [0xaf] = 16, [0xb0] = 17, [0xb1] = 18,
+	[0xb2] = 19, [0xb3] = 20, [0xb4] = 21, [0xb5] = 22, [0xb6] = 23, [0xb7] = 24,
+	[0xb8] = 25, [0xb9] = 26, [0xba] = 27, [0xbb] = 28, [0xbc] = 29, [0xbd] = 30,
+	[0xbe] = 31, [0xbf] = 32,
+	[0xca] = 5, [0xcb] = 9, [0xcc] = 2, [0xcd] = 3, [0xce] = 5, [0xcf] = 9,
+	[0xd0] = 2, [0xd1] = 3, [0xd2] = 5, [0xd3] = 9,
+	[0xd4] = 3, [0xd5] = 4, [0xd6] = 6, [0xd7] = 10, [0xd8] = 18,
+};
+
 /* Size of the scalar at p (len >= 1), skipped without decoding it; 0 when
  * it is a container, not complete in len, or not valid msgpack. */
 static inline size_t rd_skip_scalar(const uint8_t *p, size_t len)
 {
 	uint8_t b = p[0];
-	size_t n;
+	size_t n = rd_fixed_size[b];
 
-	if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
-		return 1;
-	if (b >= 0xa0 && b <= 0xbf) {
-		n = 1 + (b & 0x1f);
-	} else if (b >= 0xc4) {
+	if (!n) {
+		if (b < 0xc4)
+			return 0; /* fixmap, fixarray, 0xc1 */
 		const struct rd_marker *m = &rd_markers[b - 0xc0];
 		if (m->what != RD_PAYLOAD || len < 1u + m->lenb)
 			return 0;
-		n = 1u + m->lenb + m->fixed + (m->lenb ? rd_be(p + 1, m->lenb) : 0);
-	} else {
-		return 0; /* fixmap, fixarray, 0xc1 */
+		n = 1u + m->lenb + m->fixed + rd_be(p + 1, m->lenb);
 	}
 	return n <= len ? n : 0;
 }
