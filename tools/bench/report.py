@@ -53,7 +53,7 @@ ROWS = [
     ("hb_event 3 fields, batch p99", "hb.event.batch.p99", "ns", None),
     ("hb_event 3 fields, batch p99.9", "hb.event.batch.p999", "ns", None),
     ("hb_event single call, mean", "hb.event.single.mean", "ns", None),
-    ("hb_event single call, median (10 ns TSC steps)", "hb.event.single.p50", "ns", None),
+    ("hb_event single call, median (in TSC steps)", "hb.event.single.p50", "ns", None),
     ("hb_event single call, p99", "hb.event.single.p99", "ns", None),
     ("hb_event single call, p99.9", "hb.event.single.p999", "ns", ("<=", 200)),
     ("hb_event batch median, 32 MiB ring (= LTTng buffer)", "hb32.event.batch.p50", "ns", ("<=", 20)),
