@@ -91,7 +91,7 @@ static void check_v1_shape(const struct hb_rd_record *rec)
 	assert_ptr_equal(rec->vals, a + 7);
 }
 
-static void test_batch_events_exact(void **state)
+static void a_batch_yields_each_event_with_its_seq_time_type_and_values(void **state)
 {
 	struct fxa a;
 	struct fx_damage d = {0};
@@ -157,7 +157,7 @@ static void test_batch_events_exact(void **state)
 	fx_rmdir(a.dir);
 }
 
-static void test_batch_negative_dt(void **state)
+static void a_negative_dt_steps_back_in_time(void **state)
 {
 	static const int64_t dt[] = {500, -200, -100, 1000, -1199};
 	struct fxa a;
@@ -183,7 +183,7 @@ static void test_batch_negative_dt(void **state)
 	fx_rmdir(a.dir);
 }
 
-static void test_batch_with_singles_and_heartbeats(void **state)
+static void batches_singles_and_heartbeats_of_a_producer_read_in_file_order(void **state)
 {
 	static const int kind[] = {HB_RD_EVENT, HB_RD_EVENT, HB_RD_EVENT, HB_RD_HEARTBEAT,
 				   HB_RD_EVENT, HB_RD_EVENT, HB_RD_EVENT, HB_RD_HEARTBEAT};
@@ -259,7 +259,7 @@ static size_t format_all(const char *path, char *out, size_t cap)
 	return len;
 }
 
-static void test_batch_text_json_as_singles(void **state)
+static void batched_events_print_as_the_same_events_written_singly(void **state)
 {
 	char *dir = fx_tmpdir(), p1[512], p2[512];
 	static char t1[1 << 16], t2[1 << 16];
@@ -278,7 +278,7 @@ static void test_batch_text_json_as_singles(void **state)
 	fx_rmdir(dir);
 }
 
-static void test_batch_bad_element_is_damage(void **state)
+static void a_bad_event_makes_its_whole_batch_damage_at_the_batch_offset(void **state)
 {
 	struct fxa a;
 	struct got g;
@@ -315,7 +315,7 @@ static void test_batch_bad_element_is_damage(void **state)
 }
 
 /* A batch whose times would go before 1970: damage, nothing of it read. */
-static void test_batch_time_underflow_is_damage(void **state)
+static void a_batch_whose_time_goes_below_zero_is_damage(void **state)
 {
 	struct fxa a;
 	struct got g;
@@ -339,7 +339,7 @@ static void test_batch_time_underflow_is_damage(void **state)
 }
 
 /* seq0 + the event count past UINT64_MAX: damage. */
-static void test_batch_seq_overflow_is_damage(void **state)
+static void a_batch_whose_seq_overflows_is_damage(void **state)
 {
 	struct fxa a;
 	struct got g;
@@ -358,7 +358,7 @@ static void test_batch_seq_overflow_is_damage(void **state)
 	fx_rmdir(a.dir);
 }
 
-static void test_batch_truncated_tail(void **state)
+static void a_batch_cut_by_the_end_of_the_file_is_a_truncated_record(void **state)
 {
 	struct fxa a;
 	struct got g;
@@ -383,7 +383,7 @@ static void test_batch_truncated_tail(void **state)
 }
 
 /* A batch of 70000 events (an array 32, several reads long) reads whole. */
-static void test_batch_larger_than_a_read(void **state)
+static void a_batch_larger_than_one_read_is_read_whole(void **state)
 {
 	struct fxa a;
 	struct fx_damage d = {0};
@@ -417,7 +417,7 @@ static void test_batch_larger_than_a_read(void **state)
 
 /* Every record packed standalone (what hbcat -o msgpack writes) makes an
  * archive that reads back the same, batch members as single events. */
-static void test_batch_msgpack_round_trip(void **state)
+static void batched_events_packed_as_single_objects_read_back_the_same(void **state)
 {
 	char *dir = fx_tmpdir(), p1[512], p2[512], small[8];
 	static char t1[1 << 16], t2[1 << 16];
@@ -518,7 +518,7 @@ static int read_range(const char *path, uint64_t since, uint64_t until, uint64_t
 	return n;
 }
 
-static void test_batch_time_range_seek(void **state)
+static void a_time_range_seek_over_batches_finds_the_same_records(void **state)
 {
 	char *dir = fx_tmpdir(), path[512];
 	static uint64_t all[10000], part[10000];
@@ -541,17 +541,17 @@ static void test_batch_time_range_seek(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_batch_events_exact),
-		cmocka_unit_test(test_batch_negative_dt),
-		cmocka_unit_test(test_batch_with_singles_and_heartbeats),
-		cmocka_unit_test(test_batch_text_json_as_singles),
-		cmocka_unit_test(test_batch_bad_element_is_damage),
-		cmocka_unit_test(test_batch_time_underflow_is_damage),
-		cmocka_unit_test(test_batch_seq_overflow_is_damage),
-		cmocka_unit_test(test_batch_truncated_tail),
-		cmocka_unit_test(test_batch_larger_than_a_read),
-		cmocka_unit_test(test_batch_msgpack_round_trip),
-		cmocka_unit_test(test_batch_time_range_seek),
+		cmocka_unit_test(a_batch_yields_each_event_with_its_seq_time_type_and_values),
+		cmocka_unit_test(a_negative_dt_steps_back_in_time),
+		cmocka_unit_test(batches_singles_and_heartbeats_of_a_producer_read_in_file_order),
+		cmocka_unit_test(batched_events_print_as_the_same_events_written_singly),
+		cmocka_unit_test(a_bad_event_makes_its_whole_batch_damage_at_the_batch_offset),
+		cmocka_unit_test(a_batch_whose_time_goes_below_zero_is_damage),
+		cmocka_unit_test(a_batch_whose_seq_overflows_is_damage),
+		cmocka_unit_test(a_batch_cut_by_the_end_of_the_file_is_a_truncated_record),
+		cmocka_unit_test(a_batch_larger_than_one_read_is_read_whole),
+		cmocka_unit_test(batched_events_packed_as_single_objects_read_back_the_same),
+		cmocka_unit_test(a_time_range_seek_over_batches_finds_the_same_records),
 	};
 
 	alarm(60);
