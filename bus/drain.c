@@ -327,15 +327,16 @@ static uint64_t hbc_ring_ticks_ns(const struct hbc_ring *r, uint64_t d)
 	unsigned __int128 x;
 	uint64_t q;
 
+	x = (unsigned __int128)d * 1000000000u;
+	if (r->ns_mult) { /* the usual case, a TSC */
+		q = (uint64_t)(((unsigned __int128)d * r->ns_mult) >> 64);
+		if ((unsigned __int128)(q + 1) * r->hz <= x)
+			q++;
+		return q;
+	}
 	if (r->hz == 1000000000u)
 		return d;
-	x = (unsigned __int128)d * 1000000000u;
-	if (!r->ns_mult)
-		return x / r->hz > UINT64_MAX ? UINT64_MAX : (uint64_t)(x / r->hz);
-	q = (uint64_t)(((unsigned __int128)d * r->ns_mult) >> 64);
-	if ((unsigned __int128)(q + 1) * r->hz <= x)
-		q++;
-	return q;
+	return x / r->hz > UINT64_MAX ? UINT64_MAX : (uint64_t)(x / r->hz);
 }
 
 static uint64_t hbc_ring_ns(const struct hbc_ring *r, uint64_t raw)
@@ -383,29 +384,45 @@ static void hbc_state_metrics(struct hbc_ring *r, msgpack_packer *pk, uint32_t n
 	r->metrics_stated = nm;
 }
 
-/* The first n of 8 tags as one word (tag i in byte i from the low end). */
+/* The first n (at most 8) of 8 tags as one word (tag i in byte i from the
+ * low end). */
 static uint64_t hbc_tags_word(const uint8_t *tags, unsigned n)
 {
+	static const uint64_t first[HB_MAX_FIELDS + 1] = {
+		0, 0xff, 0xffff, 0xffffff, 0xffffffff, 0xffffffffffull, 0xffffffffffffull,
+		0xffffffffffffffull, ~0ull};
 	uint64_t w;
 
 	memcpy(&w, tags, sizeof(w));
-	w = le64toh(w);
-	return n >= 8 ? w : w & ((1ull << (8 * n)) - 1);
+	return le64toh(w) & first[n];
 }
 
-static void hbc_check_fields(struct hbc_ring *r, msgpack_packer *pk, const struct hb_rec *rec,
-			     const struct hb_event_view *ev)
+/* Whether an event of n fields with tags word tw is as its type t
+ * declares: as many fields, the same tags. The event's tags are validated
+ * (known, dense: nothing above byte n), so its n bounds the compare and
+ * the type's own count, which the producer may have got wrong, is only
+ * compared with it. */
+static int hbc_fields_declared(const struct hb_type_def *t, uint64_t tw, unsigned n)
+{
+	return t->nfields == n && tw == hbc_tags_word(t->tags, n);
+}
+
+/* rec: a validated event copy (hb_ring_view_copy). */
+static void hbc_check_fields(struct hbc_ring *r, msgpack_packer *pk, const struct hb_rec *rec)
 {
 	const struct hb_type_def *t = &r->v.hdr->types[rec->type];
-	unsigned i, nf = t->nfields > HB_MAX_FIELDS ? HB_MAX_FIELDS : t->nfields;
+	const uint8_t *tags = (const uint8_t *)(rec + 1) + 8;
+	uint64_t tw = hbc_tags_word(tags, HB_MAX_FIELDS);
+	unsigned i, nf, n = hb_tags_nfields(tw); /* at most 8 */
 
-	if (ev->nfields == nf && hbc_tags_word(ev->tags, nf) == hbc_tags_word(t->tags, nf))
+	if (hbc_fields_declared(t, tw, n))
 		return; /* the usual case: every field as declared */
-	for (i = 0; i < ev->nfields; i++) {
+	nf = t->nfields > HB_MAX_FIELDS ? HB_MAX_FIELDS : t->nfields;
+	for (i = 0; i < n; i++) {
 		unsigned want = i < nf ? t->tags[i] : HB_T_NONE;
 		char field[HB_FIELD_NAME_MAX];
 
-		if (want == ev->tags[i] || (r->mismatch[rec->type] & (1u << i)))
+		if (want == tags[i] || (r->mismatch[rec->type] & (1u << i)))
 			continue;
 		r->mismatch[rec->type] |= (uint8_t)(1u << i);
 		if (i < nf)
@@ -413,28 +430,29 @@ static void hbc_check_fields(struct hbc_ring *r, msgpack_packer *pk, const struc
 		else
 			snprintf(field, sizeof(field), "#%u", i);
 		hbc_enc_mismatch(pk, r->p, hbc_now_ns(), rec->seq, rec->type, field,
-				 hbc_tag_name(want), hbc_tag_name(ev->tags[i]));
+				 hbc_tag_name(want), hbc_tag_name(tags[i]));
 	}
 }
 
+/* rec: the validated copy of an event (hb_ring_view_copy). */
 static void hbc_ring_event(struct hbc_collector *c, struct hbc_ring *r, msgpack_packer *pk,
-			   const struct hb_rec *rec, const struct hb_event_view *ev)
+			   const struct hb_rec *rec)
 {
 	if (rec->type >= r->types_stated)
 		hbc_state_types(r, pk, rec->type);
 	if (rec->type < r->types_stated)
-		hbc_check_fields(r, pk, rec, ev);
-	hbc_enc_event(&c->pk_buf->b, r->p, rec, hbc_ring_ns(r, rec->ts), ev);
+		hbc_check_fields(r, pk, rec);
+	hbc_enc_event_rec(&c->pk_buf->b, r->p, rec, hbc_ring_ns(r, rec->ts));
 }
 
 static void hbc_ring_heartbeat(struct hbc_collector *c, struct hbc_ring *r, msgpack_packer *pk,
-			       const struct hb_rec *rec, const struct hb_rec *rp)
+			       const struct hb_rec *rec)
 {
-	const void *slots = (const uint8_t *)(rp + 1) + sizeof(struct hb_rec_hb);
+	const void *slots = (const uint8_t *)(rec + 1) + sizeof(struct hb_rec_hb);
 	struct hb_rec_hb b;
 	unsigned extra;
 
-	memcpy(&b, rp + 1, sizeof(b));
+	memcpy(&b, rec + 1, sizeof(b));
 	if (b.nmetrics > HB_MAX_METRICS)
 		b.nmetrics = 0; /* hb_rec_check refused this; belt and braces */
 	r->anchor_raw = rec->ts; /* heartbeats carry a fresh (raw, realtime) pair */
@@ -447,32 +465,30 @@ static void hbc_ring_heartbeat(struct hbc_collector *c, struct hbc_ring *r, msgp
 		hbc_ops_heartbeat_pack(c, r, pk);
 }
 
-/* rp: the validated copy of a record (hb_ring_view_copy), ev its decoded
- * fields when it is an event. */
+/* rec: the validated copy of a record (hb_ring_view_copy), ours alone. */
 static int hbc_ring_record(struct hbc_collector *c, struct hbc_ring *r, msgpack_packer *pk,
-			   const struct hb_rec *rp, const struct hb_event_view *ev)
+			   const struct hb_rec *rec)
 {
-	struct hb_rec rec;
+	uint64_t seq = rec->seq;
 
-	memcpy(&rec, rp, sizeof(rec));
 	if (r->expect_any) {
 		r->expect_any = 0;
-		r->expected = rec.seq;
+		r->expected = seq;
 	}
-	if (rec.seq < r->expected) {
+	if (seq < r->expected) {
 		r->skipped++; /* persisted by an earlier run */
 		return 0;
 	}
-	if (rec.seq > r->expected) {
-		if (rec.seq - r->expected >= HBC_SEQ_SANE)
+	if (seq > r->expected) {
+		if (seq - r->expected >= HBC_SEQ_SANE)
 			return -EBADMSG;
-		hbc_ring_gap(c, r, pk, r->expected, rec.seq - 1, "overflow");
+		hbc_ring_gap(c, r, pk, r->expected, seq - 1, "overflow");
 	}
-	if (rec.kind == HB_REC_EVENT)
-		hbc_ring_event(c, r, pk, &rec, ev);
+	if (rec->kind == HB_REC_EVENT)
+		hbc_ring_event(c, r, pk, rec);
 	else
-		hbc_ring_heartbeat(c, r, pk, &rec, rp);
-	r->expected = rec.seq + 1;
+		hbc_ring_heartbeat(c, r, pk, rec);
+	r->expected = seq + 1;
 	c->records++;
 	return 0;
 }
@@ -544,16 +560,15 @@ static size_t hbc_fast_limit(struct hbc_collector *c)
 }
 
 /* Every record is read from the ring once, into a local copy that is
- * validated and decoded in one pass (hb_ring_view_copy): a producer may
- * rewrite a record after publishing it (a bug or hostility), so decoding
- * and encoding work only on the copy. The mark ("r is written up to its
+ * validated (hb_ring_view_copy): a producer may rewrite a record after
+ * publishing it (a bug or hostility), so encoding works only on the copy,
+ * straight from its bytes. The mark ("r is written up to its
  * cursor") goes into a buffer before the drain moves to another buffer
  * and at the end; records are counted for the operating view likewise. */
 int hbc_ring_drain(struct hbc_collector *c, struct hbc_ring *r, unsigned budget)
 {
 	uint64_t copy[HB_REC_COPY_MAX / 8];
 	uint64_t records0 = c->records;
-	struct hb_event_view ev;
 	const struct hb_rec *rec;
 	msgpack_packer *pk = NULL;
 	unsigned n = 0, marked = 0;
@@ -577,14 +592,14 @@ int hbc_ring_drain(struct hbc_collector *c, struct hbc_ring *r, unsigned budget)
 		}
 		if (n >= budget)
 			break;
-		rc = hb_ring_view_copy(&r->v, copy, sizeof(copy), &rec, &ev);
+		rc = hb_ring_view_copy(&r->v, copy, sizeof(copy), &rec);
 		if (rc == 0) {
 			hbc_ops_records(c, r, c->records - records0);
 			records0 = c->records;
 			hbc_ring_at_head(c, r, pk);
 			break;
 		}
-		if (rc < 0 || hbc_ring_record(c, r, pk, rec, &ev) < 0) {
+		if (rc < 0 || hbc_ring_record(c, r, pk, rec) < 0) {
 			r->v.cursor = at; /* everything from here on is abandoned */
 			hbc_ops_records(c, r, c->records - records0);
 			records0 = c->records;

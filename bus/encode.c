@@ -348,9 +348,13 @@ static inline uint8_t *hbc_mp_raw(uint8_t *p, uint8_t fix, uint8_t t8, uint8_t t
 	} else {
 		p = hbc_mp_be32(p, t32, n);
 	}
-	if (n <= 64) {
+	if (n <= 8) {
 		/* short strings word by word: the source is padded to 8 in the
-		 * record and the destination has room (hbc_event_size) */
+		 * record and the destination has room (hbc_event_size); an
+		 * empty one has no word to read */
+		if (n)
+			memcpy(p, data, 8);
+	} else if (n <= 64) {
 		uint32_t k;
 
 		for (k = 0; k < n; k += 8)
@@ -398,6 +402,12 @@ static inline int hbc_ascii(const void *p, uint32_t n)
 	uint64_t any = 0, w;
 	uint32_t i;
 
+	if (n <= 8) { /* most strings: one word, none when empty */
+		if (!n)
+			return 1;
+		memcpy(&w, s, 8);
+		return !(le64toh(w) & (~0ull >> (64 - 8 * n)) & 0x8080808080808080ull);
+	}
 	for (i = 0; i + 8 <= n; i += 8) {
 		memcpy(&w, s + i, 8);
 		any |= w;
@@ -494,6 +504,41 @@ static uint8_t *hbc_batch_open(struct hbc_buf *b, uint8_t *w, uint32_t p, uint64
 	return hbc_mp_ts(w, ts_ns);
 }
 
+/* What every event starts with, up to its req: the index note, the batch
+ * (joined or opened), the event's array of 4 + nf and dt, type, prio, req.
+ * The caller has made sure the whole event fits. */
+HB_INLINE uint8_t *hbc_event_head(struct hbc_buf *b, uint32_t p, const struct hb_rec *r,
+			       uint64_t ts_ns, unsigned nf, uint64_t req)
+{
+	uint8_t *w;
+
+	if (b->ix)
+		hb_index_note(b->ix, ts_ns, 0);
+	if (b->batch_n && (b->batch_p != p || b->batch_seq != r->seq || b->batch_n >= HBC_BATCH_MAX))
+		hbc_buf_batch_end(b);
+	w = (uint8_t *)b->data + b->len;
+	if (!b->batch_n)
+		w = hbc_batch_open(b, w, p, r->seq, ts_ns);
+	w = hbc_mp_array(w, 4 + nf);
+	/* ns from the previous event (two's complement: may go back) */
+	w = hbc_mp_int(w, (int64_t)(ts_ns - b->batch_ts));
+	w = hbc_mp_uint(w, r->type);
+	w = hbc_mp_uint(w, r->prio);
+	if (req)
+		return hbc_mp_uint(w, req);
+	*w = 0xc0;
+	return w + 1;
+}
+
+/* The event written up to w joins its batch. */
+static void hbc_event_tail(struct hbc_buf *b, uint8_t *w, const struct hb_rec *r, uint64_t ts_ns)
+{
+	b->len = (size_t)(w - (uint8_t *)b->data);
+	b->batch_n++;
+	b->batch_seq = r->seq + 1;
+	b->batch_ts = ts_ns;
+}
+
 void hbc_enc_event(struct hbc_buf *b, uint32_t p, const struct hb_rec *r, uint64_t ts_ns,
 		   const struct hb_event_view *ev)
 {
@@ -504,29 +549,44 @@ void hbc_enc_event(struct hbc_buf *b, uint32_t p, const struct hb_rec *r, uint64
 		b->overflow = 1; /* never expected: callers keep HBC_REC_MAX free */
 		return;
 	}
-	if (b->ix)
-		hb_index_note(b->ix, ts_ns, 0);
-	if (b->batch_n && (b->batch_p != p || b->batch_seq != r->seq || b->batch_n >= HBC_BATCH_MAX))
-		hbc_buf_batch_end(b);
-	w = (uint8_t *)b->data + b->len;
-	if (!b->batch_n)
-		w = hbc_batch_open(b, w, p, r->seq, ts_ns);
-	w = hbc_mp_array(w, 4 + ev->nfields);
-	/* ns from the previous event (two's complement: may go back) */
-	w = hbc_mp_int(w, (int64_t)(ts_ns - b->batch_ts));
-	w = hbc_mp_uint(w, r->type);
-	w = hbc_mp_uint(w, r->prio);
-	if (ev->req) {
-		w = hbc_mp_uint(w, ev->req);
-	} else {
-		*w++ = 0xc0;
-	}
+	w = hbc_event_head(b, p, r, ts_ns, ev->nfields, ev->req);
 	for (i = 0; i < ev->nfields; i++)
 		w = hbc_mp_value(w, ev->tags[i], ev->vals[i], ev->ptrs[i]);
-	b->len = (size_t)(w - (uint8_t *)b->data);
-	b->batch_n++;
-	b->batch_seq = r->seq + 1;
-	b->batch_ts = ts_ns;
+	hbc_event_tail(b, w, r, ts_ns);
+}
+
+/* An upper bound of what an event record of len bytes encodes to: each
+ * field takes 8 + its padded bytes in the record and at most 9 + 8 + its
+ * bytes encoded, so at most 9 more (see HBC_EVENT_HDR_MAX). */
+#define HBC_EVENT_REC_SIZE(len) (HBC_EVENT_HDR_MAX + 9 * HB_MAX_FIELDS + (size_t)(len))
+
+void hbc_enc_event_rec(struct hbc_buf *b, uint32_t p, const struct hb_rec *r, uint64_t ts_ns)
+{
+	const uint8_t *s = (const uint8_t *)r + HB_EVENT_FIXED;
+	uint64_t req, tw;
+	uint8_t *w;
+
+	if (b->cap - b->len < HBC_EVENT_ENC_MAX && HBC_EVENT_REC_SIZE(r->len) > b->cap - b->len) {
+		b->overflow = 1; /* never expected: callers keep HBC_REC_MAX free */
+		return;
+	}
+	memcpy(&req, r + 1, 8);
+	memcpy(&tw, (const uint8_t *)(r + 1) + 8, 8);
+	tw = le64toh(tw);
+	w = hbc_event_head(b, p, r, ts_ns, hb_tags_nfields(tw), req);
+	/* validated: tags known and dense (the word is 0 past the last
+	 * field), slots and strings inside the record */
+	for (; tw; tw >>= 8) {
+		unsigned tag = (uint8_t)tw;
+		uint64_t v;
+
+		memcpy(&v, s, 8);
+		w = hbc_mp_value(w, tag, v, s + 8);
+		s += 8;
+		if (tag == HB_T_STR || tag == HB_T_BYTES)
+			s += (v + 7) & ~7ull;
+	}
+	hbc_event_tail(b, w, r, ts_ns);
 }
 
 static void hbc_pack_metric_val(msgpack_packer *pk, unsigned kind, const uint64_t *v)

@@ -18,7 +18,8 @@
  * therefore re-checks every bound itself and never trusts len beyond the
  * largest record the producer can legally write. A consumer that must be
  * immune to that uses hb_ring_view_copy(): one read of the record into its
- * own buffer, then one pass over the copy that validates and decodes it.
+ * own buffer, then validation of that copy only, which the caller may then
+ * use as it is.
  */
 #include "ring.h"
 
@@ -143,34 +144,81 @@ void hb_ring_view_detach(struct hb_ring_view *v)
 	memset(v, 0, sizeof(*v));
 }
 
-/* Walks an event's fields in [24, len): tags known, dense, lengths in
- * bounds, last field ending exactly at len. Fills ev's req, nfields, all
- * of tags and the first nfields entries of vals and ptrs (the rest is left
- * alone). */
-static int hb_event_walk(const struct hb_rec *r, uint32_t len, struct hb_event_view *ev)
+/* 1 when every tag of an event's tags word (tag i in byte i counted from
+ * the low end) is known and no field follows a hole. */
+HB_INLINE int hb_tags_ok(uint64_t tw)
 {
 	const uint64_t hi = 0x8080808080808080ull, lo7 = 0x7f7f7f7f7f7f7f7full;
+	uint64_t nz, bytes;
+
+	/* per byte, high bit: tag > HB_T_BYTES (6); tag != 0 */
+	if ((((tw & lo7) + 0x7979797979797979ull) | tw) & hi)
+		return 0; /* unknown tag */
+	nz = (((tw & lo7) + lo7) | tw) & hi;
+	bytes = (nz >> 7) * 0xff; /* 0xff where a field is */
+	return !(bytes & (bytes + 1)); /* fields only in a run from byte 0 */
+}
+
+HB_INLINE uint64_t hb_event_tags(const struct hb_rec *r)
+{
+	uint64_t tw;
+
+	memcpy(&tw, (const uint8_t *)r + sizeof(*r) + 8, sizeof(tw));
+	return le64toh(tw);
+}
+
+/* Validates an event's fields in [24, len) without decoding them: tags
+ * known and dense, every slot and str/bytes length in bounds, the last
+ * field ending exactly at len. Each slot is read once into a local, so
+ * this is as safe on a record in the ring as on a copy. */
+HB_INLINE int hb_event_check(const struct hb_rec *r, uint32_t len)
+{
 	const uint8_t *base = (const uint8_t *)r;
-	uint64_t tw, nz, dense;
 	uint32_t pos = HB_EVENT_FIXED;
-	unsigned i, n;
+	uint64_t tw;
 
 	if (len < HB_EVENT_FIXED || len > HB_EVENT_MAX)
 		return -EBADMSG;
-	/* the 8 tags as one word, tag i in byte i counted from the low end */
-	memcpy(&tw, base + sizeof(*r) + 8, sizeof(tw));
-	tw = le64toh(tw);
-	/* per byte, high bit: tag > HB_T_BYTES (6); tag != 0 */
-	if ((((tw & lo7) + 0x7979797979797979ull) | tw) & hi)
-		return -EBADMSG; /* unknown tag */
-	nz = (((tw & lo7) + lo7) | tw) & hi;
-	n = (unsigned)(((nz >> 7) * 0x0101010101010101ull) >> 56); /* bytes set */
-	dense = n == HB_MAX_FIELDS ? ~0ull : (1ull << (8 * n)) - 1;
-	if (nz != (hi & dense))
-		return -EBADMSG; /* a field after a hole */
+	tw = hb_event_tags(r);
+	if (!hb_tags_ok(tw))
+		return -EBADMSG;
+	/* dense tags: the word is 0 once past the last field. pos never
+	 * exceeds HB_EVENT_FIXED + 8 * (8 + HB_STR_MAX), so sums cannot wrap;
+	 * a scalar slot is not read here, so only the final pos == len bounds
+	 * it, while a str/bytes slot is bounded before its length is read. */
+	for (; tw; tw >>= 8) {
+		uint64_t val;
+
+		pos += 8;
+		if ((uint8_t)tw < HB_T_STR)
+			continue;
+		if (pos > len)
+			return -EBADMSG;
+		memcpy(&val, base + pos - 8, 8);
+		if (val > HB_STR_MAX || pos + ((val + 7) & ~7ull) > len)
+			return -EBADMSG;
+		pos += (uint32_t)((val + 7) & ~7ull);
+	}
+	return pos == len ? 0 : -EBADMSG;
+}
+
+/* Walks an event's fields in [24, len): hb_event_check's rules, and fills
+ * ev's req, nfields, all of tags and the first nfields entries of vals and
+ * ptrs (the rest is left alone). */
+static int hb_event_walk(const struct hb_rec *r, uint32_t len, struct hb_event_view *ev)
+{
+	const uint8_t *base = (const uint8_t *)r;
+	uint32_t pos = HB_EVENT_FIXED;
+	int i, n;
+
+	if (len < HB_EVENT_FIXED || len > HB_EVENT_MAX)
+		return -EBADMSG;
+	if (!hb_tags_ok(hb_event_tags(r)))
+		return -EBADMSG;
+	n = (int)hb_tags_nfields(hb_event_tags(r));
 	memcpy(&ev->req, base + sizeof(*r), 8);
 	memcpy(ev->tags, base + sizeof(*r) + 8, sizeof(ev->tags));
-	ev->nfields = n;
+	ev->nfields = (unsigned)n;
 	for (i = 0; i < n; i++) {
 		unsigned tag = ev->tags[i];
 		uint64_t val;
@@ -203,8 +251,30 @@ static int hb_heartbeat_check(const struct hb_rec *r, uint32_t len)
 	return 0;
 }
 
-/* hb_rec_check; an event is decoded into ev on the way. */
-static int hb_rec_check_ev(const struct hb_rec *r, uint32_t avail, struct hb_event_view *ev)
+/* Both kinds that hb_rec_check_body accepts need more than the fixed
+ * part, so their own length checks cover len >= sizeof(struct hb_rec). */
+_Static_assert(HB_EVENT_FIXED > sizeof(struct hb_rec) && HB_HB_FIXED > sizeof(struct hb_rec),
+	       "kind checks cover the fixed part");
+
+/* What hb_rec_check asks of a record of len bytes once len itself is
+ * known good (a multiple of 8, at least 8, inside the ring): prio, and
+ * what its kind needs. A pad is refused here; hb_rec_check takes it
+ * before. */
+HB_INLINE int hb_rec_check_body(const struct hb_rec *r, uint32_t len, uint8_t kind, uint8_t prio)
+{
+	if (prio > HB_PRIO_URGENT)
+		return -EBADMSG;
+	switch (kind) {
+	case HB_REC_EVENT:
+		return hb_event_check(r, len);
+	case HB_REC_HEARTBEAT:
+		return hb_heartbeat_check(r, len);
+	default:
+		return -EBADMSG;
+	}
+}
+
+int hb_rec_check(const struct hb_rec *r, uint32_t avail)
 {
 	struct hb_rec rec;
 
@@ -215,32 +285,14 @@ static int hb_rec_check_ev(const struct hb_rec *r, uint32_t avail, struct hb_eve
 		return -EBADMSG;
 	if (rec.kind == HB_REC_PAD)
 		return 0;
-	if (rec.len < sizeof(rec))
-		return -EBADMSG;
-	if (rec.prio > HB_PRIO_URGENT)
-		return -EBADMSG;
-	switch (rec.kind) {
-	case HB_REC_EVENT:
-		return hb_event_walk(r, rec.len, ev);
-	case HB_REC_HEARTBEAT:
-		return hb_heartbeat_check(r, rec.len);
-	default:
-		return -EBADMSG;
-	}
-}
-
-int hb_rec_check(const struct hb_rec *r, uint32_t avail)
-{
-	struct hb_event_view ev;
-
-	return hb_rec_check_ev(r, avail, &ev);
+	return hb_rec_check_body(r, rec.len, rec.kind, rec.prio);
 }
 
 /* The next record at the cursor, pads skipped (the cursor moves past
  * them): 1 with *out and its length *out_len (bounded by the data area and
  * head, not yet checked further), 0 when nothing is new, -EBADMSG. */
-static int hb_ring_view_locate(struct hb_ring_view *v, const struct hb_rec **out,
-			       uint32_t *out_len)
+HB_INLINE int hb_ring_view_locate(struct hb_ring_view *v, const struct hb_rec **out,
+				     uint32_t *out_len)
 {
 	for (;;) {
 		uint64_t avail;
@@ -250,15 +302,21 @@ static int hb_ring_view_locate(struct hb_ring_view *v, const struct hb_rec **out
 
 		if (v->cursor == v->head) {
 			/* A1: pairs with the producer's R1 in hb_ring_commit. */
-			v->head = atomic_load_explicit(&v->hdr->head, memory_order_acquire);
-			if (v->cursor == v->head)
+			uint64_t head = atomic_load_explicit(&v->hdr->head, memory_order_acquire);
+
+			if (head == v->cursor)
 				return 0;
+			/* Indices are free running: compare by subtraction only. A
+			 * head behind the cursor shows up as a huge distance. */
+			if (head - v->tail > v->size || head - v->cursor > v->size || (v->cursor & 7))
+				return -EBADMSG; /* v->head stays: the next call loads again */
+			v->head = head;
 		}
-		/* Indices are free running: compare by subtraction only. A head
-		 * behind the cursor shows up as a huge distance. */
+		/* What the load above checked still holds: the cursor moves on by
+		 * checked lengths (multiples of 8, at most avail) or back to an
+		 * earlier cursor (ring.h), never before tail, and tail moves up to
+		 * the cursor at most, so head - cursor <= head - tail <= size. */
 		avail = v->head - v->cursor;
-		if (v->head - v->tail > v->size || avail > v->size || (v->cursor & 7))
-			return -EBADMSG;
 		off = (uint32_t)v->cursor & v->mask;
 		room = v->size - off; /* records never cross the end */
 		r = (const struct hb_rec *)(v->data + off);
@@ -297,26 +355,47 @@ int hb_ring_view_next(struct hb_ring_view *v, const struct hb_rec **rec)
 	return rc;
 }
 
-int hb_ring_view_copy(struct hb_ring_view *v, void *buf, size_t cap, const struct hb_rec **rec,
-		      struct hb_event_view *ev)
+/* memcpy for a record of len bytes (a multiple of 8, hb_ring_view_locate):
+ * most records are 32 to 128 bytes, copied here as two chunks that may
+ * overlap (the second ends at len), cheaper than the call into libc. */
+HB_INLINE void hb_rec_copy(void *dst, const void *src, uint32_t len)
+{
+	uint8_t *d = dst;
+	const uint8_t *s = src;
+
+	if (len > 64 && len <= 96) {
+		__builtin_memcpy(d, s, 64);
+		__builtin_memcpy(d + len - 32, s + len - 32, 32);
+	} else if (len > 96 && len <= 128) {
+		__builtin_memcpy(d, s, 64);
+		__builtin_memcpy(d + len - 64, s + len - 64, 64);
+	} else if (len >= 32 && len <= 64) {
+		__builtin_memcpy(d, s, 32);
+		__builtin_memcpy(d + len - 32, s + len - 32, 32);
+	} else {
+		memcpy(d, s, len);
+	}
+}
+
+int hb_ring_view_copy(struct hb_ring_view *v, void *buf, size_t cap, const struct hb_rec **rec)
 {
 	uint64_t start = v->cursor;
-	struct hb_event_view scratch;
 	const struct hb_rec *r;
-	uint32_t len, clen;
-	uint8_t kind;
+	struct hb_rec hdr;
+	uint32_t len;
 	int rc = hb_ring_view_locate(v, &r, &len);
 
 	if (rc > 0) {
-		/* one read of the bytes; from here on only the copy counts: its
-		 * length must be the one the cursor moves by, and it is no pad */
+		/* one read of the bytes; from here on only the copy counts. Its
+		 * length must be the one the cursor moves by, which locate
+		 * found a multiple of 8, at least 8 and inside the ring: that
+		 * stands for hb_rec_check's own length checks. A pad is refused
+		 * by kind in hb_rec_check_body. */
 		if (len > cap)
 			goto bad;
-		memcpy(buf, r, len);
-		memcpy(&clen, buf, sizeof(clen));
-		memcpy(&kind, (const uint8_t *)buf + offsetof(struct hb_rec, kind), 1);
-		if (clen != len || kind == HB_REC_PAD ||
-		    hb_rec_check_ev(buf, len, ev ? ev : &scratch))
+		hb_rec_copy(buf, r, len);
+		memcpy(&hdr, buf, 8);
+		if (hdr.len != len || hb_rec_check_body(buf, len, hdr.kind, hdr.prio))
 			goto bad;
 		v->cursor += len;
 		*rec = buf;

@@ -26,7 +26,8 @@ struct hb_ring_view {
 	uint32_t size;
 	uint32_t mask;
 	uint64_t tail;   /* consumer index last released (R2) */
-	uint64_t cursor; /* read position, tail <= cursor <= head */
+	uint64_t cursor; /* read position, tail <= cursor <= head; a caller
+			  * may set it back to an earlier cursor only */
 	uint64_t head;   /* head as last loaded (A1) */
 };
 
@@ -65,18 +66,24 @@ struct hb_event_view {
 	const void *ptrs[HB_MAX_FIELDS];    /* str/bytes data */
 };
 
+/* The number of fields of an event whose tags word (tag i in byte i from
+ * the low end) passed validation: the tags are dense, so that is up to the
+ * highest byte set. */
+static inline unsigned hb_tags_nfields(uint64_t tw)
+{
+	return tw ? (unsigned)(63 - __builtin_clzll(tw)) / 8 + 1 : 0;
+}
+
 /* Decodes a record that passed hb_rec_check. 0 or -EBADMSG. */
 int hb_event_decode(const struct hb_rec *r, struct hb_event_view *ev);
 
 /* Like hb_ring_view_next, but for a consumer that must be immune to a
  * producer rewriting a record after publishing it: the record is read
  * from the ring once, into buf (cap bytes, 8-byte aligned), and only that
- * copy is validated and, when it is an event and ev is not NULL, decoded
- * in the same pass (ev as from hb_event_decode, except that the vals and
- * ptrs past nfields are left alone). *rec and ev's pointers point into buf.
- * A record longer than cap is -EBADMSG; cap >= HB_REC_COPY_MAX takes
- * every record a producer can write. */
-int hb_ring_view_copy(struct hb_ring_view *v, void *buf, size_t cap, const struct hb_rec **rec,
-		      struct hb_event_view *ev);
+ * copy is validated (as by hb_rec_check). *rec points into buf; decode an
+ * event with hb_event_decode, or use the copy as it is (its fields are
+ * known to be in bounds). A record longer than cap is -EBADMSG;
+ * cap >= HB_REC_COPY_MAX takes every record a producer can write. */
+int hb_ring_view_copy(struct hb_ring_view *v, void *buf, size_t cap, const struct hb_rec **rec);
 
 #endif

@@ -501,13 +501,45 @@ static void rnd_event(struct hb_rec *r, struct hb_event_view *ev, uint64_t seq,
 	}
 }
 
+/* The record a producer writes for (r, ev), in rec (HB_REC_COPY_MAX
+ * bytes), pads of strings filled with noise (the encoder reads them). */
+static const struct hb_rec *rnd_record(uint64_t *rec, const struct hb_rec *r,
+				       const struct hb_event_view *ev)
+{
+	uint8_t *base = (uint8_t *)rec;
+	uint32_t pos = HB_EVENT_FIXED;
+	unsigned i;
+
+	memcpy(base, r, sizeof(*r));
+	memcpy(base + sizeof(*r), &ev->req, 8);
+	memcpy(base + sizeof(*r) + 8, ev->tags, 8);
+	for (i = 0; i < ev->nfields; i++) {
+		memcpy(base + pos, &ev->vals[i], 8);
+		pos += 8;
+		if (ev->tags[i] == HB_T_STR || ev->tags[i] == HB_T_BYTES) {
+			uint32_t n = (uint32_t)ev->vals[i], pad = (n + 7) & ~7u;
+			uint64_t noise = rnd();
+
+			if (pad)
+				memcpy(base + pos + pad - 8, &noise, 8);
+			memcpy(base + pos, ev->ptrs[i], n);
+			pos += pad;
+		}
+	}
+	memcpy(base, &pos, 4); /* len */
+	return (const struct hb_rec *)rec;
+}
+
 /* Batches of 1 to 20 random events (so both array header forms), each
- * encoded directly and with msgpack-c's packer as FORMAT.md states it. */
+ * encoded directly (from the decoded view, and from the record as the
+ * collector does) and with msgpack-c's packer as FORMAT.md states it. */
 static void direct_event_encoder_matches_msgpack_c(void **state)
 {
 	static uint64_t strs[HB_MAX_FIELDS][HB_STR_MAX / 8 + 1];
-	static char got[1 << 16], want[1 << 16];
+	static char got[1 << 16], want[1 << 16], fromrec[1 << 16];
+	static uint64_t rec[HB_REC_COPY_MAX / 8];
 	struct hbc_buf bg = {.data = got, .cap = sizeof(got)};
+	struct hbc_buf br = {.data = fromrec, .cap = sizeof(fromrec)};
 	struct hbc_buf bw = {.data = want, .cap = sizeof(want)};
 	msgpack_packer pk;
 	int k;
@@ -521,7 +553,7 @@ static void direct_event_encoder_matches_msgpack_c(void **state)
 		uint32_t p = (uint32_t)rnd_int(), n = 1 + (uint32_t)(rnd() % 20), i;
 		uint64_t seq0 = rnd_int() % (UINT64_MAX - 32), ts = rnd_int(), prev = ts;
 
-		bg.len = bw.len = 0;
+		bg.len = bw.len = br.len = 0;
 		msgpack_pack_array(&pk, 4 + n);
 		msgpack_pack_int(&pk, 3);
 		msgpack_pack_uint32(&pk, p);
@@ -532,16 +564,24 @@ static void direct_event_encoder_matches_msgpack_c(void **state)
 			struct hb_event_view ev;
 
 			rnd_event(&r, &ev, seq0 + i, strs);
+			r.prio %= HB_PRIO_URGENT + 1; /* else no ring holds it (hb_rec_check) */
 			if (i)
 				ts = rnd() % 2 ? prev + rnd() % 100000 : rnd_int();
 			hbc_enc_event(&bg, p, &r, ts, &ev);
+			rnd_record(rec, &r, &ev);
+			assert_int_equal(hb_rec_check((const struct hb_rec *)rec, HB_REC_COPY_MAX), 0);
+			hbc_enc_event_rec(&br, p, (const struct hb_rec *)rec, ts);
 			ref_event(&pk, (int64_t)(ts - prev), &r, &ev);
 			prev = ts;
 		}
 		hbc_buf_batch_end(&bg);
+		hbc_buf_batch_end(&br);
 		assert_false(bg.overflow);
+		assert_false(br.overflow);
 		assert_int_equal(bg.len, bw.len);
 		assert_memory_equal(got, want, bw.len);
+		assert_int_equal(br.len, bw.len);
+		assert_memory_equal(fromrec, want, bw.len);
 	}
 }
 
