@@ -4,7 +4,9 @@
  * ring while a consumer thread reads them. The consumer checks every
  * record's content against its sequence number, and that the sequence
  * numbers account for every attempt: consecutive in blocking mode, exact
- * gaps when dropping (committed + dropped == attempted).
+ * gaps when dropping (committed + dropped == attempted). It reads in turns
+ * through hb_ring_view_next and through hb_ring_view_copy (the collector's
+ * path), so that both are raced against the producer.
  *
  * HB_STRESS_N overrides the number of events (default 2,000,000). Built
  * with -fsanitize=thread by `make tsan-ring`.
@@ -102,7 +104,16 @@ struct stress {
 	/* consumer results */
 	uint64_t seen, gaps, next_seq, bad, first_bad;
 	int next_rc;
+	uint64_t copy[HB_REC_COPY_MAX / 8];
 };
+
+/* The next record, in turns of 1000 from the ring itself and copied. */
+static int consume_next(struct stress *s, const struct hb_rec **r)
+{
+	if ((s->seen / 1000) & 1)
+		return hb_ring_view_copy(&s->f->v, s->copy, sizeof(s->copy), r);
+	return hb_ring_view_next(&s->f->v, r);
+}
 
 static void *consume(void *arg)
 {
@@ -116,7 +127,7 @@ static void *consume(void *arg)
 		/* read done before the ring: once we see it, head is final */
 		int done = atomic_load_explicit(&s->done, memory_order_acquire);
 
-		while ((rc = hb_ring_view_next(&s->f->v, &r)) == 1) {
+		while ((rc = consume_next(s, &r)) == 1) {
 			if (r->seq < s->next_seq || check(r, r->seq)) {
 				if (!s->bad++)
 					s->first_bad = s->next_seq;
