@@ -504,6 +504,14 @@ static uint8_t *hbc_batch_open(struct hbc_buf *b, uint8_t *w, uint32_t p, uint64
 	return hbc_mp_ts(w, ts_ns);
 }
 
+/* Whether ts_ns - prev, as a signed 64-bit dt, adds back up to ts_ns: a
+ * time more than 2^63 ns away (a hostile or broken clock) starts a new
+ * batch instead, whose ts0 states it whole. */
+static inline int hbc_dt_fits(uint64_t ts_ns, uint64_t prev)
+{
+	return ts_ns >= prev ? ts_ns - prev <= (uint64_t)INT64_MAX : prev - ts_ns <= (uint64_t)INT64_MAX + 1;
+}
+
 /* What every event starts with, up to its req: the index note, the batch
  * (joined or opened), the event's array of 4 + nf and dt, type, prio, req.
  * The caller has made sure the whole event fits. */
@@ -514,7 +522,8 @@ HB_INLINE uint8_t *hbc_event_head(struct hbc_buf *b, uint32_t p, const struct hb
 
 	if (b->ix)
 		hb_index_note(b->ix, ts_ns, 0);
-	if (b->batch_n && (b->batch_p != p || b->batch_seq != r->seq || b->batch_n >= HBC_BATCH_MAX))
+	if (b->batch_n && (b->batch_p != p || b->batch_seq != r->seq ||
+			   b->batch_n >= HBC_BATCH_MAX || !hbc_dt_fits(ts_ns, b->batch_ts)))
 		hbc_buf_batch_end(b);
 	w = (uint8_t *)b->data + b->len;
 	if (!b->batch_n)

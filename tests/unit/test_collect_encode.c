@@ -245,6 +245,50 @@ static void a_batch_ends_at_a_gap_another_producer_or_another_object(void **stat
 	expect_objects(&b, 5, p, seq0, n);
 }
 
+/* The times of the events of b, rebuilt as FORMAT.md says (ts0 + dt...). */
+static size_t batch_times(struct hbc_buf *b, uint64_t *ts, size_t max)
+{
+	msgpack_unpacked u;
+	size_t off = 0, n = 0;
+
+	hbc_buf_batch_end(b);
+	msgpack_unpacked_init(&u);
+	while (msgpack_unpack_next(&u, b->data, b->len, &off) == MSGPACK_UNPACK_SUCCESS) {
+		const msgpack_object *a = u.data.via.array.ptr;
+		msgpack_timestamp t0 = {0, 0};
+		uint64_t t;
+
+		assert_true(msgpack_object_to_timestamp(&a[3], &t0));
+		t = (uint64_t)t0.tv_sec * 1000000000u + t0.tv_nsec;
+		for (uint32_t i = 4; i < u.data.via.array.size && n < max; i++) {
+			t += (uint64_t)a[i].via.array.ptr[0].via.i64; /* wraps as int64 adds do */
+			ts[n++] = t;
+		}
+	}
+	assert_int_equal(off, b->len);
+	msgpack_unpacked_destroy(&u);
+	return n;
+}
+
+static void a_time_jump_beyond_a_signed_dt_starts_a_new_batch(void **state)
+{
+	static const uint32_t p[] = {1, 1, 1};
+	static const uint64_t seq0[] = {0, 1, 2};
+	static const uint32_t n[] = {1, 1, 2};
+	const uint64_t ts[] = {100, 100 + (1ull << 63) + 5, 50, 60};
+	char data[4096];
+	struct hbc_buf b = {.data = data, .cap = sizeof(data)};
+	uint64_t got[4];
+
+	(void)state;
+	for (size_t i = 0; i < 4; i++)
+		enc_plain(&b, 1, i, ts[i]);
+	expect_objects(&b, 3, p, seq0, n);
+	assert_int_equal(batch_times(&b, got, 4), 4);
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(got[i], ts[i]);
+}
+
 static void a_batch_holds_at_most_HBC_BATCH_MAX_events(void **state)
 {
 	static const uint32_t p[] = {4, 4};
@@ -530,6 +574,16 @@ static const struct hb_rec *rnd_record(uint64_t *rec, const struct hb_rec *r,
 	return (const struct hb_rec *)rec;
 }
 
+/* A time at most 2^62 ns before or after prev, any distance inside that
+ * (batches end at larger jumps: a_time_jump_beyond_a_signed_dt_...). */
+static uint64_t rnd_step(uint64_t prev)
+{
+	int64_t d = rnd() % 2 ? (int64_t)(rnd() % 100000) : (int64_t)rnd_int() >> 1;
+	uint64_t ts = prev + (uint64_t)d;
+
+	return (d >= 0 ? ts < prev : ts > prev) ? prev : ts; /* no wrap past 0 */
+}
+
 /* Batches of 1 to 20 random events (so both array header forms), each
  * encoded directly (from the decoded view, and from the record as the
  * collector does) and with msgpack-c's packer as FORMAT.md states it. */
@@ -566,7 +620,7 @@ static void direct_event_encoder_matches_msgpack_c(void **state)
 			rnd_event(&r, &ev, seq0 + i, strs);
 			r.prio %= HB_PRIO_URGENT + 1; /* else no ring holds it (hb_rec_check) */
 			if (i)
-				ts = rnd() % 2 ? prev + rnd() % 100000 : rnd_int();
+				ts = rnd_step(prev);
 			hbc_enc_event(&bg, p, &r, ts, &ev);
 			rnd_record(rec, &r, &ev);
 			assert_int_equal(hb_rec_check((const struct hb_rec *)rec, HB_REC_COPY_MAX), 0);
@@ -627,6 +681,7 @@ int main(void)
 		cmocka_unit_test(events_encode_in_batches),
 		cmocka_unit_test(a_batch_ends_at_a_gap_another_producer_or_another_object),
 		cmocka_unit_test(a_batch_holds_at_most_HBC_BATCH_MAX_events),
+		cmocka_unit_test(a_time_jump_beyond_a_signed_dt_starts_a_new_batch),
 		cmocka_unit_test(heartbeats_carry_metrics_by_kind),
 		cmocka_unit_test(bus_records_have_their_keys),
 		cmocka_unit_test(strings_that_are_not_utf8_encode_as_bin),
