@@ -442,7 +442,7 @@ static void hbc_ring_event(struct hbc_collector *c, struct hbc_ring *r, msgpack_
 		hbc_state_types(r, pk, rec->type);
 	if (rec->type < r->types_stated)
 		hbc_check_fields(r, pk, rec);
-	hbc_enc_event_rec(&c->pk_buf->b, r->p, rec, hbc_ring_ns(r, rec->ts));
+	hbc_enc_event(&c->pk_buf->b, r->p, rec, hbc_ring_ns(r, rec->ts));
 }
 
 static void hbc_ring_heartbeat(struct hbc_collector *c, struct hbc_ring *r, msgpack_packer *pk,

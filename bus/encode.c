@@ -456,18 +456,6 @@ static inline uint8_t *hbc_mp_value(uint8_t *p, unsigned tag, uint64_t v, const 
 #define HBC_EVENT_HDR_MAX 72
 #define HBC_EVENT_ENC_MAX (HBC_EVENT_HDR_MAX + HB_MAX_FIELDS * (9 + 8 + HB_STR_MAX))
 
-static size_t hbc_event_size(const struct hb_event_view *ev)
-{
-	size_t need = HBC_EVENT_HDR_MAX, i;
-
-	for (i = 0; i < ev->nfields && i < HB_MAX_FIELDS; i++) {
-		need += 9;
-		if (ev->tags[i] == HB_T_STR || ev->tags[i] == HB_T_BYTES)
-			need += 8 + ev->vals[i];
-	}
-	return need;
-}
-
 /* Elements of a batch before its events: k, p, seq0, ts0. */
 #define HBC_BATCH_HEAD 4
 
@@ -539,37 +527,12 @@ HB_INLINE uint8_t *hbc_event_head(struct hbc_buf *b, uint32_t p, const struct hb
 	return w + 1;
 }
 
-/* The event written up to w joins its batch. */
-static void hbc_event_tail(struct hbc_buf *b, uint8_t *w, const struct hb_rec *r, uint64_t ts_ns)
-{
-	b->len = (size_t)(w - (uint8_t *)b->data);
-	b->batch_n++;
-	b->batch_seq = r->seq + 1;
-	b->batch_ts = ts_ns;
-}
-
-void hbc_enc_event(struct hbc_buf *b, uint32_t p, const struct hb_rec *r, uint64_t ts_ns,
-		   const struct hb_event_view *ev)
-{
-	size_t i;
-	uint8_t *w;
-
-	if (b->cap - b->len < HBC_EVENT_ENC_MAX && hbc_event_size(ev) > b->cap - b->len) {
-		b->overflow = 1; /* never expected: callers keep HBC_REC_MAX free */
-		return;
-	}
-	w = hbc_event_head(b, p, r, ts_ns, ev->nfields, ev->req);
-	for (i = 0; i < ev->nfields; i++)
-		w = hbc_mp_value(w, ev->tags[i], ev->vals[i], ev->ptrs[i]);
-	hbc_event_tail(b, w, r, ts_ns);
-}
-
 /* An upper bound of what an event record of len bytes encodes to: each
  * field takes 8 + its padded bytes in the record and at most 9 + 8 + its
  * bytes encoded, so at most 9 more (see HBC_EVENT_HDR_MAX). */
 #define HBC_EVENT_REC_SIZE(len) (HBC_EVENT_HDR_MAX + 9 * HB_MAX_FIELDS + (size_t)(len))
 
-void hbc_enc_event_rec(struct hbc_buf *b, uint32_t p, const struct hb_rec *r, uint64_t ts_ns)
+void hbc_enc_event(struct hbc_buf *b, uint32_t p, const struct hb_rec *r, uint64_t ts_ns)
 {
 	const uint8_t *s = (const uint8_t *)r + HB_EVENT_FIXED;
 	uint64_t req, tw;
@@ -595,7 +558,10 @@ void hbc_enc_event_rec(struct hbc_buf *b, uint32_t p, const struct hb_rec *r, ui
 		if (tag == HB_T_STR || tag == HB_T_BYTES)
 			s += (v + 7) & ~7ull;
 	}
-	hbc_event_tail(b, w, r, ts_ns);
+	b->len = (size_t)(w - (uint8_t *)b->data);
+	b->batch_n++;
+	b->batch_seq = r->seq + 1;
+	b->batch_ts = ts_ns;
 }
 
 static void hbc_pack_metric_val(msgpack_packer *pk, unsigned kind, const uint64_t *v)

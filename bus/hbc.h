@@ -63,7 +63,7 @@ int hbc_mkdir_p(const char *path, unsigned mode);
 #define HBC_REC_MAX (64 * 1024)
 
 /* Events per batch object at most (FORMAT.md 2.0: [3, p, seq0, ts0, e...]);
- * the batch's array header is then always an array 16. */
+ * its array header is then never larger than an array 16. */
 #define HBC_BATCH_MAX 4096
 
 struct hbc_buf {
@@ -85,7 +85,7 @@ struct hbc_buf {
  * event batch first). */
 void hbc_packer_init(msgpack_packer *pk, struct hbc_buf *b);
 /* Ends the open event batch of b, if any: writes its final element count.
- * Whoever writes into b->data other than through hbc_enc_event(_rec) or a packer
+ * Whoever writes into b->data other than through hbc_enc_event or a packer
  * made by hbc_packer_init calls this first; b->len may shrink by 2. */
 void hbc_buf_batch_end(struct hbc_buf *b);
 /* Notes a record about to be packed into pk (made by hbc_packer_init)
@@ -122,21 +122,16 @@ void hbc_enc_types(msgpack_packer *pk, uint32_t p, uint64_t ts_ns, const struct 
 		   uint32_t first, uint32_t end);
 void hbc_enc_metrics(msgpack_packer *pk, uint32_t p, uint64_t ts_ns, const struct hb_ring_hdr *h,
 		     uint32_t first, uint32_t end);
-/* r: a local copy of the record's fixed part; ev from hb_event_decode
- * (str/bytes values are read in whole 8-byte words, as they are padded in
- * a record). Appended to the open event batch of b when
- * it is p's and r->seq follows its last event, else to a new batch (format
+/* r: a whole event record that passed validation in memory no one else
+ * writes (the copy made by hb_ring_view_copy), so its tags are known and
+ * dense and every slot and string lies inside r->len (str/bytes values
+ * are read in whole 8-byte words, as they are padded in a record).
+ * Appended to the open event batch of b when it is p's, r->seq follows
+ * its last event and the time delta fits, else to a new batch (format
  * 2.0). Written straight into b, not through a packer, with the forms
  * msgpack-c would choose for each value; sets b->overflow instead when it
  * does not fit. */
-void hbc_enc_event(struct hbc_buf *b, uint32_t p, const struct hb_rec *r, uint64_t ts_ns,
-		   const struct hb_event_view *ev);
-/* As hbc_enc_event, with the fields read from r itself: r is a whole event
- * record that passed validation in memory no one else writes (the copy
- * made by hb_ring_view_copy), so its tags are known and dense and every
- * slot and string lies inside r->len. The bytes are those hbc_enc_event
- * writes for hb_event_decode's view of r. */
-void hbc_enc_event_rec(struct hbc_buf *b, uint32_t p, const struct hb_rec *r, uint64_t ts_ns);
+void hbc_enc_event(struct hbc_buf *b, uint32_t p, const struct hb_rec *r, uint64_t ts_ns);
 /* r and b are local copies of the record's fixed parts; slots points at
  * b->nmetrics x 3 uint64_t; kinds[i] is metric i's kind (0 when unknown).
  * extra: trailing elements the caller packs right after (format 1.1). */

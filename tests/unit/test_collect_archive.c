@@ -58,6 +58,16 @@ static uint64_t file_size(const char *name)
 	return (uint64_t)st.st_size;
 }
 
+/* Encodes an event of producer p, sequence seq, with no fields. */
+static void enc_event(struct hbc_buf *b, uint32_t p, uint64_t seq, uint64_t ts)
+{
+	uint64_t rec[HB_EVENT_FIXED / 8] = {0};
+	struct hb_rec r = {.len = HB_EVENT_FIXED, .kind = HB_REC_EVENT, .seq = seq};
+
+	memcpy(rec, &r, sizeof(r));
+	hbc_enc_event(b, p, (const struct hb_rec *)rec, ts);
+}
+
 /* A file of one run: header, producer r1 as p=1 (seq_next 5), events 5..9
  * of p=1, a gap 10..12 of p=1, events 0..2 of an unknown p=9. */
 static void fill_run(struct hbc_buf *b, uint64_t ts)
@@ -65,18 +75,17 @@ static void fill_run(struct hbc_buf *b, uint64_t ts)
 	struct hb_ring_hdr *h = calloc(1, sizeof(*h));
 	struct hbc_file_hdr fh = {.ts_ns = ts, .host = "h", .bus = "unit", .pid = 1};
 	struct hbc_ident id = {.name = "r", .ring = "hb.unit.r.1.0", .pid = 1, .start_ns = 5};
-	struct hb_event_view ev = {0};
-	struct hb_rec rec = {.kind = HB_REC_EVENT};
 	msgpack_packer pk;
+	uint64_t seq;
 
 	hbc_packer_init(&pk, b);
 	hbc_enc_header(&pk, &fh);
 	hbc_enc_producer(&pk, "attached", 1, ts, &id, h, 0, 0, 5);
-	for (rec.seq = 5; rec.seq < 10; rec.seq++)
-		hbc_enc_event(b, 1, &rec, ts, &ev);
+	for (seq = 5; seq < 10; seq++)
+		enc_event(b, 1, seq, ts);
 	hbc_enc_gap(&pk, 1, ts, 10, 12, "overflow");
-	for (rec.seq = 0; rec.seq < 3; rec.seq++)
-		hbc_enc_event(b, 9, &rec, ts, &ev);
+	for (seq = 0; seq < 3; seq++)
+		enc_event(b, 9, seq, ts);
 	hbc_buf_batch_end(b);
 	free(h);
 }
@@ -89,8 +98,6 @@ static void a_batch_teaches_its_last_seq(void **state)
 	struct hb_ring_hdr *h = calloc(1, sizeof(*h));
 	struct hbc_file_hdr fh = {.ts_ns = 1795450385000000003ull, .host = "h", .bus = "unit"};
 	struct hbc_ident id = {.name = "r", .ring = "hb.unit.r.1.0", .pid = 1, .start_ns = 5};
-	struct hb_event_view ev = {0};
-	struct hb_rec rec = {.kind = HB_REC_EVENT};
 	struct hbc_learned learned = {0};
 	struct hbc_recovery rc;
 	msgpack_packer pk;
@@ -99,8 +106,8 @@ static void a_batch_teaches_its_last_seq(void **state)
 	hbc_packer_init(&pk, &b);
 	hbc_enc_header(&pk, &fh);
 	hbc_enc_producer(&pk, "attached", 1, fh.ts_ns, &id, h, 0, 0, 5);
-	for (rec.seq = 5; rec.seq < 30; rec.seq++)
-		hbc_enc_event(&b, 1, &rec, fh.ts_ns, &ev);
+	for (uint64_t seq = 5; seq < 30; seq++)
+		enc_event(&b, 1, seq, fh.ts_ns);
 	hbc_buf_batch_end(&b);
 	write_file("hb-20991123T161305.000000003Z.msgpack", &b); /* the newest */
 	assert_int_equal(hbc_archive_scan(dir, &rc, &learned), 0);

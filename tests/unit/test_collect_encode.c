@@ -109,6 +109,35 @@ static struct hb_producer open_ring(void)
 	return p;
 }
 
+/* The record a producer writes for (r, ev), in rec (HB_REC_COPY_MAX
+ * bytes), the pads of strings filled with noise (the encoder reads them
+ * and must ignore them). */
+static const struct hb_rec *rec_of(uint64_t *rec, const struct hb_rec *r,
+				   const struct hb_event_view *ev, uint64_t noise)
+{
+	uint8_t *base = (uint8_t *)rec;
+	uint32_t pos = HB_EVENT_FIXED;
+	unsigned i;
+
+	memcpy(base, r, sizeof(*r));
+	memcpy(base + sizeof(*r), &ev->req, 8);
+	memcpy(base + sizeof(*r) + 8, ev->tags, 8);
+	for (i = 0; i < ev->nfields; i++) {
+		memcpy(base + pos, &ev->vals[i], 8);
+		pos += 8;
+		if (ev->tags[i] == HB_T_STR || ev->tags[i] == HB_T_BYTES) {
+			uint32_t n = (uint32_t)ev->vals[i], pad = (n + 7) & ~7u;
+
+			if (pad)
+				memcpy(base + pos + pad - 8, &noise, 8);
+			memcpy(base + pos, ev->ptrs[i], n);
+			pos += pad;
+		}
+	}
+	memcpy(base, &pos, 4); /* len */
+	return (const struct hb_rec *)rec;
+}
+
 static const struct hb_rec *next_rec(struct hb_ring_view *v)
 {
 	const struct hb_rec *r = NULL;
@@ -133,7 +162,6 @@ static void events_encode_in_batches(void **state)
 	char data[4096];
 	struct hbc_buf b = {.data = data, .cap = sizeof(data)};
 	struct hb_producer p = open_ring();
-	struct hb_event_view ev;
 	struct hb_ring_view v;
 	const struct hb_rec *r;
 	const msgpack_object *e;
@@ -149,12 +177,10 @@ static void events_encode_in_batches(void **state)
 			 0);
 	assert_int_equal(hb_event(&p, t, HB_PRIO_LOW, 0, HB_I64(1)), 0);
 	assert_int_equal(hb_ring_view_init(&v, mem, sizeof(mem)), 0);
-	r = next_rec(&v);
-	assert_int_equal(hb_event_decode(r, &ev), 0);
-	hbc_enc_event(&b, 3, r, 1795450385123456789ull, &ev);
+	r = next_rec(&v); /* validated in a ring no one writes now */
+	hbc_enc_event(&b, 3, r, 1795450385123456789ull);
 	r = next_rec(&v); /* 5 ns earlier (clocks may step back); no request id */
-	assert_int_equal(hb_event_decode(r, &ev), 0);
-	hbc_enc_event(&b, 3, r, 1795450385123456784ull, &ev);
+	hbc_enc_event(&b, 3, r, 1795450385123456784ull);
 	o = unpack_one(&b, &u);
 	assert_int_equal(o.via.array.size, 6); /* one batch of both */
 	assert_int_equal(o.via.array.ptr[0].via.u64, 3);
@@ -192,8 +218,9 @@ static void enc_plain(struct hbc_buf *b, uint32_t p, uint64_t seq, uint64_t ts)
 {
 	struct hb_rec r = {.kind = HB_REC_EVENT, .seq = seq};
 	struct hb_event_view ev = {.nfields = 0};
+	uint64_t rec[HB_EVENT_FIXED / 8];
 
-	hbc_enc_event(b, p, &r, ts, &ev);
+	hbc_enc_event(b, p, rec_of(rec, &r, &ev, 0), ts);
 }
 
 /* Unpacks every object of b and checks each is a batch of producer p[i]
@@ -415,7 +442,6 @@ static void strings_that_are_not_utf8_encode_as_bin(void **state)
 	char data[4096];
 	struct hbc_buf b = {.data = data, .cap = sizeof(data)};
 	struct hb_producer p = open_ring();
-	struct hb_event_view ev;
 	struct hb_ring_view v;
 	const struct hb_rec *r;
 	const msgpack_object *e;
@@ -430,8 +456,7 @@ static void strings_that_are_not_utf8_encode_as_bin(void **state)
 			 0);
 	assert_int_equal(hb_ring_view_init(&v, mem, sizeof(mem)), 0);
 	r = next_rec(&v);
-	assert_int_equal(hb_event_decode(r, &ev), 0);
-	hbc_enc_event(&b, 1, r, 1, &ev);
+	hbc_enc_event(&b, 1, r, 1);
 	o = unpack_one(&b, &u);
 	e = batch_event(&o, 0);
 	assert_int_equal(e->via.array.size, 7);
@@ -545,35 +570,6 @@ static void rnd_event(struct hb_rec *r, struct hb_event_view *ev, uint64_t seq,
 	}
 }
 
-/* The record a producer writes for (r, ev), in rec (HB_REC_COPY_MAX
- * bytes), pads of strings filled with noise (the encoder reads them). */
-static const struct hb_rec *rnd_record(uint64_t *rec, const struct hb_rec *r,
-				       const struct hb_event_view *ev)
-{
-	uint8_t *base = (uint8_t *)rec;
-	uint32_t pos = HB_EVENT_FIXED;
-	unsigned i;
-
-	memcpy(base, r, sizeof(*r));
-	memcpy(base + sizeof(*r), &ev->req, 8);
-	memcpy(base + sizeof(*r) + 8, ev->tags, 8);
-	for (i = 0; i < ev->nfields; i++) {
-		memcpy(base + pos, &ev->vals[i], 8);
-		pos += 8;
-		if (ev->tags[i] == HB_T_STR || ev->tags[i] == HB_T_BYTES) {
-			uint32_t n = (uint32_t)ev->vals[i], pad = (n + 7) & ~7u;
-			uint64_t noise = rnd();
-
-			if (pad)
-				memcpy(base + pos + pad - 8, &noise, 8);
-			memcpy(base + pos, ev->ptrs[i], n);
-			pos += pad;
-		}
-	}
-	memcpy(base, &pos, 4); /* len */
-	return (const struct hb_rec *)rec;
-}
-
 /* A time at most 2^62 ns before or after prev, any distance inside that
  * (batches end at larger jumps: a_time_jump_beyond_a_signed_dt_...). */
 static uint64_t rnd_step(uint64_t prev)
@@ -585,15 +581,14 @@ static uint64_t rnd_step(uint64_t prev)
 }
 
 /* Batches of 1 to 20 random events (so both array header forms), each
- * encoded directly (from the decoded view, and from the record as the
- * collector does) and with msgpack-c's packer as FORMAT.md states it. */
+ * encoded directly from its record, as the collector does, and with
+ * msgpack-c's packer as FORMAT.md states it. */
 static void direct_event_encoder_matches_msgpack_c(void **state)
 {
 	static uint64_t strs[HB_MAX_FIELDS][HB_STR_MAX / 8 + 1];
-	static char got[1 << 16], want[1 << 16], fromrec[1 << 16];
+	static char got[1 << 16], want[1 << 16];
 	static uint64_t rec[HB_REC_COPY_MAX / 8];
 	struct hbc_buf bg = {.data = got, .cap = sizeof(got)};
-	struct hbc_buf br = {.data = fromrec, .cap = sizeof(fromrec)};
 	struct hbc_buf bw = {.data = want, .cap = sizeof(want)};
 	msgpack_packer pk;
 	int k;
@@ -607,7 +602,7 @@ static void direct_event_encoder_matches_msgpack_c(void **state)
 		uint32_t p = (uint32_t)rnd_int(), n = 1 + (uint32_t)(rnd() % 20), i;
 		uint64_t seq0 = rnd_int() % (UINT64_MAX - 32), ts = rnd_int(), prev = ts;
 
-		bg.len = bw.len = br.len = 0;
+		bg.len = bw.len = 0;
 		msgpack_pack_array(&pk, 4 + n);
 		msgpack_pack_int(&pk, 3);
 		msgpack_pack_uint32(&pk, p);
@@ -621,21 +616,16 @@ static void direct_event_encoder_matches_msgpack_c(void **state)
 			r.prio %= HB_PRIO_URGENT + 1; /* else no ring holds it (hb_rec_check) */
 			if (i)
 				ts = rnd_step(prev);
-			hbc_enc_event(&bg, p, &r, ts, &ev);
-			rnd_record(rec, &r, &ev);
+			rec_of(rec, &r, &ev, rnd());
 			assert_int_equal(hb_rec_check((const struct hb_rec *)rec, HB_REC_COPY_MAX), 0);
-			hbc_enc_event_rec(&br, p, (const struct hb_rec *)rec, ts);
+			hbc_enc_event(&bg, p, (const struct hb_rec *)rec, ts);
 			ref_event(&pk, (int64_t)(ts - prev), &r, &ev);
 			prev = ts;
 		}
 		hbc_buf_batch_end(&bg);
-		hbc_buf_batch_end(&br);
 		assert_false(bg.overflow);
-		assert_false(br.overflow);
 		assert_int_equal(bg.len, bw.len);
 		assert_memory_equal(got, want, bw.len);
-		assert_int_equal(br.len, bw.len);
-		assert_memory_equal(fromrec, want, bw.len);
 	}
 }
 
@@ -660,14 +650,15 @@ static void an_event_that_does_not_fit_is_not_written(void **state)
 	struct hb_event_view ev = {.nfields = 1, .tags = {HB_T_STR}, .vals = {HB_STR_MAX},
 				   .ptrs = {str}};
 	struct hb_rec r = {.kind = HB_REC_EVENT};
+	static uint64_t rec[HB_REC_COPY_MAX / 8];
 
 	(void)state;
-	hbc_enc_event(&b, 1, &r, 1, &ev);
+	hbc_enc_event(&b, 1, rec_of(rec, &r, &ev, 0), 1);
 	assert_true(b.overflow);
 	assert_int_equal(b.len, 0);
 	b.overflow = 0;
 	ev.vals[0] = 100;
-	hbc_enc_event(&b, 1, &r, 1, &ev);
+	hbc_enc_event(&b, 1, rec_of(rec, &r, &ev, 0), 1);
 	assert_false(b.overflow);
 	assert_true(b.len > 100);
 }
