@@ -206,6 +206,7 @@ cost_rep() {
 	local rep=$1 b=$BUS-c$1
 	say "cost: repetition $rep/$REPS"
 	record "$rep" taskset -c "$PCPU,$CCPU" "$BB/bench_hb" --bus "$b" --cpu "$PCPU" --drain-cpu "$CCPU" "${COST[@]}"
+	cost_lttng_rep "$rep"
 	record "$rep" taskset -c "$PCPU,$CCPU" "$BB/bench_hb" --bus "$b" --cpu "$PCPU" --drain-cpu "$CCPU" \
 		--ring-kb 32768 --label hb32 "${COST[@]}"
 	if ((HAVE_COLL)); then
@@ -225,20 +226,25 @@ cost_rep() {
 	done
 }
 
-# LTTng cost: one session for every repetition (creating one takes seconds)
-cost_lttng() {
-	local s=hbbc$$ rep d0 d1
+# LTTng cost: one session for every repetition (creating one takes
+# seconds), timed inside each repetition right after hb (cost_rep)
+LT_COST=hbbc$$
+cost_lttng_start() {
 	((HAVE_LTTNG)) || return 0
-	say "cost: LTTng-UST, $REPS repetitions"
-	lt_session "$s" "$WORK/lt-cost"
-	for rep in $(seq "$REPS"); do
-		d0=$(lt_discarded "$s")
-		record "$rep" taskset -c "$PCPU" "$BB/bench_lttng" --cost "${PEER_COST[@]}"
-		d1=$(lt_discarded "$s")
-		put "$rep" lttng.cost.discarded $((d1 - d0)) events
-	done
-	lttng stop "$s" >>"$LOG" 2>&1 || true
-	lt_destroy "$s"
+	lt_session "$LT_COST" "$WORK/lt-cost"
+}
+cost_lttng_rep() {
+	local rep=$1 d0 d1
+	((HAVE_LTTNG)) || return 0
+	d0=$(lt_discarded "$LT_COST")
+	record "$rep" taskset -c "$PCPU" "$BB/bench_lttng" --cost "${PEER_COST[@]}"
+	d1=$(lt_discarded "$LT_COST")
+	put "$rep" lttng.cost.discarded $((d1 - d0)) events
+}
+cost_lttng_stop() {
+	((HAVE_LTTNG)) || return 0
+	lttng stop "$LT_COST" >>"$LOG" 2>&1 || true
+	lt_destroy "$LT_COST"
 	rm -rf "$WORK/lt-cost"
 }
 
@@ -423,18 +429,17 @@ timed() {
 	put "$REP" "$name" "$(awk -v n="$n" -v s="$s" -v e="$e" 'BEGIN { print n * 1e9 / (e - s) }')" records/s
 }
 
+# readers: an archive and an LTTng trace of the same CAT_N events, then
+# each repetition times hbcat and babeltrace2 one right after the other, so
+# that a ratio compares runs the host gave the same core
 readers() {
-	local d=$WORK/cat b=$BUS-r lt=$WORK/lt-read
+	local d=$WORK/cat b=$BUS-r lt=$WORK/lt-read cat=0 bt=0
 	if ((HAVE_COLL && HAVE_CAT)); then
 		say "hbcat: archive of $CAT_N records"
 		start_collector "$b" "$d"
 		taskset -c "$PCPU" "$BB/bench_load" --bus "$b" --producers 1 --records "$CAT_N" --block >>"$LOG" 2>&1
 		stop_collector
-		for REP in $(seq "$REPS"); do
-			timed hbcat.text "$CAT_N" "$BIN/hbcat" -o text "$d"
-			timed hbcat.json "$CAT_N" "$BIN/hbcat" -o json "$d"
-			timed hbcat.filter "$CAT_N" "$BIN/hbcat" -t 'bench.nomatch' "$d"
-		done
+		cat=1
 	fi
 	if ((HAVE_LTTNG)) && command -v babeltrace2 >/dev/null; then
 		say "babeltrace2: trace of $CAT_N events"
@@ -443,17 +448,26 @@ readers() {
 		lttng stop hbbr$$ >>"$LOG" 2>&1 || true
 		put 1 bt2.discarded "$(lt_discarded hbbr$$)" events
 		lt_destroy hbbr$$
-		for REP in $(seq "$REPS"); do
-			timed bt2.text "$CAT_N" babeltrace2 "$lt"
-		done
+		bt=1
 	fi
+	for REP in $(seq "$REPS"); do
+		say "readers: repetition $REP/$REPS"
+		if ((cat)); then
+			timed hbcat.text "$CAT_N" "$BIN/hbcat" -o text "$d"
+			timed hbcat.json "$CAT_N" "$BIN/hbcat" -o json "$d"
+			timed hbcat.filter "$CAT_N" "$BIN/hbcat" -t 'bench.nomatch' "$d"
+		fi
+		((bt)) && timed bt2.text "$CAT_N" babeltrace2 "$lt"
+	done
+	return 0
 }
 
 # ---- run ------------------------------------------------------------------------
 
 say "work dir $WORK; producer core $PCPU, collector core $CCPU; $( ((QUICK)) && echo quick || echo full) run"
+cost_lttng_start
 for rep in $(seq "$REPS"); do cost_rep "$rep"; done
-cost_lttng
+cost_lttng_stop
 steady
 for rep in $(seq "$E2E_REPS"); do e2e_rep "$rep"; done
 if ((HAVE_COLL)); then

@@ -5,7 +5,8 @@
  *   bench_hb [--bus B] [--drain thread|external] [--batches N] [--batch N]
  *            [--singles N] [--cpu C] [--drain-cpu C]
  *       per-call cost of hb_event (3 fields: i64, f64, short str) and of
- *       hb_tick (not due), batch and single-call timings (bench_util.h).
+ *       hb_tick (not due), batch and single-call timings (bench_util.h),
+ *       and of the clock read that each event makes (hb_clock_raw alone).
  *       --drain thread: a consumer thread on --drain-cpu drains the ring
  *       in batches through bus/ring.h; --drain external: hbcollect does.
  *       --ring-kb K: ring size (default 1024, hb's default).
@@ -213,6 +214,9 @@ static int run_cost(const char *bus, unsigned ring_kb, int external, int cpu, in
 	BENCH_COST(name, &bc, wait_room(p), (EMIT(p, type, k), k++));
 	snprintf(name, sizeof(name), "%s.tick", label);
 	BENCH_COST(name, &bc, (void)0, hb_tick(p));
+	/* the floor under both: the clock read of every event and tick */
+	snprintf(name, sizeof(name), "%s.clock", label);
+	BENCH_COST(name, &bc, (void)0, (void)hb_clock_raw(p));
 	snprintf(name, sizeof(name), "%s.cost.dropped", label);
 	bench_result(name, (double)(p->dropped - drop0), "records");
 	bench_result("bench.tsc_ghz", bc.tpn, "GHz");

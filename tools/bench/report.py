@@ -23,14 +23,16 @@ mode = sys.argv[3] if len(sys.argv) > 3 else "full"
 
 
 def series(key):
-    """Values per repetition of a figure or of a ratio ('a/b' or 'a\\b' for b/a)."""
+    """Values per repetition of a figure, of a ratio ('/': a/b, '\\': b/a)
+    or of a difference ('-': a-b)."""
     if isinstance(key, tuple):
         op, a, b = key
         ra, rb = res.get(a, {}), res.get(b, {})
         out = {}
         for rep in ra:
             if rep in rb and ra[rep] and rb[rep]:
-                out[rep] = ra[rep] / rb[rep] if op == "/" else rb[rep] / ra[rep]
+                out[rep] = {"/": ra[rep] / rb[rep], "\\": rb[rep] / ra[rep],
+                            "-": ra[rep] - rb[rep]}[op]
         return out
     return res.get(key, {})
 
@@ -63,6 +65,9 @@ ROWS = [
     ("hb_tick (not due), batch median", "hb.tick.batch.p50", "ns", None),
     ("hb_tick (not due), single p99", "hb.tick.single.p99", "ns", None),
     ("hb_tick (not due), single p99.9", "hb.tick.single.p999", "ns", None),
+    ("clock read alone (rdtsc, in each call), batch median", "hb.clock.batch.p50", "ns", None),
+    ("clock read alone, single p99.9 (the timing's own tail)", "hb.clock.single.p999", "ns", None),
+    ("hb_event minus its clock read, batch median", ("-", "hb.event.batch.p50", "hb.clock.batch.p50"), "ns", None),
     ("records dropped while timing hb", "hb.cost.dropped", "records", ("==", 0)),
     ("Peers, same record, per call (batch median / single p99.9)", None),
     ("LTTng-UST tracepoint, batch median", "lttng.event.batch.p50", "ns", None),
