@@ -412,7 +412,7 @@ static void hbc_check_fields(struct hbc_ring *r, msgpack_packer *pk, const struc
 {
 	const struct hb_type_def *t = &r->v.hdr->types[rec->type];
 	const uint8_t *tags = (const uint8_t *)(rec + 1) + 8;
-	uint64_t tw = hbc_tags_word(tags, HB_MAX_FIELDS);
+	uint64_t tw = hb_event_tags(rec);
 	unsigned i, nf, n = hb_tags_nfields(tw); /* at most 8 */
 
 	if (hbc_fields_declared(t, tw, n))

@@ -543,8 +543,7 @@ void hbc_enc_event(struct hbc_buf *b, uint32_t p, const struct hb_rec *r, uint64
 		return;
 	}
 	memcpy(&req, r + 1, 8);
-	memcpy(&tw, (const uint8_t *)(r + 1) + 8, 8);
-	tw = le64toh(tw);
+	tw = hb_event_tags(r);
 	w = hbc_event_head(b, p, r, ts_ns, hb_tags_nfields(tw), req);
 	/* validated: tags known and dense (the word is 0 past the last
 	 * field), slots and strings inside the record */

@@ -159,14 +159,6 @@ HB_INLINE int hb_tags_ok(uint64_t tw)
 	return !(bytes & (bytes + 1)); /* fields only in a run from byte 0 */
 }
 
-HB_INLINE uint64_t hb_event_tags(const struct hb_rec *r)
-{
-	uint64_t tw;
-
-	memcpy(&tw, (const uint8_t *)r + sizeof(*r) + 8, sizeof(tw));
-	return le64toh(tw);
-}
-
 /* Validates an event's fields in [24, len) without decoding them: tags
  * known and dense, every slot and str/bytes length in bounds, the last
  * field ending exactly at len. Each slot is read once into a local, so
@@ -209,15 +201,18 @@ static int hb_event_walk(const struct hb_rec *r, uint32_t len, struct hb_event_v
 {
 	const uint8_t *base = (const uint8_t *)r;
 	uint32_t pos = HB_EVENT_FIXED;
+	uint64_t tw;
 	int i, n;
 
 	if (len < HB_EVENT_FIXED || len > HB_EVENT_MAX)
+		return -EBADMSG; /* before the tags are read: they may lie past r */
+	tw = hb_event_tags(r);
+	if (!hb_tags_ok(tw))
 		return -EBADMSG;
-	if (!hb_tags_ok(hb_event_tags(r)))
-		return -EBADMSG;
-	n = (int)hb_tags_nfields(hb_event_tags(r));
+	n = (int)hb_tags_nfields(tw);
 	memcpy(&ev->req, base + sizeof(*r), 8);
-	memcpy(ev->tags, base + sizeof(*r) + 8, sizeof(ev->tags));
+	for (i = 0; i < HB_MAX_FIELDS; i++) /* from the word checked, not read again */
+		ev->tags[i] = (uint8_t)(tw >> (8 * i));
 	ev->nfields = (unsigned)n;
 	for (i = 0; i < n; i++) {
 		unsigned tag = ev->tags[i];

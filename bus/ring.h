@@ -12,8 +12,10 @@
 
 #include "hb.h"
 
+#include <endian.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* The largest record a producer can write: an event of HB_MAX_FIELDS
  * strings of HB_STR_MAX bytes. */
@@ -65,6 +67,15 @@ struct hb_event_view {
 	uint64_t vals[HB_MAX_FIELDS];       /* scalar values, or length */
 	const void *ptrs[HB_MAX_FIELDS];    /* str/bytes data */
 };
+
+/* An event's 8 tags as one word, tag i in byte i from the low end. */
+static inline uint64_t hb_event_tags(const struct hb_rec *r)
+{
+	uint64_t tw;
+
+	memcpy(&tw, (const uint8_t *)r + sizeof(*r) + 8, sizeof(tw));
+	return le64toh(tw);
+}
 
 /* The number of fields of an event whose tags word (tag i in byte i from
  * the low end) passed validation: the tags are dense, so that is up to the

@@ -12,10 +12,11 @@
  * passes hb_rec_check, every decoded string lies inside its record.
  *
  * Every record that validates then goes through the collector's encoder
- * (bus/encode.c), and what it writes must be exactly one msgpack object.
- * The collector's own path, hb_ring_view_copy, is driven alongside: what
- * it accepts must pass hb_rec_check, and what hbc_enc_event writes for it
- * must decode (msgpack-c) to hb_event_decode's view of the same copy.
+ * (bus/encode.c): a heartbeat must come out as exactly one msgpack object,
+ * an event as a batch that decodes (msgpack-c) to hb_event_decode's view
+ * of the same copy. The collector's own path, hb_ring_view_copy, is driven
+ * alongside: what it accepts must pass hb_rec_check and is encoded the
+ * same way.
  *
  * Input: mode u8, size u8, header (raw bytes or formatted + patches), tail,
  * head, data bytes, then a stream of operations (see fuzz_op()).
@@ -114,88 +115,28 @@ static void view_invariants(const struct ring *g)
 	CHECK(v->cursor - v->tail <= g->size);
 }
 
-/* The collector's encoding of a valid record: one whole msgpack object. */
-static void record_encode(const struct hb_rec *r, const struct hb_event_view *ev)
+/* The collector's encoding of a valid heartbeat: one whole msgpack object. */
+static void record_encode_heartbeat(const struct hb_rec *r)
 {
 	static char out[HBC_REC_MAX];
 	static uint8_t kinds[HB_MAX_METRICS];
 	struct hbc_buf b = {.data = out, .cap = sizeof(out)};
+	struct hb_rec_hb hb;
 	msgpack_packer pk;
 	msgpack_zone zone;
 	msgpack_object obj;
 	size_t off = 0;
 
 	hbc_packer_init(&pk, &b);
-	if (ev) {
-		hbc_enc_event(&b, 1, r, r->ts);
-	} else {
-		struct hb_rec_hb hb;
-
-		memcpy(&hb, r + 1, sizeof(hb));
-		for (unsigned i = 0; i < HB_MAX_METRICS; i++)
-			kinds[i] = (uint8_t)(i % 5);
-		hbc_enc_heartbeat(&pk, 1, r, hb.rt_ns, &hb, (const uint8_t *)(r + 1) + sizeof(hb),
-				  kinds, 0);
-	}
+	memcpy(&hb, r + 1, sizeof(hb));
+	for (unsigned i = 0; i < HB_MAX_METRICS; i++)
+		kinds[i] = (uint8_t)(i % 5);
+	hbc_enc_heartbeat(&pk, 1, r, hb.rt_ns, &hb, (const uint8_t *)(r + 1) + sizeof(hb), kinds, 0);
 	CHECK(!b.overflow);
-	hbc_buf_batch_end(&b); /* an event is a batch of one */
 	msgpack_zone_init(&zone, 4096);
 	CHECK(msgpack_unpack(out, b.len, &off, &zone, &obj) == MSGPACK_UNPACK_SUCCESS);
 	CHECK(off == b.len && obj.type == MSGPACK_OBJECT_ARRAY);
 	msgpack_zone_destroy(&zone);
-}
-
-/* The record as a careful consumer uses it: copied (its length is how far
- * the cursor moved) and decoded from the copy, every value touched. */
-static void record_use(struct ring *g, const struct hb_rec *r, uint64_t moved)
-{
-	const uint8_t *rp = (const uint8_t *)r;
-	struct hb_event_view ev;
-	uint32_t len;
-	unsigned i;
-
-	CHECK(rp >= g->data && rp + sizeof(*r) <= g->data + g->size);
-	memcpy(&len, rp, 4);
-	CHECK(len <= moved && rp + len <= g->data + g->size);
-	CHECK(hb_rec_check(r, len) == 0);
-	memcpy(g->copy, rp, len);
-	r = (const struct hb_rec *)g->copy;
-	if (r->kind != HB_REC_EVENT) {
-		record_encode(r, NULL);
-		return;
-	}
-	CHECK(hb_event_decode(r, &ev) == 0);
-	record_encode(r, &ev);
-	CHECK(ev.nfields <= HB_MAX_FIELDS);
-	for (i = 0; i < ev.nfields; i++) {
-		if (ev.tags[i] == HB_T_STR || ev.tags[i] == HB_T_BYTES) {
-			const uint8_t *s = ev.ptrs[i];
-
-			CHECK(s >= g->copy && s + ev.vals[i] <= g->copy + len);
-			for (uint64_t k = 0; k < ev.vals[i]; k++)
-				sink += s[k];
-		}
-		sink += ev.vals[i];
-	}
-}
-
-static int ring_next(struct ring *g)
-{
-	const struct hb_rec *r;
-	uint64_t before = g->v.cursor;
-	int rc;
-
-	if (!g->attached)
-		return 0;
-	rc = hb_ring_view_next(&g->v, &r);
-	CHECK(rc == 0 || rc == 1 || rc == -EBADMSG);
-	if (rc == 1)
-		record_use(g, r, g->v.cursor - before);
-	else if (rc < 0)
-		CHECK(g->v.cursor == before); /* a bad record is not consumed */
-	/* rc == 0 may have skipped pads */
-	view_invariants(g);
-	return rc;
 }
 
 /* Field value o as written for the value of tag t in the view. */
@@ -249,6 +190,59 @@ static void record_encode_matches_view(const struct hb_rec *r)
 	msgpack_zone_destroy(&zone);
 }
 
+/* The record as a careful consumer uses it: copied (its length is how far
+ * the cursor moved) and decoded from the copy, every value touched. */
+static void record_use(struct ring *g, const struct hb_rec *r, uint64_t moved)
+{
+	const uint8_t *rp = (const uint8_t *)r;
+	struct hb_event_view ev;
+	uint32_t len;
+	unsigned i;
+
+	CHECK(rp >= g->data && rp + sizeof(*r) <= g->data + g->size);
+	memcpy(&len, rp, 4);
+	CHECK(len <= moved && rp + len <= g->data + g->size);
+	CHECK(hb_rec_check(r, len) == 0);
+	memcpy(g->copy, rp, len);
+	r = (const struct hb_rec *)g->copy;
+	if (r->kind != HB_REC_EVENT) {
+		record_encode_heartbeat(r);
+		return;
+	}
+	record_encode_matches_view(r);
+	CHECK(hb_event_decode(r, &ev) == 0);
+	CHECK(ev.nfields <= HB_MAX_FIELDS);
+	for (i = 0; i < ev.nfields; i++) {
+		if (ev.tags[i] == HB_T_STR || ev.tags[i] == HB_T_BYTES) {
+			const uint8_t *s = ev.ptrs[i];
+
+			CHECK(s >= g->copy && s + ev.vals[i] <= g->copy + len);
+			for (uint64_t k = 0; k < ev.vals[i]; k++)
+				sink += s[k];
+		}
+		sink += ev.vals[i];
+	}
+}
+
+static int ring_next(struct ring *g)
+{
+	const struct hb_rec *r;
+	uint64_t before = g->v.cursor;
+	int rc;
+
+	if (!g->attached)
+		return 0;
+	rc = hb_ring_view_next(&g->v, &r);
+	CHECK(rc == 0 || rc == 1 || rc == -EBADMSG);
+	if (rc == 1)
+		record_use(g, r, g->v.cursor - before);
+	else if (rc < 0)
+		CHECK(g->v.cursor == before); /* a bad record is not consumed */
+	/* rc == 0 may have skipped pads */
+	view_invariants(g);
+	return rc;
+}
+
 /* hb_ring_view_copy as the collector drains: what it takes is valid. */
 static int ring_copy(struct ring *g)
 {
@@ -266,7 +260,7 @@ static int ring_copy(struct ring *g)
 		if (r->kind == HB_REC_EVENT)
 			record_encode_matches_view(r);
 		else
-			record_encode(r, NULL);
+			record_encode_heartbeat(r);
 	} else if (rc < 0) {
 		CHECK(g->v.cursor == before);
 	}
