@@ -103,7 +103,7 @@ $(BUILD)/hb.pc: tools/hb.pc.in Makefile
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|0.1.0|g' $< > $@
 
 deps:
-	bash tools/deps.sh
+	bash tools/deps.sh build test bench
 
 test: all
 	BUILD=$(BUILD) SANITIZE=$(SANITIZE) bash tests/run.sh

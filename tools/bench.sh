@@ -90,18 +90,8 @@ get() { awk -v n="$1" '$1 == "RESULT" && $2 == n { print $3 }' "$2" | tail -1; }
 
 # ---- packages and builds ---------------------------------------------------
 
-need_pkgs=()
-for p in liblttng-ust-dev lttng-tools babeltrace2; do
-	dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
-done
-if ((${#need_pkgs[@]})); then
-	if [[ $(id -u) == 0 ]]; then
-		say "installing ${need_pkgs[*]}"
-		(apt-get install -y "${need_pkgs[@]}" || { apt-get update && apt-get install -y "${need_pkgs[@]}"; }) \
-			>>"$LOG" 2>&1 || note "LTTng peer: apt-get install ${need_pkgs[*]} failed"
-	else
-		note "LTTng peer: ${need_pkgs[*]} not installed and not root (run make deps)"
-	fi
+if ! bash tools/deps.sh bench >>"$LOG" 2>&1; then
+	note "peers: tools/deps.sh bench could not install the bench packages (see log; as a user: run it as root)"
 fi
 make -s BUILD="$BUILD" bench-build >>"$LOG" 2>&1 || { cat "$LOG" >&2; exit 1; }
 HAVE_LTTNG=0

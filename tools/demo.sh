@@ -43,7 +43,7 @@ esac
 
 BUILD=${BUILD:-build}
 if [ $build = 1 ]; then
-	bash tools/deps.sh
+	bash tools/deps.sh build
 	make -j"$(nproc 2>/dev/null || echo 2)" BUILD="$BUILD"
 fi
 BIN="$root/$BUILD/bin"

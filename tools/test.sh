@@ -34,7 +34,7 @@ for a in "$@"; do
 done
 
 if [ $deps = 1 ]; then
-	bash tools/deps.sh || exit 1
+	bash tools/deps.sh test || exit 1
 fi
 
 jobs=$(nproc 2>/dev/null || echo 2)
