@@ -6,7 +6,7 @@
 #
 # FILTER (optional) is a substring: only tests whose name contains it run.
 # Prints PASS/FAIL/SKIP per test (the tail of the output of a failed one),
-# then one line "N passed, N failed"; exits 1 if any failed.
+# then one line "N passed, N failed, N skipped"; exits 1 if any failed.
 # A test that exits 77 is skipped (e.g. a tool it needs is not built); under
 # CI=true a skip counts as a failure, since CI installs everything.
 # An e2e script with a line "# hb-test-sanitizers: no" in its first 20 lines
@@ -87,7 +87,6 @@ for t in "${tests[@]}"; do
 	fi
 done
 
-[ $skipped -gt 0 ] && echo "$skipped skipped"
 [ $failed -gt 0 ] && echo "failed: ${failed_names[*]}"
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ $failed -eq 0 ]

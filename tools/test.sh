@@ -77,7 +77,7 @@ one_test()
 	local rc
 	"$@"
 	rc=$?
-	[ $rc -eq 0 ] && echo "1 passed, 0 failed" >>"$counts" || echo "0 passed, 1 failed" >>"$counts"
+	[ $rc -eq 0 ] && echo "1 passed, 0 failed, 0 skipped" >>"$counts" || echo "0 passed, 1 failed, 0 skipped" >>"$counts"
 	return $rc
 }
 
@@ -103,6 +103,6 @@ echo
 echo "=== summary ($((SECONDS - t0))s)"
 printf '%s\n' "${results[@]}"
 # every suite's closing line, added up, is the run's closing line
-awk '/^[0-9]+ passed, [0-9]+ failed/ { p += $1; f += $3 }
-     END { printf "%d passed, %d failed\n", p, f }' "$counts"
+awk '/^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped/ { p += $1; f += $3; s += $5 }
+     END { printf "%d passed, %d failed, %d skipped\n", p, f, s }' "$counts"
 exit $failed
