@@ -33,11 +33,11 @@ hb_cleanup()
 		kill -KILL "$pid" 2>/dev/null || true # set -e holds in traps too
 	done
 	wait 2>/dev/null || true
-	rm -f /dev/shm/hb."$BUS".* 2>/dev/null
+	rm -f /dev/shm/hb."$BUS".* /dev/shm/hbcollect."$BUS".lock 2>/dev/null
 	if [ $rc -ne 0 ] && [ $rc -ne 77 ]; then
-		echo "test directory kept for inspection: $T" >&2
+		echo "test directory kept for inspection: $T ${UT:-}" >&2
 	else
-		rm -rf "$T"
+		rm -rf "$T" ${UT:+"$UT"}
 	fi
 	exit $rc
 }
