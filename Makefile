@@ -29,6 +29,7 @@ MSGPACK_LIBS := $(shell pkg-config --libs msgpack 2>/dev/null || echo -lmsgpackc
 URING_LIBS := $(shell pkg-config --libs liburing 2>/dev/null || echo -luring)
 NCURSES_LIBS := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+MHD_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
 
 LIB := $(BUILD)/lib
 BIN := $(BUILD)/bin
@@ -73,7 +74,7 @@ $(LIB)/%.a:
 
 $(COLLECTOR): $(OBJ)/bus/hbcollect.o $(LIBHBBUS) $(LIBHBREAD) $(LIBHB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(URING_LIBS) $(MSGPACK_LIBS) -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(URING_LIBS) $(MSGPACK_LIBS) $(MHD_LIBS) -lm
 
 $(BIN)/hbtop: LDLIBS += $(LIBHBREAD) $(LIBHB) $(NCURSES_LIBS) -lpthread
 # hbtop's model and views live in consumers/top/
@@ -96,7 +97,7 @@ $(EXAMPLES): $(BIN)/%: $(OBJ)/producers/examples/%.o $(LIBHB)
 
 $(UNIT_TESTS): $(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(LIBHBBUS) $(LIBHBREAD) $(LIBHB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(URING_LIBS) $(MSGPACK_LIBS) -lpthread -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(URING_LIBS) $(MSGPACK_LIBS) $(MHD_LIBS) -lpthread -lm
 
 $(BUILD)/hb.pc: tools/hb.pc.in Makefile
 	@mkdir -p $(dir $@)
@@ -149,7 +150,7 @@ BENCH_DEPS := tools/bench/bench_util.h include/hb.h
 
 $(BENCH_HB): $(BENCH)/%: tools/bench/%.c $(BENCH_DEPS) $(LIBHBBUS) $(LIBHB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBHBBUS) $(LIBHB) -lpthread
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBHBBUS) $(LIBHB) $(MHD_LIBS) -lpthread
 
 $(BENCH_MSGPACK): $(BENCH)/%: tools/bench/%.c $(BENCH_DEPS) $(LIBHB)
 	@mkdir -p $(dir $@)

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * prom.h - Prometheus text exposition (format 0.0.4) of the collector's
- * view of the bus, and a small HTTP server for it.
+ * view of the bus, and the HTTP server for it.
  *
  * The drain loop fills a struct hb_prom_snapshot, renders it to text with
  * hb_prom_render() (no lock held) and hands the text to the server with
  * hb_prom_server_publish(), which only swaps a pointer under the server's
- * mutex. The server runs in its own thread with nonblocking sockets, one
- * buffer and a deadline per connection, so a slow or stuck client can
+ * mutex. The server is libmicrohttpd in its own thread (http.h), with a
+ * connection limit and an idle timeout, so a slow or stuck client can
  * never stall the drain loop (nor the other clients).
  */
 #ifndef HB_BUS_PROM_H
@@ -93,7 +93,8 @@ int hb_prom_server_start(struct hb_prom_server **out, const char *hostport, char
 int hb_prom_server_port(const struct hb_prom_server *s);
 /* Replaces the exposition served; takes ownership of text (malloc'd). */
 void hb_prom_server_publish(struct hb_prom_server *s, char *text, size_t len);
-/* Requests answered so far (any status). */
+/* Requests the server handled so far (any status; requests libmicrohttpd
+ * refused itself as malformed are not counted). */
 uint64_t hb_prom_server_requests(const struct hb_prom_server *s);
 void hb_prom_server_stop(struct hb_prom_server *s);
 
