@@ -14,7 +14,7 @@ FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Werror=incompatible-pointer-type
 	-Itools/fuzz $(FUZZ_SAN) -fsanitize=fuzzer-no-link -MMD -MP \
 	-DRD_BUF_INIT=4096
 FUZZ_LDFLAGS := $(FUZZ_SAN) -fsanitize=fuzzer
-FUZZ_LIBS := $(shell pkg-config --libs liburing msgpack 2>/dev/null || echo -luring -lmsgpackc) \
+FUZZ_LIBS := $(shell pkg-config --libs liburing msgpack libmicrohttpd 2>/dev/null || echo -luring -lmsgpackc -lmicrohttpd) \
 	$(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw) -lpthread -lm
 
 FUZZ_OBJ := $(FUZZ_BUILD)/obj
