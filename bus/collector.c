@@ -232,7 +232,10 @@ int hbc_collector_create(struct hbc_collector **out, const struct hbc_opts *o)
 	c->pid = (uint32_t)getpid();
 	c->self = &hb_producer_disabled;
 	c->lock_fd = -1;
-	gethostname(c->host, sizeof(c->host) - 1);
+	if (o->host[0])
+		snprintf(c->host, sizeof(c->host), "%s", o->host);
+	else
+		gethostname(c->host, sizeof(c->host) - 1);
 	rc = hbc_lock_bus(c);
 	if (rc) {
 		if (rc == -EBUSY)

@@ -279,6 +279,8 @@ static int hbc_ring_attach(struct hbc_collector *c, struct hbc_ring *r)
 		return rc;
 	}
 	hbc_ring_ident(r);
+	/* the collector's host, not the producer's: --host may stand for another */
+	snprintf(r->id.host, sizeof(r->id.host), "%s", c->host);
 	if (hb_name_check(r->id.name, HB_NAME_MAX)) {
 		hbc_ring_quarantine(c, r, pk, "invalid producer name");
 		return -EINVAL;

@@ -27,6 +27,7 @@ enum hbc_fsync {
 struct hbc_opts {
 	char bus[HB_BUS_MAX];
 	char dir[4096];
+	char host[64];           /* --host; "" = gethostname */
 	uint64_t rotate_size;    /* bytes, 0 = never */
 	uint64_t rotate_age_ns;  /* 0 = never */
 	uint64_t retain_files;   /* 0 = unlimited */

@@ -25,6 +25,8 @@ static void hbc_usage(FILE *f)
 	      "Drain every ring of an hb bus into rotating msgpack archive files.\n"
 	      "\n"
 	      "  --bus NAME             bus to collect ($HB_BUS, default \"default\")\n"
+	      "  --host NAME            host written into the archive and every producer's\n"
+	      "                         identity (default: the host name)\n"
 	      "  --dir DIR              archive directory ($HB_DIR, default\n"
 	      "                         ${XDG_STATE_HOME:-~/.local/state}/hb/BUS)\n"
 	      "  --rotate-size SIZE     start a new file after SIZE bytes (default 64M, 0 = never)\n"
@@ -85,11 +87,13 @@ enum {
 	OPT_METRICS,
 	OPT_ALERT,
 	OPT_ALERT_FILE,
+	OPT_HOST,
 };
 
 static const struct option hbc_longopts[] = {
 	{"bus", required_argument, NULL, OPT_BUS},
 	{"dir", required_argument, NULL, OPT_DIR},
+	{"host", required_argument, NULL, OPT_HOST},
 	{"rotate-size", required_argument, NULL, OPT_RSIZE},
 	{"rotate-age", required_argument, NULL, OPT_RAGE},
 	{"retain-files", required_argument, NULL, OPT_RFILES},
@@ -138,6 +142,11 @@ static int hbc_opt(struct hbc_opts *o, int ch, const char *arg, int *dir_set)
 			return hbc_bad("--dir", arg, "invalid directory");
 		snprintf(o->dir, sizeof(o->dir), "%s", arg);
 		*dir_set = 1;
+		return -1;
+	case OPT_HOST:
+		if (hb_name_check(arg, sizeof(o->host)))
+			return hbc_bad("--host", arg, "invalid host name");
+		snprintf(o->host, sizeof(o->host), "%s", arg);
 		return -1;
 	case OPT_RSIZE:
 		return hbc_parse_size(arg, &o->rotate_size) ? hbc_bad("--rotate-size", arg, "invalid size") : -1;

@@ -2,7 +2,7 @@
 """Reads an hb archive with nothing but msgpack (stock settings) and
 docs/FORMAT.md, and checks it against hbload's report.
 
-usage: read_archive.py DIR LOAD.json BUS T0_NS T1_NS [--version MAJOR.MINOR]
+usage: read_archive.py DIR LOAD.json BUS T0_NS T1_NS [--version MAJOR.MINOR] [--host NAME]
 
 Reads version 1.x and 2.x files: event batches (element 0 = 3) are expanded
 into their events, each with its own sequence number and time. Checks, per
@@ -191,8 +191,9 @@ class Chunk:
 
 
 class Archive:
-    def __init__(self, bus, t0, t1, version):
+    def __init__(self, bus, t0, t1, version, host=None):
         self.bus, self.t0, self.t1, self.version = bus, t0, t1, version
+        self.host = host
         self.producers = {}  # p -> producer record (one collector run)
         self.events = {}     # name -> set of n
         self.seqs = {}       # name -> set of seq
@@ -257,6 +258,8 @@ class Archive:
             bad(where, "header version %r, want %r" % (v, self.version))
         if o.get("bus") != self.bus:
             bad(where, "header bus %r, want %r" % (o.get("bus"), self.bus))
+        if self.host is not None and o.get("host") != self.host:
+            bad(where, "header host %r, want %r" % (o.get("host"), self.host))
         ns = ts_ns(where, o.get("ts"))
         if ns is not None:
             in_window(where, ns, self.t0, self.t1)
@@ -268,6 +271,9 @@ class Archive:
         if not isinstance(k, str):
             bad(where, "map without k: %r" % o)
             return None
+        if k == "producer" and self.host is not None and o.get("host") != self.host:
+            bad(where, "producer %r host %r, want %r" % (o.get("name"), o.get("host"),
+                                                        self.host))
         ns = None
         if "ts" in o:
             ns = ts_ns(where, o["ts"])
@@ -392,13 +398,14 @@ def main():
     ap.add_argument("t0", type=int)
     ap.add_argument("t1", type=int)
     ap.add_argument("--version", help="MAJOR.MINOR every file header must state")
+    ap.add_argument("--host", help="host every file header and producer must state")
     a = ap.parse_args()
     version = [int(x) for x in a.version.split(".")] if a.version else None
     load = json.load(open(a.load))
     files = sorted(glob.glob(os.path.join(a.dir, "hb-*.msgpack")))
     if not files:
         bad(a.dir, "no archive files")
-    ar = Archive(a.bus, a.t0, a.t1, version)
+    ar = Archive(a.bus, a.t0, a.t1, version, a.host)
     for path in files:
         ar.read_file(path)
     for prod in ar.producers.values():
