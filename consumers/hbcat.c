@@ -43,7 +43,8 @@ struct cat_pdef {
 struct cat {
 	enum out_fmt fmt;
 	struct cat_filter flt;
-	bool follow, summary, color;
+	bool follow, summary, color, utc;
+	int tflags; /* HB_RD_TEXT_* */
 	const char *bus;
 	struct hb_reader *r;
 	FILE *out;
@@ -84,7 +85,10 @@ static void usage(FILE *f)
 	      "      --since T           records at or after T\n"
 	      "      --until T           records at or before T\n"
 	      "                          T: 2026-11-23T16:13:05Z, '2026-11-23 16:13:05',\n"
-	      "                          @EPOCHSECS, -10m, -2h, -30s, -1d, now\n"
+	      "                          @EPOCHSECS, now, -10m, -2h, 1h, '5 min ago',\n"
+	      "                          today, yesterday, 'yesterday 17:20', 17:20\n"
+	      "                          (local time unless --utc or a zone is given)\n"
+	      "      --utc               show and read times in UTC, not local time\n"
 	      "      --summary           per producer and type counts, spans, gaps, damage\n"
 	      "      --bus NAME          bus whose archive is read (default $HB_BUS or default)\n"
 	      "      --color WHEN        auto (default), always, never; NO_COLOR is honoured\n"
@@ -121,7 +125,17 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-enum { OPT_SINCE = 256, OPT_UNTIL, OPT_SUMMARY, OPT_BUS, OPT_COLOR };
+/* --since/--until, once --utc is known. */
+static void parse_time(const char *flag, const char *s, bool utc, uint64_t *ns, bool *set)
+{
+	if (!s)
+		return;
+	if (hb_time_parse_flags(s, now_ns(), utc ? HB_TIME_UTC : 0, ns))
+		die_usage(flag, "bad time (see --help for the forms)", s);
+	*set = true;
+}
+
+enum { OPT_SINCE = 256, OPT_UNTIL, OPT_SUMMARY, OPT_BUS, OPT_COLOR, OPT_UTC };
 
 static void parse_opts(struct cat *c, int argc, char **argv)
 {
@@ -133,13 +147,14 @@ static void parse_opts(struct cat *c, int argc, char **argv)
 		{"since", required_argument, NULL, OPT_SINCE},
 		{"until", required_argument, NULL, OPT_UNTIL},
 		{"summary", no_argument, NULL, OPT_SUMMARY},
+		{"utc", no_argument, NULL, OPT_UTC},
 		{"bus", required_argument, NULL, OPT_BUS},
 		{"color", required_argument, NULL, OPT_COLOR},
 		{"colour", required_argument, NULL, OPT_COLOR},
 		{"help", no_argument, NULL, 'h'},	 {"version", no_argument, NULL, 'V'},
 		{0, 0, 0, 0},
 	};
-	const char *color = "auto";
+	const char *color = "auto", *since = NULL, *until = NULL;
 	char *end;
 	int o;
 
@@ -185,14 +200,13 @@ static void parse_opts(struct cat *c, int argc, char **argv)
 			c->flt.has_req = true;
 			break;
 		case OPT_SINCE:
-			if (hb_time_parse(optarg, now_ns(), &c->flt.since))
-				die_usage("--since", "bad time", optarg);
-			c->flt.has_since = true;
+			since = optarg;
 			break;
 		case OPT_UNTIL:
-			if (hb_time_parse(optarg, now_ns(), &c->flt.until))
-				die_usage("--until", "bad time", optarg);
-			c->flt.has_until = true;
+			until = optarg;
+			break;
+		case OPT_UTC:
+			c->utc = true;
 			break;
 		case OPT_SUMMARY:
 			c->summary = true;
@@ -218,6 +232,8 @@ static void parse_opts(struct cat *c, int argc, char **argv)
 			exit(2);
 		}
 	}
+	parse_time("--since", since, c->utc, &c->flt.since, &c->flt.has_since);
+	parse_time("--until", until, c->utc, &c->flt.until, &c->flt.has_until);
 	if (strcmp(color, "auto") == 0) {
 		const char *nc = getenv("NO_COLOR");
 		c->color = isatty(STDOUT_FILENO) && !(nc && *nc);
@@ -226,6 +242,7 @@ static void parse_opts(struct cat *c, int argc, char **argv)
 	}
 	if (c->fmt != OUT_TEXT || c->summary)
 		c->color = false;
+	c->tflags = (c->color ? HB_RD_TEXT_COLOR : 0) | (c->utc ? 0 : HB_RD_TEXT_LOCAL);
 }
 
 /* ---- selection ----------------------------------------------------------- */
@@ -436,7 +453,7 @@ static void out_record(struct cat *c, const struct hb_rd_record *rec)
 	for (;;) {
 		char *p = c->obuf + c->olen;
 		size_t room = c->ocap - c->olen, n;
-		n = c->fmt == OUT_TEXT ? hb_rd_format_text(p, room, rec, c->color)
+		n = c->fmt == OUT_TEXT ? hb_rd_format_text(p, room, rec, c->tflags)
 				       : hb_rd_format_json(p, room, rec);
 		if (n <= room) {
 			c->olen += n;

@@ -131,7 +131,9 @@ static void usage(void)
 	       "  --bus NAME        bus to publish on (default $HB_BUS or 'default')\n"
 	       "  --speed X         original pace times X (default 1)\n"
 	       "  --max             as fast as possible\n"
-	       "  --since T         only records at or after T (ISO 8601, @EPOCH, -10m, now)\n"
+	       "  --since T         only records at or after T (ISO 8601, @EPOCH, -10m, now,\n"
+	       "                    '5 min ago', today, yesterday, 17:20; local time unless\n"
+	       "                    the time has a zone; see hbcat(1))\n"
 	       "  --until T         only records at or before T\n"
 	       "  -t, --type GLOB   only events of matching types (repeatable)\n"
 	       "  -p, --producer GLOB  only matching producers (repeatable)\n"
@@ -206,11 +208,11 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			o->speed = 0;
 			break;
 		case 'S':
-			if (hb_time_parse(optarg, now, &o->since))
+			if (hb_time_parse_flags(optarg, now, 0, &o->since))
 				return usage_error("--since", "invalid time", optarg);
 			break;
 		case 'U':
-			if (hb_time_parse(optarg, now, &o->until))
+			if (hb_time_parse_flags(optarg, now, 0, &o->until))
 				return usage_error("--until", "invalid time", optarg);
 			break;
 		case 't':

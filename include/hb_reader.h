@@ -142,11 +142,21 @@ void hb_reader_close(struct hb_reader *r);
 
 /* Helpers shared by the tools. */
 const char *hb_prio_name(int prio); /* "low", "normal", "high", "urgent" */
-int hb_prio_parse(const char *s);    /* name or digit; -EINVAL */
+int hb_prio_parse(const char *s);    /* name (any case) or digit; -EINVAL */
 const char *hb_tag_name(int tag);    /* "i64", ... */
 const char *hb_metric_kind_name(int kind);
-/* Parses an absolute (ISO 8601, or seconds since the epoch with '@') or
- * relative ("-10m", "-2h", "-30s", "-1d", "now") time into ns; 0 or -EINVAL. */
+/* Parses a time into ns; 0 or -EINVAL. Forms: ISO 8601 ("2026-11-23T16:13:05Z",
+ * "2026-11-23 16:13:05", "2026-11-23", with an optional Z or +HH:MM), seconds
+ * since the epoch ("@1795450385.5"), relative to now_ns ("now", "-10m",
+ * "+1h", "-30" seconds, "5 min ago", "1h 30min ago", "2 days left", or a bare
+ * "10m" / "1h" meaning that long ago; units ns us ms s m h d w and their
+ * long forms), the day words "today", "yesterday", "tomorrow" (midnight, or
+ * "yesterday 17:20"), and a clock time of today ("17:20", "17:20:05.5").
+ * Words are case-blind. A time without a zone is local time (TZ) unless
+ * flags has HB_TIME_UTC. hb_time_parse is hb_time_parse_flags with
+ * HB_TIME_UTC. */
+#define HB_TIME_UTC 0x1u
+int hb_time_parse_flags(const char *s, uint64_t now_ns, unsigned flags, uint64_t *out_ns);
 int hb_time_parse(const char *s, uint64_t now_ns, uint64_t *out_ns);
 /* Length of the well-formed UTF-8 sequence (RFC 3629) starting at p, with
  * n bytes left, or 0 when the bytes there are not one. */
@@ -161,16 +171,21 @@ const msgpack_object *hb_rd_map_get(const msgpack_object *map, const char *key);
 int hb_rd_obj_time(const msgpack_object *o, uint64_t *ns);
 
 /* Output in hbcat's formats (docs/man/hbcat.1), for a FILE with a large
- * buffer. JSON: one object and a newline; timestamps as ISO strings plus
- * ts_ns, bin as base64, NaN/Inf as null. Text: one line; color adds ANSI
- * colours by priority and record kind. */
+ * buffer. JSON: one object and a newline; timestamps as ISO strings (UTC)
+ * plus ts_ns, bin as base64, NaN/Inf as null. Text: one line; flags is a
+ * set of HB_RD_TEXT_* (1, true, is HB_RD_TEXT_COLOR): ANSI colours by
+ * priority and record kind, and the time as local time with its UTC offset
+ * (2026-11-23T17:13:05.123456789+01:00; Z where the offset is 0) instead
+ * of UTC (...Z). */
+#define HB_RD_TEXT_COLOR 0x1
+#define HB_RD_TEXT_LOCAL 0x2
 void hb_rd_print_json(FILE *f, const struct hb_rd_record *rec);
-void hb_rd_print_text(FILE *f, const struct hb_rd_record *rec, int color);
+void hb_rd_print_text(FILE *f, const struct hb_rd_record *rec, int flags);
 /* The same into buf (len >= 256 bytes), for callers that do their own
  * output buffering: the record's length in bytes. When that is more than
  * len, buf holds only part of the record: call again with more room. */
 size_t hb_rd_format_json(char *buf, size_t len, const struct hb_rd_record *rec);
-size_t hb_rd_format_text(char *buf, size_t len, const struct hb_rd_record *rec, int color);
+size_t hb_rd_format_text(char *buf, size_t len, const struct hb_rd_record *rec, int flags);
 /* The record as one standalone msgpack object, a record of an archive
  * like any other: its raw bytes, or for an event of a batch the single
  * event (element 0 = 1) it stands for. Into buf as hb_rd_format_json:

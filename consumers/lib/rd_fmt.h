@@ -88,6 +88,9 @@ static inline size_t rd_fmt_u64(char *p, uint64_t v)
 
 /* ns as "YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ": exactly 30 bytes at p, no NUL. */
 void rd_fmt_time(char *p, uint64_t ns);
+/* The same in local time with the zone's UTC offset ("+01:00" instead of
+ * "Z"; "Z" when the offset is 0): up to 35 bytes at p, the length returned. */
+size_t rd_fmt_time_local(char *p, uint64_t ns);
 
 /* d as hb_rd_fmt_double prints it, when d is 0 or has at most 15
  * significant digits in fixed notation (1e-4 <= |d| < 1e15) and that short

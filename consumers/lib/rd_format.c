@@ -769,13 +769,16 @@ static void text_bus(struct ob *o, const struct hb_rd_record *rec)
 	}
 }
 
-static void text_record(struct ob *o, const struct hb_rd_record *rec, int color)
+static void text_record(struct ob *o, const struct hb_rd_record *rec, int flags)
 {
-	const char *c = color ? text_color(rec) : "";
+	const char *c = flags & HB_RD_TEXT_COLOR ? text_color(rec) : "";
 
 	if (*c)
 		out_s(o, c);
-	out_time(o, rec->ts_ns);
+	if (flags & HB_RD_TEXT_LOCAL)
+		o->len += rd_fmt_time_local(ob_room(o, 40), rec->ts_ns);
+	else
+		out_time(o, rec->ts_ns);
 	out_c(o, ' ');
 	text_who(o, rec);
 	if (rec->kind == HB_RD_EVENT || rec->kind == HB_RD_HEARTBEAT) {
@@ -794,22 +797,22 @@ static void text_record(struct ob *o, const struct hb_rd_record *rec, int color)
 	out_c(o, '\n');
 }
 
-void hb_rd_print_text(FILE *f, const struct hb_rd_record *rec, int color)
+void hb_rd_print_text(FILE *f, const struct hb_rd_record *rec, int flags)
 {
 	struct ob o;
 
 	ob_init(&o, f);
-	text_record(&o, rec, color);
+	text_record(&o, rec, flags);
 	ob_flush(&o);
 }
 
-size_t hb_rd_format_text(char *buf, size_t len, const struct hb_rd_record *rec, int color)
+size_t hb_rd_format_text(char *buf, size_t len, const struct hb_rd_record *rec, int flags)
 {
 	struct ob o;
 
 	ob_init(&o, NULL);
 	o.b = buf;
 	o.cap = len;
-	text_record(&o, rec, color);
+	text_record(&o, rec, flags);
 	return o.over + o.len;
 }

@@ -11,6 +11,7 @@
 #include <msgpack/timestamp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "hb.h"
@@ -30,7 +31,7 @@ int hb_prio_parse(const char *s)
 	if (!s)
 		return -EINVAL;
 	for (int i = 0; i < 4; i++)
-		if (strcmp(s, rd_prios[i].s) == 0)
+		if (strcasecmp(s, rd_prios[i].s) == 0)
 			return i;
 	if (s[0] >= '0' && s[0] <= '3' && s[1] == 0)
 		return s[0] - '0';
@@ -76,149 +77,7 @@ int hb_rd_obj_time(const msgpack_object *o, uint64_t *ns)
 	return 0;
 }
 
-/* ---- time ------------------------------------------------------------ */
-
-static int rd_digits(const char **s, int n, int *out)
-{
-	int v = 0;
-
-	for (int i = 0; i < n; i++) {
-		if (!isdigit((unsigned char)(*s)[i]))
-			return -EINVAL;
-		v = v * 10 + ((*s)[i] - '0');
-	}
-	*s += n;
-	*out = v;
-	return 0;
-}
-
-/* ".123" -> ns; advances s. */
-static uint64_t rd_frac(const char **s)
-{
-	uint64_t ns = 0, scale = 100000000;
-
-	if (**s != '.' && **s != ',')
-		return 0;
-	for ((*s)++; isdigit((unsigned char)**s); (*s)++) {
-		ns += (uint64_t)(**s - '0') * scale;
-		scale /= 10;
-	}
-	return ns;
-}
-
-static int rd_iso_parse(const char *s, uint64_t *out)
-{
-	struct tm tm = {0};
-	int y, mo, d, h = 0, mi = 0, sec = 0, oh, om;
-	long off = 0;
-	uint64_t ns = 0;
-
-	if (rd_digits(&s, 4, &y) || *s++ != '-' || rd_digits(&s, 2, &mo) || *s++ != '-' ||
-	    rd_digits(&s, 2, &d))
-		return -EINVAL;
-	if (*s == 'T' || *s == 't' || *s == ' ') {
-		s++;
-		if (rd_digits(&s, 2, &h) || *s++ != ':' || rd_digits(&s, 2, &mi))
-			return -EINVAL;
-		if (*s == ':') {
-			s++;
-			if (rd_digits(&s, 2, &sec))
-				return -EINVAL;
-			ns = rd_frac(&s);
-		}
-	}
-	if (*s == 'Z' || *s == 'z') {
-		s++;
-	} else if (*s == '+' || *s == '-') {
-		int sign = *s++ == '-' ? -1 : 1;
-		if (rd_digits(&s, 2, &oh))
-			return -EINVAL;
-		if (*s == ':')
-			s++;
-		if (rd_digits(&s, 2, &om))
-			return -EINVAL;
-		off = sign * (oh * 3600L + om * 60L);
-	}
-	if (*s || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
-		return -EINVAL;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	time_t t = timegm(&tm) - off;
-	if (t < 0)
-		return -EINVAL;
-	*out = (uint64_t)t * 1000000000u + ns;
-	return 0;
-}
-
-/* "10m" -> ns (plain number = seconds) */
-static int rd_dur_parse(const char *s, uint64_t *out)
-{
-	char *end;
-	double v;
-
-	if (!isdigit((unsigned char)*s))
-		return -EINVAL;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s)
-		return -EINVAL;
-	if (strcmp(end, "ms") == 0)
-		v *= 1e6;
-	else if (!*end || strcmp(end, "s") == 0)
-		v *= 1e9;
-	else if (strcmp(end, "m") == 0)
-		v *= 60e9;
-	else if (strcmp(end, "h") == 0)
-		v *= 3600e9;
-	else if (strcmp(end, "d") == 0)
-		v *= 86400e9;
-	else
-		return -EINVAL;
-	if (v >= 1.8e19)
-		return -EINVAL;
-	*out = (uint64_t)v;
-	return 0;
-}
-
-int hb_time_parse(const char *s, uint64_t now_ns, uint64_t *out_ns)
-{
-	uint64_t d;
-
-	if (!s || !*s)
-		return -EINVAL;
-	if (strcmp(s, "now") == 0) {
-		*out_ns = now_ns;
-		return 0;
-	}
-	if (s[0] == '-' || s[0] == '+') {
-		if (rd_dur_parse(s + 1, &d))
-			return -EINVAL;
-		if (s[0] == '-')
-			*out_ns = d > now_ns ? 0 : now_ns - d;
-		else
-			*out_ns = now_ns + d;
-		return 0;
-	}
-	if (s[0] == '@') {
-		const char *p = s + 1;
-		char *end;
-		if (!isdigit((unsigned char)*p))
-			return -EINVAL;
-		errno = 0;
-		unsigned long long sec = strtoull(p, &end, 10);
-		p = end;
-		uint64_t ns = rd_frac(&p);
-		if (errno || *p || sec > 18000000000ull)
-			return -EINVAL;
-		*out_ns = sec * 1000000000u + ns;
-		return 0;
-	}
-	return rd_iso_parse(s, out_ns);
-}
+/* ---- time formatting (parsing: rd_time.c) --------------------------- */
 
 const char rd_digits2[200] = "0001020304050607080910111213141516171819"
 			    "2021222324252627282930313233343536373839"
@@ -261,6 +120,37 @@ void rd_fmt_time(char *p, uint64_t ns)
 	rd_fmt_8(p + 20, frac / 10); /* two halves of 4 digits, not a chain of 4 */
 	p[28] = (char)('0' + frac % 10);
 	p[29] = 'Z';
+}
+
+size_t rd_fmt_time_local(char *p, uint64_t ns)
+{
+	static __thread time_t last = -1;
+	static __thread char prefix[20], zone[6]; /* "+HH:MM", or "Z" at offset 0 */
+	static __thread size_t zlen;
+	time_t sec = (time_t)(ns / 1000000000u);
+	uint32_t frac = (uint32_t)(ns % 1000000000u);
+
+	if (sec != last) {
+		struct tm tm;
+		char utc[30];
+		localtime_r(&sec, &tm);
+		rd_fmt_time(utc, (uint64_t)(sec + tm.tm_gmtoff) * 1000000000u);
+		memcpy(prefix, utc, 20);
+		long off = tm.tm_gmtoff < 0 ? -tm.tm_gmtoff : tm.tm_gmtoff;
+		zone[0] = tm.tm_gmtoff < 0 ? '-' : '+';
+		rd_put2(zone + 1, (unsigned)(off / 3600 % 100));
+		zone[3] = ':';
+		rd_put2(zone + 4, (unsigned)(off / 60 % 60));
+		zlen = off ? 6 : 1;
+		if (!off)
+			zone[0] = 'Z';
+		last = sec;
+	}
+	memcpy(p, prefix, 20);
+	rd_fmt_8(p + 20, frac / 10);
+	p[28] = (char)('0' + frac % 10);
+	memcpy(p + 29, zone, 6);
+	return 29 + zlen;
 }
 
 char *hb_time_format(uint64_t ns, char *buf, size_t len)
