@@ -131,7 +131,7 @@ bench-quick: all
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 		$(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
-	install -m 644 include/hb.h include/hb_reader.h include/hb_consumer.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 include/hb.h include/hb.hpp include/hb_reader.h include/hb_consumer.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(LIBHB) $(LIBHBREAD) $(DESTDIR)$(PREFIX)/lib/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|0.1.0|g' tools/hb.pc.in \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/hb.pc

@@ -2,7 +2,8 @@
 /*
  * hb.h - producer side of the hb shared-memory telemetry bus.
  *
- * One header, libc and C11 atomics only. The hot path (events, metric
+ * One header, libc and C11 atomics only (C11 or C++17 and later; see the
+ * barrier layer below). The hot path (events, metric
  * updates, heartbeat ticks) is static inline below: no syscall, no lock,
  * no allocation, no unbounded loop. Opening a handle, registering types
  * and metrics and closing live in libhb (producers/hb.c).
@@ -10,7 +11,12 @@
  * Every function returns 0 (or a non-negative id) on success and a
  * negative errno on failure. A handle returned by hb_open() is never NULL:
  * when the bus is disabled or the open failed it is a disabled handle on
- * which every call is a cheap no-op.
+ * which every call is a cheap no-op that returns 0: events, metric
+ * updates, heartbeats and ticks do nothing, registrations return id 0 (an
+ * id the other calls accept on that handle), hb_status_set and hb_close do
+ * nothing. So code written for a live bus runs unchanged with telemetry
+ * off; hb_open's return value says why a handle is disabled, and
+ * hb_enabled() tells.
  *
  * Ring protocol (single producer, single consumer, byte ring):
  *
@@ -38,11 +44,37 @@
 #define HB_H
 
 #include <errno.h>
-#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-#include <time.h>
+
+/*
+ * Barrier layer: the one place this header says how shared words are
+ * declared and accessed, so it compiles as C11 (strict -std=c11 too) and as
+ * C++17/20. C: the words are _Atomic and accessed through <stdatomic.h>.
+ * C++: the same words are plain integers of the same size and alignment
+ * (asserted below) accessed through the __atomic builtins, which implement
+ * the same memory model; <stdatomic.h> is not included there, so the header
+ * goes before or after <atomic> and any other standard header.
+ */
+#ifdef __cplusplus
+#define HB_ATOMIC(T) T
+#define HB_ALIGNAS(n) alignas(n)
+#define HB_STATIC_ASSERT(e, msg) static_assert(e, msg)
+#define hb__load_relaxed(ptr) __atomic_load_n((ptr), __ATOMIC_RELAXED)
+#define hb__load_acquire(ptr) __atomic_load_n((ptr), __ATOMIC_ACQUIRE)
+#define hb__store_relaxed(ptr, v) __atomic_store_n((ptr), (v), __ATOMIC_RELAXED)
+#define hb__store_release(ptr, v) __atomic_store_n((ptr), (v), __ATOMIC_RELEASE)
+#else
+#include <stdatomic.h>
+#define HB_ATOMIC(T) _Atomic T
+#define HB_ALIGNAS(n) _Alignas(n)
+#define HB_STATIC_ASSERT(e, msg) _Static_assert(e, msg)
+#define hb__load_relaxed(ptr) atomic_load_explicit((ptr), memory_order_relaxed)
+#define hb__load_acquire(ptr) atomic_load_explicit((ptr), memory_order_acquire)
+#define hb__store_relaxed(ptr, v) atomic_store_explicit((ptr), (v), memory_order_relaxed)
+#define hb__store_release(ptr, v) atomic_store_explicit((ptr), (v), memory_order_release)
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -147,7 +179,7 @@ struct hb_metric_def {
  * by anyone. Counter: a = value. Gauge: a = double bits. Timing: a = count,
  * b = sum ns, c = max ns. Health: a = enum hb_health. */
 struct hb_metric_val {
-	_Atomic uint64_t a, b, c;
+	HB_ATOMIC(uint64_t) a, b, c;
 	uint64_t _pad;
 };
 
@@ -158,7 +190,7 @@ struct hb_metric_val {
  * release store (R0); attach loads magic with acquire (A0).
  */
 struct hb_ring_hdr {
-	_Atomic uint64_t magic; /* HB_RING_MAGIC, published last (R0) */
+	HB_ATOMIC(uint64_t) magic; /* HB_RING_MAGIC, published last (R0) */
 	uint32_t version;       /* HB_RING_VERSION */
 	uint32_t hdr_size;      /* sizeof(struct hb_ring_hdr) rounded to 4096 */
 	uint32_t data_size;     /* power of two, >= 4096 */
@@ -178,35 +210,51 @@ struct hb_ring_hdr {
 	char thread[32];
 
 	/* Producer line: written only by the producer. */
-	_Alignas(HB_CACHELINE) _Atomic uint64_t head; /* R1 */
-	_Atomic uint64_t seq;          /* next sequence number = attempted */
-	_Atomic uint64_t dropped;      /* records dropped (ring full or shed) */
-	_Atomic uint64_t last_hb_ns;   /* CLOCK_REALTIME of the last heartbeat */
-	_Atomic uint32_t state;        /* enum hb_ring_state */
-	_Atomic uint32_t ntypes;       /* R3: release after a type_def is filled */
-	_Atomic uint32_t nmetrics;     /* R4: release after a metric_def is filled */
-	_Atomic uint32_t hb_status;    /* enum hb_status */
+	HB_ALIGNAS(HB_CACHELINE) HB_ATOMIC(uint64_t) head; /* R1 */
+	HB_ATOMIC(uint64_t) seq;          /* next sequence number = attempted */
+	HB_ATOMIC(uint64_t) dropped;      /* records dropped (ring full or shed) */
+	HB_ATOMIC(uint64_t) last_hb_ns;   /* CLOCK_REALTIME of the last heartbeat */
+	HB_ATOMIC(uint32_t) state;        /* enum hb_ring_state */
+	HB_ATOMIC(uint32_t) ntypes;       /* R3: release after a type_def is filled */
+	HB_ATOMIC(uint32_t) nmetrics;     /* R4: release after a metric_def is filled */
+	HB_ATOMIC(uint32_t) hb_status;    /* enum hb_status */
 
 	/* Consumer line: written only by the collector. */
-	_Alignas(HB_CACHELINE) _Atomic uint64_t tail; /* R2 */
-	_Atomic uint64_t persisted_seq; /* highest seq known written + 1 */
-	_Atomic uint32_t collector_pid;
+	HB_ALIGNAS(HB_CACHELINE) HB_ATOMIC(uint64_t) tail; /* R2 */
+	HB_ATOMIC(uint64_t) persisted_seq; /* highest seq known written + 1 */
+	HB_ATOMIC(uint32_t) collector_pid;
 	uint32_t _pad1;
 
-	_Alignas(HB_CACHELINE) struct hb_type_def types[HB_MAX_TYPES];
+	HB_ALIGNAS(HB_CACHELINE) struct hb_type_def types[HB_MAX_TYPES];
 	struct hb_metric_def metric_defs[HB_MAX_METRICS];
-	_Alignas(HB_CACHELINE) struct hb_metric_val metrics[HB_MAX_METRICS];
+	HB_ALIGNAS(HB_CACHELINE) struct hb_metric_val metrics[HB_MAX_METRICS];
 };
 
 #define HB_RING_HDR_SIZE ((sizeof(struct hb_ring_hdr) + 4095) & ~(size_t)4095)
 
-_Static_assert(offsetof(struct hb_ring_hdr, head) % HB_CACHELINE == 0, "head line");
-_Static_assert(offsetof(struct hb_ring_hdr, tail) % HB_CACHELINE == 0, "tail line");
-_Static_assert(offsetof(struct hb_ring_hdr, tail) - offsetof(struct hb_ring_hdr, head) >= HB_CACHELINE,
+HB_STATIC_ASSERT(offsetof(struct hb_ring_hdr, head) % HB_CACHELINE == 0, "head line");
+HB_STATIC_ASSERT(offsetof(struct hb_ring_hdr, tail) % HB_CACHELINE == 0, "tail line");
+HB_STATIC_ASSERT(offsetof(struct hb_ring_hdr, tail) - offsetof(struct hb_ring_hdr, head) >= HB_CACHELINE,
 	       "head and tail share a line");
-_Static_assert(sizeof(struct hb_type_def) == 256, "type_def size");
-_Static_assert(sizeof(struct hb_metric_def) == 64, "metric_def size");
-_Static_assert(sizeof(struct hb_metric_val) == 32, "metric_val size");
+HB_STATIC_ASSERT(sizeof(struct hb_type_def) == 256, "type_def size");
+HB_STATIC_ASSERT(sizeof(struct hb_metric_def) == 64, "metric_def size");
+HB_STATIC_ASSERT(sizeof(struct hb_metric_val) == 32, "metric_val size");
+/* The ring is a wire format between processes and languages: the same
+ * numbers hold in C and in C++, where the atomic words are plain integers. */
+HB_STATIC_ASSERT(offsetof(struct hb_ring_hdr, version) == 8, "hb_ring_hdr.version");
+HB_STATIC_ASSERT(offsetof(struct hb_ring_hdr, proc_start) == 40, "hb_ring_hdr.proc_start");
+HB_STATIC_ASSERT(offsetof(struct hb_ring_hdr, name) == 80, "hb_ring_hdr.name");
+HB_STATIC_ASSERT(offsetof(struct hb_ring_hdr, thread) == 240, "hb_ring_hdr.thread");
+HB_STATIC_ASSERT(offsetof(struct hb_ring_hdr, head) == 320, "hb_ring_hdr.head");
+HB_STATIC_ASSERT(offsetof(struct hb_ring_hdr, hb_status) == 364, "hb_ring_hdr.hb_status");
+HB_STATIC_ASSERT(offsetof(struct hb_ring_hdr, tail) == 384, "hb_ring_hdr.tail");
+HB_STATIC_ASSERT(offsetof(struct hb_ring_hdr, collector_pid) == 400, "hb_ring_hdr.collector_pid");
+HB_STATIC_ASSERT(offsetof(struct hb_ring_hdr, types) == 448, "hb_ring_hdr.types");
+HB_STATIC_ASSERT(offsetof(struct hb_ring_hdr, metric_defs) == 16832, "hb_ring_hdr.metric_defs");
+HB_STATIC_ASSERT(offsetof(struct hb_ring_hdr, metrics) == 20928, "hb_ring_hdr.metrics");
+HB_STATIC_ASSERT(sizeof(struct hb_ring_hdr) == 22976, "hb_ring_hdr size");
+HB_STATIC_ASSERT(offsetof(struct hb_type_def, nfields) == 48, "hb_type_def.nfields");
+HB_STATIC_ASSERT(offsetof(struct hb_type_def, fields) == 64, "hb_type_def.fields");
 
 /*
  * Record layout in the data area (little endian, 8-byte aligned):
@@ -236,8 +284,8 @@ struct hb_rec_hb {
 	uint32_t nmetrics; /* metric slots that follow, 0 when not detailed */
 };
 
-_Static_assert(sizeof(struct hb_rec) == 24, "rec size");
-_Static_assert(sizeof(struct hb_rec_hb) == 32, "rec_hb size");
+HB_STATIC_ASSERT(sizeof(struct hb_rec) == 24, "rec size");
+HB_STATIC_ASSERT(sizeof(struct hb_rec_hb) == 32, "rec_hb size");
 
 #define HB_EVENT_FIXED (sizeof(struct hb_rec) + 16)
 
@@ -270,7 +318,7 @@ struct hb_producer {
 	char shm_name[128];
 };
 
-/* A disabled handle: every hot-path call on it returns at once. */
+/* A disabled handle: every call on it returns 0 at once. */
 extern struct hb_producer hb_producer_disabled;
 
 /* ---- cold path (libhb) ----------------------------------------------- */
@@ -342,6 +390,12 @@ uint64_t hb__clock_ns(void);
 #define HB_LIKELY(x) __builtin_expect(!!(x), 1)
 #define HB_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
+/* 1 when calls on p do something, 0 on a disabled handle. */
+HB_INLINE int hb_enabled(const struct hb_producer *p)
+{
+	return p->enabled;
+}
+
 struct hb_val {
 	uint32_t tag;
 	uint32_t len;
@@ -353,6 +407,11 @@ struct hb_val {
 	} v;
 };
 
+/* One field value: HB_I64(a), HB_U64(b), HB_F64(c), HB_BOOL(d), HB_STR(s),
+ * HB_BYTES(b, n). C builds them as compound literals; C++ has none, so
+ * there they are calls to the inline constructors below (hb.hpp deduces
+ * them from the argument types instead). */
+#ifndef __cplusplus
 #define HB_I64(x) ((struct hb_val){.tag = HB_T_I64, .v.i = (int64_t)(x)})
 #define HB_U64(x) ((struct hb_val){.tag = HB_T_U64, .v.u = (uint64_t)(x)})
 #define HB_F64(x) ((struct hb_val){.tag = HB_T_F64, .v.d = (double)(x)})
@@ -364,6 +423,35 @@ struct hb_val {
 #define hb_event(p, type, prio, req, ...)                                                         \
 	hb_event_emit((p), (type), (prio), (req), (const struct hb_val[]){__VA_ARGS__},           \
 		      sizeof((const struct hb_val[]){__VA_ARGS__}) / sizeof(struct hb_val))
+#else
+HB_INLINE struct hb_val hb__val(uint32_t tag, uint32_t len, uint64_t u, const void *ptr)
+{
+	struct hb_val v;
+
+	v.tag = tag;
+	v.len = len;
+	if (ptr)
+		v.v.p = ptr;
+	else
+		v.v.u = u;
+	return v;
+}
+HB_INLINE struct hb_val hb__val_f64(double d)
+{
+	struct hb_val v = hb__val(HB_T_F64, 0, 0, NULL);
+
+	v.v.d = d;
+	return v;
+}
+#define HB_I64(x) hb__val(HB_T_I64, 0, (uint64_t)(int64_t)(x), NULL)
+#define HB_U64(x) hb__val(HB_T_U64, 0, (uint64_t)(x), NULL)
+#define HB_F64(x) hb__val_f64((double)(x))
+#define HB_BOOL(x) hb__val(HB_T_BOOL, 0, !!(x), NULL)
+#define HB_STR(s) hb__val(HB_T_STR, (uint32_t)strlen(s), 0, (s))
+#define HB_BYTES(b, n) hb__val(HB_T_BYTES, (uint32_t)(n), 0, (b))
+/* hb_event(p, type, prio, req, HB_I64(a), ...): hb__event_cxx below. */
+#define hb_event(p, type, prio, req, ...) hb__event_cxx((p), (type), (prio), (req), __VA_ARGS__)
+#endif
 
 HB_INLINE uint64_t hb_clock_raw(const struct hb_producer *p)
 {
@@ -371,10 +459,8 @@ HB_INLINE uint64_t hb_clock_raw(const struct hb_producer *p)
 	if (HB_LIKELY(p->use_tsc))
 		return __builtin_ia32_rdtsc();
 #endif
-	struct timespec ts;
 	(void)p;
-	clock_gettime(CLOCK_REALTIME, &ts); /* vDSO, no syscall */
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	return hb__clock_ns(); /* clock_gettime(CLOCK_REALTIME): vDSO, no syscall */
 }
 
 /* Asks for the two cache lines HB_AHEAD bytes past off, for writing: in a
@@ -411,13 +497,13 @@ HB_INLINE void *hb_ring_reserve(struct hb_producer *p, uint32_t len, unsigned pr
 HB_INLINE void hb_ring_commit(struct hb_producer *p, uint32_t len)
 {
 	p->head += len;
-	atomic_store_explicit(&p->hdr->head, p->head, memory_order_release);
+	hb__store_release(&p->hdr->head, p->head);
 }
 
 HB_INLINE void hb__drop(struct hb_producer *p)
 {
 	p->dropped++;
-	atomic_store_explicit(&p->hdr->dropped, p->dropped, memory_order_relaxed);
+	hb__store_relaxed(&p->hdr->dropped, p->dropped);
 }
 
 HB_INLINE uint32_t hb__val_size(const struct hb_val *v)
@@ -458,7 +544,7 @@ HB_INLINE void hb__copy(void *dst, const void *src, uint32_t n)
 }
 
 /* Emits one event. Returns 0, -ENOBUFS when dropped, -EINVAL on bad
- * arguments (an unknown value tag too), -ENODEV on a disabled handle. */
+ * arguments (an unknown value tag too); 0 on a disabled handle. */
 HB_INLINE int hb_event_emit(struct hb_producer *p, unsigned type, unsigned prio, uint64_t req,
 				const struct hb_val *vals, unsigned n)
 {
@@ -469,7 +555,7 @@ HB_INLINE int hb_event_emit(struct hb_producer *p, unsigned type, unsigned prio,
 	unsigned i;
 
 	if (HB_UNLIKELY(!p->enabled))
-		return -ENODEV;
+		return 0;
 	if (HB_UNLIKELY(n > HB_MAX_FIELDS || type >= p->ntypes || prio > HB_PRIO_URGENT))
 		return -EINVAL;
 	HB_UNROLL
@@ -480,7 +566,7 @@ HB_INLINE int hb_event_emit(struct hb_producer *p, unsigned type, unsigned prio,
 		len += hb__val_size(&vals[i]);
 	}
 	r = (struct hb_rec *)hb_ring_reserve(p, len, prio);
-	atomic_store_explicit(&p->hdr->seq, p->seq + 1, memory_order_relaxed);
+	hb__store_relaxed(&p->hdr->seq, p->seq + 1);
 	if (HB_UNLIKELY(!r)) {
 		p->seq++;
 		hb__drop(p);
@@ -518,25 +604,27 @@ HB_INLINE int hb_counter_add(struct hb_producer *p, unsigned id, uint64_t n)
 {
 	struct hb_metric_val *m;
 
-	if (HB_UNLIKELY(!p->enabled || id >= p->nmetrics))
+	if (HB_UNLIKELY(!p->enabled))
+		return 0;
+	if (HB_UNLIKELY(id >= p->nmetrics))
 		return -EINVAL;
 	m = &p->hdr->metrics[id];
 	/* single writer: load + store, no read-modify-write needed */
-	atomic_store_explicit(&m->a, atomic_load_explicit(&m->a, memory_order_relaxed) + n,
-			      memory_order_relaxed);
+	hb__store_relaxed(&m->a, hb__load_relaxed(&m->a) + n);
 	return 0;
 }
 
 HB_INLINE int hb_gauge_set(struct hb_producer *p, unsigned id, double v)
 {
-	union {
-		double d;
-		uint64_t u;
-	} bits = {.d = v};
+	uint64_t bits;
 
-	if (HB_UNLIKELY(!p->enabled || id >= p->nmetrics))
+	memcpy(&bits, &v, sizeof(bits));
+
+	if (HB_UNLIKELY(!p->enabled))
+		return 0;
+	if (HB_UNLIKELY(id >= p->nmetrics))
 		return -EINVAL;
-	atomic_store_explicit(&p->hdr->metrics[id].a, bits.u, memory_order_relaxed);
+	hb__store_relaxed(&p->hdr->metrics[id].a, bits);
 	return 0;
 }
 
@@ -544,23 +632,25 @@ HB_INLINE int hb_timing_add(struct hb_producer *p, unsigned id, uint64_t ns)
 {
 	struct hb_metric_val *m;
 
-	if (HB_UNLIKELY(!p->enabled || id >= p->nmetrics))
+	if (HB_UNLIKELY(!p->enabled))
+		return 0;
+	if (HB_UNLIKELY(id >= p->nmetrics))
 		return -EINVAL;
 	m = &p->hdr->metrics[id];
-	atomic_store_explicit(&m->a, atomic_load_explicit(&m->a, memory_order_relaxed) + 1,
-			      memory_order_relaxed);
-	atomic_store_explicit(&m->b, atomic_load_explicit(&m->b, memory_order_relaxed) + ns,
-			      memory_order_relaxed);
-	if (ns > atomic_load_explicit(&m->c, memory_order_relaxed))
-		atomic_store_explicit(&m->c, ns, memory_order_relaxed);
+	hb__store_relaxed(&m->a, hb__load_relaxed(&m->a) + 1);
+	hb__store_relaxed(&m->b, hb__load_relaxed(&m->b) + ns);
+	if (ns > hb__load_relaxed(&m->c))
+		hb__store_relaxed(&m->c, ns);
 	return 0;
 }
 
 HB_INLINE int hb_health_set(struct hb_producer *p, unsigned id, enum hb_health h)
 {
-	if (HB_UNLIKELY(!p->enabled || id >= p->nmetrics))
+	if (HB_UNLIKELY(!p->enabled))
+		return 0;
+	if (HB_UNLIKELY(id >= p->nmetrics))
 		return -EINVAL;
-	atomic_store_explicit(&p->hdr->metrics[id].a, (uint64_t)h, memory_order_relaxed);
+	hb__store_relaxed(&p->hdr->metrics[id].a, (uint64_t)h);
 	return 0;
 }
 
@@ -579,6 +669,17 @@ HB_INLINE int hb_tick(struct hb_producer *p)
 }
 
 #ifdef __cplusplus
+}
+
+/* hb_event in C++: the values go into an array on the stack, as the
+ * compound literal does in C; the count is a constant at the call site. */
+template <typename... V>
+HB_INLINE int hb__event_cxx(struct hb_producer *p, unsigned type, unsigned prio, uint64_t req,
+			    const V &...v)
+{
+	const struct hb_val vals[sizeof...(V) ? sizeof...(V) : 1] = {v...};
+
+	return hb_event_emit(p, type, prio, req, vals, (unsigned)sizeof...(V));
 }
 #endif
 #endif /* HB_H */
