@@ -19,7 +19,7 @@ PREFIX ?= /usr/local
 SANITIZE ?=
 FUZZ_SECONDS ?= 60
 
-override CFLAGS += -std=gnu11 -Wall -Wextra -D_GNU_SOURCE -Iinclude -Ibus -Iconsumers/lib -MMD -MP
+override CFLAGS += -std=gnu11 -Wall -Wextra -D_GNU_SOURCE -Iinclude -Ibus -Ihttp -Iconsumers/lib -MMD -MP
 ifneq ($(SANITIZE),)
 override CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 override LDFLAGS += -fsanitize=$(SANITIZE)
@@ -42,10 +42,14 @@ LIBHBREAD_SRCS := $(wildcard consumers/lib/*.c)
 # libhbbus: the ring consumer and collector internals (everything in bus/
 # but the hbcollect main)
 LIBHBBUS_SRCS := $(filter-out bus/hbcollect.c,$(wildcard bus/*.c))
+# libhbhttp: the HTTP servers' common start (libmicrohttpd), used by the
+# collector's /metrics and by hbweb
+LIBHBHTTP_SRCS := $(wildcard http/*.c)
 
 LIBHB := $(LIB)/libhb.a
 LIBHBREAD := $(LIB)/libhbread.a
 LIBHBBUS := $(LIB)/libhbbus.a
+LIBHBHTTP := $(LIB)/libhbhttp.a
 
 # tools: consumers/hbX.c and producers/hbX.c are each one program
 CONSUMER_TOOLS := $(patsubst consumers/%.c,$(BIN)/%,$(wildcard consumers/hb*.c))
@@ -58,7 +62,7 @@ TOOLS := $(COLLECTOR) $(CONSUMER_TOOLS) $(PRODUCER_TOOLS)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 MANPAGES := $(wildcard docs/man/*.1)
 
-all: $(LIBHB) $(LIBHBREAD) $(LIBHBBUS) $(TOOLS) $(EXAMPLES) $(CONSUMER_EXAMPLES) $(UNIT_TESTS) $(BUILD)/hb.pc
+all: $(LIBHB) $(LIBHBREAD) $(LIBHBBUS) $(LIBHBHTTP) $(TOOLS) $(EXAMPLES) $(CONSUMER_EXAMPLES) $(UNIT_TESTS) $(BUILD)/hb.pc
 
 $(OBJ)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -67,18 +71,31 @@ $(OBJ)/%.o: %.c
 $(LIBHB): $(LIBHB_SRCS:%.c=$(OBJ)/%.o)
 $(LIBHBREAD): $(LIBHBREAD_SRCS:%.c=$(OBJ)/%.o)
 $(LIBHBBUS): $(LIBHBBUS_SRCS:%.c=$(OBJ)/%.o)
+$(LIBHBHTTP): $(LIBHBHTTP_SRCS:%.c=$(OBJ)/%.o)
 $(LIB)/%.a:
 	@mkdir -p $(dir $@)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(COLLECTOR): $(OBJ)/bus/hbcollect.o $(LIBHBBUS) $(LIBHBREAD) $(LIBHB)
+$(COLLECTOR): $(OBJ)/bus/hbcollect.o $(LIBHBBUS) $(LIBHBHTTP) $(LIBHBREAD) $(LIBHB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(URING_LIBS) $(MSGPACK_LIBS) $(MHD_LIBS) -lm
 
 $(BIN)/hbtop: LDLIBS += $(LIBHBREAD) $(LIBHB) $(NCURSES_LIBS) -lpthread
 # hbtop's model and views live in consumers/top/
 $(BIN)/hbtop: $(patsubst %.c,$(OBJ)/%.o,$(wildcard consumers/top/*.c))
+# hbweb: hbtop's model without its screen, the server in consumers/web/ and
+# the page's files (consumers/web/assets/) built in as C arrays
+WEB_ASSETS := $(sort $(wildcard consumers/web/assets/*))
+$(BUILD)/gen/web_assets.c: $(WEB_ASSETS) tools/embed_assets.sh
+	@mkdir -p $(dir $@)
+	sh tools/embed_assets.sh $(WEB_ASSETS) > $@.tmp && mv $@.tmp $@
+$(OBJ)/gen/web_assets.o: $(BUILD)/gen/web_assets.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iconsumers/web -c $< -o $@
+$(BIN)/hbweb: LDLIBS += $(LIBHBHTTP) $(LIBHBREAD) $(LIBHB) $(MHD_LIBS) -lpthread
+$(BIN)/hbweb: $(patsubst %.c,$(OBJ)/%.o,$(filter-out consumers/top/curses.c,$(wildcard consumers/top/*.c)) \
+	$(wildcard consumers/web/*.c)) $(OBJ)/gen/web_assets.o $(LIBHBHTTP)
 $(CONSUMER_TOOLS): $(BIN)/%: $(OBJ)/consumers/%.o $(LIBHBREAD) $(LIBHB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(MSGPACK_LIBS) -lm
@@ -95,7 +112,7 @@ $(EXAMPLES): $(BIN)/%: $(OBJ)/producers/examples/%.o $(LIBHB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lpthread
 
-$(UNIT_TESTS): $(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(LIBHBBUS) $(LIBHBREAD) $(LIBHB)
+$(UNIT_TESTS): $(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(LIBHBBUS) $(LIBHBHTTP) $(LIBHBREAD) $(LIBHB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(URING_LIBS) $(MSGPACK_LIBS) $(MHD_LIBS) -lpthread -lm
 
@@ -148,9 +165,9 @@ BENCH_HB := $(addprefix $(BENCH)/,bench_hb bench_load bench_idle)
 BENCH_MSGPACK := $(addprefix $(BENCH)/,bench_latency bench_count)
 BENCH_DEPS := tools/bench/bench_util.h include/hb.h
 
-$(BENCH_HB): $(BENCH)/%: tools/bench/%.c $(BENCH_DEPS) $(LIBHBBUS) $(LIBHB)
+$(BENCH_HB): $(BENCH)/%: tools/bench/%.c $(BENCH_DEPS) $(LIBHBBUS) $(LIBHBHTTP) $(LIBHB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBHBBUS) $(LIBHB) $(MHD_LIBS) -lpthread
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBHBBUS) $(LIBHBHTTP) $(LIBHB) $(MHD_LIBS) -lpthread
 
 $(BENCH_MSGPACK): $(BENCH)/%: tools/bench/%.c $(BENCH_DEPS) $(LIBHB)
 	@mkdir -p $(dir $@)

@@ -181,24 +181,6 @@ static int hbtop_parse(int argc, char **argv, struct hbtop_args *a)
 	return -1;
 }
 
-static void hbtop_defaults(struct hbtop_args *a)
-{
-	const char *env;
-
-	if (!a->o.bus)
-		a->o.bus = (env = getenv("HB_BUS")) && *env ? env : "default";
-	if (!a->o.dir) {
-		if ((env = getenv("HB_DIR")) && *env)
-			snprintf(a->dirbuf, sizeof(a->dirbuf), "%s", env);
-		else if ((env = getenv("XDG_STATE_HOME")) && *env)
-			snprintf(a->dirbuf, sizeof(a->dirbuf), "%s/hb/%s", env, a->o.bus);
-		else
-			snprintf(a->dirbuf, sizeof(a->dirbuf), "%s/.local/state/hb/%s",
-				 getenv("HOME") ? getenv("HOME") : "", a->o.bus);
-		a->o.dir = a->dirbuf;
-	}
-}
-
 static void hbtop_sleep_ms(unsigned ms)
 {
 	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
@@ -247,7 +229,7 @@ int main(int argc, char **argv)
 	rc = hbtop_parse(argc, argv, &a);
 	if (rc >= 0)
 		return rc;
-	hbtop_defaults(&a);
+	top_opts_defaults(&a.o, a.dirbuf, sizeof(a.dirbuf));
 	a.v.utf8 = !strcmp(nl_langinfo(CODESET), "UTF-8");
 	if (!a.batch && !isatty(STDOUT_FILENO)) {
 		fprintf(stderr, "hbtop: stdout is not a terminal: use -b for batch mode\n");

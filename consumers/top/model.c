@@ -22,6 +22,12 @@ struct top_ring {
 	int seen;
 };
 
+/* A producer's newest events as JSON (opts.recent), a ring of TOP_RECENT. */
+struct top_recent {
+	uint32_t n, at;
+	char ev[TOP_RECENT][512];
+};
+
 struct top_pmap {
 	const struct hb_rd_producer *p;
 	uint32_t row;
@@ -46,6 +52,9 @@ struct top_model {
 	/* ring mappings: used by the snapshot caller only */
 	struct top_ring *rings;
 	uint32_t nrings, caprings;
+	/* opts.recent: per row, NULL until its first event (guarded by mu) */
+	struct top_recent **recent;
+	uint32_t caprecent;
 };
 
 static uint64_t top_now_ns(void)
@@ -296,6 +305,61 @@ static void top_fold_event(struct top_row *r, const struct hb_rd_record *rec)
 	r->bucket_n[b]++;
 }
 
+/* Keeps the event as JSON in its row's ring of newest events. */
+static void top_recent_add(struct top_model *m, uint32_t row, const struct hb_rd_record *rec)
+{
+	struct top_recent *t;
+	size_t n;
+
+	if (row >= m->caprecent) {
+		uint32_t cap = row < 16 ? 32 : row * 2;
+		struct top_recent **nr = realloc(m->recent, cap * sizeof(*nr));
+
+		if (!nr)
+			return;
+		memset(nr + m->caprecent, 0, (cap - m->caprecent) * sizeof(*nr));
+		m->recent = nr;
+		m->caprecent = cap;
+	}
+	if (!m->recent[row] && !(m->recent[row] = calloc(1, sizeof(*t))))
+		return;
+	t = m->recent[row];
+	n = hb_rd_format_json(t->ev[t->at], sizeof(t->ev[0]), rec);
+	if (n >= sizeof(t->ev[0])) /* too long for the slot: its head, marked */
+		snprintf(t->ev[t->at], sizeof(t->ev[0]), "{\"k\":\"event\",\"truncated\":true,"
+			 "\"seq\":%llu,\"ts_ns\":%llu}", (unsigned long long)rec->seq,
+			 (unsigned long long)rec->ts_ns);
+	else
+		t->ev[t->at][n && t->ev[t->at][n - 1] == '\n' ? n - 1 : n] = 0;
+	t->at = (t->at + 1) % TOP_RECENT;
+	if (t->n < TOP_RECENT)
+		t->n++;
+}
+
+/* Notes the heartbeat just folded into r: its read latency while following
+ * the live end, and the heartbeats missed since the one before. */
+static void top_hb_note(struct top_model *m, struct top_row *r, const struct hb_rd_record *rec)
+{
+	uint64_t iv = (uint64_t)r->interval_ms * 1000000u, gap;
+	struct top_hb *h = &r->hb_hist[r->hb_hist_at];
+
+	if (r->prev_hb_ns && rec->ts_ns == r->last_hb_ns && iv) {
+		gap = r->last_hb_ns - r->prev_hb_ns;
+		if (gap * 2 > 3 * iv)
+			r->missed += (gap + iv / 2) / iv - 1;
+	}
+	h->ts_ns = rec->ts_ns;
+	h->lat_ns = -1;
+	if (!m->o.paths && m->caught_up) {
+		uint64_t now = top_now_ns();
+
+		h->lat_ns = now > rec->ts_ns ? (int64_t)(now - rec->ts_ns) : 0;
+	}
+	r->hb_hist_at = (r->hb_hist_at + 1) % TOP_HB_HIST;
+	if (r->hb_hist_n < TOP_HB_HIST)
+		r->hb_hist_n++;
+}
+
 static void top_fold(struct top_model *m, const struct hb_rd_record *rec)
 {
 	struct top_row *r;
@@ -316,10 +380,14 @@ static void top_fold(struct top_model *m, const struct hb_rd_record *rec)
 		return;
 	m->records++;
 	r->records++;
-	if (rec->kind == HB_RD_EVENT)
+	if (rec->kind == HB_RD_EVENT) {
 		top_fold_event(r, rec);
-	else if (rec->kind == HB_RD_HEARTBEAT)
+		if (m->o.recent)
+			top_recent_add(m, (uint32_t)(r - m->rows), rec);
+	} else if (rec->kind == HB_RD_HEARTBEAT) {
 		top_fold_heartbeat(r, rec);
+		top_hb_note(m, r, rec);
+	}
 }
 
 static void top_on_idle(void *ctx)
@@ -398,6 +466,24 @@ static void *top_reader_thread(void *arg)
 	return NULL;
 }
 
+void top_opts_defaults(struct top_opts *o, char *out, size_t len)
+{
+	const char *env;
+
+	if (!o->bus)
+		o->bus = (env = getenv("HB_BUS")) && *env ? env : "default";
+	if (o->dir)
+		return;
+	if ((env = getenv("HB_DIR")) && *env)
+		snprintf(out, len, "%s", env);
+	else if ((env = getenv("XDG_STATE_HOME")) && *env)
+		snprintf(out, len, "%s/hb/%s", env, o->bus);
+	else
+		snprintf(out, len, "%s/.local/state/hb/%s", getenv("HOME") ? getenv("HOME") : "",
+			 o->bus);
+	o->dir = out;
+}
+
 int top_model_start(struct top_model **out, const struct top_opts *o)
 {
 	struct top_model *m = calloc(1, sizeof(*m));
@@ -444,6 +530,9 @@ void top_model_stop(struct top_model *m)
 	for (i = 0; i < m->nrings; i++)
 		munmap((void *)m->rings[i].h, m->rings[i].size);
 	free(m->rings);
+	for (i = 0; i < m->caprecent; i++)
+		free(m->recent[i]);
+	free(m->recent);
 	free(m->rows);
 	free(m->pmap);
 	pthread_mutex_destroy(&m->mu);
@@ -647,4 +736,40 @@ void top_snap_free(struct top_snap *s)
 	free(s->rows);
 	s->rows = NULL;
 	s->nrows = 0;
+}
+
+int top_model_recent(struct top_model *m, const char *ring, char *out, size_t len)
+{
+	const struct top_recent *t;
+	struct top_row *r;
+	size_t off = 0;
+	uint32_t i, row;
+	int rc = -ENOENT;
+
+	pthread_mutex_lock(&m->mu);
+	r = top_row_by_ring(m, ring, 0);
+	if (!r || len < 3)
+		goto out;
+	row = (uint32_t)(r - m->rows);
+	t = row < m->caprecent ? m->recent[row] : NULL;
+	out[off++] = '[';
+	for (i = 0; t && i < t->n; i++) {
+		const char *e = t->ev[(t->at + TOP_RECENT - t->n + i) % TOP_RECENT];
+		size_t n = strlen(e);
+
+		if (off + n + 3 > len) {
+			rc = -ENOSPC;
+			goto out;
+		}
+		if (i)
+			out[off++] = ',';
+		memcpy(out + off, e, n);
+		off += n;
+	}
+	out[off++] = ']';
+	out[off] = 0;
+	rc = (int)off;
+out:
+	pthread_mutex_unlock(&m->mu);
+	return rc;
 }

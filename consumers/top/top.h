@@ -24,6 +24,8 @@
 #define TOP_BUCKETS 64    /* per-second event buckets kept */
 #define TOP_METRICS 32    /* metrics shown per producer */
 #define TOP_ALERTS 8
+#define TOP_HB_HIST 32    /* recent heartbeats kept per producer */
+#define TOP_RECENT 16     /* recent events kept per producer (opts.recent) */
 
 enum top_state { TS_UNKNOWN, TS_HEALTHY, TS_LATE, TS_DEAD, TS_EXITED, TS_NSTATES };
 
@@ -34,6 +36,13 @@ struct top_metric {
 	uint64_t pa, pb;   /* previous heartbeat's a and b */
 	int have_prev;
 	char health[16];
+};
+
+/* One heartbeat as the model saw it. */
+struct top_hb {
+	uint64_t ts_ns;  /* when the producer emitted it */
+	int64_t lat_ns;  /* read from the live archive at ts_ns + lat_ns; -1 unknown
+			  * (offline, or an old one read while catching up) */
 };
 
 struct top_row {
@@ -64,6 +73,11 @@ struct top_row {
 	char alerts[TOP_ALERTS][32];
 	uint64_t types_seen; /* bitmask of event type ids seen (< 64) */
 	char types[512];     /* comma list of registered type names */
+	uint64_t missed;     /* heartbeats that did not come: whole intervals
+			      * between consecutive ones past 1.5 intervals */
+	uint32_t hb_hist_n;  /* entries of hb_hist in use */
+	uint32_t hb_hist_at; /* next slot (oldest entry once full) */
+	struct top_hb hb_hist[TOP_HB_HIST];
 };
 
 struct top_snap {
@@ -89,8 +103,14 @@ struct top_opts {
 	const char *const *paths; /* offline input; NULL: follow dir */
 	size_t npaths;
 	struct top_replay *replay; /* paths are replayed on this clock, or NULL */
+	int recent;                /* keep each producer's newest events as JSON
+				    * (top_model_recent) */
 };
 
+/* Fills what o leaves unset: the bus ($HB_BUS, else "default") and the
+ * archive directory ($HB_DIR, else ${XDG_STATE_HOME:-~/.local/state}/hb/BUS,
+ * as the collector's default) into dirbuf. */
+void top_opts_defaults(struct top_opts *o, char *dirbuf, size_t len);
 int top_model_start(struct top_model **out, const struct top_opts *o);
 /* Rescans ring headers and copies the model into snap (rows malloc'd,
  * replaced on each call). */
@@ -102,6 +122,10 @@ void top_snap_free(struct top_snap *s);
 /* Replay only (no-ops otherwise): pause the replay clock, or step it. */
 void top_model_pause(struct top_model *m, int on);
 void top_model_step(struct top_model *m, uint64_t ns);
+/* With opts.recent: the newest events (up to TOP_RECENT, oldest first) of
+ * the producer of ring, as a JSON array of `hbcat -o json` objects, into
+ * out (NUL-terminated). Returns the length, or -ENOENT / -ENOSPC. */
+int top_model_recent(struct top_model *m, const char *ring, char *out, size_t len);
 
 /* Derived figures (view.c). */
 double top_row_rate(const struct top_row *r, uint64_t now_ns);
@@ -136,6 +160,10 @@ void top_row_fields(const struct top_row *r, uint64_t now, char f[10][32]);
 
 void top_print_text(FILE *f, const struct top_view *v, const struct top_snap *s, int iter);
 void top_print_json(FILE *f, const struct top_view *v, const struct top_snap *s);
+/* Pieces of the JSON snapshot: a string with JSON escapes, and a row's
+ * metrics object as in the snapshot. */
+void top_print_json_str(FILE *f, const char *s);
+void top_print_json_metrics(FILE *f, const struct top_view *v, const struct top_row *r);
 /* Runs the ncurses screen until q; delay_ms between refreshes. */
 int top_curses_run(struct top_model *m, struct top_view *v, unsigned delay_ms);
 

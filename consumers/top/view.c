@@ -469,3 +469,13 @@ void top_print_json(FILE *f, const struct top_view *v, const struct top_snap *s)
 	fputs("]}\n", f);
 	fflush(f);
 }
+
+void top_print_json_str(FILE *f, const char *s)
+{
+	top_json_str(f, s);
+}
+
+void top_print_json_metrics(FILE *f, const struct top_view *v, const struct top_row *r)
+{
+	top_json_metrics(f, v, r);
+}

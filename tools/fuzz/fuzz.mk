@@ -10,7 +10,7 @@
 FUZZ_BUILD ?= build-fuzz
 FUZZ_CC ?= clang
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Werror=incompatible-pointer-types -Werror=implicit-function-declaration -D_GNU_SOURCE -Iinclude -Ibus -Iconsumers/lib \
+FUZZ_CFLAGS := -g -O1 -std=gnu11 -Wall -Wextra -Werror=incompatible-pointer-types -Werror=implicit-function-declaration -D_GNU_SOURCE -Iinclude -Ibus -Ihttp -Iconsumers/lib \
 	-Itools/fuzz $(FUZZ_SAN) -fsanitize=fuzzer-no-link -MMD -MP \
 	-DRD_BUF_INIT=4096
 FUZZ_LDFLAGS := $(FUZZ_SAN) -fsanitize=fuzzer
@@ -18,7 +18,7 @@ FUZZ_LIBS := $(shell pkg-config --libs liburing msgpack libmicrohttpd 2>/dev/nul
 	$(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw) -lpthread -lm
 
 FUZZ_OBJ := $(FUZZ_BUILD)/obj
-LIB_SRCS := producers/hb.c $(filter-out bus/hbcollect.c,$(wildcard bus/*.c)) \
+LIB_SRCS := producers/hb.c $(filter-out bus/hbcollect.c,$(wildcard bus/*.c)) $(wildcard http/*.c) \
 	$(wildcard consumers/lib/*.c) $(wildcard consumers/top/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_OBJ)/%.o)
 

@@ -8,8 +8,8 @@
  * busy address) and handed to the daemon, which enforces the connection
  * limit, the idle timeout and the per-connection memory limit.
  */
-#ifndef HB_BUS_HTTP_H
-#define HB_BUS_HTTP_H
+#ifndef HB_HTTP_H
+#define HB_HTTP_H
 
 #include <stddef.h>
 #include <sys/socket.h>
