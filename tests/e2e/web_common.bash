@@ -1,0 +1,31 @@
+# Helpers of the hbweb tests (sourced after common.bash).
+#
+# ART: where a test keeps what a person should look at (screenshots):
+# $HB_TEST_ARTIFACTS, else $BUILD/test-artifacts.
+ART=${HB_TEST_ARTIFACTS:-$BUILD/test-artifacts}
+mkdir -p "$ART"
+export PYTHONPATH="$E2E/lib${PYTHONPATH:+:$PYTHONPATH}"
+
+# web_need_chromium: skip (exit 77) unless Debian's chromium is installed.
+web_need_chromium()
+{
+	command -v chromium >/dev/null || {
+		echo "chromium is not installed (apt-get install chromium; tools/deps.sh test)"
+		exit 77
+	}
+}
+
+# web_start ARGS...: starts hbweb on a free loopback port with ARGS; sets
+# WEB_PID and WEB_URL. Its stderr goes to $T/web.N.log.
+web_n=0
+web_start()
+{
+	local log
+	web_n=$((web_n + 1))
+	log="$T/web.$web_n.log"
+	hb_spawn /dev/null "$log" "$BIN/hbweb" --listen 127.0.0.1:0 "$@"
+	WEB_PID=$!
+	hb_wait_for 20 "hbweb's port in its log" grep -q "(port [0-9]*)" "$log"
+	WEB_URL="http://127.0.0.1:$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$log" | head -n 1)"
+	hb_log "hbweb (pid $WEB_PID) on $WEB_URL: $*"
+}
