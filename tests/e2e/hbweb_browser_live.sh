@@ -4,7 +4,6 @@
 # the same page (no reload) shows it dead and the counts by state change;
 # the filter and the detail view (recent events) work; a screenshot is
 # kept in $ART.
-# hb-test-sanitizers: no
 set -euo pipefail
 . "$(dirname "$0")/common.bash"
 . "$(dirname "$0")/web_common.bash"
@@ -101,3 +100,4 @@ assert w == 1500 and h >= 900, (w, h)
 print("hbweb_browser_live: 7 producers shown healthy, %s dead after SIGKILL; screenshot %s (%dx%d)"
       % (victim, shot, w, h))
 PY
+web_stop

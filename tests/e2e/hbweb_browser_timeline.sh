@@ -6,7 +6,6 @@
 # counts hbcat finds, and the crash, gap and drop marks on the charts of
 # the producers they belong to; zooming into a range before the crash
 # leaves its mark out. A screenshot is kept in $ART.
-# hb-test-sanitizers: no
 set -euo pipefail
 . "$(dirname "$0")/common.bash"
 . "$(dirname "$0")/web_common.bash"
@@ -99,3 +98,4 @@ assert head[:8] == b"\x89PNG\r\n\x1a\n"
 print("hbweb_browser_timeline: types %s, crash, gap and %d drops marked; screenshot %s %dx%d"
       % (dict(types), gaps, shot, *struct.unpack(">II", head[16:24])))
 PY
+web_stop

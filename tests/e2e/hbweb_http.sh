@@ -46,7 +46,7 @@ PY
 # the page: built in, nothing from outside, read-only
 curl -fsS -D "$T/h.txt" -o "$T/index.html" "$WEB_URL/"
 grep -qi '^content-security-policy: default-src .self.' "$T/h.txt" || hb_fail "no CSP on the page"
-for f in index.html app.js style.css timeline.html timeline.js; do
+for f in index.html common.js app.js style.css timeline.html timeline.js; do
 	curl -fsS -o "$T/$f" "$WEB_URL/$f" || hb_fail "/$f not served"
 	cmp -s "$T/$f" "$ROOT/consumers/web/assets/$f" || hb_fail "/$f differs from the source"
 	! grep -Eq '(src|href)="(https?:)?//' "$T/$f" || hb_fail "/$f names an outside URL"
@@ -72,6 +72,8 @@ print((s.recv(100).split(b"\r\n")[0] or b"closed").decode())' "${WEB_URL##*:}" >
 done
 [ "$(code "$WEB_URL/state.json")" = 200 ] || hb_fail "not serving after garbage"
 
+web_stop
+
 # offline: byte for byte hbtop's snapshot of the same archive
 kill -TERM "${hb_pids[2]}"
 hb_wait_for 20 "httpb exited" has_state "$A" httpb exited
@@ -81,6 +83,7 @@ hb_wait_for 20 "/state.json (replay)" curl -fs -o "$T/off.json" "$WEB_URL/state.
 "$BIN/hbtop" -b -n 1 -o json "$A" >"$T/top-off.json"
 cmp "$T/off.json" "$T/top-off.json" || hb_fail "offline /state.json differs from hbtop -b -o json"
 grep -q '"name":"httpb"' "$T/off.json" || hb_fail "httpb missing from the snapshot"
+web_stop
 
 # addresses and options
 rc=0

@@ -29,3 +29,16 @@ web_start()
 	WEB_URL="http://127.0.0.1:$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$log" | head -n 1)"
 	hb_log "hbweb (pid $WEB_PID) on $WEB_URL: $*"
 }
+
+# web_stop: SIGTERM hbweb; fails unless it exits 0 (so a sanitizer build's
+# findings at exit, leaks included, fail the test).
+web_stop()
+{
+	local rc=0
+	kill -TERM "$WEB_PID"
+	hb_wait_exit "$WEB_PID" 30 || rc=$?
+	[ $rc -eq 0 ] || {
+		tail -n 30 "$T/web.$web_n.log" >&2
+		hb_fail "hbweb exited $rc on SIGTERM (expected 0)"
+	}
+}

@@ -12,19 +12,6 @@ let selected = null;    // ring shown in the detail panel
 let dirty = false;
 const totalSpark = [];  // events/s per message, newest last
 
-const $ = (id) => document.getElementById(id);
-const el = (tag, cls, text) => {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-};
-const SVGNS = "http://www.w3.org/2000/svg";
-const svgEl = (tag, attrs) => {
-  const e = document.createElementNS(SVGNS, tag);
-  for (const k in attrs) e.setAttribute(k, attrs[k]);
-  return e;
-};
 
 // The server's clock now (ns), from the newest message and the time since.
 function nowNs() {

@@ -5,24 +5,11 @@
 "use strict";
 
 const W = 1000, H = 90, COLS = 150;
-const SVGNS = "http://www.w3.org/2000/svg";
 // the marks drawn on the event types' charts (all of them on the overview,
 // a producer's own on its chart)
 const TYPE_MARKS = new Set(["crash", "drop", "alert", "collector"]);
 let tl = null, from = 0, to = 0;
 
-const $ = (id) => document.getElementById(id);
-const el = (tag, cls, text) => {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-};
-const svgEl = (tag, attrs) => {
-  const e = document.createElementNS(SVGNS, tag);
-  for (const k in attrs) e.setAttribute(k, attrs[k]);
-  return e;
-};
 const iso = (ns) => new Date(ns / 1e6).toISOString().replace("T", " ").slice(0, 23);
 const hms = (ns) => new Date(ns / 1e6).toISOString().slice(11, 21);
 function fmtDur(s) {
