@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "hb.h"
+#include "hb_merge.h"
 #include "hb_reader.h"
 #include "hb_summary.h"
 
@@ -32,13 +33,33 @@ struct cat_filter {
 	uint64_t req, since, until;
 };
 
-/* msgpack output: the definition records of a producer, to restate them
- * before its first selected record (hb_rd_producer.user points here). */
+/* One producer across files (the restated producer records that start
+ * them): what the time-order merge waits for. */
+struct cat_prod {
+	struct hb_merge_src src;
+	char *key;
+};
+
+/* A producer record (hb_rd_producer.user points here): for msgpack output
+ * its definition records, restated before its first selected record. */
 struct cat_pdef {
 	uint32_t p;
 	char *bytes;
 	size_t len, emitted;
+	struct cat_prod *prod;
 };
+
+/* A selected record, formatted, waiting for its turn in time order or in
+ * the ring of the last N. */
+struct cat_item {
+	struct hb_merge_item m;
+	const struct hb_rd_producer *pr; /* msgpack: whose definitions go first */
+	size_t len;
+	char bytes[];
+};
+
+#define CAT_MERGE_MAX (1u << 20) /* records held for time order at most */
+#define CAT_TAIL_FOLLOW 10       /* -f without -n or --since: the last 10 */
 
 struct cat {
 	enum out_fmt fmt;
@@ -60,9 +81,20 @@ struct cat {
 	struct cat_pdef **out_p; /* per output p number: the def emitted last */
 	uint32_t *out_pn;
 	size_t nout;
-	char *mbuf; /* a selected record as a standalone object */
-	size_t mcap;
 	struct hb_sum *sum;
+	/* time order (not --raw) */
+	bool raw;
+	struct hb_merge merge;
+	struct cat_prod **prods;
+	size_t nprods;
+	uint64_t pushed;
+	char *fbuf; /* one record being formatted */
+	size_t fcap;
+	/* -n N: the last N released, a ring; live once -f has printed them */
+	long long lines; /* -1: all */
+	struct cat_item **tail;
+	size_t tail_head, tail_len;
+	bool live;
 };
 
 static struct hb_reader *volatile g_reader;
@@ -70,11 +102,16 @@ static struct hb_reader *volatile g_reader;
 static void usage(FILE *f)
 {
 	fputs("Usage: hbcat [OPTIONS] [PATH...]\n"
-	      "Print, filter and summarise hb archives. PATH is an archive file, a directory\n"
+	      "Print, filter and summarise hb archives, in time order across producers and\n"
+	      "files. PATH is an archive file, a directory\n"
 	      "(its hb-*.msgpack files in name order) or - for stdin; default: the bus's\n"
 	      "archive directory ($HB_DIR, else ${XDG_STATE_HOME:-~/.local/state}/hb/BUS).\n"
 	      "\n"
-	      "  -f, --follow            wait for more records, follow rotations\n"
+	      "  -f, --follow            wait for more records, follow rotations; first\n"
+	      "                          prints the last 10 (-n), or all since --since\n"
+	      "  -n, --lines N           only the last N records (all: every one); with -f,\n"
+	      "                          the last N, then the new ones\n"
+	      "      --raw               file order (as drained), not time order\n"
 	      "  -o, --output FMT        text (default), json (one object per line), msgpack\n"
 	      "  -t, --type GLOB         events whose type matches GLOB (repeatable)\n"
 	      "  -p, --producer GLOB     records of producers matching GLOB (repeatable)\n"
@@ -125,6 +162,21 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* -n N: a count, or all (-1). */
+static long long parse_lines(const char *s)
+{
+	char *end;
+	long long n;
+
+	if (strcmp(s, "all") == 0)
+		return -1;
+	errno = 0;
+	n = strtoll(s, &end, 10);
+	if (errno || end == s || *end || n < 0 || s[0] == '-' || s[0] == '+')
+		die_usage("--lines", "not a count (N or all)", s);
+	return n;
+}
+
 /* --since/--until, once --utc is known. */
 static void parse_time(const char *flag, const char *s, bool utc, uint64_t *ns, bool *set)
 {
@@ -135,7 +187,7 @@ static void parse_time(const char *flag, const char *s, bool utc, uint64_t *ns, 
 	*set = true;
 }
 
-enum { OPT_SINCE = 256, OPT_UNTIL, OPT_SUMMARY, OPT_BUS, OPT_COLOR, OPT_UTC };
+enum { OPT_SINCE = 256, OPT_UNTIL, OPT_SUMMARY, OPT_BUS, OPT_COLOR, OPT_UTC, OPT_RAW };
 
 static void parse_opts(struct cat *c, int argc, char **argv)
 {
@@ -148,6 +200,8 @@ static void parse_opts(struct cat *c, int argc, char **argv)
 		{"until", required_argument, NULL, OPT_UNTIL},
 		{"summary", no_argument, NULL, OPT_SUMMARY},
 		{"utc", no_argument, NULL, OPT_UTC},
+		{"raw", no_argument, NULL, OPT_RAW},
+		{"lines", required_argument, NULL, 'n'},
 		{"bus", required_argument, NULL, OPT_BUS},
 		{"color", required_argument, NULL, OPT_COLOR},
 		{"colour", required_argument, NULL, OPT_COLOR},
@@ -155,12 +209,13 @@ static void parse_opts(struct cat *c, int argc, char **argv)
 		{0, 0, 0, 0},
 	};
 	const char *color = "auto", *since = NULL, *until = NULL;
+	bool lines_set = false;
 	char *end;
 	int o;
 
 	c->flt.min_prio = -1;
 	argv[0] = (char *)"hbcat"; /* getopt names the program in its messages */
-	while ((o = getopt_long(argc, argv, "fo:t:p:P:eHr:hV", longs, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "fo:t:p:P:eHr:n:hV", longs, NULL)) != -1) {
 		switch (o) {
 		case 'f':
 			c->follow = true;
@@ -208,6 +263,13 @@ static void parse_opts(struct cat *c, int argc, char **argv)
 		case OPT_UTC:
 			c->utc = true;
 			break;
+		case OPT_RAW:
+			c->raw = true;
+			break;
+		case 'n':
+			c->lines = parse_lines(optarg);
+			lines_set = true;
+			break;
 		case OPT_SUMMARY:
 			c->summary = true;
 			break;
@@ -232,6 +294,10 @@ static void parse_opts(struct cat *c, int argc, char **argv)
 			exit(2);
 		}
 	}
+	if (!lines_set)
+		c->lines = c->follow && !since ? CAT_TAIL_FOLLOW : -1;
+	if (lines_set && c->summary)
+		die_usage("--lines", "does not apply to", "--summary");
 	parse_time("--since", since, c->utc, &c->flt.since, &c->flt.has_since);
 	parse_time("--until", until, c->utc, &c->flt.until, &c->flt.has_until);
 	if (strcmp(color, "auto") == 0) {
@@ -312,32 +378,61 @@ static void pdef_append(struct cat_pdef *d, const struct hb_rd_record *rec)
 	d->len += rec->raw_len;
 }
 
-/* Keeps the header and the producer/types/metrics records. */
-static void mp_track(struct cat *c, const struct hb_rd_record *rec)
+/* The producer an archive producer record is one of, by identity. */
+static struct cat_prod *prod_find(struct cat *c, const struct hb_rd_producer *pr)
+{
+	struct cat_prod *cp;
+	char *key;
+
+	if (asprintf(&key, "%s/%s/%s/%u/%llu", pr->host ? pr->host : "", pr->ring ? pr->ring : "",
+		     pr->name, pr->pid, (unsigned long long)pr->start_ns) < 0)
+		exit(1);
+	for (size_t i = 0; i < c->nprods; i++)
+		if (strcmp(c->prods[i]->key, key) == 0) {
+			free(key);
+			return c->prods[i];
+		}
+	cp = calloc(1, sizeof(*cp));
+	if (!cp || hb_merge_src_add(&c->merge, &cp->src))
+		exit(1);
+	cp->key = key;
+	c->prods = xrealloc(c->prods, (c->nprods + 1) * sizeof(*c->prods));
+	c->prods[c->nprods++] = cp;
+	return cp;
+}
+
+/* Every record read: keeps the header and the producer/types/metrics
+ * records (msgpack output), and what the time-order merge must know. */
+static void cat_track(struct cat *c, const struct hb_rd_record *rec)
 {
 	struct hb_rd_producer *pr = (struct hb_rd_producer *)rec->producer;
+	bool mp = c->fmt == OUT_MSGPACK;
 
-	if (rec->kind == HB_RD_HEADER && !c->header_out) {
+	if (rec->kind == HB_RD_HEADER && mp && !c->header_out) {
 		c->header = xrealloc(c->header, rec->raw_len);
 		memcpy(c->header, rec->raw, rec->raw_len);
 		c->header_len = rec->raw_len;
 		return;
 	}
-	if (rec->kind != HB_RD_BUS || !pr)
+	if (!pr)
 		return;
-	if (strcmp(rec->bus_kind, "producer") == 0) {
+	if (rec->kind == HB_RD_BUS && strcmp(rec->bus_kind, "producer") == 0) {
 		struct cat_pdef *d = calloc(1, sizeof(*d));
 		if (!d)
 			exit(1);
 		d->p = pr->p;
+		d->prod = prod_find(c, pr);
 		pr->user = d;
 		c->pdefs = xrealloc(c->pdefs, (c->npdefs + 1) * sizeof(*c->pdefs));
 		c->pdefs[c->npdefs++] = d;
-		pdef_append(d, rec);
-	} else if ((strcmp(rec->bus_kind, "types") == 0 || strcmp(rec->bus_kind, "metrics") == 0) &&
-		   pr->user) {
+		if (mp)
+			pdef_append(d, rec);
+	} else if (mp && rec->kind == HB_RD_BUS && pr->user &&
+		   (strcmp(rec->bus_kind, "types") == 0 || strcmp(rec->bus_kind, "metrics") == 0)) {
 		pdef_append(pr->user, rec);
 	}
+	if (pr->user && hb_merge_final(rec))
+		((struct cat_pdef *)pr->user)->prod->src.done = 1;
 }
 
 static void mp_defs(struct cat *c, const struct hb_rd_producer *pr)
@@ -364,28 +459,52 @@ static void mp_defs(struct cat *c, const struct hb_rd_producer *pr)
 	d->emitted = d->len;
 }
 
-static void mp_emit(struct cat *c, const struct hb_rd_record *rec)
+/* msgpack output: 0 for a record that is not written (end) or only as the
+ * definitions before it (producer, types, metrics), else 1. */
+static int mp_wanted(const struct hb_rd_record *rec)
 {
 	const char *k = rec->bus_kind;
 
-	if (rec->kind == HB_RD_BUS && strcmp(k, "end") == 0)
-		return;
+	if (rec->kind != HB_RD_BUS)
+		return 1;
+	return strcmp(k, "end") && strcmp(k, "producer") && strcmp(k, "types") &&
+	       strcmp(k, "metrics");
+}
+
+/* A msgpack record of producer pr (n bytes at b), after the file header
+ * and the definitions it needs. */
+static void mp_write(struct cat *c, const struct hb_rd_producer *pr, const char *b, size_t n)
+{
 	if (!c->header_out && c->header) {
 		fwrite_unlocked(c->header, 1, c->header_len, c->out);
 		c->header_out = true;
 	}
-	mp_defs(c, rec->producer);
-	if (rec->kind == HB_RD_BUS && (strcmp(k, "producer") == 0 || strcmp(k, "types") == 0 ||
-				       strcmp(k, "metrics") == 0))
-		return; /* part of the definitions just written */
-	/* an event of a batch is written as the single event it stands for */
-	size_t n = hb_rd_format_msgpack(c->mbuf, c->mcap, rec);
-	if (n > c->mcap) {
-		c->mbuf = xrealloc(c->mbuf, n);
-		c->mcap = n;
-		hb_rd_format_msgpack(c->mbuf, c->mcap, rec);
+	mp_defs(c, pr);
+	fwrite_unlocked(b, 1, n, c->out);
+}
+
+/* The record as its output bytes, into c->fbuf: the length. */
+static size_t cat_format(struct cat *c, const struct hb_rd_record *rec)
+{
+	for (;;) {
+		size_t n = c->fmt == OUT_TEXT   ? hb_rd_format_text(c->fbuf, c->fcap, rec, c->tflags)
+			   : c->fmt == OUT_JSON ? hb_rd_format_json(c->fbuf, c->fcap, rec)
+			   : !mp_wanted(rec)	? 0
+						: hb_rd_format_msgpack(c->fbuf, c->fcap, rec);
+		if (n <= c->fcap)
+			return n;
+		c->fbuf = xrealloc(c->fbuf, n);
+		c->fcap = n;
 	}
-	fwrite_unlocked(c->mbuf, 1, n, c->out);
+}
+
+static void mp_emit(struct cat *c, const struct hb_rd_record *rec)
+{
+	if (rec->kind == HB_RD_BUS && strcmp(rec->bus_kind, "end") == 0)
+		return;
+	/* an event of a batch is written as the single event it stands for */
+	size_t n = cat_format(c, rec);
+	mp_write(c, rec->producer, c->fbuf, n);
 }
 
 static void cat_free(struct cat *c)
@@ -398,7 +517,19 @@ static void cat_free(struct cat *c)
 	free(c->out_p);
 	free(c->out_pn);
 	free(c->header);
-	free(c->mbuf);
+	free(c->fbuf);
+	for (size_t i = 0; i < c->nprods; i++) {
+		free(c->prods[i]->key);
+		free(c->prods[i]);
+	}
+	free(c->prods);
+	while (c->tail_len) {
+		free(c->tail[c->tail_head]);
+		c->tail_head = (c->tail_head + 1) % (size_t)c->lines;
+		c->tail_len--;
+	}
+	free(c->tail);
+	hb_merge_free(&c->merge);
 	free(c->obuf);
 	free(c->flt.types);
 	free(c->flt.prods);
@@ -470,10 +601,118 @@ static void out_record(struct cat *c, const struct hb_rd_record *rec)
 		out_flush(c);
 }
 
+/* n bytes of formatted text or JSON into the output buffer. */
+static void out_bytes(struct cat *c, const char *b, size_t n)
+{
+	if (c->olen + n > c->ocap)
+		out_flush(c);
+	if (n > c->ocap) {
+		c->obuf = xrealloc(c->obuf, n); /* a record larger than the slack */
+		c->ocap = n;
+	}
+	memcpy(c->obuf + c->olen, b, n);
+	c->olen += n;
+	if (c->olen >= CAT_CHUNK)
+		out_flush(c);
+}
+
+/* ---- time order and the last N ------------------------------------------ */
+
+static void item_write(struct cat *c, struct cat_item *it)
+{
+	if (c->fmt == OUT_MSGPACK) {
+		mp_write(c, it->pr, it->bytes, it->len);
+		check_out(c);
+	} else {
+		out_bytes(c, it->bytes, it->len);
+	}
+	free(it);
+}
+
+/* An item in time order: out, or into the ring of the last N. */
+static void item_release(struct cat *c, struct cat_item *it)
+{
+	size_t cap = (size_t)c->lines;
+
+	if (c->lines < 0 || c->live) {
+		item_write(c, it);
+		return;
+	}
+	if (!cap) {
+		free(it);
+		return;
+	}
+	if (!c->tail)
+		c->tail = xrealloc(NULL, cap * sizeof(*c->tail));
+	if (c->tail_len == cap) {
+		free(c->tail[c->tail_head]);
+		c->tail[c->tail_head] = it;
+		c->tail_head = (c->tail_head + 1) % cap;
+	} else {
+		c->tail[(c->tail_head + c->tail_len++) % cap] = it;
+	}
+}
+
+/* The last N, once everything there is was read. */
+static void tail_write(struct cat *c)
+{
+	for (; c->tail_len; c->tail_len--) {
+		item_write(c, c->tail[c->tail_head]);
+		c->tail_head = (c->tail_head + 1) % (size_t)c->lines;
+	}
+	c->live = true;
+}
+
+static void merge_drain(struct cat *c, uint64_t upto)
+{
+	struct hb_merge_item *mi;
+
+	while ((mi = hb_merge_pop(&c->merge, upto)))
+		item_release(c, (struct cat_item *)mi);
+}
+
+/* A selected record: formatted, then in time order (or, --raw, at once). */
+static void cat_take(struct cat *c, const struct hb_rd_record *rec)
+{
+	const struct hb_rd_producer *pr = rec->producer;
+	const struct cat_pdef *d = pr ? pr->user : NULL;
+	size_t n = cat_format(c, rec);
+	struct cat_item *it;
+
+	if (!n && c->fmt == OUT_MSGPACK && !pr)
+		return;
+	it = xrealloc(NULL, sizeof(*it) + n);
+	it->pr = pr;
+	it->len = n;
+	memcpy(it->bytes, c->fbuf, n);
+	if (c->raw) {
+		item_release(c, it);
+		return;
+	}
+	/* bus records carry the collector's time, not the producer's */
+	if (hb_merge_push(&c->merge, &it->m, d && rec->kind != HB_RD_BUS ? &d->prod->src : NULL,
+			  rec->ts_ns)) {
+		fputs("hbcat: out of memory\n", stderr);
+		exit(1);
+	}
+	if ((++c->pushed & 63) == 0)
+		merge_drain(c, hb_merge_watermark(&c->merge));
+}
+
+/* Follow mode, caught up with the archive: the last N at first; then what
+ * the watermark allows, and whatever is older than the merge's slack. */
 static void on_idle(void *ctx)
 {
 	struct cat *c = ctx;
 
+	if (!c->live) {
+		merge_drain(c, UINT64_MAX);
+		tail_write(c);
+	} else {
+		uint64_t wm = hb_merge_watermark(&c->merge), now = now_ns();
+		uint64_t old = now > c->merge.slack_ns ? now - c->merge.slack_ns : 0;
+		merge_drain(c, wm > old ? wm : old);
+	}
 	out_flush(c);
 	fflush_unlocked(c->out);
 	check_out(c);
@@ -508,27 +747,41 @@ static char *default_dir(const char *bus)
 	return asprintf(&s, "%s/.local/state/hb/%s", home ? home : "", bus) < 0 ? NULL : s;
 }
 
+/* Records straight out, in file order: --raw without -n (the fast path). */
+static void cat_direct(struct cat *c, const struct hb_rd_record *rec)
+{
+	if (c->fmt != OUT_MSGPACK) {
+		out_record(c, rec);
+		return;
+	}
+	mp_emit(c, rec);
+	check_out(c);
+}
+
 static int cat_run(struct cat *c)
 {
+	bool direct = c->raw && c->lines < 0;
 	struct hb_rd_record rec;
 	int rc;
 
 	while ((rc = hb_reader_next(c->r, &rec)) == 1) {
-		if (c->fmt == OUT_MSGPACK && !c->sum)
-			mp_track(c, &rec);
-		if (c->sum)
+		if (c->sum) {
 			hb_sum_seq(c->sum, &rec);
+			if (selected(&c->flt, &rec))
+				hb_sum_add(c->sum, &rec);
+			continue;
+		}
+		cat_track(c, &rec);
 		if (!selected(&c->flt, &rec))
 			continue;
-		if (c->sum)
-			hb_sum_add(c->sum, &rec);
-		else if (c->fmt != OUT_MSGPACK)
-			out_record(c, &rec);
+		if (direct)
+			cat_direct(c, &rec);
 		else
-			mp_emit(c, &rec);
-		if (c->fmt == OUT_MSGPACK)
-			check_out(c);
+			cat_take(c, &rec);
 	}
+	merge_drain(c, UINT64_MAX);
+	if (!c->live)
+		tail_write(c);
 	out_flush(c);
 	if (rc < 0)
 		fprintf(stderr, "hbcat: read error: %s\n", strerror(-rc));
@@ -583,6 +836,9 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOFBF, 1 << 20);
 	c.ocap = CAT_CHUNK + CAT_SLACK;
 	c.obuf = xrealloc(NULL, c.ocap);
+	c.fcap = 4096;
+	c.fbuf = xrealloc(NULL, c.fcap);
+	hb_merge_init(&c.merge, CAT_MERGE_MAX);
 	rc = cat_run(&c);
 	if (c.sum)
 		hb_sum_print(c.sum, c.out, c.fmt == OUT_JSON);

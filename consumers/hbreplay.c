@@ -5,13 +5,8 @@
  * as fast as possible, without loss.
  *
  * Records are read in file order through the reader, copied into items and
- * pushed on a min-heap keyed by (time, read order), where an item's time is
- * raised to its producer's previous one: a producer's records never change
- * order, even where its event and heartbeat clocks disagree by a few
- * microseconds. An item is released once no producer still going can
- * yield an earlier one (its last time read is past the item) and a short
- * slack has passed for producers not seen yet; a producer silent for long,
- * or the end of the input, holds nobody back.
+ * merged by time (hb_merge.h): a producer's records never change order, and
+ * those of different producers, batches and files come out in time order.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -27,21 +22,19 @@
 #include <unistd.h>
 
 #include "hb.h"
+#include "hb_merge.h"
 #include "hb_reader.h"
 
 #define TOOL "hbreplay"
 #define NS 1000000000ull
-#define MERGE_SLACK_NS (1 * NS)    /* wait this long for producers not seen yet */
-#define MERGE_SILENT_NS (10 * NS)  /* a producer this far behind holds nobody back */
 #define MERGE_MAX_ITEMS (4u << 20) /* beyond this, release the oldest anyway */
 #define MAX_GLOBS 32
 
 struct rp; /* a replayed producer */
 
 struct item {
-	uint64_t ts, order;
-	uint64_t key; /* ts, raised to its producer's previous key: a producer's
-			 records keep their order even if their times do not */
+	struct hb_merge_item m; /* m.key: the time it is replayed at */
+	uint64_t ts;
 	struct rp *rp;
 	const struct hb_rd_producer *tables; /* valid until the reader closes */
 	uint8_t kind;                        /* HB_RD_EVENT or HB_RD_HEARTBEAT */
@@ -63,8 +56,7 @@ struct rp {
 	uint32_t interval_ms;
 	struct hb_producer *h; /* NULL until its first record is replayed */
 	unsigned ntypes, nmetrics; /* registered so far */
-	uint64_t last_ts;          /* newest record read */
-	int done;                  /* closed or gone: holds nobody back */
+	struct hb_merge_src src;
 	uint64_t replayed;
 };
 
@@ -83,10 +75,7 @@ struct opts {
 static volatile sig_atomic_t stop_flag;
 static struct hb_reader *active_reader;
 
-static struct {
-	struct item **v;
-	size_t n, cap;
-} heap;
+static struct hb_merge merge;
 
 static struct rp **rps;
 static size_t nrps;
@@ -262,53 +251,6 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-/* ---- the heap ------------------------------------------------------------ */
-
-static int item_less(const struct item *a, const struct item *b)
-{
-	return a->key < b->key || (a->key == b->key && a->order < b->order);
-}
-
-static int heap_push(struct item *it)
-{
-	size_t i;
-
-	if (heap.n == heap.cap) {
-		size_t cap = heap.cap ? heap.cap * 2 : 1024;
-		struct item **v = realloc(heap.v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		heap.v = v;
-		heap.cap = cap;
-	}
-	i = heap.n++;
-	while (i && item_less(it, heap.v[(i - 1) / 2])) {
-		heap.v[i] = heap.v[(i - 1) / 2];
-		i = (i - 1) / 2;
-	}
-	heap.v[i] = it;
-	return 0;
-}
-
-static struct item *heap_pop(void)
-{
-	struct item *top = heap.v[0], *last = heap.v[--heap.n];
-	size_t i = 0, c;
-
-	while ((c = 2 * i + 1) < heap.n) {
-		if (c + 1 < heap.n && item_less(heap.v[c + 1], heap.v[c]))
-			c++;
-		if (!item_less(heap.v[c], last))
-			break;
-		heap.v[i] = heap.v[c];
-		i = c;
-	}
-	if (heap.n)
-		heap.v[i] = last;
-	return top;
-}
-
 /* ---- producers ------------------------------------------------------------ */
 
 static struct rp *rp_find(const struct hb_rd_producer *pr)
@@ -335,7 +277,7 @@ static struct rp *rp_find(const struct hb_rd_producer *pr)
 	rp->name = strdup(pr->name);
 	rp->thread = pr->thread ? strdup(pr->thread) : NULL;
 	rp->interval_ms = pr->interval_ms ? pr->interval_ms : 1000;
-	if (!rp->key || !rp->name) {
+	if (!rp->key || !rp->name || hb_merge_src_add(&merge, &rp->src)) {
 		free(rp->key);
 		free(rp->name);
 		free(rp->thread);
@@ -510,7 +452,7 @@ static void item_metrics(struct item *it, const msgpack_object *m)
 	}
 }
 
-static struct item *item_make(const struct hb_rd_record *rec, struct rp *rp, uint64_t order)
+static struct item *item_make(const struct hb_rd_record *rec, struct rp *rp)
 {
 	size_t extra = item_extra(rec);
 	struct item *it = malloc(sizeof(*it) + extra + sizeof(uint64_t));
@@ -521,7 +463,6 @@ static struct item *item_make(const struct hb_rd_record *rec, struct rp *rp, uin
 		return NULL;
 	memset(it, 0, sizeof(*it));
 	it->ts = rec->ts_ns;
-	it->order = order;
 	it->rp = rp;
 	it->tables = rec->producer;
 	it->kind = (uint8_t)rec->kind;
@@ -638,13 +579,13 @@ static int pace(const struct item *it, const struct opts *o)
 	uint64_t target, now;
 
 	if (!prog.t0_rec) {
-		prog.t0_rec = it->key;
+		prog.t0_rec = it->m.key;
 		prog.t0_wall = mono_ns();
-		prog.ts_first = it->key;
+		prog.ts_first = it->m.key;
 	}
-	if (o->speed <= 0 || it->key <= prog.t0_rec)
+	if (o->speed <= 0 || it->m.key <= prog.t0_rec)
 		return 0;
-	target = prog.t0_wall + (uint64_t)((double)(it->key - prog.t0_rec) / o->speed);
+	target = prog.t0_wall + (uint64_t)((double)(it->m.key - prog.t0_rec) / o->speed);
 	while ((now = mono_ns()) < target) {
 		uint64_t d = target - now;
 		struct timespec ts;
@@ -673,8 +614,8 @@ static int release(struct item *it, const struct opts *o)
 		if (rc >= 0) {
 			prog.replayed++;
 			it->rp->replayed++;
-			if (it->key > prog.ts_last)
-				prog.ts_last = it->key;
+			if (it->m.key > prog.ts_last)
+				prog.ts_last = it->m.key;
 		}
 	}
 	free(it);
@@ -684,39 +625,15 @@ static int release(struct item *it, const struct opts *o)
 
 /* ---- merge ---------------------------------------------------------------------- */
 
-static uint64_t watermark(uint64_t newest)
-{
-	uint64_t wm = newest;
-	size_t i;
-
-	for (i = 0; i < nrps; i++) {
-		const struct rp *rp = rps[i];
-
-		if (!rp->done && rp->last_ts + MERGE_SILENT_NS >= newest && rp->last_ts < wm)
-			wm = rp->last_ts;
-	}
-	return wm > MERGE_SLACK_NS ? wm - MERGE_SLACK_NS : 0;
-}
-
 static int drain(uint64_t upto, const struct opts *o)
 {
+	struct hb_merge_item *mi;
 	int rc;
 
-	while (heap.n && (heap.v[0]->key <= upto || heap.n > MERGE_MAX_ITEMS))
-		if ((rc = release(heap_pop(), o)) < 0)
+	while ((mi = hb_merge_pop(&merge, upto)))
+		if ((rc = release((struct item *)mi, o)) < 0)
 			return rc;
 	return 0;
-}
-
-static int state_is_final(const struct hb_rd_record *rec)
-{
-	const msgpack_object *s = hb_rd_map_get(rec->obj, "state");
-
-	if (!s || s->type != MSGPACK_OBJECT_STR)
-		return 0;
-	return (s->via.str.size == 6 && !memcmp(s->via.str.ptr, "exited", 6)) ||
-	       (s->via.str.size == 7 && !memcmp(s->via.str.ptr, "crashed", 7)) ||
-	       (s->via.str.size == 11 && !memcmp(s->via.str.ptr, "quarantined", 11));
 }
 
 static void track_file(const struct hb_rd_record *rec)
@@ -732,8 +649,7 @@ static void track_file(const struct hb_rd_record *rec)
 }
 
 /* Reads one record into the heap (or notes what it says). 0 or -errno. */
-static int take(const struct hb_rd_record *rec, const struct opts *o, uint64_t *order,
-		uint64_t *newest)
+static int take(const struct hb_rd_record *rec, const struct opts *o)
 {
 	struct rp *rp;
 	struct item *it;
@@ -742,9 +658,8 @@ static int take(const struct hb_rd_record *rec, const struct opts *o, uint64_t *
 	if (!rec->producer || !glob_any(o->producers, o->nproducers, rec->producer->name))
 		return 0;
 	if (rec->kind == HB_RD_BUS) {
-		if (rec->bus_kind && !strcmp(rec->bus_kind, "state") && state_is_final(rec) &&
-		    (rp = rp_find(rec->producer)))
-			rp->done = 1;
+		if (hb_merge_final(rec) && (rp = rp_find(rec->producer)))
+			rp->src.done = 1;
 		return 0;
 	}
 	if (rec->kind != HB_RD_EVENT && rec->kind != HB_RD_HEARTBEAT)
@@ -755,15 +670,11 @@ static int take(const struct hb_rd_record *rec, const struct opts *o, uint64_t *
 	    (!rec->type || !glob_any(o->types, o->ntypes, rec->type->name)))
 		return 0;
 	rp = rp_find(rec->producer);
-	if (!rp || !(it = item_make(rec, rp, (*order)++)))
+	if (!rp || !(it = item_make(rec, rp)))
 		return -ENOMEM;
-	it->key = rec->ts_ns > rp->last_ts ? rec->ts_ns : rp->last_ts;
-	rp->last_ts = it->key;
-	if (rec->kind == HB_RD_HEARTBEAT && it->status == HB_STATUS_STOPPING)
-		rp->done = 1;
-	if (rec->ts_ns > *newest)
-		*newest = rec->ts_ns;
-	return heap_push(it) ? (free(it), -ENOMEM) : 0;
+	if (hb_merge_final(rec))
+		rp->src.done = 1;
+	return hb_merge_push(&merge, &it->m, &rp->src, rec->ts_ns) ? (free(it), -ENOMEM) : 0;
 }
 
 static int replay_pass(const struct opts *o, int *damaged)
@@ -771,10 +682,9 @@ static int replay_pass(const struct opts *o, int *damaged)
 	struct hb_reader_opts ro = {.since_ns = o->since,
 				    .until_ns = o->until == UINT64_MAX ? 0 : o->until};
 	struct hb_rd_record rec;
-	uint64_t order = 0, newest = 0, n = 0;
+	uint64_t n = 0;
 	struct hb_reader *r;
 	int rc;
-	size_t i;
 
 	rc = hb_reader_open(&r, (const char *const *)o->paths, (size_t)o->npaths, &ro);
 	if (rc < 0) {
@@ -782,21 +692,20 @@ static int replay_pass(const struct opts *o, int *damaged)
 		return rc;
 	}
 	active_reader = r;
-	for (i = 0; i < nrps; i++)
-		rps[i]->done = 0, rps[i]->last_ts = 0;
+	hb_merge_restart(&merge);
 	prog.bytes_before = 0;
 	prog.file = NULL;
 	prog.t0_rec = 0;
 	while (!stop_flag && (rc = hb_reader_next(r, &rec)) > 0) {
-		if ((rc = take(&rec, o, &order, &newest)) < 0)
+		if ((rc = take(&rec, o)) < 0)
 			break;
-		if ((++n & 63) == 0 && (rc = drain(watermark(newest), o)) < 0)
+		if ((++n & 63) == 0 && (rc = drain(hb_merge_watermark(&merge), o)) < 0)
 			break;
 	}
 	if (rc >= 0 && !stop_flag)
 		rc = drain(UINT64_MAX, o);
-	while (heap.n) /* stopped early: drop what is left */
-		free(heap_pop());
+	for (struct hb_merge_item *mi; (mi = hb_merge_pop(&merge, UINT64_MAX));)
+		free(mi); /* stopped early: drop what is left */
 	active_reader = NULL;
 	*damaged |= hb_reader_damage_count(r) > 0;
 	hb_reader_close(r);
@@ -845,6 +754,8 @@ int main(int argc, char **argv)
 	rc = parse_opts(argc, argv, &o);
 	if (rc)
 		return rc;
+	hb_merge_init(&merge, MERGE_MAX_ITEMS);
+	merge.keep_order = 1;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -863,7 +774,7 @@ int main(int argc, char **argv)
 		free(rps[i]);
 	}
 	free(rps);
-	free(heap.v);
+	hb_merge_free(&merge);
 	if (!o.quiet && !o.dry_run)
 		fprintf(stderr, TOOL ": replayed %llu records of %zu producers%s\n",
 			(unsigned long long)prog.replayed, nrps, stop_flag ? " (interrupted)" : "");

@@ -444,6 +444,7 @@ readers() {
 		say "readers: repetition $REP/$REPS"
 		if ((cat)); then
 			timed hbcat.text "$CAT_N" "$BIN/hbcat" -o text "$d"
+			timed hbcat.raw "$CAT_N" "$BIN/hbcat" --raw -o text "$d"
 			timed hbcat.json "$CAT_N" "$BIN/hbcat" -o json "$d"
 			timed hbcat.filter "$CAT_N" "$BIN/hbcat" -t 'bench.nomatch' "$d"
 		fi

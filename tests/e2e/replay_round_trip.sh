@@ -19,14 +19,14 @@ else # no load generator built: record a synthetic archive through a replay
 	timeout 120 "$BIN/hbreplay" --bus "$BUS_A" --max -q "$T/syn"
 	stop_collector "$COLLECTOR_PID"
 fi
-"$BIN/hbcat" -o json "$T/A" > "$T/a.json"
+"$BIN/hbcat" --raw -o json "$T/A" > "$T/a.json" # per producer: sequence order
 n=$(grep -c '"k":"event"' "$T/a.json")
 [ "$n" -eq 200000 ] || { echo "FAIL: archive A holds $n events, want 200000"; exit 1; }
 
 start_collector "$BUS_B" "$T/B" --rotate-size 4M
 timeout 120 "$BIN/hbreplay" --bus "$BUS_B" --max -q "$T/A"
 stop_collector "$COLLECTOR_PID"
-"$BIN/hbcat" -o json "$T/B" > "$T/b.json"
+"$BIN/hbcat" --raw -o json "$T/B" > "$T/b.json"
 /usr/bin/python3 "$LIBDIR/compare.py" "$T/a.json" "$T/b.json"
 # every replayed producer closed: the collector recorded it as exited
 ex=$(grep -c '"k":"state".*"state":"exited"' "$T/b.json" || true)
