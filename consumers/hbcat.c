@@ -518,6 +518,7 @@ static void cat_free(struct cat *c)
 	free(c->out_pn);
 	free(c->header);
 	free(c->fbuf);
+	hb_merge_free(&c->merge); /* before the sources it holds queues of */
 	for (size_t i = 0; i < c->nprods; i++) {
 		free(c->prods[i]->key);
 		free(c->prods[i]);
@@ -529,7 +530,6 @@ static void cat_free(struct cat *c)
 		c->tail_len--;
 	}
 	free(c->tail);
-	hb_merge_free(&c->merge);
 	free(c->obuf);
 	free(c->flt.types);
 	free(c->flt.prods);
