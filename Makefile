@@ -133,6 +133,14 @@ tsan-ring:
 	TSAN_OPTIONS=halt_on_error=1 $$(setarch -R true 2>/dev/null && echo setarch -R) \
 		build-tsan/tests/test_ring_stress
 
+# hbweb's tests with hbweb (model reader, HTTP daemon and stream threads)
+# and the tools they start under ThreadSanitizer
+TSAN_WEB_TOOLS := hbweb hbcollect hbtop hbcat hbload ticker
+tsan-web:
+	$(MAKE) BUILD=build-tsan SANITIZE=thread $(addprefix build-tsan/bin/,$(TSAN_WEB_TOOLS))
+	TSAN_OPTIONS=halt_on_error=1 BUILD=build-tsan SANITIZE=thread \
+		$$(setarch -R true 2>/dev/null && echo setarch -R) bash tests/run.sh e2e/hbweb_
+
 demo: all
 	BUILD=$(BUILD) bash tools/demo.sh --no-build
 
@@ -185,7 +193,7 @@ $(BENCH)/bench_lttng: tools/bench/bench_lttng.c tools/bench/hb_bench_tp.c tools/
 bench-build: $(BENCH_HB) $(BENCH_MSGPACK) $(BENCH)/bench_peers
 bench-build-lttng: $(BENCH)/bench_lttng
 
-.PHONY: all deps test tsan-ring demo bench bench-quick bench-build bench-build-lttng fuzz install clean
+.PHONY: all deps test tsan-ring tsan-web demo bench bench-quick bench-build bench-build-lttng fuzz install clean
 .DELETE_ON_ERROR:
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

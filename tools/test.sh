@@ -2,7 +2,7 @@
 # Installs what is missing, builds, and runs the whole test suite four ways:
 #   1. normal build (build/): every unit and end-to-end test
 #   2. ASan + UBSan build (build-asan/): the same suite again
-#   3. TSan build (build-tsan/): the ring stress test
+#   3. TSan build (build-tsan/): the ring stress test, hbweb's tests
 #   4. libFuzzer drivers (build-fuzz/): corpora replayed, each fuzzed 60 s
 #
 #   bash tools/test.sh [--quick] [--no-deps] [FILTER]
@@ -81,6 +81,14 @@ one_test()
 	return $rc
 }
 
+# hbweb's threads (model reader, HTTP daemon, stream) under TSan: its tests'
+# closing line goes into the count
+tsan_web()
+{
+	make -j"$jobs" tsan-web | tee -a "$counts"
+	return "${PIPESTATUS[0]}"
+}
+
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1}
@@ -89,6 +97,7 @@ step "normal build and suite (build/)" build_and_run build ""
 if [ $quick = 0 ]; then
 	step "ASan+UBSan build and suite (build-asan/)" build_and_run build-asan address,undefined
 	step "ring stress test under TSan (build-tsan/)" one_test make -j"$jobs" tsan-ring
+	step "hbweb's tests under TSan (build-tsan/)" tsan_web
 fi
 
 # ---- reliability: libFuzzer drivers (tools/fuzz/). Every seed and regression

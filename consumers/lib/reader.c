@@ -33,6 +33,12 @@
 
 /* ---- names and damage ---------------------------------------------- */
 
+/* A: pairs with the R in hb_reader_stop. */
+static int rd_stopped(const struct hb_reader *r)
+{
+	return __atomic_load_n(&r->stop, __ATOMIC_ACQUIRE);
+}
+
 static const char *rd_name_keep(struct hb_reader *r, const char *name)
 {
 	if (r->nnames == r->capnames) {
@@ -273,7 +279,7 @@ static ssize_t rd_fill(struct hb_reader *r)
 			r->len += (size_t)n;
 			return n;
 		}
-		if (errno != EINTR || r->stop)
+		if (errno != EINTR || rd_stopped(r))
 			return -errno;
 	}
 }
@@ -322,7 +328,7 @@ static void rd_wait(struct hb_reader *r)
 	if (r->ino_fd >= 0 && r->ino_wd < 0)
 		r->ino_wd = inotify_add_watch(r->ino_fd, r->dir,
 					      IN_CREATE | IN_MOVED_TO | IN_MODIFY | IN_CLOSE_WRITE);
-	if (r->stop)
+	if (rd_stopped(r))
 		return;
 	if (poll(pfd, r->ino_wd >= 0 ? 2 : 1, (int)r->o.poll_ms) > 0 && (pfd[1].revents & POLLIN))
 		while (read(r->ino_fd, buf, sizeof(buf)) > 0)
@@ -389,7 +395,7 @@ int hb_reader_next(struct hb_reader *r, struct hb_rd_record *rec)
 	int rc;
 
 	for (;;) {
-		if (r->stop)
+		if (rd_stopped(r))
 			return 0;
 		if (r->batch.left)
 			return rd_batch_next(r, rec);
@@ -412,7 +418,7 @@ int hb_reader_next(struct hb_reader *r, struct hb_rd_record *rec)
 			if (n > 0)
 				continue;
 			if (n < 0) {
-				if (r->stop)
+				if (rd_stopped(r))
 					return 0;
 				rd_damage(r, r->base + r->len, 0, strerror((int)-n));
 				r->eof = true;
@@ -506,7 +512,9 @@ void hb_reader_stop(struct hb_reader *r)
 {
 	uint64_t one = 1;
 
-	r->stop = 1;
+	/* R: pairs with the A in rd_stopped (another thread, or a signal
+	 * handler: the flag is a lock-free int) */
+	__atomic_store_n(&r->stop, 1, __ATOMIC_RELEASE);
 	if (write(r->wake_fd, &one, sizeof(one)) < 0) {
 		/* the flag alone stops the reader within poll_ms */
 	}
