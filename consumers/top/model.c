@@ -632,22 +632,26 @@ static int top_pid_alive(uint32_t pid)
 	return pid && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
 }
 
-/* The state a live ring header shows by itself. */
+/* The state a live ring header shows by itself, and why (the collector's
+ * words for the same change). */
 static enum top_state top_ring_state(const struct hb_ring_hdr *h, uint64_t last_hb,
-				     uint64_t now)
+				     uint64_t now, const char **why)
 {
 	uint64_t iv = h->interval_ns ? h->interval_ns : 1000000000u;
 	uint64_t ref = last_hb ? last_hb : h->start_ns;
 	uint64_t age = now > ref ? now - ref : 0;
 
+	*why = "";
 	if (atomic_load_explicit(&h->state, memory_order_acquire) == HB_RING_CLOSED)
-		return TS_EXITED;
+		return *why = "closed", TS_EXITED;
 	if (!top_pid_alive(h->pid))
-		return TS_DEAD;
+		return *why = "pid-gone", TS_DEAD;
 	if (age > 3 * iv)
-		return TS_DEAD;
+		return *why = "no-heartbeat", TS_DEAD;
 	if (age * 2 > 3 * iv)
-		return TS_LATE;
+		return *why = "late", TS_LATE;
+	if (last_hb)
+		*why = "heartbeat";
 	return last_hb ? TS_HEALTHY : TS_UNKNOWN;
 }
 
@@ -657,6 +661,8 @@ static void top_ring_fold(struct top_model *m, const struct top_ring *rg, uint64
 	const struct hb_ring_hdr *h = rg->h;
 	struct top_row *r = top_row_by_ring(m, rg->name, 1);
 	uint64_t head, tail, last;
+	enum top_state st;
+	const char *why;
 
 	if (!r)
 		return;
@@ -675,7 +681,10 @@ static void top_ring_fold(struct top_model *m, const struct top_ring *rg, uint64
 	last = atomic_load_explicit(&h->last_hb_ns, memory_order_relaxed);
 	if (last > r->last_hb_ns)
 		r->last_hb_ns = last;
-	r->state = top_ring_state(h, r->last_hb_ns, now);
+	st = top_ring_state(h, r->last_hb_ns, now, &why);
+	if (st != r->state) /* seen here before the collector's state record */
+		snprintf(r->why, sizeof(r->why), "%s", why);
+	r->state = st;
 	r->live = 1;
 }
 
