@@ -9,7 +9,10 @@
 #   make install PREFIX=/usr/local DESTDIR=
 #   make SANITIZE=address,undefined BUILD=build-asan test
 #
-# Layout of the build: $(BUILD)/lib (libhb.a, libhbread.a, libhbbus.a),
+#   make uninstall PREFIX=/usr/local DESTDIR=   removes exactly what install put
+#
+# Layout of the build: $(BUILD)/lib (libhb.a, libhbread.a, libhbbus.a, all
+# -fPIC; libhb.so and libhbread.so with their sonames; hb.pc, hbread.pc),
 # $(BUILD)/bin (tools), $(BUILD)/tests (unit test programs).
 
 CC ?= cc
@@ -36,7 +39,7 @@ BIN := $(BUILD)/bin
 OBJ := $(BUILD)/obj
 
 # libhb: the producer library (libc only)
-LIBHB_SRCS := producers/hb.c
+LIBHB_SRCS := producers/hb.c producers/hb_thread.c
 # libhbread: the archive reader every tool uses (msgpack-c)
 LIBHBREAD_SRCS := $(wildcard consumers/lib/*.c)
 # libhbbus: the ring consumer and collector internals (everything in bus/
@@ -51,9 +54,18 @@ LIBHBREAD := $(LIB)/libhbread.a
 LIBHBBUS := $(LIB)/libhbbus.a
 LIBHBHTTP := $(LIB)/libhbhttp.a
 
+# The libraries' objects are position independent, so the static ones link
+# into shared objects too; the shared ones carry sonames (ABI major 0).
+VERSION := 0.1.0
+SOMAJOR := 0
+LIB_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(LIBHB_SRCS) $(LIBHBREAD_SRCS) $(LIBHBBUS_SRCS) $(LIBHBHTTP_SRCS))
+$(LIB_OBJS): override CFLAGS += -fPIC
+SOLIBS := $(LIB)/libhb.so $(LIB)/libhbread.so
+PCFILES := $(BUILD)/hb.pc $(BUILD)/hbread.pc
+
 # tools: consumers/hbX.c and producers/hbX.c are each one program
 CONSUMER_TOOLS := $(patsubst consumers/%.c,$(BIN)/%,$(wildcard consumers/hb*.c))
-PRODUCER_TOOLS := $(patsubst producers/%.c,$(BIN)/%,$(filter-out producers/hb.c,$(wildcard producers/hb*.c)))
+PRODUCER_TOOLS := $(patsubst producers/%.c,$(BIN)/%,$(filter-out $(LIBHB_SRCS),$(wildcard producers/hb*.c)))
 EXAMPLES := $(patsubst producers/examples/%.c,$(BIN)/%,$(wildcard producers/examples/*.c))
 # consumer API examples: consumers/examples/X.c is one program each
 CONSUMER_EXAMPLES := $(patsubst consumers/examples/%.c,$(BIN)/%,$(wildcard consumers/examples/*.c))
@@ -62,7 +74,7 @@ TOOLS := $(COLLECTOR) $(CONSUMER_TOOLS) $(PRODUCER_TOOLS)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 MANPAGES := $(wildcard docs/man/*.1)
 
-all: $(LIBHB) $(LIBHBREAD) $(LIBHBBUS) $(LIBHBHTTP) $(TOOLS) $(EXAMPLES) $(CONSUMER_EXAMPLES) $(UNIT_TESTS) $(BUILD)/hb.pc
+all: $(LIBHB) $(LIBHBREAD) $(LIBHBBUS) $(LIBHBHTTP) $(SOLIBS) $(TOOLS) $(EXAMPLES) $(CONSUMER_EXAMPLES) $(UNIT_TESTS) $(PCFILES)
 
 $(OBJ)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -76,6 +88,15 @@ $(LIB)/%.a:
 	@mkdir -p $(dir $@)
 	rm -f $@
 	$(AR) rcs $@ $^
+
+# libX.so -> libX.so.0 -> libX.so.0.1.0 (soname libX.so.0)
+$(LIB)/libhb.so.$(VERSION): $(LIBHB_SRCS:%.c=$(OBJ)/%.o)
+	$(CC) -shared -Wl,-soname,libhb.so.$(SOMAJOR) $(LDFLAGS) -o $@ $^ -lpthread
+$(LIB)/libhbread.so.$(VERSION): $(LIBHBREAD_SRCS:%.c=$(OBJ)/%.o)
+	$(CC) -shared -Wl,-soname,libhbread.so.$(SOMAJOR) $(LDFLAGS) -o $@ $^ $(MSGPACK_LIBS) -lm
+$(LIB)/%.so: $(LIB)/%.so.$(VERSION)
+	ln -sf $(notdir $<) $@.$(SOMAJOR)
+	ln -sf $(notdir $@).$(SOMAJOR) $@
 
 $(COLLECTOR): $(OBJ)/bus/hbcollect.o $(LIBHBBUS) $(LIBHBHTTP) $(LIBHBREAD) $(LIBHB)
 	@mkdir -p $(dir $@)
@@ -116,9 +137,11 @@ $(UNIT_TESTS): $(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(LIBHBBUS) $(LIBHBHTTP) 
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(URING_LIBS) $(MSGPACK_LIBS) $(MHD_LIBS) -lpthread -lm
 
-$(BUILD)/hb.pc: tools/hb.pc.in Makefile
+# pkg-config: hb (producers) and hbread (archive readers, consumer API)
+SUBST = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g'
+$(BUILD)/%.pc: tools/%.pc.in Makefile
 	@mkdir -p $(dir $@)
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|0.1.0|g' $< > $@
+	$(SUBST) $< > $@
 
 deps:
 	bash tools/deps.sh build test bench
@@ -126,12 +149,16 @@ deps:
 test: all
 	BUILD=$(BUILD) SANITIZE=$(SANITIZE) bash tests/run.sh
 
-# the ring stress test under ThreadSanitizer, in its own build directory
-# (without ASLR when possible: gcc 12's TSan rejects high-entropy layouts)
-tsan-ring:
-	$(MAKE) BUILD=build-tsan SANITIZE=thread build-tsan/tests/test_ring_stress
+# the tests with threads under ThreadSanitizer, in their own build directory
+# (without ASLR when possible: gcc 12's TSan rejects high-entropy layouts):
+# the ring stress test, and 8 threads sharing one process-wide handle
+TSAN_TESTS := test_ring_stress test_producer_threads
+tsan-ring: tsan-test_ring_stress
+tsan: $(addprefix tsan-,$(TSAN_TESTS))
+tsan-%:
+	$(MAKE) BUILD=build-tsan SANITIZE=thread build-tsan/tests/$*
 	TSAN_OPTIONS=halt_on_error=1 $$(setarch -R true 2>/dev/null && echo setarch -R) \
-		build-tsan/tests/test_ring_stress
+		build-tsan/tests/$*
 
 # hbweb's tests with hbweb (model reader, HTTP daemon and stream threads)
 # and the tools they start under ThreadSanitizer
@@ -153,15 +180,45 @@ fuzz:
 bench-quick: all
 	BUILD=$(BUILD) bash tools/bench.sh --quick
 
+# What install puts where (uninstall removes the same list). The tools
+# the README shows as commands include the consumer API example hb-count;
+# the systemd unit goes where systemd looks under PREFIX, the docs where
+# the unit's Documentation= says.
+DOCDIR = $(PREFIX)/share/doc/hb
+UNITDIR = $(PREFIX)/lib/systemd/system
+DOCS := README.md $(wildcard docs/*.md)
+HEADERS := include/hb.h include/hb.hpp include/hb_reader.h include/hb_consumer.h
+INSTALL_BINS := $(TOOLS) $(CONSUMER_EXAMPLES)
+INSTALLED := $(addprefix $(PREFIX)/include/,$(notdir $(HEADERS))) \
+	$(addprefix $(PREFIX)/lib/,libhb.a libhbread.a) \
+	$(foreach l,libhb libhbread,$(addprefix $(PREFIX)/lib/$(l),.so .so.$(SOMAJOR) .so.$(VERSION))) \
+	$(addprefix $(PREFIX)/lib/pkgconfig/,hb.pc hbread.pc) \
+	$(addprefix $(PREFIX)/bin/,$(notdir $(INSTALL_BINS))) \
+	$(addprefix $(PREFIX)/share/man/man1/,$(notdir $(MANPAGES))) \
+	$(UNITDIR)/hbcollect.service $(addprefix $(DOCDIR)/,$(notdir $(DOCS)))
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig \
-		$(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
-	install -m 644 include/hb.h include/hb.hpp include/hb_reader.h include/hb_consumer.h $(DESTDIR)$(PREFIX)/include/
+		$(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR)
+	install -m 644 $(HEADERS) $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(LIBHB) $(LIBHBREAD) $(DESTDIR)$(PREFIX)/lib/
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|0.1.0|g' tools/hb.pc.in \
-		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/hb.pc
-	install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(LIB)/libhb.so.$(VERSION) $(LIB)/libhbread.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/
+	for l in libhb libhbread; do \
+		ln -sf $$l.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/$$l.so.$(SOMAJOR) && \
+		ln -sf $$l.so.$(SOMAJOR) $(DESTDIR)$(PREFIX)/lib/$$l.so || exit 1; \
+	done
+	for pc in hb hbread; do \
+		$(SUBST) tools/$$pc.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/$$pc.pc || exit 1; \
+	done
+	install -m 755 $(INSTALL_BINS) $(DESTDIR)$(PREFIX)/bin/
 	$(if $(MANPAGES),install -m 644 $(MANPAGES) $(DESTDIR)$(PREFIX)/share/man/man1/)
+	sed -e 's|/usr/local|$(PREFIX)|g' tools/hbcollect.service > $(DESTDIR)$(UNITDIR)/hbcollect.service
+	install -m 644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 clean:
 	rm -rf build build-*
@@ -193,7 +250,7 @@ $(BENCH)/bench_lttng: tools/bench/bench_lttng.c tools/bench/hb_bench_tp.c tools/
 bench-build: $(BENCH_HB) $(BENCH_MSGPACK) $(BENCH)/bench_peers
 bench-build-lttng: $(BENCH)/bench_lttng
 
-.PHONY: all deps test tsan-ring tsan-web demo bench bench-quick bench-build bench-build-lttng fuzz install clean
+.PHONY: all deps test tsan tsan-ring tsan-web demo bench bench-quick bench-build bench-build-lttng fuzz install uninstall clean
 .DELETE_ON_ERROR:
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

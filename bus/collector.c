@@ -154,7 +154,7 @@ static void hbc_retain(struct hbc_collector *c)
 static void hbc_self_open(struct hbc_collector *c)
 {
 	struct hb_config cfg = {.bus = c->o.bus, .name = "hbcollect",
-				.ring_kb = 256};
+				.ring_kb = 256, .single_thread = 1};
 
 	setenv("HB_BUS", c->o.bus, 1); /* its own ring is on the bus it collects */
 	if (hb_open(&c->self, &cfg) < 0)

@@ -298,6 +298,7 @@ static int rp_open(struct rp *rp, const struct opts *o)
 		.ring_kb = o->ring_kb,
 		.blocking = 1,
 		.hwm_pct = 100,
+		.single_thread = 1, /* one ring per original producer */
 	};
 	int rc = hb_open(&rp->h, &c);
 

@@ -291,6 +291,21 @@ HB_STATIC_ASSERT(sizeof(struct hb_rec_hb) == 32, "rec_hb size");
 
 /* ---- the producer handle (process-local) ----------------------------- */
 
+/*
+ * Two kinds of handle share this struct:
+ *
+ * - process-wide (hb_open's default; id != 0): usable from any thread. It
+ *   owns no ring: each thread that calls it gets a ring of its own, made on
+ *   the thread's first call (cold: shm_open, mmap) and closed at the
+ *   thread's exit, so every ring keeps one producer. The hot path finds the
+ *   calling thread's ring through a one-entry thread-local cache keyed by
+ *   id (hb__ring_of). hdr points at the handle's own copy of the type and
+ *   metric tables (process memory, not shm); gauges and health flags live
+ *   there, counters and timings in each thread's ring, summed into every
+ *   heartbeat.
+ * - single-thread (hb_config.single_thread, hb_producer_attach; id == 0):
+ *   the handle is its ring; only one thread may use it at a time.
+ */
 struct hb_producer {
 	/* hot, written only by the owning thread */
 	uint64_t head;        /* local copy of hdr->head */
@@ -307,16 +322,37 @@ struct hb_producer {
 	uint8_t use_tsc;
 	uint8_t blocking;
 	uint8_t detailed;
-	uint32_t nmetrics;    /* registered metrics (local copy) */
+	/* registered types and metrics; on a process-wide handle read by every
+	 * thread (relaxed: an id reaches another thread through the program's
+	 * own synchronisation, after its registration) */
+	HB_ATOMIC(uint32_t) nmetrics;
+	HB_ATOMIC(uint32_t) ntypes;
+	uint32_t status;
+	uint64_t id; /* process-wide handle: key of the thread cache; 0: p is a ring */
 
 	/* cold */
 	uint64_t hb_interval_raw; /* interval in raw clock ticks */
 	uint64_t hb_count;
-	uint32_t status;
-	uint32_t ntypes;
 	size_t map_size;
 	char shm_name[128];
+	struct hb_producer *proc; /* a thread's ring: its process-wide handle */
+	void *priv;               /* libhb's state of a process-wide handle */
 };
+
+/* The handle is process memory shared by libhb (C) and inline code that may
+ * be C++: the same layout in both. */
+HB_STATIC_ASSERT(offsetof(struct hb_producer, enabled) == 80, "hb_producer.enabled");
+HB_STATIC_ASSERT(offsetof(struct hb_producer, nmetrics) == 84, "hb_producer.nmetrics");
+HB_STATIC_ASSERT(offsetof(struct hb_producer, id) == 96, "hb_producer.id");
+HB_STATIC_ASSERT(offsetof(struct hb_producer, shm_name) == 128, "hb_producer.shm_name");
+HB_STATIC_ASSERT(sizeof(struct hb_producer) == 272, "hb_producer size");
+
+/* The calling thread's ring of a process-wide handle, cached (libhb). */
+struct hb__tls {
+	uint64_t id;              /* the handle's id, 0: empty */
+	struct hb_producer *ring; /* this thread's ring of it */
+};
+extern __thread struct hb__tls hb__tls_cache __attribute__((tls_model("initial-exec")));
 
 /* A disabled handle: every call on it returns 0 at once. */
 extern struct hb_producer hb_producer_disabled;
@@ -338,6 +374,9 @@ struct hb_config {
 	unsigned hwm_pct;      /* above this fill, low/normal events are shed;
 				  default 75, 100 disables shedding */
 	unsigned mode;         /* shm mode; default 0600 */
+	int single_thread;     /* 1: the handle is one ring, for one thread at a
+				  time (the last nanosecond: no thread lookup);
+				  default 0: any thread, a ring per thread */
 };
 
 struct hb_field {
@@ -346,11 +385,25 @@ struct hb_field {
 };
 
 /* Opens a producer handle on a bus. Always sets *out (to a disabled handle
- * on failure or when disabled). Returns 0 or -errno. */
+ * on failure or when disabled). Returns 0 or -errno. The handle is
+ * process-wide unless cfg->single_thread: any thread may use it, each
+ * thread's records going to that thread's own ring (its first call makes
+ * it), named cfg->name with the thread's name as thread tag (see
+ * hb_thread_tag_set). After fork() the child's calls go to rings of its
+ * own, under its pid; a single-thread handle is disabled in the child. */
 int hb_open(struct hb_producer **out, const struct hb_config *cfg);
-/* Emits a final heartbeat (status stopping), marks the ring closed and
- * unmaps it. The collector drains and removes it. */
+/* Emits a final heartbeat (status stopping), marks the ring(s) closed and
+ * unmaps them. The collector drains and removes them. On a process-wide
+ * handle this closes every thread's ring: no other thread may be using the
+ * handle then (as with free). A thread that exits closes its own rings. */
 void hb_close(struct hb_producer *p);
+/* Sets the calling thread's tag (at most 31 bytes) for the rings it makes
+ * from now on (default: the thread's name, pthread_setname_np; for the
+ * thread that opened the handle, cfg->thread when set). 0 or -EINVAL. */
+int hb_thread_tag_set(const char *tag);
+/* Cold part of hb__ring_of: finds or makes the calling thread's ring of a
+ * process-wide handle; a disabled handle if it cannot be made. */
+struct hb_producer *hb__thread_ring(struct hb_producer *p);
 /* Registers an event type; returns its id (>= 0) or -errno. Registering the
  * same name and fields again returns the existing id. */
 int hb_type_register(struct hb_producer *p, const char *name, const struct hb_field *fields,
@@ -394,6 +447,18 @@ uint64_t hb__clock_ns(void);
 HB_INLINE int hb_enabled(const struct hb_producer *p)
 {
 	return p->enabled;
+}
+
+/* The ring the calling thread writes p's records to: p itself for a
+ * single-thread handle; for a process-wide one the thread's own, from the
+ * thread cache (one TLS load and compare), made on the thread's first call. */
+HB_INLINE struct hb_producer *hb__ring_of(struct hb_producer *p)
+{
+	if (!p->id)
+		return p;
+	if (HB_LIKELY(hb__tls_cache.id == p->id))
+		return hb__tls_cache.ring;
+	return hb__thread_ring(p);
 }
 
 struct hb_val {
@@ -549,6 +614,7 @@ HB_INLINE int hb_event_emit(struct hb_producer *p, unsigned type, unsigned prio,
 				const struct hb_val *vals, unsigned n)
 {
 	uint32_t len = HB_EVENT_FIXED;
+	struct hb_producer *w;
 	struct hb_rec *r;
 	uint64_t *slot;
 	uint8_t *tags;
@@ -556,7 +622,8 @@ HB_INLINE int hb_event_emit(struct hb_producer *p, unsigned type, unsigned prio,
 
 	if (HB_UNLIKELY(!p->enabled))
 		return 0;
-	if (HB_UNLIKELY(n > HB_MAX_FIELDS || type >= p->ntypes || prio > HB_PRIO_URGENT))
+	if (HB_UNLIKELY(n > HB_MAX_FIELDS || type >= hb__load_relaxed(&p->ntypes) ||
+			prio > HB_PRIO_URGENT))
 		return -EINVAL;
 	HB_UNROLL
 	for (i = 0; i < n; i++) {
@@ -565,19 +632,22 @@ HB_INLINE int hb_event_emit(struct hb_producer *p, unsigned type, unsigned prio,
 			return -EINVAL;
 		len += hb__val_size(&vals[i]);
 	}
-	r = (struct hb_rec *)hb_ring_reserve(p, len, prio);
-	hb__store_relaxed(&p->hdr->seq, p->seq + 1);
+	w = hb__ring_of(p);
+	if (HB_UNLIKELY(!w->enabled))
+		return 0; /* this thread's ring could not be made */
+	r = (struct hb_rec *)hb_ring_reserve(w, len, prio);
+	hb__store_relaxed(&w->hdr->seq, w->seq + 1);
 	if (HB_UNLIKELY(!r)) {
-		p->seq++;
-		hb__drop(p);
+		w->seq++;
+		hb__drop(w);
 		return -ENOBUFS;
 	}
 	r->len = len;
 	r->kind = HB_REC_EVENT;
 	r->prio = (uint8_t)prio;
 	r->type = (uint16_t)type;
-	r->seq = p->seq++;
-	r->ts = hb_clock_raw(p);
+	r->seq = w->seq++;
+	r->ts = hb_clock_raw(w);
 	slot = (uint64_t *)(r + 1);
 	slot[0] = req;
 	tags = (uint8_t *)&slot[1];
@@ -596,47 +666,74 @@ HB_INLINE int hb_event_emit(struct hb_producer *p, unsigned type, unsigned prio,
 			*slot++ = vals[i].v.u;
 		}
 	}
-	hb_ring_commit(p, len);
+	hb_ring_commit(w, len);
 	return 0;
+}
+
+/* The calling thread's slot of metric id for a counter or timing (summed
+ * over the threads into every heartbeat), NULL when there is nothing to do
+ * (*rc says what to return). */
+HB_INLINE struct hb_metric_val *hb__metric_own(struct hb_producer *p, unsigned id, int *rc)
+{
+	struct hb_producer *w;
+
+	*rc = 0;
+	if (HB_UNLIKELY(!p->enabled))
+		return NULL;
+	if (HB_UNLIKELY(id >= hb__load_relaxed(&p->nmetrics))) {
+		*rc = -EINVAL;
+		return NULL;
+	}
+	w = hb__ring_of(p);
+	return HB_LIKELY(w->enabled) ? &w->hdr->metrics[id] : NULL;
+}
+
+/* The handle's slot of metric id for a gauge or health flag (one value per
+ * process, the last one set wins), NULL as above. */
+HB_INLINE struct hb_metric_val *hb__metric_shared(struct hb_producer *p, unsigned id, int *rc)
+{
+	*rc = 0;
+	if (HB_UNLIKELY(!p->enabled))
+		return NULL;
+	if (HB_UNLIKELY(id >= hb__load_relaxed(&p->nmetrics))) {
+		*rc = -EINVAL;
+		return NULL;
+	}
+	return &p->hdr->metrics[id];
 }
 
 HB_INLINE int hb_counter_add(struct hb_producer *p, unsigned id, uint64_t n)
 {
-	struct hb_metric_val *m;
+	int rc;
+	struct hb_metric_val *m = hb__metric_own(p, id, &rc);
 
-	if (HB_UNLIKELY(!p->enabled))
-		return 0;
-	if (HB_UNLIKELY(id >= p->nmetrics))
-		return -EINVAL;
-	m = &p->hdr->metrics[id];
-	/* single writer: load + store, no read-modify-write needed */
+	if (HB_UNLIKELY(!m))
+		return rc;
+	/* one writer per slot: load + store, no read-modify-write needed */
 	hb__store_relaxed(&m->a, hb__load_relaxed(&m->a) + n);
 	return 0;
 }
 
 HB_INLINE int hb_gauge_set(struct hb_producer *p, unsigned id, double v)
 {
+	int rc;
+	struct hb_metric_val *m = hb__metric_shared(p, id, &rc);
 	uint64_t bits;
 
+	if (HB_UNLIKELY(!m))
+		return rc;
 	memcpy(&bits, &v, sizeof(bits));
-
-	if (HB_UNLIKELY(!p->enabled))
-		return 0;
-	if (HB_UNLIKELY(id >= p->nmetrics))
-		return -EINVAL;
-	hb__store_relaxed(&p->hdr->metrics[id].a, bits);
+	hb__store_relaxed(&m->a, bits);
 	return 0;
 }
 
 HB_INLINE int hb_timing_add(struct hb_producer *p, unsigned id, uint64_t ns)
 {
-	struct hb_metric_val *m;
+	int rc;
+	struct hb_metric_val *m = hb__metric_own(p, id, &rc);
 
-	if (HB_UNLIKELY(!p->enabled))
-		return 0;
-	if (HB_UNLIKELY(id >= p->nmetrics))
-		return -EINVAL;
-	m = &p->hdr->metrics[id];
+	if (HB_UNLIKELY(!m))
+		return rc;
 	hb__store_relaxed(&m->a, hb__load_relaxed(&m->a) + 1);
 	hb__store_relaxed(&m->b, hb__load_relaxed(&m->b) + ns);
 	if (ns > hb__load_relaxed(&m->c))
@@ -646,25 +743,32 @@ HB_INLINE int hb_timing_add(struct hb_producer *p, unsigned id, uint64_t ns)
 
 HB_INLINE int hb_health_set(struct hb_producer *p, unsigned id, enum hb_health h)
 {
-	if (HB_UNLIKELY(!p->enabled))
-		return 0;
-	if (HB_UNLIKELY(id >= p->nmetrics))
-		return -EINVAL;
-	hb__store_relaxed(&p->hdr->metrics[id].a, (uint64_t)h);
+	int rc;
+	struct hb_metric_val *m = hb__metric_shared(p, id, &rc);
+
+	if (HB_UNLIKELY(!m))
+		return rc;
+	hb__store_relaxed(&m->a, (uint64_t)h);
 	return 0;
 }
 
 /* Call from the producer's loop: emits a heartbeat when the interval has
- * passed. Returns 1 when one was emitted, 0 when not due, -errno. */
+ * passed. Returns 1 when one was emitted, 0 when not due, -errno. On a
+ * process-wide handle each thread that ticks heartbeats its own ring: a
+ * thread that stops ticking shows as late, then dead. */
 HB_INLINE int hb_tick(struct hb_producer *p)
 {
+	struct hb_producer *w;
 	int rc;
 
 	if (HB_UNLIKELY(!p->enabled))
 		return 0;
-	if (HB_LIKELY(hb_clock_raw(p) < p->hb_next))
+	w = hb__ring_of(p);
+	if (HB_UNLIKELY(!w->enabled))
 		return 0;
-	rc = hb_heartbeat(p);
+	if (HB_LIKELY(hb_clock_raw(w) < w->hb_next))
+		return 0;
+	rc = hb_heartbeat(w);
 	return rc < 0 ? rc : 1;
 }
 

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* libhb: the producer's cold path (open, register, heartbeat, close). */
+/* libhb: the producer's cold path for one ring (open, register, heartbeat,
+ * close); the process-wide handle is in hb_thread.c. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
-#include "hb.h"
+#include "hb_int.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -146,7 +147,7 @@ static unsigned hb_env_uint(const char *name, unsigned def)
 	return (unsigned)v;
 }
 
-static void hb_config_resolve(struct hb_config *c, const struct hb_config *in)
+void hb__config_resolve(struct hb_config *c, const struct hb_config *in)
 {
 	const char *env;
 
@@ -194,7 +195,7 @@ int hb_ring_format(void *mem, size_t total, uint32_t data_size, const struct hb_
 	if (!mem || data_size < 4096 || (data_size & (data_size - 1)) ||
 	    total < HB_RING_HDR_SIZE + data_size)
 		return -EINVAL;
-	hb_config_resolve(&c, in);
+	hb__config_resolve(&c, in);
 	if (hb_name_check(c.bus, HB_BUS_MAX) || hb_name_check(c.name, HB_NAME_MAX))
 		return -EINVAL;
 	memset(h, 0, HB_RING_HDR_SIZE);
@@ -230,7 +231,7 @@ int hb_producer_attach(struct hb_producer *p, void *mem, const struct hb_config 
 	struct hb_config c;
 	uint32_t hwm;
 
-	hb_config_resolve(&c, in);
+	hb__config_resolve(&c, in);
 	/* A0: pairs with R0 in hb_ring_format. */
 	if (atomic_load_explicit(&h->magic, memory_order_acquire) != HB_RING_MAGIC)
 		return -EPROTO;
@@ -271,103 +272,146 @@ static int hb_shm_publish(const char *from, const char *to)
 	return rename(a, b) < 0 ? -errno : 0;
 }
 
-int hb_open(struct hb_producer **out, const struct hb_config *in)
+int hb__config_check(const struct hb_config *c)
 {
-	struct hb_config c;
-	struct hb_producer *p = NULL;
-	char name[sizeof(p->shm_name)];
-	uint32_t data_size;
-	size_t total;
+	if (hb_name_check(c->bus, HB_BUS_MAX) || hb_name_check(c->name, HB_NAME_MAX) ||
+	    (c->mode & ~0660u))
+		return -EINVAL;
+	return 0;
+}
+
+/* Can this process make rings for c? An shm object made and removed at
+ * once, so hb_open reports what the first thread's ring would meet. */
+int hb__shm_probe(const struct hb_config *c)
+{
+	char name[160];
+	int fd;
+
+	snprintf(name, sizeof(name), "/hbnew.%s.%s.%d.probe", c->bus, c->name, (int)getpid());
+	fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, (mode_t)c->mode);
+	if (fd < 0)
+		return -errno;
+	shm_unlink(name);
+	close(fd);
+	return 0;
+}
+
+int hb__ring_create(struct hb_producer *p, const struct hb_config *c)
+{
+	char name[sizeof(p->shm_name)], tmp[sizeof(p->shm_name)];
+	uint32_t data_size = hb_data_size(c->ring_kb);
+	size_t total = HB_RING_HDR_SIZE + data_size;
 	void *mem = MAP_FAILED;
-	int fd = -1, rc;
+	int fd, rc;
 	unsigned n;
 
-	*out = &hb_producer_disabled;
-	hb_config_resolve(&c, in);
-	if (c.disabled)
-		return 0;
-	if (hb_name_check(c.bus, HB_BUS_MAX) || hb_name_check(c.name, HB_NAME_MAX) ||
-	    (c.mode & ~0660u))
-		return -EINVAL;
-	p = calloc(1, sizeof(*p));
-	if (!p)
-		return -ENOMEM;
-	data_size = hb_data_size(c.ring_kb);
-	total = HB_RING_HDR_SIZE + data_size;
 	/* The ring is made under a name collectors ignore ("hbnew.") and renamed
 	 * into the bus's namespace only once its header is published, so a
 	 * collector never meets a ring that is still being set up. */
 	n = atomic_fetch_add(&hb_ring_counter, 1);
-	snprintf(p->shm_name, sizeof(p->shm_name), "/hbnew.%s.%s.%d.%u", c.bus, c.name,
-		 (int)getpid(), n);
-	snprintf(name, sizeof(name), "/hb.%s.%s.%d.%u", c.bus, c.name, (int)getpid(), n);
-	fd = shm_open(p->shm_name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, (mode_t)c.mode);
-	if (fd < 0) {
+	snprintf(tmp, sizeof(tmp), "/hbnew.%s.%s.%d.%u", c->bus, c->name, (int)getpid(), n);
+	snprintf(name, sizeof(name), "/hb.%s.%s.%d.%u", c->bus, c->name, (int)getpid(), n);
+	fd = shm_open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, (mode_t)c->mode);
+	if (fd < 0)
+		return -errno;
+	if (fchmod(fd, (mode_t)c->mode) < 0 || ftruncate(fd, (off_t)total) < 0) {
 		rc = -errno;
 		goto err;
-	}
-	if (fchmod(fd, (mode_t)c.mode) < 0 || ftruncate(fd, (off_t)total) < 0) {
-		rc = -errno;
-		goto err_unlink;
 	}
 	mem = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
 	if (mem == MAP_FAILED) {
 		rc = -errno;
-		goto err_unlink;
-	}
-	close(fd);
-	fd = -1;
-	/* Format a private header first so the collector never sees a half-made
-	 * ring: magic is stored last (R0). */
-	rc = hb_ring_format(mem, total, data_size, &c);
-	if (rc)
-		goto err_unlink;
-	rc = hb_shm_publish(p->shm_name, name);
-	if (rc)
-		goto err_unlink;
-	rc = hb_producer_attach(p, mem, &c);
-	if (rc) {
-		shm_unlink(name);
 		goto err;
 	}
+	/* Format a private header first so the collector never sees a half-made
+	 * ring: magic is stored last (R0). */
+	rc = hb_ring_format(mem, total, data_size, c);
+	if (!rc)
+		rc = hb_shm_publish(tmp, name);
+	if (rc)
+		goto err;
+	rc = hb_producer_attach(p, mem, c);
+	if (rc) {
+		shm_unlink(name);
+		goto err_unmapped;
+	}
+	close(fd);
 	memcpy(p->shm_name, name, sizeof(name));
 	p->map_size = total;
-	*out = p;
 	return 0;
-err_unlink:
-	shm_unlink(p->shm_name);
 err:
+	shm_unlink(tmp);
+err_unmapped:
 	if (mem != MAP_FAILED)
 		munmap(mem, total);
-	if (fd >= 0)
-		close(fd);
-	free(p);
+	close(fd);
 	return rc;
+}
+
+int hb_open(struct hb_producer **out, const struct hb_config *in)
+{
+	struct hb_producer *p;
+	struct hb_config c;
+	int rc;
+
+	*out = &hb_producer_disabled;
+	hb__config_resolve(&c, in);
+	if (c.disabled)
+		return 0;
+	rc = hb__config_check(&c);
+	if (rc)
+		return rc;
+	if (!c.single_thread)
+		return hb__proc_open(out, &c);
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	rc = hb__ring_create(p, &c);
+	if (rc) {
+		free(p);
+		return rc;
+	}
+	hb__single_track(p, 1);
+	*out = p;
+	return 0;
+}
+
+void hb__ring_close(struct hb_producer *p)
+{
+	/* a thread's ring had its final heartbeat written by hb_thread.c, with
+	 * the process's totals */
+	if (!p->proc) {
+		p->status = HB_STATUS_STOPPING;
+		hb_heartbeat(p);
+	}
+	/* Release: every record is published before the state says closed. */
+	atomic_store_explicit(&p->hdr->state, HB_RING_CLOSED, memory_order_release);
+	p->enabled = 0;
+	if (p->map_size)
+		munmap(p->hdr, p->map_size);
 }
 
 void hb_close(struct hb_producer *p)
 {
 	if (!p || p == &hb_producer_disabled || !p->enabled)
 		return;
-	p->status = HB_STATUS_STOPPING;
-	hb_heartbeat(p);
-	/* Release: every record is published before the state says closed. */
-	atomic_store_explicit(&p->hdr->state, HB_RING_CLOSED, memory_order_release);
-	p->enabled = 0;
+	if (p->id) {
+		hb__proc_close(p);
+		return;
+	}
+	hb__ring_close(p);
 	if (p->map_size) {
-		munmap(p->hdr, p->map_size);
+		hb__single_track(p, 0);
 		free(p);
 	}
 }
 
-int hb_type_register(struct hb_producer *p, const char *name, const struct hb_field *fields,
-		     unsigned nfields)
+int hb__type_add(struct hb_producer *p, const char *name, const struct hb_field *fields,
+		 unsigned nfields)
 {
 	struct hb_type_def *t;
-	unsigned i, n;
+	unsigned i, n, nt = p->ntypes;
 
-	if (!p->enabled)
-		return 0; /* disabled: a no-op (hb.h) */
 	if (hb_name_check(name, HB_TYPE_NAME_MAX) || nfields > HB_MAX_FIELDS ||
 	    (nfields && !fields))
 		return -EINVAL;
@@ -375,7 +419,7 @@ int hb_type_register(struct hb_producer *p, const char *name, const struct hb_fi
 		if (hb_name_check(fields[i].name, HB_FIELD_NAME_MAX) || fields[i].tag < HB_T_I64 ||
 		    fields[i].tag > HB_T_BYTES)
 			return -EINVAL;
-	for (n = 0; n < p->ntypes; n++) {
+	for (n = 0; n < nt; n++) {
 		t = &p->hdr->types[n];
 		if (strcmp(t->name, name))
 			continue;
@@ -386,9 +430,9 @@ int hb_type_register(struct hb_producer *p, const char *name, const struct hb_fi
 				return -EEXIST;
 		return (int)n;
 	}
-	if (p->ntypes >= HB_MAX_TYPES)
+	if (nt >= HB_MAX_TYPES)
 		return -ENOSPC;
-	t = &p->hdr->types[p->ntypes];
+	t = &p->hdr->types[nt];
 	memset(t, 0, sizeof(*t));
 	snprintf(t->name, sizeof(t->name), "%s", name);
 	t->nfields = (uint8_t)nfields;
@@ -397,55 +441,73 @@ int hb_type_register(struct hb_producer *p, const char *name, const struct hb_fi
 		t->tags[i] = (uint8_t)fields[i].tag;
 	}
 	/* R3: the definition is visible before the count that covers it. */
-	atomic_store_explicit(&p->hdr->ntypes, p->ntypes + 1, memory_order_release);
-	return (int)p->ntypes++;
+	atomic_store_explicit(&p->hdr->ntypes, nt + 1, memory_order_release);
+	atomic_store_explicit(&p->ntypes, nt + 1, memory_order_release);
+	return (int)nt;
 }
 
-int hb_metric_register(struct hb_producer *p, const char *name, enum hb_metric_kind kind)
+int hb_type_register(struct hb_producer *p, const char *name, const struct hb_field *fields,
+		     unsigned nfields)
 {
-	struct hb_metric_def *m;
-	unsigned n;
-
 	if (!p->enabled)
 		return 0; /* disabled: a no-op (hb.h) */
+	if (p->id)
+		return hb__proc_type_register(p, name, fields, nfields);
+	return hb__type_add(p, name, fields, nfields);
+}
+
+int hb__metric_add(struct hb_producer *p, const char *name, enum hb_metric_kind kind)
+{
+	struct hb_metric_def *m;
+	unsigned n, nm = p->nmetrics;
+
 	if (hb_name_check(name, HB_METRIC_NAME_MAX) || kind < HB_METRIC_COUNTER ||
 	    kind > HB_METRIC_HEALTH)
 		return -EINVAL;
-	for (n = 0; n < p->nmetrics; n++) {
+	for (n = 0; n < nm; n++) {
 		m = &p->hdr->metric_defs[n];
 		if (!strcmp(m->name, name))
 			return m->kind == (uint32_t)kind ? (int)n : -EEXIST;
 	}
-	if (p->nmetrics >= HB_MAX_METRICS)
+	if (nm >= HB_MAX_METRICS)
 		return -ENOSPC;
-	m = &p->hdr->metric_defs[p->nmetrics];
+	m = &p->hdr->metric_defs[nm];
 	memset(m, 0, sizeof(*m));
 	snprintf(m->name, sizeof(m->name), "%s", name);
 	m->kind = (uint32_t)kind;
 	/* R4: the definition is visible before the count that covers it. */
-	atomic_store_explicit(&p->hdr->nmetrics, p->nmetrics + 1, memory_order_release);
-	return (int)p->nmetrics++;
+	atomic_store_explicit(&p->hdr->nmetrics, nm + 1, memory_order_release);
+	atomic_store_explicit(&p->nmetrics, nm + 1, memory_order_release);
+	return (int)nm;
+}
+
+int hb_metric_register(struct hb_producer *p, const char *name, enum hb_metric_kind kind)
+{
+	if (!p->enabled)
+		return 0; /* disabled: a no-op (hb.h) */
+	if (p->id)
+		return hb__proc_metric_register(p, name, kind);
+	return hb__metric_add(p, name, kind);
 }
 
 void hb_status_set(struct hb_producer *p, enum hb_status status)
 {
 	if (!p->enabled)
 		return;
-	p->status = status;
+	/* a process-wide handle keeps it in its table; every thread's next
+	 * heartbeat carries it */
+	if (!p->id)
+		p->status = status;
 	atomic_store_explicit(&p->hdr->hb_status, status, memory_order_relaxed);
 }
 
-int hb_heartbeat(struct hb_producer *p)
+int hb__heartbeat_write(struct hb_producer *p, const uint64_t *vals, uint32_t nm)
 {
-	uint32_t nm, len, i;
+	uint32_t len = (uint32_t)(sizeof(struct hb_rec) + sizeof(struct hb_rec_hb) + nm * 24);
 	struct hb_rec_hb *b;
 	struct hb_rec *r;
-	uint64_t *slot, now;
+	uint64_t now;
 
-	if (!p->enabled)
-		return 0; /* disabled: a no-op (hb.h) */
-	nm = p->detailed ? p->nmetrics : 0;
-	len = (uint32_t)(sizeof(*r) + sizeof(*b) + nm * 24);
 	r = hb_ring_reserve(p, len, HB_PRIO_URGENT);
 	now = hb_clock_raw(p);
 	p->hb_next = now + p->hb_interval_raw;
@@ -456,7 +518,8 @@ int hb_heartbeat(struct hb_producer *p)
 		return -ENOBUFS;
 	}
 	if (p->status == HB_STATUS_STARTING && p->hb_count > 0)
-		hb_status_set(p, HB_STATUS_OK);
+		p->status = HB_STATUS_OK;
+	atomic_store_explicit(&p->hdr->hb_status, p->status, memory_order_relaxed);
 	r->len = len;
 	r->kind = HB_REC_HEARTBEAT;
 	r->prio = HB_PRIO_URGENT;
@@ -469,17 +532,33 @@ int hb_heartbeat(struct hb_producer *p)
 	b->interval_ns = p->hdr->interval_ns;
 	b->status = p->status;
 	b->nmetrics = nm;
-	slot = (uint64_t *)(b + 1);
-	for (i = 0; i < nm; i++) {
-		struct hb_metric_val *m = &p->hdr->metrics[i];
-
-		*slot++ = atomic_load_explicit(&m->a, memory_order_relaxed);
-		*slot++ = atomic_load_explicit(&m->b, memory_order_relaxed);
-		*slot++ = atomic_load_explicit(&m->c, memory_order_relaxed);
-	}
+	memcpy(b + 1, vals, (size_t)nm * 24);
 	hb_ring_commit(p, len);
 	atomic_store_explicit(&p->hdr->last_hb_ns, b->rt_ns, memory_order_relaxed);
 	return 0;
+}
+
+int hb_heartbeat(struct hb_producer *p)
+{
+	uint64_t vals[HB_MAX_METRICS * 3];
+	uint32_t nm, i;
+
+	if (!p->enabled)
+		return 0; /* disabled: a no-op (hb.h) */
+	p = hb__ring_of(p);
+	if (!p->enabled)
+		return 0;
+	if (p->proc)
+		return hb__proc_heartbeat(p);
+	nm = p->detailed ? p->nmetrics : 0;
+	for (i = 0; i < nm; i++) {
+		struct hb_metric_val *m = &p->hdr->metrics[i];
+
+		vals[3 * i] = atomic_load_explicit(&m->a, memory_order_relaxed);
+		vals[3 * i + 1] = atomic_load_explicit(&m->b, memory_order_relaxed);
+		vals[3 * i + 2] = atomic_load_explicit(&m->c, memory_order_relaxed);
+	}
+	return hb__heartbeat_write(p, vals, nm);
 }
 
 static void hb_wait_space(void)

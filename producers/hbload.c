@@ -281,6 +281,7 @@ static void *worker_main(void *arg)
 		.blocking = o->block,
 		.ring_kb = o->ring_kb,
 		.interval_ms = o->interval_ms,
+		.single_thread = 1, /* each worker thread owns its handle */
 	};
 	struct hb_producer *p;
 	uint64_t start, deadline = 0;

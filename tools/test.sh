@@ -2,7 +2,7 @@
 # Installs what is missing, builds, and runs the whole test suite four ways:
 #   1. normal build (build/): every unit and end-to-end test
 #   2. ASan + UBSan build (build-asan/): the same suite again
-#   3. TSan build (build-tsan/): the ring stress test, hbweb's tests
+#   3. TSan build (build-tsan/): the ring stress test, the threads test, hbweb's tests
 #   4. libFuzzer drivers (build-fuzz/): corpora replayed, each fuzzed 60 s
 #
 #   bash tools/test.sh [--quick] [--no-deps] [FILTER]
@@ -96,7 +96,7 @@ export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1}
 step "normal build and suite (build/)" build_and_run build ""
 if [ $quick = 0 ]; then
 	step "ASan+UBSan build and suite (build-asan/)" build_and_run build-asan address,undefined
-	step "ring stress test under TSan (build-tsan/)" one_test make -j"$jobs" tsan-ring
+	step "tests with threads under TSan (build-tsan/)" one_test make -j"$jobs" tsan
 	step "hbweb's tests under TSan (build-tsan/)" tsan_web
 fi
 

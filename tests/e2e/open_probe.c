@@ -28,6 +28,7 @@ int main(int argc, char **argv)
 	c.bus = argv[1];
 	c.name = argv[2];
 	c.mode = (unsigned)strtoul(argv[3], NULL, 8);
+	c.single_thread = 1; /* the ring is made now, its name printed */
 	rc = hb_open(&p, &c);
 	printf("rc=%d ring=%s\n", rc, rc == 0 ? p->shm_name + 1 : "-");
 	fflush(stdout);

@@ -20,7 +20,7 @@ command -v cc >/dev/null || {
 }
 hb_unpriv_setup
 chmod 0755 "$T" # the probe binary lives here
-cc -O1 -D_GNU_SOURCE -I"$ROOT/include" "$E2E/open_probe.c" "$ROOT/producers/hb.c" \
+cc -O1 -D_GNU_SOURCE -I"$ROOT/include" "$E2E/open_probe.c" "$ROOT/producers/hb.c" "$ROOT/producers/hb_thread.c" -lpthread \
 	-o "$T/open_probe" ${SANITIZE:+-fsanitize=$SANITIZE}
 checks=0
 ok() { checks=$((checks + 1)); }

@@ -3,6 +3,8 @@
  * heartbeats carrying the metric snapshot. */
 #include "test_ring_fixture.h"
 
+#include <time.h>
+
 static const struct hb_field order[] = {{"n", HB_T_I64}, {"px", HB_T_F64}, {"sym", HB_T_STR}};
 
 static void type_registration_is_idempotent(void **state)

@@ -90,6 +90,7 @@ static inline struct hb_config fx_config(const char *name, unsigned ring_kb)
 		.name = name,
 		.ring_kb = ring_kb,
 		.interval_ms = 3600 * 1000, /* ticks never fire by themselves */
+		.single_thread = 1, /* these tests are about one ring */
 	};
 	return c;
 }

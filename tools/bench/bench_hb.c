@@ -137,7 +137,7 @@ static int open_producer(struct hb_producer **p, const char *bus, unsigned ring_
 {
 	static const struct hb_field fields[] = {
 		{"n", HB_T_I64}, {"px", HB_T_F64}, {"sym", HB_T_STR}};
-	struct hb_config cfg = {.bus = bus, .name = "bench-hb", .ring_kb = ring_kb};
+	struct hb_config cfg = {.bus = bus, .name = "bench-hb", .ring_kb = ring_kb, .single_thread = 1};
 	int rc = hb_open(p, &cfg);
 
 	if (rc < 0 || !(*p)->enabled) {

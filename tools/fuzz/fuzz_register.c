@@ -210,7 +210,7 @@ static int op_format(struct fz *f, struct hb_producer *p)
 static void op_open(struct fz *f)
 {
 	char bus[48], name[80];
-	struct hb_config c = {.ring_kb = 4};
+	struct hb_config c = {.ring_kb = 4, .single_thread = 1};
 	struct hb_producer *h;
 
 	c.bus = fz_str(f, bus, sizeof(bus));
