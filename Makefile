@@ -60,6 +60,8 @@ VERSION := 0.1.0
 SOMAJOR := 0
 LIB_OBJS := $(patsubst %.c,$(OBJ)/%.o,$(LIBHB_SRCS) $(LIBHBREAD_SRCS) $(LIBHBBUS_SRCS) $(LIBHBHTTP_SRCS))
 $(LIB_OBJS): override CFLAGS += -fPIC
+# (and are remade when the flags here change: objects from before -fPIC)
+$(LIB_OBJS): Makefile
 SOLIBS := $(LIB)/libhb.so $(LIB)/libhbread.so
 PCFILES := $(BUILD)/hb.pc $(BUILD)/hbread.pc
 
