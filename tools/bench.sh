@@ -197,6 +197,13 @@ cost_rep() {
 	say "cost: repetition $rep/$REPS"
 	record "$rep" taskset -c "$PCPU,$CCPU" "$BB/bench_hb" --bus "$b" --cpu "$PCPU" --drain-cpu "$CCPU" "${COST[@]}"
 	cost_lttng_rep "$rep"
+	# any thread: the process-wide handle from 1 and 4 threads, and 4
+	# single-thread handles, all producer threads on the producer core
+	for t in "1 --shared" "4 --shared" "4"; do
+		# shellcheck disable=SC2086 # "N [--shared]" are two words
+		record "$rep" taskset -c "$PCPU,$CCPU" "$BB/bench_hb" --bus "$b" --cpu "$PCPU" \
+			--drain-cpu "$CCPU" --threads $t "${COST[@]}"
+	done
 	record "$rep" taskset -c "$PCPU,$CCPU" "$BB/bench_hb" --bus "$b" --cpu "$PCPU" --drain-cpu "$CCPU" \
 		--ring-kb 32768 --label hb32 "${COST[@]}"
 	if ((HAVE_COLL)); then
@@ -240,18 +247,25 @@ cost_lttng_stop() {
 
 # ---- hot path: syscalls and allocations in steady state -------------------------
 
-steady() {
-	local n calls=() out
-	say "steady state: strace -c -f, N=$STEADY_N and 10N"
+# steady_one KEY [--shared]: figures KEY.syscalls*, KEY.allocs
+steady_one() {
+	local key=$1 n calls=() out
+	shift
 	for n in $STEADY_N $((STEADY_N * 10)); do
-		out=$WORK/steady-$n
-		strace -f -c -o "$out.strace" "$BB/bench_hb" --bus "$BUS-s" --steady "$n" >"$out.txt" 2>>"$LOG"
+		out=$WORK/steady-$key-$n
+		strace -f -c -o "$out.strace" "$BB/bench_hb" --bus "$BUS-s" --steady "$n" "$@" \
+			>"$out.txt" 2>>"$LOG"
 		calls+=("$(awk '$NF == "total" { print $4 }' "$out.strace")")
 	done
-	put 1 hot.syscalls.n "${calls[0]}" syscalls
-	put 1 hot.syscalls.10n "${calls[1]}" syscalls
-	put 1 hot.syscalls "$((calls[1] - calls[0]))" syscalls
-	put 1 hot.allocs "$(get hb.steady.allocs "$out.txt")" allocs
+	put 1 "$key.syscalls.n" "${calls[0]}" syscalls
+	put 1 "$key.syscalls.10n" "${calls[1]}" syscalls
+	put 1 "$key.syscalls" "$((calls[1] - calls[0]))" syscalls
+	put 1 "$key.allocs" "$(get "$( [ $# -gt 0 ] && echo hbp || echo hb).steady.allocs" "$out.txt")" allocs
+}
+steady() {
+	say "steady state: strace -c -f, N=$STEADY_N and 10N"
+	steady_one hot
+	steady_one hotp --shared
 	put 1 hot.events "$((STEADY_N * 9))" events
 }
 

@@ -18,7 +18,7 @@ command -v cc >/dev/null || {
 san=()
 [ -n "${SANITIZE:-}" ] && san=(-fsanitize="$SANITIZE")
 cc -O1 -g -D_GNU_SOURCE -I"$ROOT/include" -I"$ROOT/bus" "${san[@]}" "$E2E/hostile_ring.c" \
-	"$ROOT/producers/hb.c" -lpthread -o "$T/hostile_ring"
+	"$ROOT/producers/hb.c" "$ROOT/producers/hb_thread.c" -lpthread -o "$T/hostile_ring"
 
 kinds=(bad-magic bad-version bad-size short-file len-past-end head-back head-jump seq-jump
 	bad-name scribble truncate fifo)

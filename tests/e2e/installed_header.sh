@@ -57,7 +57,8 @@ build()
 	# shellcheck disable=SC2086
 	"$cc" -Wall -Wextra -Werror "${san[@]}" "$@" "$src" -o "$out" $flags -lpthread ||
 		hb_fail "$src does not build with $cc $* against the installed headers"
-	"$out" || hb_fail "$out ($cc $*) failed"
+	# linked against the staged libhb.so, as pkg-config --libs hb gives it
+	LD_LIBRARY_PATH="$root/usr/lib" "$out" || hb_fail "$out ($cc $*) failed"
 }
 command -v clang >/dev/null || hb_fail "clang is not installed (tools/packages/test.txt)"
 for cc in gcc clang; do

@@ -11,7 +11,15 @@
  *       in batches through bus/ring.h; --drain external: hbcollect does.
  *       --ring-kb K: ring size (default 1024, hb's default).
  *       --label L: prefix of the figures' names (default "hb").
- *   bench_hb --steady N [--ring-kb K (default 65536)]
+ *   bench_hb --threads N [--shared] [--cpu C] [--drain-cpu C] [--batches N] ...
+ *       the event call from N threads at once, all pinned to --cpu (so the
+ *       figures are the call's cost, not the 2 cores' contention), one
+ *       drain thread on --drain-cpu reading every ring: --shared, one
+ *       process-wide handle from hb_open (each thread finds its ring through
+ *       the thread cache); without, a single-thread handle per thread.
+ *       Per call per thread: every thread's batches and single calls merged
+ *       into LABEL.event.batch/.single (default label hbpN or hbsN).
+ *   bench_hb --steady N [--shared] [--ring-kb K (default 65536)]
  *       producer only: opens, registers, emits N events and N ticks and
  *       prints how many allocations the loop made (malloc is interposed
  *       below). Run under strace -c -f with N and 10*N to count syscalls.
@@ -21,6 +29,7 @@
 #include "ring.h"
 
 #include <getopt.h>
+#include <sys/mman.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <unistd.h>
@@ -80,29 +89,38 @@ struct drain {
 	uint64_t records;
 };
 
-/* Drains in batches like the collector, through bus/ring.h: the view loads
+/* Drains one batch like the collector, through bus/ring.h: the view loads
  * head only when it has caught up (A1, pairs with the producer's R1), every
  * record is validated and walked, tail is released once per batch (R2,
- * pairs with the producer's A2); sleeps 20 us when empty. */
+ * pairs with the producer's A2). Returns the records drained. */
+static unsigned drain_batch(struct hb_ring_view *v)
+{
+	const struct hb_rec *r;
+	unsigned n = 0;
+	int rc;
+
+	while ((rc = hb_ring_view_next(v, &r)) == 1 && ++n < 4096)
+		;
+	if (rc < 0) {
+		fprintf(stderr, "bench_hb: corrupt ring: %s\n", strerror(-rc));
+		exit(1);
+	}
+	if (n)
+		hb_ring_view_release(v, v->cursor);
+	return n;
+}
+
+/* Drains batch after batch; sleeps 20 us when empty. */
 static void *drain_main(void *arg)
 {
 	struct drain *d = arg;
 
 	bench_pin(d->cpu);
 	while (!atomic_load_explicit(&d->stop, memory_order_relaxed)) {
-		const struct hb_rec *r;
-		unsigned n = 0;
-		int rc;
+		unsigned n = drain_batch(&d->v);
 
-		while ((rc = hb_ring_view_next(&d->v, &r)) == 1 && ++n < 4096)
-			d->records++;
-		if (rc < 0) {
-			fprintf(stderr, "bench_hb: corrupt ring: %s\n", strerror(-rc));
-			exit(1);
-		}
-		if (n)
-			hb_ring_view_release(&d->v, d->v.cursor);
-		else
+		d->records += n;
+		if (!n)
 			bench_sleep_ns(20000);
 	}
 	return NULL;
@@ -133,11 +151,14 @@ static void wait_room(struct hb_producer *p)
 	}
 }
 
+static int shared_handle; /* --shared: the process-wide handle */
+
 static int open_producer(struct hb_producer **p, const char *bus, unsigned ring_kb, int *type)
 {
 	static const struct hb_field fields[] = {
 		{"n", HB_T_I64}, {"px", HB_T_F64}, {"sym", HB_T_STR}};
-	struct hb_config cfg = {.bus = bus, .name = "bench-hb", .ring_kb = ring_kb, .single_thread = 1};
+	struct hb_config cfg = {.bus = bus, .name = "bench-hb", .ring_kb = ring_kb,
+				.single_thread = !shared_handle};
 	int rc = hb_open(p, &cfg);
 
 	if (rc < 0 || !(*p)->enabled) {
@@ -170,8 +191,10 @@ static int run_steady(const char *bus, unsigned long n, unsigned ring_kb)
 		hb_tick(p);
 	}
 	a1 = atomic_load(&bench_allocs);
-	bench_result("hb.steady.allocs", (double)(a1 - a0), "allocs");
-	bench_result("hb.steady.dropped", (double)p->dropped, "records");
+	bench_result(shared_handle ? "hbp.steady.allocs" : "hb.steady.allocs", (double)(a1 - a0),
+		     "allocs");
+	bench_result(shared_handle ? "hbp.steady.dropped" : "hb.steady.dropped",
+		     (double)hb__ring_of(p)->dropped, "records");
 	hb_close(p);
 	return 0;
 }
@@ -230,16 +253,187 @@ static int run_cost(const char *bus, unsigned ring_kb, int external, int cpu, in
 	return 0;
 }
 
+/* ---- N threads --------------------------------------------------------- */
+
+#define BENCH_MAX_THREADS 16
+
+struct tw {
+	struct hb_producer *p;    /* the handle this thread calls */
+	struct hb_producer *ring; /* the ring its records go to */
+	int type, cpu;
+	unsigned batches, batch, singles;
+	double tpn, ovh;
+	double *batch_ns, *single_ns; /* per call, ns */
+	pthread_barrier_t *ready;
+	char shm[128];
+};
+
+/* Times the event call like BENCH_COST, into the thread's own arrays. */
+static void *tw_main(void *arg)
+{
+	struct tw *w = arg;
+	uint64_t k = 0, i;
+	unsigned b, j;
+
+	bench_pin(w->cpu);
+	EMIT(w->p, w->type, k); /* the thread's first call makes its ring */
+	k++;
+	w->ring = hb__ring_of(w->p);
+	pthread_barrier_wait(w->ready); /* main attaches the drain's views */
+	pthread_barrier_wait(w->ready);
+	for (i = 0; i < 200000; i++, k++) {
+		if ((i & 255) == 0)
+			wait_room(w->ring);
+		EMIT(w->p, w->type, k);
+	}
+	for (b = 0; b < w->batches; b++) {
+		uint64_t t0, t1;
+
+		wait_room(w->ring);
+		t0 = bench_tsc();
+		for (j = 0; j < w->batch; j++, k++)
+			EMIT(w->p, w->type, k);
+		t1 = bench_tsc();
+		w->batch_ns[b] = ((double)(t1 - t0) - w->ovh) / w->batch / w->tpn;
+	}
+	for (b = 0; b < w->singles; b++, k++) {
+		uint64_t t0, t1;
+
+		if ((b & 63) == 0)
+			wait_room(w->ring);
+		t0 = bench_tsc();
+		EMIT(w->p, w->type, k);
+		t1 = bench_tsc();
+		w->single_ns[b] = ((double)(t1 - t0) - w->ovh) / w->tpn;
+	}
+	return NULL;
+}
+
+struct mdrain {
+	struct hb_ring_view v[BENCH_MAX_THREADS];
+	unsigned n;
+	int cpu;
+	atomic_int stop;
+};
+
+/* One drain thread for every ring, a batch of each in turn. */
+static void *mdrain_main(void *arg)
+{
+	struct mdrain *d = arg;
+
+	bench_pin(d->cpu);
+	while (!atomic_load_explicit(&d->stop, memory_order_relaxed)) {
+		unsigned total = 0;
+
+		for (unsigned i = 0; i < d->n; i++)
+			total += drain_batch(&d->v[i]);
+		if (!total)
+			bench_sleep_ns(20000);
+	}
+	return NULL;
+}
+
+static void merge_report(const char *name, struct tw *w, unsigned n, int singles)
+{
+	size_t per = singles ? w[0].singles : w[0].batches, i;
+	double *all = calloc(per * n, sizeof(double));
+	char buf[96];
+
+	if (!all)
+		exit(1);
+	for (i = 0; i < n; i++)
+		memcpy(all + i * per, singles ? w[i].single_ns : w[i].batch_ns, per * sizeof(double));
+	if (singles) {
+		snprintf(buf, sizeof(buf), "%s.mean", name);
+		bench_result(buf, bench_mean(all, per * n), "ns");
+	}
+	bench_result_dist(name, all, per * n);
+	free(all);
+}
+
+static int run_threads(const char *bus, unsigned n, int cpu, int drain_cpu, unsigned batches,
+		       unsigned batch, unsigned singles)
+{
+	struct hb_producer *shared = NULL;
+	struct mdrain d = {.n = n, .cpu = drain_cpu};
+	struct tw w[BENCH_MAX_THREADS];
+	pthread_t th[BENCH_MAX_THREADS], dt;
+	pthread_barrier_t ready;
+	struct bench_cost bc;
+	int type = 0;
+	char name[96];
+
+	if (n < 1 || n > BENCH_MAX_THREADS || bench_cost_init(&bc, 1, 1, 1))
+		return 2;
+	if (!label || !strcmp(label, "hb")) {
+		static char def[16];
+
+		snprintf(def, sizeof(def), "%s%u", shared_handle ? "hbp" : "hbs", n);
+		label = def;
+	}
+	if (shared_handle && open_producer(&shared, bus, 1024, &type))
+		return 1;
+	pthread_barrier_init(&ready, NULL, n + 1);
+	for (unsigned i = 0; i < n; i++) {
+		w[i] = (struct tw){.p = shared, .type = type, .cpu = cpu, .batches = batches,
+				   .batch = batch, .singles = singles, .tpn = bc.tpn, .ovh = bc.ovh,
+				   .ready = &ready};
+		w[i].batch_ns = calloc(batches, sizeof(double));
+		w[i].single_ns = calloc(singles, sizeof(double));
+		if (!w[i].batch_ns || !w[i].single_ns ||
+		    (!shared_handle && open_producer(&w[i].p, bus, 1024, &w[i].type)))
+			return 1;
+		pthread_create(&th[i], NULL, tw_main, &w[i]);
+	}
+	pthread_barrier_wait(&ready);
+	/* the drain maps each ring itself: a thread's exit unmaps its ring in
+	 * the thread's view of it (and closes it) */
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(w[i].shm, sizeof(w[i].shm), "%s", w[i].ring->shm_name);
+		if (hb_ring_view_attach(&d.v[i], w[i].shm)) {
+			fprintf(stderr, "bench_hb: cannot attach %s\n", w[i].shm);
+			return 1;
+		}
+	}
+	pthread_create(&dt, NULL, mdrain_main, &d);
+	pthread_barrier_wait(&ready);
+	for (unsigned i = 0; i < n; i++)
+		pthread_join(th[i], NULL);
+	atomic_store(&d.stop, 1);
+	pthread_join(dt, NULL);
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "%s.event.dropped", label);
+		if (hb__load_relaxed(&d.v[i].hdr->dropped))
+			bench_result(name, (double)hb__load_relaxed(&d.v[i].hdr->dropped), "records");
+		hb_ring_view_detach(&d.v[i]);
+	}
+	snprintf(name, sizeof(name), "%s.event.batch", label);
+	merge_report(name, w, n, 0);
+	snprintf(name, sizeof(name), "%s.event.single", label);
+	merge_report(name, w, n, 1);
+	/* closed (by the threads' exits or here); no collector removes them */
+	for (unsigned i = 0; i < n; i++) {
+		if (!shared_handle)
+			hb_close(w[i].p);
+		shm_unlink(w[i].shm);
+	}
+	if (shared_handle)
+		hb_close(shared);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"bus", 1, 0, 'b'},     {"drain", 1, 0, 'd'},   {"batches", 1, 0, 'n'},
 		{"batch", 1, 0, 'B'},   {"singles", 1, 0, 's'}, {"cpu", 1, 0, 'c'},
 		{"drain-cpu", 1, 0, 'C'}, {"steady", 1, 0, 'S'}, {"ring-kb", 1, 0, 'r'},
-		{"label", 1, 0, 'L'},   {0, 0, 0, 0}};
+		{"label", 1, 0, 'L'},   {"threads", 1, 0, 'T'}, {"shared", 0, 0, 'P'},
+		{0, 0, 0, 0}};
 	const char *bus = "bench";
 	unsigned batches = 20000, batch = 256, singles = 1000000, ring_kb = 0;
 	unsigned long steady = 0;
+	unsigned threads = 0;
 	int external = 0, cpu = 0, drain_cpu = 1, c, i;
 
 	for (i = 0; i < 64; i++)
@@ -256,10 +450,14 @@ int main(int argc, char **argv)
 		case 'S': steady = strtoul(optarg, NULL, 10); break;
 		case 'r': ring_kb = (unsigned)atoi(optarg); break;
 		case 'L': label = optarg; break;
+		case 'T': threads = (unsigned)atoi(optarg); break;
+		case 'P': shared_handle = 1; break;
 		default: return 2;
 		}
 	}
 	if (steady)
 		return run_steady(bus, steady, ring_kb ? ring_kb : 65536);
+	if (threads)
+		return run_threads(bus, threads, cpu, drain_cpu, batches, batch, singles);
 	return run_cost(bus, ring_kb, external, cpu, drain_cpu, batches, batch, singles);
 }

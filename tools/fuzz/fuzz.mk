@@ -18,7 +18,7 @@ FUZZ_LIBS := $(shell pkg-config --libs liburing msgpack libmicrohttpd 2>/dev/nul
 	$(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw) -lpthread -lm
 
 FUZZ_OBJ := $(FUZZ_BUILD)/obj
-LIB_SRCS := producers/hb.c $(filter-out bus/hbcollect.c,$(wildcard bus/*.c)) $(wildcard http/*.c) \
+LIB_SRCS := producers/hb.c producers/hb_thread.c $(filter-out bus/hbcollect.c,$(wildcard bus/*.c)) $(wildcard http/*.c) \
 	$(wildcard consumers/lib/*.c) $(wildcard consumers/top/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_OBJ)/%.o)
 
