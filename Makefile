@@ -54,6 +54,8 @@ LIBHBREAD := $(LIB)/libhbread.a
 LIBHBBUS := $(LIB)/libhbbus.a
 LIBHBHTTP := $(LIB)/libhbhttp.a
 
+.DEFAULT_GOAL := all
+
 # The libraries' objects are position independent, so the static ones link
 # into shared objects too; the shared ones carry sonames (ABI major 0).
 VERSION := 0.1.0
@@ -75,6 +77,7 @@ COLLECTOR := $(BIN)/hbcollect
 TOOLS := $(COLLECTOR) $(CONSUMER_TOOLS) $(PRODUCER_TOOLS)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 MANPAGES := $(wildcard docs/man/*.1)
+MANPAGES3 := $(wildcard docs/man/*.3)
 
 all: $(LIBHB) $(LIBHBREAD) $(LIBHBBUS) $(LIBHBHTTP) $(SOLIBS) $(TOOLS) $(EXAMPLES) $(CONSUMER_EXAMPLES) $(UNIT_TESTS) $(PCFILES)
 
@@ -197,11 +200,13 @@ INSTALLED := $(addprefix $(PREFIX)/include/,$(notdir $(HEADERS))) \
 	$(addprefix $(PREFIX)/lib/pkgconfig/,hb.pc hbread.pc) \
 	$(addprefix $(PREFIX)/bin/,$(notdir $(INSTALL_BINS))) \
 	$(addprefix $(PREFIX)/share/man/man1/,$(notdir $(MANPAGES))) \
+	$(addprefix $(PREFIX)/share/man/man3/,$(notdir $(MANPAGES3))) \
 	$(UNITDIR)/hbcollect.service $(addprefix $(DOCDIR)/,$(notdir $(DOCS)))
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 		$(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/man/man3 \
 		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR)
 	install -m 644 $(HEADERS) $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(LIBHB) $(LIBHBREAD) $(DESTDIR)$(PREFIX)/lib/
@@ -215,6 +220,7 @@ install: all
 	done
 	install -m 755 $(INSTALL_BINS) $(DESTDIR)$(PREFIX)/bin/
 	$(if $(MANPAGES),install -m 644 $(MANPAGES) $(DESTDIR)$(PREFIX)/share/man/man1/)
+	$(if $(MANPAGES3),install -m 644 $(MANPAGES3) $(DESTDIR)$(PREFIX)/share/man/man3/)
 	sed -e 's|/usr/local|$(PREFIX)|g' tools/hbcollect.service > $(DESTDIR)$(UNITDIR)/hbcollect.service
 	install -m 644 $(DOCS) $(DESTDIR)$(DOCDIR)/
 

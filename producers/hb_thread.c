@@ -27,6 +27,7 @@
 #endif
 #include "hb_int.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,15 +157,24 @@ static void hb_tables_copy(struct hb_producer *w, const struct hb_producer *p)
 	atomic_store_explicit(&w->nmetrics, nm, memory_order_relaxed);
 }
 
-/* The tag for a ring this thread makes for pr. */
+/* The tag for a ring this thread makes for pr: the one the code set; for
+ * the thread that opened the handle cfg.thread (or none, as a single-thread
+ * handle has); for another thread its name, or "tid" and its tid when it
+ * has none of its own (the process's name, inherited). */
 static void hb_tag_pick(const struct hb_proc *pr, char *out, size_t len)
 {
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+	char name[16];
+
 	if (hb_tag_given)
 		snprintf(out, len, "%s", hb_tag);
-	else if (pr->cfg.thread && (pid_t)syscall(SYS_gettid) == pr->opener)
+	else if (tid == pr->opener)
 		snprintf(out, len, "%s", pr->thread);
-	else if (pthread_getname_np(pthread_self(), out, len < 16 ? len : 16))
-		out[0] = 0;
+	else if (!pthread_getname_np(pthread_self(), name, sizeof(name)) && name[0] &&
+		 strncmp(name, program_invocation_short_name, 15))
+		snprintf(out, len, "%s", name);
+	else
+		snprintf(out, len, "tid%d", (int)tid);
 }
 
 static struct hb_producer *hb_cache(uint64_t id, struct hb_producer *ring)

@@ -162,7 +162,11 @@ static void top_fold_producer(struct top_model *m, const struct hb_rd_record *re
 	if (!r)
 		return;
 	top_pmap_add(m, p, (uint32_t)(r - m->rows));
-	snprintf(r->name, sizeof(r->name), "%s", p->name);
+	/* the threads of one process are producers of one name: name/thread */
+	if (p->thread && p->thread[0])
+		snprintf(r->name, sizeof(r->name), "%.31s/%.31s", p->name, p->thread);
+	else
+		snprintf(r->name, sizeof(r->name), "%s", p->name);
 	snprintf(r->host, sizeof(r->host), "%s", p->host);
 	r->pid = p->pid;
 	r->start_ns = p->start_ns;
@@ -667,7 +671,10 @@ static void top_ring_fold(struct top_model *m, const struct top_ring *rg, uint64
 	if (!r)
 		return;
 	if (!r->name[0]) {
-		snprintf(r->name, sizeof(r->name), "%.*s", (int)sizeof(h->name) - 1, h->name);
+		if (h->thread[0])
+			snprintf(r->name, sizeof(r->name), "%.31s/%.31s", h->name, h->thread);
+		else
+			snprintf(r->name, sizeof(r->name), "%.*s", (int)sizeof(h->name) - 1, h->name);
 		snprintf(r->host, sizeof(r->host), "%.*s", (int)sizeof(h->host) - 1, h->host);
 		r->pid = h->pid;
 		r->start_ns = h->start_ns;

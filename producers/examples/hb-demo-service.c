@@ -5,7 +5,8 @@
  * A pretend web service that "handles requests" in a loop. It shows the
  * whole producer API in the order a real service would use it:
  *
- *   1. hb_open() once per thread at start-up (never fails hard: on error
+ *   1. hb_open() once per process at start-up; any thread may use the handle
+ *      (each gets a ring of its own); it never fails hard: on error
  *      you get a disabled handle and every later call is a no-op);
  *   2. register event types and metrics once (cold path, names interned);
  *   3. in the hot loop: hb_event() with a request id, metric updates,

@@ -19,7 +19,7 @@ lib="$root/usr/lib"
 for f in libhb.so libhb.so.0 libhbread.so libhbread.so.0 pkgconfig/hbread.pc; do
 	[ -e "$lib/$f" ] || hb_fail "make install did not install /usr/lib/$f"
 done
-for f in usr/bin/hb-count usr/lib/systemd/system/hbcollect.service \
+for f in usr/bin/hb-count usr/lib/systemd/system/hbcollect.service usr/share/man/man3/hb.3 \
 	usr/share/doc/hb/OPERATIONS.md usr/share/doc/hb/README.md; do
 	[ -f "$root/$f" ] || hb_fail "make install did not install /$f"
 done

@@ -3,10 +3,11 @@
 # counter bumped from every thread; half of them exit while the others
 # still run. In the archive: every event exactly once, in order, under its
 # own thread's producer (thread tag wI); every thread reported exited
-# (closed); the counter's total in the heartbeats is the sum (1,600,000).
+# (closed); the counter's total in the heartbeats is the sum (1,600,000);
+# hbtop shows one row per thread (thr/wI).
 set -euo pipefail
 source "$(dirname "$0")/common.bash"
-hb_need hbcollect
+hb_need hbcollect hbtop
 n=${HB_THREADS_N:-200000}
 san=()
 [ -n "${SANITIZE:-}" ] && san=(-fsanitize="$SANITIZE")
@@ -24,5 +25,13 @@ only_collector_ring() { [ "$(hb_shm_count)" -eq 1 ]; }
 hb_wait_for 60 "every thread's ring drained and removed" only_collector_ring
 hb_collector_stop
 "$T/threads_check" "$dir" "$n" || hb_fail "the archive does not hold what the threads sent"
-grep -c 'exited (closed)' "$T/collector.1.log" >&2 || true
+# hbtop tells the threads apart: one row per thread, named thr/wI
+"$BIN/hbtop" -b -n 1 -o json "$dir" >"$T/top.json" || hb_fail "hbtop failed on the archive"
+"$PY" - "$T/top.json" <<'PY' || hb_fail "hbtop does not show one exited row per thread"
+import json, sys
+rows = {p["name"]: p["state"] for p in json.load(open(sys.argv[1]))["producers"]}
+want = {"thr/w%d" % i: "exited" for i in range(8)}
+got = {k: v for k, v in rows.items() if k.startswith("thr/w")}
+sys.exit(0 if got == want else print("hbtop rows:", rows, file=sys.stderr) or 1)
+PY
 echo "ok"

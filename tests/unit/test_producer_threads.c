@@ -257,12 +257,62 @@ static void gauges_are_per_process_counters_per_thread(void **state)
 	fx_shm_cleanup();
 }
 
+struct tagged {
+	struct hb_producer *p;
+	const char *setname; /* pthread_setname_np first, or NULL */
+	pid_t tid;
+	char tag[32];
+};
+
+static void *tag_probe(void *arg)
+{
+	struct tagged *t = arg;
+
+	if (t->setname)
+		pthread_setname_np(pthread_self(), t->setname);
+	t->tid = (pid_t)syscall(SYS_gettid);
+	assert_int_equal(hb_heartbeat(t->p), 0);
+	snprintf(t->tag, sizeof(t->tag), "%s", hb__ring_of(t->p)->hdr->thread);
+	return NULL;
+}
+
+/* Without hb_thread_tag_set: the opening thread's ring carries cfg.thread,
+ * a named thread's its name, an unnamed one "tid" and its tid. */
+static void thread_tags_default_to_the_thread_name(void **state)
+{
+	struct hb_config cfg = fx_config("thr", 64);
+	struct tagged named = {.setname = "io-worker"}, unnamed = {0};
+	struct hb_producer *p;
+	pthread_t th;
+	char want[32];
+
+	(void)state;
+	fx_shm_cleanup();
+	cfg.single_thread = 0;
+	cfg.thread = "main-loop";
+	assert_int_equal(hb_open(&p, &cfg), 0);
+	assert_int_equal(hb_heartbeat(p), 0);
+	assert_string_equal(hb__ring_of(p)->hdr->thread, "main-loop");
+	named.p = unnamed.p = p;
+	assert_int_equal(pthread_create(&th, NULL, tag_probe, &named), 0);
+	pthread_join(th, NULL);
+	assert_string_equal(named.tag, "io-worker");
+	assert_int_equal(pthread_create(&th, NULL, tag_probe, &unnamed), 0);
+	pthread_join(th, NULL);
+	snprintf(want, sizeof(want), "tid%d", (int)unnamed.tid);
+	assert_string_equal(unnamed.tag, want);
+	assert_int_equal(hb_thread_tag_set("this-one-is-far-too-long-for-a-tag"), -EINVAL);
+	hb_close(p);
+	fx_shm_cleanup();
+}
+
 int main(void)
 {
 	const char *n = getenv("HB_THREADS_N");
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(eight_threads_share_one_handle),
 		cmocka_unit_test(gauges_are_per_process_counters_per_thread),
+		cmocka_unit_test(thread_tags_default_to_the_thread_name),
 	};
 
 	if (n && *n)
