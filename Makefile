@@ -96,8 +96,10 @@ $(LIB)/%.a:
 
 # libX.so -> libX.so.0 -> libX.so.0.1.0 (soname libX.so.0)
 $(LIB)/libhb.so.$(VERSION): $(LIBHB_SRCS:%.c=$(OBJ)/%.o)
+	@mkdir -p $(dir $@)
 	$(CC) -shared -Wl,-soname,libhb.so.$(SOMAJOR) $(LDFLAGS) -o $@ $^ -lpthread
 $(LIB)/libhbread.so.$(VERSION): $(LIBHBREAD_SRCS:%.c=$(OBJ)/%.o)
+	@mkdir -p $(dir $@)
 	$(CC) -shared -Wl,-soname,libhbread.so.$(SOMAJOR) $(LDFLAGS) -o $@ $^ $(MSGPACK_LIBS) -lm
 $(LIB)/%.so: $(LIB)/%.so.$(VERSION)
 	ln -sf $(notdir $<) $@.$(SOMAJOR)
