@@ -16,6 +16,10 @@
  * hot path reads the thread cache (hb__tls_cache) and the thread's ring,
  * nothing another thread writes.
  *
+ * Exit: a thread's rings close when it ends (pthread key destructor) and
+ * the rings of the thread that calls exit() close then (atexit); _exit, a
+ * signal or a crash leave them open for the collector to find the pid gone.
+ *
  * fork: pthread_atfork's child handler forgets every ring of the parent
  * (the child's mapping of them is dropped, never written, closed or
  * unlinked), empties the thread cache and zeroes the totals; the child's
@@ -77,10 +81,18 @@ static void hb_fork_prepare(void);
 static void hb_fork_parent(void);
 static void hb_fork_child(void);
 
+/* exit(): the calling thread (main, usually) closes its rings as a thread
+ * that ends does; key destructors do not run for it. */
+static void hb_at_exit(void)
+{
+	hb_thread_exit(NULL);
+}
+
 static void hb_once_init(void)
 {
 	pthread_key_create(&hb_key, hb_thread_exit);
 	pthread_atfork(hb_fork_prepare, hb_fork_parent, hb_fork_child);
+	atexit(hb_at_exit);
 }
 
 static struct hb_proc *hb_proc_of(const struct hb_producer *p)

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # fork(): a parent emits, forks a child that emits and closes, emits again,
-# forks a child that emits and exits without closing, emits again, through
-# one handle opened before the forks. The archive holds every record of
-# the parent and of each child exactly once, each under its own pid; no
-# gap (nothing overwritten or missing); the parent exits cleanly, the
-# child that closed too, the one that did not is reported under its own pid.
+# forks a child that emits and _exits without closing, emits again, forks a
+# child that emits and calls exit() without closing, emits again and
+# returns from main, through one handle opened before the forks. The
+# archive holds every record of the parent and of each child exactly once,
+# each under its own pid; no gap (nothing overwritten or missing); the
+# parent and the children that closed or called exit() are reported exited
+# (closed), the one that _exited crashed (pid-gone) under its own pid.
 set -euo pipefail
 source "$(dirname "$0")/common.bash"
 hb_need hbcollect hbcat
@@ -27,11 +29,12 @@ hb_collector_stop
 import json, sys
 recs = [json.loads(l) for l in open(sys.argv[1])]
 pids = dict(a.split("=") for a in sys.argv[2:])
-who_of = {int(pids["parent"]): 0, int(pids["closer"]): 1, int(pids["leaver"]): 2}
-want = {0: 2500, 1: 500, 2: 300}
+who_of = {int(pids["parent"]): 0, int(pids["closer"]): 1, int(pids["leaver"]): 2,
+          int(pids["exiter"]): 3}
+want = {0: 3000, 1: 500, 2: 300, 3: 200}
 prod_pid = {r["p"]: r["pid"] for r in recs if r["k"] == "producer"}
 bad = []
-got = {0: [], 1: [], 2: []}
+got = {0: [], 1: [], 2: [], 3: []}
 for r in recs:
     if r["k"] == "event" and r["type"] == "fork.ev":
         who = r["fields"]["who"]
@@ -53,6 +56,8 @@ if final.get(1, [])[-1:] != [("exited", "closed")]:
     bad.append("closing child's states: %s" % final.get(1))
 if final.get(2, [])[-1:] != [("crashed", "pid-gone")]:
     bad.append("leaving child's states: %s" % final.get(2))
+if final.get(3, [])[-1:] != [("exited", "closed")]:
+    bad.append("exiting child's states: %s" % final.get(3))
 for b in bad:
     print("fork.sh:", b, file=sys.stderr)
 sys.exit(1 if bad else 0)

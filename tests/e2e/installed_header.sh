@@ -39,6 +39,8 @@ flags=$(PKG_CONFIG_PATH='' PKG_CONFIG_LIBDIR="$root/usr/lib/pkgconfig" \
 hb_log "pkg-config --cflags --libs hb: $flags"
 [[ "$flags" == *"-I$root/usr/include"* ]] || hb_fail "cflags do not point into the staged tree"
 
+cflags=$(PKG_CONFIG_PATH='' PKG_CONFIG_LIBDIR="$root/usr/lib/pkgconfig" \
+	PKG_CONFIG_SYSROOT_DIR="$root" pkg-config --cflags hb)
 san=()
 [ -n "${SANITIZE:-}" ] && san=(-fsanitize="$SANITIZE")
 # build CC OUT SRC ARGS...: with the installed flags only, warnings as errors.
@@ -50,7 +52,7 @@ build()
 	shift 3
 	if [ -n "${SANITIZE:-}" ] && [[ "$cc" == clang* ]]; then
 		# shellcheck disable=SC2086 # flags are words
-		"$cc" -Wall -Wextra -Werror "$@" -fsyntax-only "$src" $flags ||
+		"$cc" -Wall -Wextra -Werror "$@" -fsyntax-only "$src" $cflags ||
 			hb_fail "$src does not compile with $cc $* against the installed headers"
 		return 0
 	fi
