@@ -39,9 +39,16 @@ while time.time() < end and quiet < 20:
         msgs.append(m)
         others = [r["name"] for r in m["rows"] if r["name"] != "hbcollect"]
         quiet = quiet + 1 if not m["full"] and not others else 0
+# the first message is the whole state (of the newest update, which may
+# predate the last producers read); the deltas bring the rest
 full = msgs[0]
-assert full["full"] and len(full["rows"]) == 101, (full["full"], len(full["rows"]))
-assert sum(r["name"].startswith("many-") for r in full["rows"]) == 100
+assert full["full"] and all(not m["full"] for m in msgs[1:]), [m["full"] for m in msgs[:3]]
+rows = {}
+for m in msgs:
+    rows.update((r["ring"], r) for r in m["rows"])
+many = [r for r in rows.values() if r["name"].startswith("many-")]
+assert len(rows) == 101 and len(many) == 100, len(rows)
+assert all(r["state"] == "exited" for r in many), [r["state"] for r in many]
 assert quiet >= 20, "deltas still carry other rows after %d messages" % len(msgs)
 deltas = msgs[-20:]
 assert all(not d["full"] and not d["gone"] for d in deltas)
