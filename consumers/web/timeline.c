@@ -26,6 +26,9 @@ struct web_series {
 
 struct web_mark {
 	uint64_t t, t2;
+	uint64_t n;   /* drop: records lost */
+	char why[24]; /* drop: the gap records' reason */
+	const struct hb_rd_producer *p;
 	char kind[12];
 	char who[96];
 	char text[128];
@@ -101,23 +104,29 @@ static uint32_t web_series_of(struct web_tl *tl, struct web_series **tab, uint32
 	return (*n)++;
 }
 
-static void web_tl_mark(struct web_tl *tl, uint64_t t, uint64_t t2, const char *kind,
-			const struct hb_rd_producer *p, const char *text)
+/* A new mark, or NULL when there are too many (counted as left out). */
+static struct web_mark *web_tl_mark(struct web_tl *tl, uint64_t t, uint64_t t2,
+				    const char *kind, const struct hb_rd_producer *p,
+				    const char *text)
 {
 	struct web_mark *m;
 
 	if (tl->nmarks == WEB_TL_MARKS) {
 		tl->marks_left_out++;
-		return;
+		return NULL;
 	}
 	m = &tl->marks[tl->nmarks++];
 	m->t = t, m->t2 = t2;
+	m->p = p;
+	m->n = 0;
+	m->why[0] = 0;
 	snprintf(m->kind, sizeof(m->kind), "%s", kind);
 	if (p)
 		snprintf(m->who, sizeof(m->who), "%s (pid %u)", p->name, p->pid);
 	else
 		m->who[0] = 0;
 	snprintf(m->text, sizeof(m->text), "%s", text);
+	return m;
 }
 
 static int web_tl_str(const msgpack_object *o, char *out, size_t len)
@@ -133,6 +142,26 @@ static uint64_t web_tl_uint(const msgpack_object *o)
 	return o && o->type == MSGPACK_OBJECT_POSITIVE_INTEGER ? o->via.u64 : 0;
 }
 
+/* A gap record as a drop mark; the gaps of one producer for one reason
+ * within one bucket (a burst of drops) add up into one mark. */
+static void web_tl_drop(struct web_tl *tl, const struct hb_rd_record *rec)
+{
+	struct web_mark *m = tl->nmarks ? &tl->marks[tl->nmarks - 1] : NULL;
+	char why[24];
+
+	web_tl_str(hb_rd_map_get(rec->obj, "why"), why, sizeof(why));
+	if (!m || strcmp(m->kind, "drop") || m->p != rec->producer || strcmp(m->why, why) ||
+	    rec->ts_ns - m->t >= tl->res) {
+		m = web_tl_mark(tl, rec->ts_ns, 0, "drop", rec->producer, "");
+		if (!m)
+			return;
+		snprintf(m->why, sizeof(m->why), "%s", why);
+	}
+	m->n += web_tl_uint(hb_rd_map_get(rec->obj, "n"));
+	snprintf(m->text, sizeof(m->text), "%llu records lost (%s)", (unsigned long long)m->n,
+		 m->why);
+}
+
 static void web_tl_bus(struct web_tl *tl, const struct hb_rd_record *rec)
 {
 	const msgpack_object *o = rec->obj;
@@ -145,10 +174,7 @@ static void web_tl_bus(struct web_tl *tl, const struct hb_rd_record *rec)
 		web_tl_mark(tl, rec->ts_ns, 0, strcmp(a, "crashed") ? "state" : "crash",
 			    rec->producer, text);
 	} else if (!strcmp(rec->bus_kind, "gap")) {
-		web_tl_str(hb_rd_map_get(o, "why"), b, sizeof(b));
-		snprintf(text, sizeof(text), "%llu records lost (%s)",
-			 (unsigned long long)web_tl_uint(hb_rd_map_get(o, "n")), b);
-		web_tl_mark(tl, rec->ts_ns, 0, "drop", rec->producer, text);
+		web_tl_drop(tl, rec);
 	} else if (!strcmp(rec->bus_kind, "alert")) {
 		web_tl_str(hb_rd_map_get(o, "name"), a, sizeof(a));
 		web_tl_str(hb_rd_map_get(o, "event"), b, sizeof(b));

@@ -77,21 +77,22 @@ with Browser(1400, 900) as b:
     assert m("tlb", "crash") == 1, m("tlb", "crash")
     assert m("tla", "crash") == 0 and m("tlc", "crash") == 0
     assert m("tlc", "hb-gap") >= 1, m("tlc", "hb-gap")
-    gap = b.eval("[...document.querySelectorAll('#marks li.hb-gap')].map(l => l.textContent)"
-                 ".filter(t => t.includes('tlc'))")
-    assert len(gap) == 1, gap
-    assert m("tla", "hb-gap") == 0, m("tla", "hb-gap")
+    # the 2 s stop (a busy machine may add short gaps of its own)
+    stop = b.eval("tl.marks.filter(m => m.kind == 'hb-gap' && m.who == %s && m.t2 - m.t > 1.5e9)"
+                  ".map(m => m.t)" % json.dumps(label["tlc"]))
+    assert len(stop) == 1, stop
     drops = b.eval("[...document.querySelectorAll('#marks li.drop')].map(l => l.textContent)")
     assert drops and all("tld-0" in d for d in drops), drops
     assert sum(int(d.split(": ")[1].split(" ")[0]) for d in drops) == gaps, (drops, gaps)
     assert m("tld-0", "drop") >= 1
+    assert b.eval("tl.marks_left_out") == 0
     b.screenshot(shot)
     # zoom to the range before the crash: its mark goes, the gap stays
     t0 = b.eval("tl.t0_ns")
     b.eval("location.hash = '#from=%d&to=%d'" % (t0, crash_t - 200000000))
     b.wait("document.getElementById('to').textContent.length && (%s)(%s, 'crash') == 0"
            % (MARKS, json.dumps(label["tlb"])), 5, "the zoomed range")
-    assert m("tlc", "hb-gap") == 1
+    assert m("tlc", "hb-gap") >= 1
 with open(shot, "rb") as f:
     head = f.read(24)
 assert head[:8] == b"\x89PNG\r\n\x1a\n"
