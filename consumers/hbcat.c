@@ -64,7 +64,7 @@ struct cat_item {
 struct cat {
 	enum out_fmt fmt;
 	struct cat_filter flt;
-	bool follow, summary, color, utc;
+	bool follow, summary, color, utc, all_gaps;
 	int tflags; /* HB_RD_TEXT_* */
 	const char *bus;
 	struct hb_reader *r;
@@ -126,7 +126,9 @@ static void usage(FILE *f)
 	      "                          today, yesterday, 'yesterday 17:20', 17:20\n"
 	      "                          (local time unless --utc or a zone is given)\n"
 	      "      --utc               show and read times in UTC, not local time\n"
-	      "      --summary           per producer and type counts, spans, gaps, damage\n"
+	      "      --summary           per producer and type counts, spans, gaps (as ranges\n"
+	      "                          and the largest), states, damage\n"
+	      "      --gaps              --summary listing every gap\n"
 	      "      --bus NAME          bus whose archive is read (default $HB_BUS or default)\n"
 	      "      --color WHEN        auto (default), always, never; NO_COLOR is honoured\n"
 	      "  -h, --help              this help\n"
@@ -187,7 +189,7 @@ static void parse_time(const char *flag, const char *s, bool utc, uint64_t *ns, 
 	*set = true;
 }
 
-enum { OPT_SINCE = 256, OPT_UNTIL, OPT_SUMMARY, OPT_BUS, OPT_COLOR, OPT_UTC, OPT_RAW };
+enum { OPT_SINCE = 256, OPT_UNTIL, OPT_SUMMARY, OPT_BUS, OPT_COLOR, OPT_UTC, OPT_RAW, OPT_GAPS };
 
 static void parse_opts(struct cat *c, int argc, char **argv)
 {
@@ -201,6 +203,7 @@ static void parse_opts(struct cat *c, int argc, char **argv)
 		{"summary", no_argument, NULL, OPT_SUMMARY},
 		{"utc", no_argument, NULL, OPT_UTC},
 		{"raw", no_argument, NULL, OPT_RAW},
+		{"gaps", no_argument, NULL, OPT_GAPS},
 		{"lines", required_argument, NULL, 'n'},
 		{"bus", required_argument, NULL, OPT_BUS},
 		{"color", required_argument, NULL, OPT_COLOR},
@@ -265,6 +268,9 @@ static void parse_opts(struct cat *c, int argc, char **argv)
 			break;
 		case OPT_RAW:
 			c->raw = true;
+			break;
+		case OPT_GAPS:
+			c->all_gaps = c->summary = true;
 			break;
 		case 'n':
 			c->lines = parse_lines(optarg);
@@ -841,7 +847,8 @@ int main(int argc, char **argv)
 	hb_merge_init(&c.merge, CAT_MERGE_MAX);
 	rc = cat_run(&c);
 	if (c.sum)
-		hb_sum_print(c.sum, c.out, c.fmt == OUT_JSON);
+		hb_sum_print(c.sum, c.out,
+			     (c.fmt == OUT_JSON ? HB_SUM_JSON : 0) | (c.all_gaps ? HB_SUM_ALL_GAPS : 0));
 	fflush(c.out);
 	check_out(&c);
 	if (rc == 0 && hb_reader_damage_count(c.r))

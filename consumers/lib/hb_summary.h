@@ -21,8 +21,12 @@ void hb_sum_seq(struct hb_sum *s, const struct hb_rd_record *rec);
 void hb_sum_add(struct hb_sum *s, const struct hb_rd_record *rec);
 void hb_sum_damage(struct hb_sum *s, const char *file, uint64_t off, uint64_t len,
 		   const char *what);
-/* Text, or one JSON object (json != 0). */
-void hb_sum_print(struct hb_sum *s, FILE *f, int json);
+/* Text, or one JSON object (HB_SUM_JSON). Text shows gaps as ranges of
+ * gaps less than a second apart and the largest few, every gap with
+ * HB_SUM_ALL_GAPS; JSON has every gap (the first 10000) and the ranges. */
+#define HB_SUM_JSON 0x1
+#define HB_SUM_ALL_GAPS 0x2
+void hb_sum_print(struct hb_sum *s, FILE *f, int flags);
 void hb_sum_free(struct hb_sum *s);
 
 #endif

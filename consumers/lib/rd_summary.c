@@ -19,6 +19,19 @@ struct sum_gap {
 	char why[16];
 };
 
+/* Gaps written less than SUM_BURST_NS apart, merged: what an operator
+ * reads first (priority shedding writes thousands of small gaps). */
+#define SUM_BURST_NS 1000000000ull
+#define SUM_LARGEST 5     /* largest gaps shown in text */
+#define SUM_BURSTS_SHOWN 10 /* gap ranges shown in text */
+
+struct sum_burst {
+	uint64_t from, to; /* lowest and highest sequence number */
+	uint64_t t0, t1;   /* times of its first and last gap record */
+	uint64_t gaps, n;
+	bool overflow, corrupt;
+};
+
 struct sum_state {
 	uint64_t ts;
 	char state[16];
@@ -34,8 +47,15 @@ struct sum_prod {
 	uint64_t seq_first, seq_next, dups;
 	struct sum_range *holes;
 	size_t nholes;
-	struct sum_gap *gaps;
+	struct sum_gap *gaps; /* the first SUM_LIST_MAX */
 	size_t ngaps;
+	uint64_t gaps_total;
+	struct sum_burst *bursts; /* closed ones, the first SUM_LIST_MAX */
+	size_t nbursts;
+	uint64_t bursts_total;
+	struct sum_burst cur; /* the open one (cur.gaps > 0) */
+	struct sum_gap largest[SUM_LARGEST];
+	size_t nlargest;
 	uint64_t dropped, lost;
 	struct sum_state *states;
 	size_t nstates;
@@ -136,25 +156,71 @@ static uint64_t u64_of(const msgpack_object *o)
 	return o && o->type == MSGPACK_OBJECT_POSITIVE_INTEGER ? o->via.u64 : 0;
 }
 
-static void sum_gap(struct sum_prod *sp, const msgpack_object *m)
+/* The gap into the largest few, kept sorted by n (largest first). */
+static void sum_largest(struct sum_prod *sp, const struct sum_gap *g)
 {
-	struct sum_gap *g;
-	uint64_t n = u64_of(hb_rd_map_get(m, "n"));
-	char why[16];
+	size_t i = sp->nlargest < SUM_LARGEST ? sp->nlargest++ : SUM_LARGEST;
 
-	str_of(hb_rd_map_get(m, "why"), why, sizeof(why));
-	if (strcmp(why, "corrupt") == 0)
-		sp->lost += n;
+	if (i == SUM_LARGEST && g->n <= sp->largest[SUM_LARGEST - 1].n)
+		return;
+	if (i == SUM_LARGEST)
+		i--;
+	for (; i && sp->largest[i - 1].n < g->n; i--)
+		sp->largest[i] = sp->largest[i - 1];
+	sp->largest[i] = *g;
+}
+
+/* The open burst into the list (its first SUM_LIST_MAX are kept). */
+static void sum_burst_close(struct sum_prod *sp)
+{
+	if (!sp->cur.gaps)
+		return;
+	sp->bursts_total++;
+	if (sp->nbursts < SUM_LIST_MAX) {
+		sp->bursts = grow(sp->bursts, sp->nbursts, sizeof(*sp->bursts));
+		sp->bursts[sp->nbursts++] = sp->cur;
+	}
+	sp->cur.gaps = 0;
+}
+
+/* The gap into the open burst, or one it opens. */
+static void sum_burst(struct sum_prod *sp, const struct sum_gap *g, uint64_t ts)
+{
+	struct sum_burst *b = &sp->cur;
+
+	if (b->gaps && ts > b->t1 + SUM_BURST_NS)
+		sum_burst_close(sp);
+	if (!b->gaps)
+		*b = (struct sum_burst){.from = g->from, .to = g->to, .t0 = ts, .t1 = ts};
+	b->from = g->from < b->from ? g->from : b->from;
+	b->to = g->to > b->to ? g->to : b->to;
+	b->t1 = ts > b->t1 ? ts : b->t1;
+	b->gaps++;
+	b->n += g->n;
+	if (strcmp(g->why, "corrupt") == 0)
+		b->corrupt = true;
 	else
-		sp->dropped += n;
+		b->overflow = true;
+}
+
+static void sum_gap(struct sum_prod *sp, const msgpack_object *m, uint64_t ts)
+{
+	struct sum_gap g = {.n = u64_of(hb_rd_map_get(m, "n"))};
+
+	str_of(hb_rd_map_get(m, "why"), g.why, sizeof(g.why));
+	g.from = u64_of(hb_rd_map_get(m, "from"));
+	g.to = u64_of(hb_rd_map_get(m, "to"));
+	if (strcmp(g.why, "corrupt") == 0)
+		sp->lost += g.n;
+	else
+		sp->dropped += g.n;
+	sp->gaps_total++;
+	sum_largest(sp, &g);
+	sum_burst(sp, &g, ts);
 	if (sp->ngaps >= SUM_LIST_MAX)
 		return;
 	sp->gaps = grow(sp->gaps, sp->ngaps, sizeof(*sp->gaps));
-	g = &sp->gaps[sp->ngaps++];
-	g->from = u64_of(hb_rd_map_get(m, "from"));
-	g->to = u64_of(hb_rd_map_get(m, "to"));
-	g->n = n;
-	memcpy(g->why, why, sizeof(why));
+	sp->gaps[sp->ngaps++] = g;
 }
 
 static void sum_state(struct sum_prod *sp, const struct hb_rd_record *rec)
@@ -201,7 +267,7 @@ void hb_sum_seq(struct hb_sum *s, const struct hb_rd_record *rec)
 		}
 		sp->seq_next = rec->seq + 1;
 	} else if (rec->kind == HB_RD_BUS && strcmp(rec->bus_kind, "gap") == 0) {
-		sum_gap(sp, rec->obj);
+		sum_gap(sp, rec->obj, rec->ts_ns);
 	} else if (rec->kind == HB_RD_BUS && strcmp(rec->bus_kind, "state") == 0) {
 		sum_state(sp, rec);
 	}
@@ -389,6 +455,23 @@ static void json_prod(FILE *f, const struct sum_prod *sp, struct sum_range *miss
 		fprintf(f, "%s{\"from\":%llu,\"to\":%llu,\"n\":%llu,\"why\":\"%s\"}", i ? "," : "",
 			(unsigned long long)sp->gaps[i].from, (unsigned long long)sp->gaps[i].to,
 			(unsigned long long)sp->gaps[i].n, sp->gaps[i].why);
+	fprintf(f, "],\"gap_count\":%llu,\"gap_ranges\":[", (unsigned long long)sp->gaps_total);
+	for (size_t i = 0; i < sp->nbursts; i++) {
+		const struct sum_burst *b = &sp->bursts[i];
+		fprintf(f, "%s{\"from\":%llu,\"to\":%llu,\"gaps\":%llu,\"n\":%llu,\"why\":\"%s%s%s\","
+			   "\"first_ns\":%llu,\"last_ns\":%llu}",
+			i ? "," : "", (unsigned long long)b->from, (unsigned long long)b->to,
+			(unsigned long long)b->gaps, (unsigned long long)b->n,
+			b->overflow ? "overflow" : "", b->overflow && b->corrupt ? "+" : "",
+			b->corrupt ? "corrupt" : "", (unsigned long long)b->t0,
+			(unsigned long long)b->t1);
+	}
+	fputs("],\"largest_gaps\":[", f);
+	for (size_t i = 0; i < sp->nlargest; i++)
+		fprintf(f, "%s{\"from\":%llu,\"to\":%llu,\"n\":%llu,\"why\":\"%s\"}", i ? "," : "",
+			(unsigned long long)sp->largest[i].from,
+			(unsigned long long)sp->largest[i].to, (unsigned long long)sp->largest[i].n,
+			sp->largest[i].why);
 	fputs("],\"missing\":[", f);
 	for (size_t i = 0; i < nmiss; i++)
 		fprintf(f, "%s{\"from\":%llu,\"to\":%llu,\"n\":%llu}", i ? "," : "",
@@ -419,7 +502,51 @@ static void json_prod(FILE *f, const struct sum_prod *sp, struct sum_range *miss
 	fputc('}', f);
 }
 
-static void text_prod(FILE *f, const struct sum_prod *sp, struct sum_range *miss, size_t nmiss)
+static void text_gap(FILE *f, const char *what, const struct sum_gap *g)
+{
+	fprintf(f, "  %s %llu..%llu n=%llu %s\n", what, (unsigned long long)g->from,
+		(unsigned long long)g->to, (unsigned long long)g->n, g->why);
+}
+
+/* Gaps as ranges of gaps less than a second apart and the largest few;
+ * every one with all (--gaps). */
+static void text_gaps(FILE *f, const struct sum_prod *sp, bool all)
+{
+	size_t shown = sp->nbursts < SUM_BURSTS_SHOWN || all ? sp->nbursts : SUM_BURSTS_SHOWN;
+
+	if (!sp->gaps_total)
+		return;
+	fprintf(f, "  gap ranges %llu (gaps less than 1 s apart merged)\n",
+		(unsigned long long)sp->bursts_total);
+	for (size_t i = 0; i < shown; i++) {
+		const struct sum_burst *b = &sp->bursts[i];
+		fprintf(f, "  gaps %llu..%llu: %llu gap%s, %llu records %s%s%s, ",
+			(unsigned long long)b->from, (unsigned long long)b->to,
+			(unsigned long long)b->gaps, b->gaps == 1 ? "" : "s",
+			(unsigned long long)b->n, b->overflow ? "overflow" : "",
+			b->overflow && b->corrupt ? "+" : "", b->corrupt ? "corrupt" : "");
+		put_time(f, b->t0, 0);
+		fputs(" .. ", f);
+		put_time(f, b->t1, 0);
+		fprintf(f, " (%.3f s)\n", span_s(b->t0, b->t1));
+	}
+	if (sp->bursts_total > shown)
+		fprintf(f, "  ... %llu more gap ranges\n",
+			(unsigned long long)(sp->bursts_total - shown));
+	for (size_t i = 0; i < sp->nlargest && !all; i++)
+		text_gap(f, i ? "next" : "largest", &sp->largest[i]);
+	if (!all && sp->gaps_total > sp->nlargest)
+		fprintf(f, "  (every one of the %llu gaps: --gaps)\n",
+			(unsigned long long)sp->gaps_total);
+	for (size_t i = 0; i < sp->ngaps && all; i++)
+		text_gap(f, "gap", &sp->gaps[i]);
+	if (all && sp->gaps_total > sp->ngaps)
+		fprintf(f, "  ... %llu more gaps not kept\n",
+			(unsigned long long)(sp->gaps_total - sp->ngaps));
+}
+
+static void text_prod(FILE *f, const struct sum_prod *sp, struct sum_range *miss, size_t nmiss,
+		      bool all_gaps)
 {
 	fprintf(f, "producer %s pid %u host %s\n", sp->name, sp->pid, sp->host);
 	fprintf(f, "  records %llu  events %llu  heartbeats %llu  bus %llu\n",
@@ -436,13 +563,10 @@ static void text_prod(FILE *f, const struct sum_prod *sp, struct sum_range *miss
 			(unsigned long long)sp->seq_next - 1);
 	else
 		fputs("  seq none", f);
-	fprintf(f, "  gaps %zu  dropped %llu  lost %llu  missing %zu  duplicates %llu\n",
-		sp->ngaps, (unsigned long long)sp->dropped, (unsigned long long)sp->lost, nmiss,
+	fprintf(f, "  gaps %llu  dropped %llu  lost %llu  missing %zu  duplicates %llu\n",
+		(unsigned long long)sp->gaps_total, (unsigned long long)sp->dropped, (unsigned long long)sp->lost, nmiss,
 		(unsigned long long)sp->dups);
-	for (size_t i = 0; i < sp->ngaps; i++)
-		fprintf(f, "  gap %llu..%llu n=%llu %s\n", (unsigned long long)sp->gaps[i].from,
-			(unsigned long long)sp->gaps[i].to, (unsigned long long)sp->gaps[i].n,
-			sp->gaps[i].why);
+	text_gaps(f, sp, all_gaps);
 	for (size_t i = 0; i < nmiss; i++)
 		fprintf(f, "  missing %llu..%llu n=%llu\n", (unsigned long long)miss[i].from,
 			(unsigned long long)miss[i].to,
@@ -547,7 +671,7 @@ static void print_json(struct hb_sum *s, FILE *f, struct sum_range *miss)
 	free(tc);
 }
 
-static void print_text(struct hb_sum *s, FILE *f, struct sum_range *miss)
+static void print_text(struct hb_sum *s, FILE *f, struct sum_range *miss, bool all_gaps)
 {
 	struct sum_tc *tc;
 	size_t ntc = sum_types(s, &tc);
@@ -566,7 +690,7 @@ static void print_text(struct hb_sum *s, FILE *f, struct sum_range *miss)
 	for (size_t i = 0; i < s->nprods; i++)
 		if (s->prods[i]->records)
 			text_prod(f, s->prods[i], miss,
-				  sum_missing(s->prods[i], miss, SUM_LIST_MAX));
+				  sum_missing(s->prods[i], miss, SUM_LIST_MAX), all_gaps);
 	if (ntc)
 		fputs("types\n", f);
 	for (size_t i = 0; i < ntc; i++)
@@ -580,16 +704,18 @@ static void print_text(struct hb_sum *s, FILE *f, struct sum_range *miss)
 	free(tc);
 }
 
-void hb_sum_print(struct hb_sum *s, FILE *f, int json)
+void hb_sum_print(struct hb_sum *s, FILE *f, int flags)
 {
 	struct sum_range *miss = malloc(SUM_LIST_MAX * sizeof(*miss));
 
 	if (!miss)
 		abort();
-	if (json)
+	for (size_t i = 0; i < s->nprods; i++)
+		sum_burst_close(s->prods[i]);
+	if (flags & HB_SUM_JSON)
 		print_json(s, f, miss);
 	else
-		print_text(s, f, miss);
+		print_text(s, f, miss, flags & HB_SUM_ALL_GAPS);
 	free(miss);
 }
 
@@ -605,6 +731,7 @@ void hb_sum_free(struct hb_sum *s)
 		free(sp->tcount);
 		free(sp->holes);
 		free(sp->gaps);
+		free(sp->bursts);
 		free(sp->states);
 		free(sp->hb_late);
 		free(sp->name);
