@@ -53,11 +53,13 @@ cmp -s "$T/f3" <(tail -n 3 "$T/all") || hb_fail "-f -n 3 did not start with the 
 [ "$(wc -l <"$T/f10")" -eq 10 ] || hb_fail "-f printed $(wc -l <"$T/f10") records, want the last 10"
 cmp -s "$T/f10" <(tail -n 10 "$T/all") || hb_fail "-f did not start with the last 10"
 hb_collector_start "$dir"
+started() { grep -q 'BUS collector event=start' "$1"; }
+hb_wait_for 10 "hbcat -f to follow the new collector's start" started "$T/f3"
 "$BIN/hbload" --bus "$BUS" --producers 1 --records 500 --block --name two >/dev/null ||
 	hb_fail "hbload two"
-hb_collector_stop
 new_events() { [ "$(grep -c ' two-0\[[0-9]*\] #[0-9]* [a-z]* load\.' "$T/f3")" -eq 500 ]; }
 hb_wait_for 10 "hbcat -f to follow the 500 new events" new_events
+hb_collector_stop
 kill -INT "$f3" "$f10"
 hb_wait_exit "$f3" 10
 hb_wait_exit "$f10" 10
