@@ -88,6 +88,11 @@ static inline void copy_short(char *d, const char *s, size_t n)
 static inline void out_n(struct ob *o, const char *s, size_t n)
 {
 	if (n > o->cap / 2) {
+		if (!o->f && !o->over && o->len + n <= o->cap) {
+			memcpy(o->b + o->len, s, n); /* fits the caller's buffer */
+			o->len += n;
+			return;
+		}
 		ob_flush(o);
 		if (o->f)
 			fwrite_unlocked(s, 1, n, o->f);
@@ -634,15 +639,43 @@ void hb_rd_print_json(FILE *f, const struct hb_rd_record *rec)
 	ob_flush(&o);
 }
 
-size_t hb_rd_format_json(char *buf, size_t len, const struct hb_rd_record *rec)
+/* A record into the caller's buffer: its length. Room is reserved for
+ * the longest form of each token, so near the end of a buffer long enough
+ * for the record a reservation may spill (over > 0, the bytes lost): the
+ * record is then made again in a buffer with room to spare and copied. */
+static size_t ob_format(char *buf, size_t len, const struct hb_rd_record *rec, int flags,
+			void (*fmt)(struct ob *, const struct hb_rd_record *, int))
 {
 	struct ob o;
+	size_t n;
 
 	ob_init(&o, NULL);
 	o.b = buf;
 	o.cap = len;
-	json_record(&o, rec);
-	return o.over + o.len;
+	fmt(&o, rec, flags);
+	n = o.over + o.len;
+	if (!o.over || n > len)
+		return n;
+	ob_init(&o, NULL);
+	o.cap = n + 128;
+	o.b = malloc(o.cap);
+	if (!o.b)
+		return n + 1; /* reads as "more room", which will do */
+	fmt(&o, rec, flags);
+	memcpy(buf, o.b, o.len);
+	free(o.b);
+	return o.len;
+}
+
+static void json_record_fmt(struct ob *o, const struct hb_rd_record *rec, int flags)
+{
+	(void)flags;
+	json_record(o, rec);
+}
+
+size_t hb_rd_format_json(char *buf, size_t len, const struct hb_rd_record *rec)
+{
+	return ob_format(buf, len, rec, 0, json_record_fmt);
 }
 
 /* ---- text lines -------------------------------------------------------- */
@@ -808,11 +841,5 @@ void hb_rd_print_text(FILE *f, const struct hb_rd_record *rec, int flags)
 
 size_t hb_rd_format_text(char *buf, size_t len, const struct hb_rd_record *rec, int flags)
 {
-	struct ob o;
-
-	ob_init(&o, NULL);
-	o.b = buf;
-	o.cap = len;
-	text_record(&o, rec, flags);
-	return o.over + o.len;
+	return ob_format(buf, len, rec, flags, text_record);
 }
