@@ -123,14 +123,14 @@ static enum MHD_Result web_producer_send(struct web_server *s, struct MHD_Connec
 	row = web_state_row(s->state, ring);
 	if (!row)
 		return hb_http_text(c, MHD_HTTP_NOT_FOUND, "no such producer\n");
-	buf = malloc(strlen(row) + cap);
+	buf = malloc(strlen(row) + 32 + cap); /* {"row":ROW,"events":[...]} */
 	if (!buf) {
 		free(row);
 		return hb_http_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
 	}
 	off = (size_t)sprintf(buf, "{\"row\":%s,\"events\":", row);
 	free(row);
-	n = top_model_recent(s->model, ring, buf + off, cap - 2);
+	n = top_model_recent(s->model, ring, buf + off, cap);
 	if (n < 0)
 		n = sprintf(buf + off, "[]");
 	off += (size_t)n;

@@ -108,7 +108,7 @@ function newTr(ring) {
   tr.dataset.ring = ring;
   const cells = {};
   for (const k of ["dot", "name", "state", "hb", "uptime", "rate", "drops", "fill", "lat", "missed", "health", "metrics"]) {
-    cells[k] = el("td", k);
+    cells[k] = el("td", "c-" + k);
     tr.appendChild(cells[k]);
   }
   const dot = el("span", "dot");
@@ -168,10 +168,13 @@ function fillTr(tr, r) {
   c.name.append(el("b", "", r.name), el("span", "dim", "pid " + r.pid));
   c.state.textContent = r.state;
   c.state.appendChild(el("span", "why", r.why || (r.live ? "" : "ring gone")));
+  // the sparklines cover the producer's life when it is under a minute
+  const life = r.start_ns ? Math.ceil((nowNs() - r.start_ns) / 1e9) : 60;
+  const k = Math.max(2, Math.min(r.spark.length, life));
   c.rateText.textContent = fmtNum(r.events_per_s);
-  sparkDraw(c.rateSpark, r.spark, 80, 18);
+  sparkDraw(c.rateSpark, r.spark.slice(-k), 80, 18);
   c.dropText.textContent = fmtNum(r.drops);
-  sparkDraw(c.dropSpark, r.dspark, 80, 18);
+  sparkDraw(c.dropSpark, r.dspark.slice(-k), 80, 18);
   c.fillText.textContent = r.fill === null ? "-" : (r.fill * 100).toFixed(0) + "%";
   c.fillBarI.style.width = r.fill === null ? "0" : Math.min(100, r.fill * 100).toFixed(1) + "%";
   const l = latency(r);
