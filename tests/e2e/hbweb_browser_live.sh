@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # hbweb in a real headless Chromium on a live bus of 6 producers: the page
 # shows each of them healthy, as hbtop's JSON does; after a SIGKILL of one
-# the same page (no reload) shows it dead and the counts by state change;
-# the filter and the detail view (recent events) work; a screenshot is
-# kept in $ART.
+# the same page (no reload) shows it dead (with the ring header's reason
+# while the collector is stopped) and the counts by state change; a
+# collector alert shows in the list and on its producer's row; the filters
+# and the detail view (recent events) work; screenshots are kept in $ART.
 set -euo pipefail
 . "$(dirname "$0")/common.bash"
 . "$(dirname "$0")/web_common.bash"
@@ -11,7 +12,8 @@ hb_need hbcollect hbweb hbtop ticker
 web_need_chromium
 
 A="$T/archive"
-hb_collector_start "$A"
+# web6 sends 60 events a second: this rule fires for it alone
+hb_collector_start "$A" --alert 'busy rate tick.sent > 50 producer web6'
 pids=()
 for i in 1 2 3 4 5 6; do
 	hb_spawn "$T/t$i.out" "$T/t$i.err" "$BIN/ticker" --name "web$i" --interval-ms 500 \
@@ -49,6 +51,13 @@ with Browser(1500, 900) as b:
             break
     assert top == states, (top, states)
     b.wait("(%s)('healthy') == 7 && (%s)('dead') == 0" % (COUNT, COUNT), 10, "counts 7 healthy")
+    # the collector's alert: in the global list and on web6's row only
+    b.wait("document.getElementById('n-alerts').textContent == '1'", 20, "one alert firing")
+    assert b.eval("[...document.querySelectorAll('#alerts li.alert')].map(l => l.textContent)") \
+        == ["busy \u2014 web6"], b.eval("document.getElementById('alerts').textContent")
+    flagged = b.eval("[...document.querySelectorAll('tr.prod')].filter(t => t.querySelector("
+                     "'.flag.alert')).map(t => t.dataset.name)")
+    assert flagged == ["web6"], flagged
     assert b.eval("+document.getElementById('n-producers').textContent") == 7
 
     # the stream moves the same page: no reload from here on
@@ -97,6 +106,7 @@ with Browser(1500, 900) as b:
     seqs = [e["seq"] for e in evs]
     assert seqs == sorted(seqs), seqs
     assert "web6" in b.eval("document.getElementById('d-title').textContent")
+    b.screenshot(shot.replace(".png", "_detail.png"), full_page=False)
     b.eval("document.getElementById('d-close').click()")
     b.wait("document.getElementById('detail').hidden", 5)
     b.wait("!document.querySelector('.dot.pulse')|| true", 1)

@@ -3,7 +3,7 @@
 # with a crash (SIGKILL), a heartbeat gap (SIGSTOP for 2 s) and drops (a
 # full ring while the collector is stopped): the timeline page has one
 # chart per event type and per producer of the archive, with the event
-# counts hbcat finds, and the crash, gap and drop marks on the charts of
+# counts hbcat finds, and the crash, gap, drop and alert marks on the charts of
 # the producers they belong to; zooming into a range before the crash
 # leaves its mark out. A screenshot is kept in $ART.
 set -euo pipefail
@@ -14,7 +14,8 @@ hb_need hbcollect hbweb hbcat hbload ticker
 web_need_chromium
 
 A="$T/archive"
-hb_collector_start "$A"
+# tla sends 50 events a second: this rule fires for it alone
+hb_collector_start "$A" --alert 'fast rate tick.sent > 40 producer tla'
 hb_spawn "$T/a.out" "$T/a.err" "$BIN/ticker" --name tla --interval-ms 200 --rate 50 --seconds 120
 TLA=$!
 hb_spawn "$T/b.out" "$T/b.err" "$BIN/ticker" --name tlb --interval-ms 200 --rate 30 --seconds 120
@@ -86,6 +87,10 @@ with Browser(1400, 900) as b:
     assert sum(int(d.split(": ")[1].split(" ")[0]) for d in drops) == gaps, (drops, gaps)
     assert m("tld-0", "drop") >= 1
     assert b.eval("tl.marks_left_out") == 0
+    alerts = b.eval("tl.marks.filter(m => m.kind == 'alert').map(m => [m.who, m.text])")
+    assert alerts and alerts[0] == [label["tla"], "fast fired"], alerts
+    assert all(w == label["tla"] for w, _ in alerts), alerts
+    assert m("tla", "alert") == len(alerts) and m("tlc", "alert") == 0
     b.screenshot(shot)
     # zoom to the range before the crash: its mark goes, the gap stays
     t0 = b.eval("tl.t0_ns")

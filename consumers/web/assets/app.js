@@ -375,7 +375,7 @@ function renderDetail(r, events) {
   kv(t, "host / ring", r.host + " / " + r.ring);
   kv(t, "heartbeat", "every " + r.interval_ms + " ms, status " + (r.status || "-") + ", " + r.heartbeats + " seen, " + r.missed + " missed");
   const l = latency(r);
-  kv(t, "hb latency (emit \u2192 archive)", l ? "avg " + fmtMs(l.avg) + ", sd " + fmtMs(l.sd) + ", variance " + (l.vr / 1e12).toFixed(3) + " ms\u00b2, grade " + l.grade + " over " + l.n : "-");
+  kv(t, "hb latency (emit \u2192 archive)", l ? "avg " + fmtMs(l.avg) + ", sd " + fmtMs(l.sd) + ", var " + (l.vr / 1e12).toFixed(2) + " ms\u00b2, grade " + l.grade + " (last " + l.n + ")" : "-");
   kv(t, "events / records", r.events + " / " + r.records);
   kv(t, "drops", r.drops + " (gap records: " + r.gap_n + ")");
   kv(t, "ring fill", r.fill === null ? "- (ring not mapped)" : (r.fill * 100).toFixed(2) + "%");
