@@ -160,12 +160,15 @@ test: all
 # (without ASLR when possible: gcc 12's TSan rejects high-entropy layouts):
 # the ring stress test, and 8 threads sharing one process-wide handle
 TSAN_TESTS := test_ring_stress test_producer_threads
+# (one sub-make builds them all: two at once would race on the same objects)
+TSAN_RUN = TSAN_OPTIONS=halt_on_error=1 $$(setarch -R true 2>/dev/null && echo setarch -R)
 tsan-ring: tsan-test_ring_stress
-tsan: $(addprefix tsan-,$(TSAN_TESTS))
+tsan:
+	$(MAKE) BUILD=build-tsan SANITIZE=thread $(addprefix build-tsan/tests/,$(TSAN_TESTS))
+	set -e; for t in $(TSAN_TESTS); do $(TSAN_RUN) build-tsan/tests/$$t; done
 tsan-%:
 	$(MAKE) BUILD=build-tsan SANITIZE=thread build-tsan/tests/$*
-	TSAN_OPTIONS=halt_on_error=1 $$(setarch -R true 2>/dev/null && echo setarch -R) \
-		build-tsan/tests/$*
+	$(TSAN_RUN) build-tsan/tests/$*
 
 # hbweb's tests with hbweb (model reader, HTTP daemon and stream threads)
 # and the tools they start under ThreadSanitizer

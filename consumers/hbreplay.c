@@ -767,6 +767,7 @@ int main(int argc, char **argv)
 		rc = replay_pass(&o, &damaged);
 		progress_draw(1);
 	} while (o.loop && rc >= 0 && !stop_flag);
+	hb_merge_free(&merge); /* its queues point into the producers freed below */
 	for (i = 0; i < nrps; i++) {
 		rp_close(rps[i]);
 		free(rps[i]->key);
@@ -775,7 +776,6 @@ int main(int argc, char **argv)
 		free(rps[i]);
 	}
 	free(rps);
-	hb_merge_free(&merge);
 	if (!o.quiet && !o.dry_run)
 		fprintf(stderr, TOOL ": replayed %llu records of %zu producers%s\n",
 			(unsigned long long)prog.replayed, nrps, stop_flag ? " (interrupted)" : "");
