@@ -33,6 +33,7 @@ URING_LIBS := $(shell pkg-config --libs liburing 2>/dev/null || echo -luring)
 NCURSES_LIBS := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 MHD_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
+NATS_LIBS := $(shell pkg-config --libs libnats 2>/dev/null || echo -lnats)
 
 LIB := $(BUILD)/lib
 BIN := $(BUILD)/bin
@@ -43,8 +44,11 @@ LIBHB_SRCS := producers/hb.c producers/hb_thread.c
 # libhbread: the archive reader every tool uses (msgpack-c)
 LIBHBREAD_SRCS := $(wildcard consumers/lib/*.c)
 # libhbbus: the ring consumer and collector internals (everything in bus/
-# but the hbcollect main)
-LIBHBBUS_SRCS := $(filter-out bus/hbcollect.c,$(wildcard bus/*.c))
+# but the hbcollect main and the fleet tools' files, which need libnats)
+FLEET_SRCS := bus/fleet_msg.c bus/fleet_nats.c
+SHIP_SRCS := bus/hbship.c bus/ship.c
+SINK_SRCS := bus/hbsink.c $(wildcard bus/sink_*.c)
+LIBHBBUS_SRCS := $(filter-out bus/hbcollect.c $(FLEET_SRCS) $(SHIP_SRCS) $(SINK_SRCS),$(wildcard bus/*.c))
 # libhbhttp: the HTTP servers' common start (libmicrohttpd), used by the
 # collector's /metrics and by hbweb
 LIBHBHTTP_SRCS := $(wildcard http/*.c)
@@ -74,7 +78,8 @@ EXAMPLES := $(patsubst producers/examples/%.c,$(BIN)/%,$(wildcard producers/exam
 # consumer API examples: consumers/examples/X.c is one program each
 CONSUMER_EXAMPLES := $(patsubst consumers/examples/%.c,$(BIN)/%,$(wildcard consumers/examples/*.c))
 COLLECTOR := $(BIN)/hbcollect
-TOOLS := $(COLLECTOR) $(CONSUMER_TOOLS) $(PRODUCER_TOOLS)
+FLEET_TOOLS := $(BIN)/hbship $(BIN)/hbsink
+TOOLS := $(COLLECTOR) $(FLEET_TOOLS) $(CONSUMER_TOOLS) $(PRODUCER_TOOLS)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 MANPAGES := $(wildcard docs/man/*.1)
 MANPAGES3 := $(wildcard docs/man/*.3)
@@ -108,6 +113,13 @@ $(LIB)/%.so: $(LIB)/%.so.$(VERSION)
 $(COLLECTOR): $(OBJ)/bus/hbcollect.o $(LIBHBBUS) $(LIBHBHTTP) $(LIBHBREAD) $(LIBHB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(URING_LIBS) $(MSGPACK_LIBS) $(MHD_LIBS) -lm
+
+# the fleet: hbship and hbsink (libnats)
+$(BIN)/hbship: $(SHIP_SRCS:%.c=$(OBJ)/%.o)
+$(BIN)/hbsink: $(SINK_SRCS:%.c=$(OBJ)/%.o)
+$(FLEET_TOOLS): $(FLEET_SRCS:%.c=$(OBJ)/%.o) $(LIBHBBUS) $(LIBHBHTTP) $(LIBHBREAD) $(LIBHB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(NATS_LIBS) $(URING_LIBS) $(MSGPACK_LIBS) $(MHD_LIBS) -lpthread -lm
 
 $(BIN)/hbtop: LDLIBS += $(LIBHBREAD) $(LIBHB) $(NCURSES_LIBS) -lpthread
 # hbtop's model and views live in consumers/top/

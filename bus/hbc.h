@@ -42,6 +42,7 @@ struct hbc_opts {
 };
 
 extern int hbc_verbosity;
+extern const char *hbc_prog; /* the program named in log lines ("hbcollect") */
 
 void hbc_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 #define hbc_info(...) hbc_log(1, __VA_ARGS__)
@@ -54,6 +55,11 @@ int hbc_parse_size(const char *s, uint64_t *out);
 int hbc_parse_duration(const char *s, uint64_t *out_ns);
 uint64_t hbc_now_ns(void);  /* CLOCK_REALTIME */
 uint64_t hbc_mono_ns(void); /* CLOCK_MONOTONIC */
+/* The archive directory of bus: $HB_DIR, else $XDG_STATE_HOME/hb/BUS, else
+ * ~/.local/state/hb/BUS. */
+void hbc_default_dir(char *dir, size_t len, const char *bus);
+/* "never", "interval", "always". 0 or -EINVAL. */
+int hbc_fsync_parse(const char *s, enum hbc_fsync *mode);
 /* mkdir -p with mode for the missing parts. 0 or -errno. */
 int hbc_mkdir_p(const char *path, unsigned mode);
 

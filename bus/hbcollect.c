@@ -58,19 +58,6 @@ static int hbc_bad(const char *flag, const char *val, const char *what)
 	return 2;
 }
 
-static void hbc_default_dir(struct hbc_opts *o)
-{
-	const char *dir = getenv("HB_DIR"), *xdg = getenv("XDG_STATE_HOME"),
-		   *home = getenv("HOME");
-
-	if (dir && *dir)
-		snprintf(o->dir, sizeof(o->dir), "%s", dir);
-	else if (xdg && *xdg)
-		snprintf(o->dir, sizeof(o->dir), "%s/hb/%s", xdg, o->bus);
-	else
-		snprintf(o->dir, sizeof(o->dir), "%s/.local/state/hb/%s", home ? home : ".", o->bus);
-}
-
 enum {
 	OPT_BUS = 256,
 	OPT_DIR,
@@ -159,15 +146,7 @@ static int hbc_opt(struct hbc_opts *o, int ch, const char *arg, int *dir_set)
 	case OPT_RBYTES:
 		return hbc_parse_size(arg, &o->retain_bytes) ? hbc_bad("--retain-bytes", arg, "invalid size") : -1;
 	case OPT_FSYNC:
-		if (!strcmp(arg, "never"))
-			o->fsync = HBC_FSYNC_NEVER;
-		else if (!strcmp(arg, "interval"))
-			o->fsync = HBC_FSYNC_INTERVAL;
-		else if (!strcmp(arg, "always"))
-			o->fsync = HBC_FSYNC_ALWAYS;
-		else
-			return hbc_bad("--fsync", arg, "unknown mode");
-		return -1;
+		return hbc_fsync_parse(arg, &o->fsync) ? hbc_bad("--fsync", arg, "unknown mode") : -1;
 	case OPT_FSYNC_IV:
 		if (hbc_parse_duration(arg, &o->fsync_interval_ns) || !o->fsync_interval_ns)
 			return hbc_bad("--fsync-interval", arg, "invalid duration");
@@ -234,7 +213,7 @@ static int hbc_parse_args(struct hbc_opts *o, int argc, char **argv)
 	if (hb_name_check(o->bus, HB_BUS_MAX))
 		return hbc_bad("HB_BUS", o->bus, "invalid bus name");
 	if (!dir_set)
-		hbc_default_dir(o);
+		hbc_default_dir(o->dir, sizeof(o->dir), o->bus);
 	return -1;
 }
 

@@ -12,6 +12,7 @@
 #include <time.h>
 
 int hbc_verbosity = 1;
+const char *hbc_prog = "hbcollect";
 
 void hbc_log(int level, const char *fmt, ...)
 {
@@ -23,7 +24,7 @@ void hbc_log(int level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "hbcollect: %s\n", line);
+	fprintf(stderr, "%s: %s\n", hbc_prog, line);
 }
 
 static int hbc_parse_number(const char *s, uint64_t *v, char **end)
@@ -125,5 +126,30 @@ int hbc_mkdir_p(const char *path, unsigned mode)
 		if (i < n)
 			buf[i] = '/';
 	}
+	return 0;
+}
+
+void hbc_default_dir(char *dir, size_t len, const char *bus)
+{
+	const char *d = getenv("HB_DIR"), *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+
+	if (d && *d)
+		snprintf(dir, len, "%s", d);
+	else if (xdg && *xdg)
+		snprintf(dir, len, "%s/hb/%s", xdg, bus);
+	else
+		snprintf(dir, len, "%s/.local/state/hb/%s", home ? home : ".", bus);
+}
+
+int hbc_fsync_parse(const char *s, enum hbc_fsync *mode)
+{
+	if (!strcmp(s, "never"))
+		*mode = HBC_FSYNC_NEVER;
+	else if (!strcmp(s, "interval"))
+		*mode = HBC_FSYNC_INTERVAL;
+	else if (!strcmp(s, "always"))
+		*mode = HBC_FSYNC_ALWAYS;
+	else
+		return -EINVAL;
 	return 0;
 }

@@ -1,0 +1,330 @@
+/* SPDX-License-Identifier: MIT */
+/* hbsink - writes a fleet archive from a NATS JetStream stream (sink.h):
+ * a durable pull consumer that acknowledges messages only once their
+ * records are written (and synced as --fsync says). */
+#include "hbc.h"
+#include "sink.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct sink_opts {
+	struct hbf_nats_opts nats;
+	struct sink_cfg cfg;
+	int dir_set;
+	const char *stream, *durable, *prefix;
+	unsigned batch;
+	int64_t ack_wait_ms;
+};
+
+static void sink_usage(FILE *f)
+{
+	fputs("usage: hbsink --dir FLEETDIR [OPTIONS]\n"
+	      "Read hb fleet messages from a NATS JetStream stream with a durable consumer\n"
+	      "and write them, each record once, into FLEETDIR/<host>/<bus>/hb-*.msgpack.\n"
+	      "\n"
+	      "  --dir FLEETDIR         the fleet archive (required; created when missing)\n"
+	      "  --stream NAME          JetStream stream (default HB)\n"
+	      "  --subject PREFIX       subjects PREFIX.> (default hb)\n"
+	      "  --durable NAME         durable consumer name (default hbsink)\n"
+	      "  --batch N              messages fetched at once (default 256)\n"
+	      "  --ack-wait DUR         redelivery after DUR without an ack (default 30s)\n"
+	      "  --rotate-size SIZE     start a new file after SIZE bytes (default 64M, 0 = never)\n"
+	      "  --rotate-age DUR       start a new file after DUR (default 1h, 0 = never)\n"
+	      "  --retain-files N       keep at most N files per host and bus (default unlimited)\n"
+	      "  --retain-bytes SIZE    keep at most SIZE bytes per host and bus (default unlimited)\n"
+	      "  --fsync MODE           never | interval | always (default interval): always\n"
+	      "                         syncs before every ack\n"
+	      "  --fsync-interval DUR   fsync period with --fsync interval (default 1s)\n",
+	      f);
+	fputs(hbf_nats_usage, f);
+	fputs("  -q, --quiet            log only problems\n"
+	      "  -v, --verbose          log more\n"
+	      "  --help                 this text\n"
+	      "  --version              print the version\n"
+	      "\n"
+	      "SIZE takes k, M, G; DUR takes ms, s, m, h, d (default s).\n"
+	      "A message that is not a valid fleet message is reported with its stream\n"
+	      "sequence and skipped. SIGTERM/SIGINT: finishes the batch, syncs, exits 0.\n",
+	      f);
+}
+
+enum {
+	O_DIR = 256, O_STREAM, O_SUBJECT, O_DURABLE, O_BATCH, O_ACK_WAIT, O_RSIZE, O_RAGE, O_RFILES,
+	O_RBYTES, O_FSYNC, O_FSYNC_IV, O_HELP, O_VERSION,
+};
+
+static const struct option sink_own_opts[] = {
+	{"dir", required_argument, NULL, O_DIR},
+	{"stream", required_argument, NULL, O_STREAM},
+	{"subject", required_argument, NULL, O_SUBJECT},
+	{"durable", required_argument, NULL, O_DURABLE},
+	{"batch", required_argument, NULL, O_BATCH},
+	{"ack-wait", required_argument, NULL, O_ACK_WAIT},
+	{"rotate-size", required_argument, NULL, O_RSIZE},
+	{"rotate-age", required_argument, NULL, O_RAGE},
+	{"retain-files", required_argument, NULL, O_RFILES},
+	{"retain-bytes", required_argument, NULL, O_RBYTES},
+	{"fsync", required_argument, NULL, O_FSYNC},
+	{"fsync-interval", required_argument, NULL, O_FSYNC_IV},
+	{"help", no_argument, NULL, O_HELP},
+	{"version", no_argument, NULL, O_VERSION},
+};
+
+
+static int sink_name_opt(const char **dst, const char *flag, const char *arg, int dots)
+{
+	size_t i, n = strlen(arg);
+
+	for (i = 0; i < n; i++)
+		if (strchr("*> \t/\\", arg[i]) || (arg[i] == '.' && !dots))
+			break;
+	if (!n || n > 128 || i < n || arg[0] == '.' || arg[n - 1] == '.')
+		return hbf_bad(flag, arg, "invalid name");
+	*dst = arg;
+	return -1;
+}
+
+static int sink_opt(void *ctx, int ch, const char *arg)
+{
+	struct sink_opts *o = ctx;
+	struct sink_cfg *c = &o->cfg;
+	uint64_t v;
+
+	switch (ch) {
+	case O_DIR:
+		if (!*arg || strlen(arg) >= sizeof(c->dir) - 256)
+			return hbf_bad("--dir", arg, "invalid directory");
+		snprintf(c->dir, sizeof(c->dir), "%s", arg);
+		o->dir_set = 1;
+		return -1;
+	case O_STREAM: return sink_name_opt(&o->stream, "--stream", arg, 0);
+	case O_SUBJECT: return sink_name_opt(&o->prefix, "--subject", arg, 1);
+	case O_DURABLE: return sink_name_opt(&o->durable, "--durable", arg, 0);
+	case O_BATCH:
+		if (hbc_parse_size(arg, &v) || strpbrk(arg, "kKmMgGbB") || !v || v > 4096)
+			return hbf_bad("--batch", arg, "invalid number (1-4096)");
+		o->batch = (unsigned)v;
+		return -1;
+	case O_ACK_WAIT:
+		if (hbc_parse_duration(arg, &v) || v < 1000000000u)
+			return hbf_bad("--ack-wait", arg, "invalid duration (at least 1s)");
+		o->ack_wait_ms = (int64_t)(v / 1000000u);
+		return -1;
+	case O_RSIZE:
+		return hbc_parse_size(arg, &c->rotate_size) ? hbf_bad("--rotate-size", arg, "invalid size") : -1;
+	case O_RAGE:
+		return hbc_parse_duration(arg, &c->rotate_age_ns) ? hbf_bad("--rotate-age", arg, "invalid duration") : -1;
+	case O_RFILES:
+		return hbc_parse_size(arg, &c->retain_files) || strpbrk(arg, "kKmMgGbB")
+			       ? hbf_bad("--retain-files", arg, "invalid number")
+			       : -1;
+	case O_RBYTES:
+		return hbc_parse_size(arg, &c->retain_bytes) ? hbf_bad("--retain-bytes", arg, "invalid size") : -1;
+	case O_FSYNC:
+		return hbc_fsync_parse(arg, &c->fsync) ? hbf_bad("--fsync", arg, "unknown mode") : -1;
+	case O_FSYNC_IV:
+		if (hbc_parse_duration(arg, &c->fsync_interval_ns) || !c->fsync_interval_ns)
+			return hbf_bad("--fsync-interval", arg, "invalid duration");
+		return -1;
+	case O_HELP: sink_usage(stdout); return 0;
+	case O_VERSION: printf("hbsink %s\n", HB_VERSION_STRING); return 0;
+	default:
+		fputs("Try 'hbsink --help' for more information.\n", stderr);
+		return 2;
+	}
+}
+
+static int sink_parse_args(struct sink_opts *o, int argc, char **argv)
+{
+	int rc;
+
+	memset(o, 0, sizeof(*o));
+	o->stream = "HB";
+	o->durable = "hbsink";
+	o->prefix = "hb";
+	o->batch = 256;
+	o->ack_wait_ms = 30000;
+	o->cfg.rotate_size = 64ull << 20;
+	o->cfg.rotate_age_ns = 3600ull * 1000000000u;
+	o->cfg.fsync = HBC_FSYNC_INTERVAL;
+	o->cfg.fsync_interval_ns = 1000000000u;
+	rc = hbf_getopt(argc, argv, sink_own_opts, sizeof(sink_own_opts) / sizeof(sink_own_opts[0]),
+			&o->nats, sink_opt, o);
+	if (rc >= 0)
+		return rc;
+	if (!o->dir_set) {
+		fputs("hbsink: --dir FLEETDIR is required\n", stderr);
+		return 2;
+	}
+	return -1;
+}
+
+/* ---- the consumer -------------------------------------------------------- */
+
+struct sink_run {
+	const struct sink_opts *o;
+	struct sink *sk;
+	natsConnection *nc;
+	jsCtx *js;
+	natsSubscription *sub;
+	int down;        /* logged a failure, no success since */
+	uint64_t bad;
+};
+
+static int sink_subscribe(struct sink_run *r)
+{
+	jsSubOptions so;
+	jsErrCode jerr = 0;
+	char subj[256], why[256];
+	natsStatus st;
+
+	jsSubOptions_Init(&so);
+	so.Stream = r->o->stream;
+	so.Config.Durable = r->o->durable;
+	so.Config.AckPolicy = js_AckExplicit;
+	so.Config.DeliverPolicy = js_DeliverAll;
+	so.Config.AckWait = r->o->ack_wait_ms * 1000000;
+	so.Config.MaxAckPending = (int64_t)r->o->batch * 4;
+	snprintf(subj, sizeof(subj), "%s.>", r->o->prefix);
+	st = js_PullSubscribe(&r->sub, r->js, subj, r->o->durable, NULL, &so, &jerr);
+	if (st == NATS_OK)
+		return 0;
+	if (!r->down)
+		hbf_warn("cannot consume stream %s as %s: %s; retrying", r->o->stream, r->o->durable,
+			 hbf_nats_err(st, jerr, why, sizeof(why)));
+	r->down = 1;
+	return -EAGAIN;
+}
+
+/* Reports a message that is not ours (or broken) and terminates it. */
+static void sink_bad_msg(struct sink_run *r, natsMsg *m, const char *why)
+{
+	jsMsgMetaData *md = NULL;
+	uint64_t seq = 0;
+
+	if (natsMsg_GetMetaData(&md, m) == NATS_OK && md)
+		seq = md->Sequence.Stream;
+	jsMsgMetaData_Destroy(md);
+	hbf_warn("stream %s sequence %" PRIu64 " (subject %s, %d bytes): %s; skipped",
+		 r->o->stream, seq, natsMsg_GetSubject(m), natsMsg_GetDataLength(m), why);
+	r->bad++;
+	natsMsg_Term(m, NULL);
+}
+
+/* Applies, writes and acks one fetched batch. */
+static int sink_batch(struct sink_run *r, natsMsgList *l)
+{
+	const char *why;
+	int i, rc, ok[4096];
+
+	for (i = 0; i < l->Count; i++) {
+		natsMsg *m = l->Msgs[i];
+
+		rc = sink_apply(r->sk, natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), &why);
+		ok[i] = rc == 0;
+		if (rc == -EPROTO)
+			sink_bad_msg(r, m, why);
+		else if (rc)
+			return rc; /* not acked: redelivered */
+	}
+	rc = sink_flush(r->sk, 0);
+	if (rc) {
+		hbf_warn("writing the fleet archive: %s; not acknowledged", strerror(-rc));
+		return rc;
+	}
+	for (i = 0; i < l->Count; i++)
+		if (ok[i])
+			natsMsg_Ack(l->Msgs[i], NULL);
+	return 0;
+}
+
+static void sink_loop(struct sink_run *r)
+{
+	natsMsgList l = {0};
+	jsErrCode jerr = 0;
+	natsStatus st;
+	char why[256];
+
+	while (!hbf_stop) {
+		if (!r->sub && sink_subscribe(r)) {
+			usleep(500000);
+			continue;
+		}
+		st = natsSubscription_Fetch(&l, r->sub, (int)r->o->batch, 500, &jerr);
+		if (st == NATS_TIMEOUT) {
+			sink_flush(r->sk, 0); /* the interval fsync comes due while idle */
+			continue;
+		}
+		if (st != NATS_OK) {
+			if (!r->down)
+				hbf_warn("fetching from stream %s: %s; retrying", r->o->stream,
+					 hbf_nats_err(st, jerr, why, sizeof(why)));
+			r->down = 1;
+			usleep(200000);
+			continue;
+		}
+		if (r->down)
+			hbf_warn("consuming stream %s again", r->o->stream);
+		r->down = 0;
+		if (sink_batch(r, &l))
+			usleep(200000);
+		natsMsgList_Destroy(&l);
+	}
+}
+
+static int sink_connect(struct sink_run *r)
+{
+	struct hbf_nats_opts no = r->o->nats;
+	jsOptions jo;
+	char err[256];
+
+	no.name = "hbsink";
+	if (hbf_nats_connect(&r->nc, &no, err, sizeof(err))) {
+		hbf_warn("cannot connect to NATS: %s", err);
+		return -EIO;
+	}
+	jsOptions_Init(&jo);
+	return natsConnection_JetStream(&r->js, r->nc, &jo) == NATS_OK ? 0 : -EIO;
+}
+
+int main(int argc, char **argv)
+{
+	struct sink_opts o;
+	struct sink_run r = {.o = &o};
+	struct sink_stats st;
+	int rc;
+
+	hbc_prog = "hbsink";
+	rc = sink_parse_args(&o, argc, argv);
+	if (rc >= 0)
+		return rc;
+	hbf_signals();
+	rc = sink_open(&r.sk, &o.cfg);
+	if (rc) {
+		hbf_warn("%s: %s", o.cfg.dir, strerror(-rc));
+		return 1;
+	}
+	rc = sink_connect(&r);
+	if (!rc) {
+		hbf_info("writing stream %s into %s as consumer %s", o.stream, o.cfg.dir, o.durable);
+		sink_loop(&r);
+		rc = sink_flush(r.sk, 1);
+	}
+	sink_stats(r.sk, &st);
+	hbf_info("stopped: %" PRIu64 " messages, %" PRIu64 " records written, %" PRIu64
+		 " duplicates dropped, %" PRIu64 " bad messages skipped",
+		 st.msgs, st.records, st.dups, r.bad);
+	if (r.sub)
+		natsSubscription_Destroy(r.sub);
+	if (r.js)
+		jsCtx_Destroy(r.js);
+	hbf_nats_close(r.nc);
+	sink_close(r.sk);
+	nats_Close();
+	return rc ? 1 : 0;
+}
