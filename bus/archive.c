@@ -411,15 +411,48 @@ int hbc_archive_finish(const char *dir, const struct hbc_recovery *rec, const ch
 	return rc;
 }
 
+/* The oldest file named by a shipper's position (hbship-*.pos, "file NAME"
+ * on its second line) in dir into name; "" when there is none. */
+static void hbc_unshipped(const char *dir, char *name, size_t len)
+{
+	char path[4096 + 300], line[128], f[40];
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	FILE *fp;
+	uint64_t ns;
+
+	name[0] = 0;
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+
+		if (strncmp(de->d_name, "hbship-", 7) || n < 12 || strcmp(de->d_name + n - 4, ".pos"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		fp = fopen(path, "r");
+		if (!fp)
+			continue;
+		if (fgets(line, sizeof(line), fp) && fgets(line, sizeof(line), fp) &&
+		    sscanf(line, "file %39s", f) == 1 && !hbc_file_name_parse(f, &ns) &&
+		    (!name[0] || strcmp(f, name) < 0))
+			snprintf(name, len, "%s", f);
+		fclose(fp);
+	}
+	closedir(d);
+}
+
 int hbc_archive_retain(const char *dir, const char *keep, uint64_t max_files, uint64_t max_bytes)
 {
 	uint64_t total = 0, count;
+	char unshipped[HBC_FNAME_MAX];
 	struct hbc_flist fl;
 	size_t i;
 	int rc;
 
 	if (!max_files && !max_bytes)
 		return 0;
+	hbc_unshipped(dir, unshipped, sizeof(unshipped));
 	rc = hbc_flist_read(dir, &fl);
 	if (rc)
 		return rc;
@@ -433,12 +466,19 @@ int hbc_archive_retain(const char *dir, const char *keep, uint64_t max_files, ui
 			break;
 		if (!strcmp(fl.names[i], keep))
 			break; /* never the live file (the newest anyway) */
+		int lost = unshipped[0] && strcmp(fl.names[i], unshipped) >= 0;
+		if (lost && !(max_bytes && total > max_bytes))
+			break; /* not shipped yet: only the byte limit may force it */
 		snprintf(path, sizeof(path), "%s/%s", dir, fl.names[i]);
 		if (unlink(path) < 0 && errno != ENOENT) {
 			rc = -errno;
 			break;
 		}
-		hbc_info("retention: removed %s", fl.names[i]);
+		if (lost)
+			hbc_warn("retention: removed %s before hbship shipped it (--retain-bytes)",
+				 fl.names[i]);
+		else
+			hbc_info("retention: removed %s", fl.names[i]);
 		count--;
 		total -= fl.sizes[i];
 	}

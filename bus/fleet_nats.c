@@ -159,11 +159,14 @@ static void hbf_on_disconnected(natsConnection *nc, void *ctx)
 		hbf_warn("disconnected from NATS; reconnecting in the background");
 }
 
+volatile unsigned hbf_reconnects;
+
 static void hbf_on_reconnected(natsConnection *nc, void *ctx)
 {
 	char url[256] = "";
 
 	(void)ctx;
+	hbf_reconnects++;
 	natsConnection_GetConnectedUrl(nc, url, sizeof(url));
 	hbf_warn("connected to NATS at %s", url);
 }

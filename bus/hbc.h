@@ -285,7 +285,9 @@ struct hbc_recovery {
 int hbc_archive_scan(const char *dir, struct hbc_recovery *rec, struct hbc_learned *learned);
 /* Truncates the newest file at good_len and appends `end` naming next. */
 int hbc_archive_finish(const char *dir, const struct hbc_recovery *rec, const char *next);
-/* Deletes the oldest files beyond the limits, never keep (the live one). */
+/* Deletes the oldest files beyond the limits, never keep (the live one);
+ * nor, unless the byte limit forces it, a file a shipper has not shipped
+ * (at or after the file of any hbship-*.pos in dir). */
 int hbc_archive_retain(const char *dir, const char *keep, uint64_t max_files, uint64_t max_bytes);
 
 /* ---- discovery (discover.c) ------------------------------------------- */

@@ -173,6 +173,7 @@ struct sink_run {
 	jsCtx *js;
 	natsSubscription *sub;
 	int down;        /* logged a failure, no success since */
+	unsigned sub_gen; /* hbf_reconnects when sub was made */
 	uint64_t bad;
 };
 
@@ -191,6 +192,7 @@ static int sink_subscribe(struct sink_run *r)
 	so.Config.AckWait = r->o->ack_wait_ms * 1000000;
 	so.Config.MaxAckPending = (int64_t)r->o->batch * 4;
 	snprintf(subj, sizeof(subj), "%s.>", r->o->prefix);
+	r->sub_gen = hbf_reconnects;
 	st = js_PullSubscribe(&r->sub, r->js, subj, r->o->durable, NULL, &so, &jerr);
 	if (st == NATS_OK)
 		return 0;
@@ -220,9 +222,9 @@ static void sink_bad_msg(struct sink_run *r, natsMsg *m, const char *why)
 static int sink_batch(struct sink_run *r, natsMsgList *l)
 {
 	const char *why;
-	int i, rc, ok[4096];
+	int i, rc, ok[4096], n = l->Count < (int)r->o->batch ? l->Count : (int)r->o->batch;
 
-	for (i = 0; i < l->Count; i++) {
+	for (i = 0; i < n; i++) {
 		natsMsg *m = l->Msgs[i];
 
 		rc = sink_apply(r->sk, natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), &why);
@@ -237,7 +239,7 @@ static int sink_batch(struct sink_run *r, natsMsgList *l)
 		hbf_warn("writing the fleet archive: %s; not acknowledged", strerror(-rc));
 		return rc;
 	}
-	for (i = 0; i < l->Count; i++)
+	for (i = 0; i < n; i++)
 		if (ok[i])
 			natsMsg_Ack(l->Msgs[i], NULL);
 	return 0;
@@ -251,6 +253,19 @@ static void sink_loop(struct sink_run *r)
 	char why[256];
 
 	while (!hbf_stop) {
+		/* a fetch while disconnected queues its pull request until the
+		 * reconnect, and then the server answers every queued one into
+		 * the same inbox: libnats 3.4's fetch was seen to overrun its
+		 * batch array with them. So: no fetch unless connected, and a
+		 * new subscription (inbox) after each reconnect. */
+		if (natsConnection_Status(r->nc) != NATS_CONN_STATUS_CONNECTED) {
+			usleep(100000);
+			continue;
+		}
+		if (r->sub && r->sub_gen != hbf_reconnects) {
+			natsSubscription_Destroy(r->sub);
+			r->sub = NULL;
+		}
 		if (!r->sub && sink_subscribe(r)) {
 			usleep(500000);
 			continue;
@@ -261,6 +276,7 @@ static void sink_loop(struct sink_run *r)
 			continue;
 		}
 		if (st != NATS_OK) {
+			natsMsgList_Destroy(&l);
 			if (!r->down)
 				hbf_warn("fetching from stream %s: %s; retrying", r->o->stream,
 					 hbf_nats_err(st, jerr, why, sizeof(why)));

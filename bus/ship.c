@@ -339,6 +339,12 @@ static int ship_flush(struct ship *s)
 		return 0;
 	if (ship_wait_room(s))
 		return -EAGAIN;
+	if (natsConnection_Status(s->nc) != NATS_CONN_STATUS_CONNECTED) {
+		/* buffered until the reconnect, it would reach the stream after
+		 * what is re-sent from the position */
+		ship_fail(s, "not connected to NATS");
+		return -EAGAIN;
+	}
 	hbf_msg_finish(&s->cur, s->host, s->bus, &s->out, id, sizeof(id));
 	st = natsMsg_Create(&msg, s->subject, NULL, s->out.data, (int)s->out.size);
 	if (st == NATS_OK)
@@ -481,6 +487,14 @@ static int ship_record(struct ship *s, const struct hb_rd_record *rec)
 			return 0;
 		}
 		s->skipping = 0;
+	}
+	if (!s->have_pos) {
+		/* nothing shipped yet: (oldest file, 0) says so, and keeps the
+		 * collector's retention off the files (the header at 0 is never
+		 * shipped) */
+		snprintf(s->pos_file, sizeof(s->pos_file), "%s", ship_base(rec->file));
+		s->pos_off = 0;
+		s->have_pos = s->pos_dirty = 1;
 	}
 	if (rec->kind == HB_RD_HEADER) {
 		if (ship_flush(s))

@@ -173,6 +173,23 @@ hb_sink_stop()
 	[ $rc -eq 0 ] || hb_fail "hbsink exited $rc on SIGTERM (expected 0)"
 }
 
+# hb_fleet_drain I...: once the collectors of hosts I... stopped: SIGTERM
+# their shippers (exit 0), ship the rest with hbship --once (exit 0: all of
+# it acknowledged), wait until the sink consumed the stream, stop the sink.
+hb_fleet_drain()
+{
+	local i
+	for i in "$@"; do
+		kill -TERM "${HOST_SHIP[$i]}"
+		hb_wait_exit "${HOST_SHIP[$i]}" 30 || hb_fail "hbship of h$i exited $? on SIGTERM"
+		timeout 60 "$BIN/hbship" --bus "${HOST_BUS[$i]}" --dir "${HOST_DIR[$i]}" \
+			--nats "$NATS_URLS" --once --no-heartbeats 2>>"$T/ship.h$i.log" ||
+			hb_fail "hbship --once of h$i exited $?"
+	done
+	hb_wait_for 90 "the sink to consume everything" hb_consumer_done HB hbsink
+	hb_sink_stop
+}
+
 # hb_fleet_check I LOAD...: the fleet archive of host I holds exactly what
 # hbload reported (each LOAD a --json output), once, read by hbcat and by
 # the stock Python reader.
@@ -195,5 +212,5 @@ PY
 	"$PY" "$E2E/check_load.py" "$T/fleet.h$i.jsonl" --load "$T/h$i.load.json" ||
 		hb_fail "fleet archive of h$i (hbcat)"
 	"$PY" "$E2E/read_archive.py" "$d" "$T/h$i.load.json" "${HOST_BUS[$i]}" 0 \
-		"$(date +%s%N)" --host "h$i" || hb_fail "fleet archive of h$i (python msgpack)"
+		"$(date +%s%N)" --host "h$i" --fleet || hb_fail "fleet archive of h$i (python msgpack)"
 }

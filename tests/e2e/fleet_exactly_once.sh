@@ -30,15 +30,7 @@ for i in 0 1 2; do
 	hb_log "h$i: $(cat "$T/load.h$i.json")"
 done
 # the shippers follow to the end of the archives; --once then confirms
-for i in 0 1 2; do
-	kill -TERM "${HOST_SHIP[$i]}"
-	hb_wait_exit "${HOST_SHIP[$i]}" 30 || hb_fail "hbship of h$i exited $? on SIGTERM"
-	timeout 60 "$BIN/hbship" --bus "${HOST_BUS[$i]}" --dir "${HOST_DIR[$i]}" \
-		--nats "$NATS_URLS" --once --no-heartbeats 2>>"$T/ship.h$i.log" ||
-		hb_fail "hbship --once of h$i exited $?"
-done
-hb_wait_for 60 "the sink to consume everything" hb_consumer_done HB hbsink
-hb_sink_stop
+hb_fleet_drain 0 1 2
 cat "$T/sink.log"
 for i in 0 1 2; do
 	hb_fleet_check "$i" "$T/load.h$i.json"

@@ -3,6 +3,7 @@
 docs/FORMAT.md, and checks it against hbload's report.
 
 usage: read_archive.py DIR LOAD.json BUS T0_NS T1_NS [--version MAJOR.MINOR] [--host NAME]
+                       [--fleet]
 
 Reads version 1.x and 2.x files: event batches (element 0 = 3) are expanded
 into their events, each with its own sequence number and time. Checks, per
@@ -194,6 +195,7 @@ class Archive:
     def __init__(self, bus, t0, t1, version, host=None):
         self.bus, self.t0, self.t1, self.version = bus, t0, t1, version
         self.host = host
+        self.any_order = False  # a fleet archive: re-sent ranges may come late
         self.producers = {}  # p -> producer record (one collector run)
         self.events = {}     # name -> set of n
         self.seqs = {}       # name -> set of seq
@@ -323,7 +325,7 @@ class Archive:
             return
         if seq in self.seqs.setdefault(name, set()):
             bad(where, "%s seq %d twice" % (name, seq))
-        elif seq <= self.last_seq.get(name, -1):
+        elif seq <= self.last_seq.get(name, -1) and not self.any_order:
             bad(where, "%s seq %d after seq %d" % (name, seq, self.last_seq[name]))
         self.seqs[name].add(seq)
         self.last_seq[name] = max(seq, self.last_seq.get(name, -1))
@@ -399,6 +401,8 @@ def main():
     ap.add_argument("t1", type=int)
     ap.add_argument("--version", help="MAJOR.MINOR every file header must state")
     ap.add_argument("--host", help="host every file header and producer must state")
+    ap.add_argument("--fleet", action="store_true",
+                    help="a fleet archive (hbsink): a producer's seqs in any order")
     a = ap.parse_args()
     version = [int(x) for x in a.version.split(".")] if a.version else None
     load = json.load(open(a.load))
@@ -406,6 +410,7 @@ def main():
     if not files:
         bad(a.dir, "no archive files")
     ar = Archive(a.bus, a.t0, a.t1, version, a.host)
+    ar.any_order = a.fleet
     for path in files:
         ar.read_file(path)
     for prod in ar.producers.values():
