@@ -24,7 +24,8 @@ static void ship_usage(FILE *f)
 	      "  --max-age DUR          new stream: age limit (default none)\n"
 	      "  --discard old|new      new stream, when full: drop the oldest (default) or\n"
 	      "                         refuse new messages (hbship then waits and retries)\n"
-	      "  --dup-window DUR       new stream: duplicate window (default 2m)\n"
+	      "  --dup-window DUR       new stream: duplicate window (default 2m, at most\n"
+	      "                         the age limit)\n"
 	      "  --window N             messages awaiting an ack at most (default 256)\n"
 	      "  --max-msg SIZE         bytes of records per message (default 256k)\n"
 	      "  --ack-wait DUR         how long an ack may take (default 5s)\n"
@@ -213,6 +214,8 @@ int main(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	hbf_signals();
+	/* its own heartbeats go to the bus it ships (HB_BUS would override) */
+	setenv("HB_BUS", o.bus, 1);
 	rc = ship_run(&o, &hbf_stop);
 	nats_Close();
 	return rc ? 1 : 0;

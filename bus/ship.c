@@ -265,6 +265,13 @@ static void ship_on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae,
 		if (sl->state != SLOT_INFLIGHT || sl->msg != msg)
 			continue;
 		sl->msg = NULL;
+		if (hbc_verbosity >= 2) {
+			const char *id = NULL;
+
+			natsMsgHeader_Get(msg, "Nats-Msg-Id", &id);
+			hbf_debug("%s %s: stream seq %" PRIu64 "%s", pa ? "ack" : "nak", id ? id : "?",
+				  pa ? pa->Sequence : 0, pa && pa->Duplicate ? " (duplicate)" : "");
+		}
 		if (pa) {
 			sl->state = SLOT_ACKED;
 			s->msgs++;
@@ -405,7 +412,9 @@ static int ship_stream_create(struct ship *s)
 	sc.MaxBytes = s->o->max_bytes ? s->o->max_bytes : -1;
 	sc.MaxAge = s->o->max_age_ns;
 	sc.Discard = s->o->discard_new ? js_DiscardNew : js_DiscardOld;
-	sc.Duplicates = s->o->dup_window_ns;
+	sc.Duplicates = s->o->dup_window_ns; /* at most the age limit (the server's rule) */
+	if (s->o->max_age_ns && sc.Duplicates > s->o->max_age_ns)
+		sc.Duplicates = s->o->max_age_ns;
 	st = js_AddStream(&si, s->js, &sc, NULL, &jerr);
 	jsStreamInfo_Destroy(si);
 	if (st != NATS_OK) {
@@ -575,7 +584,13 @@ static int ship_session(struct ship *s)
 		return -EAGAIN;
 	}
 	hbf_msg_begin(&s->cur, NULL);
-	while (!*s->stop && !s->failed && (rc = hb_reader_next(s->rd, &rec)) > 0) {
+	while (!s->failed && (rc = hb_reader_next(s->rd, &rec)) > 0) {
+		/* a stop ends the run between archive objects only: the position
+		 * names an object, so all of its records (the events of a batch)
+		 * must be in the messages before it */
+		if (*s->stop && !(s->cur.nrec && rec.file == s->cur.file &&
+				  rec.offset == s->cur.last_off))
+			break;
 		if (ship_record(s, &rec))
 			break;
 		if (s->cur.nrec == 1)

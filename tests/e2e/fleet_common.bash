@@ -151,7 +151,8 @@ hb_ship_start()
 	local i=$1
 	shift
 	"$BIN/hbship" --bus "${HOST_BUS[$i]}" --dir "${HOST_DIR[$i]}" --nats "$NATS_URLS" \
-		--ack-wait 2s --backoff-max 1s "$@" >/dev/null 2>>"$T/ship.h$i.log" &
+		--ack-wait 2s --backoff-max 1s ${HB_FLEET_VERBOSE:+-v} "$@" >/dev/null \
+		2>>"$T/ship.h$i.log" &
 	hb_pids+=($!)
 	HOST_SHIP[$i]=$!
 }
