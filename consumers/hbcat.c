@@ -25,8 +25,8 @@ enum out_fmt { OUT_TEXT, OUT_JSON, OUT_MSGPACK };
 #define CAT_SLACK (64u << 10)  /* room always left for the next record */
 
 struct cat_filter {
-	char **types, **prods;
-	size_t ntypes, nprods;
+	char **types, **prods, **hosts;
+	size_t ntypes, nprods, nhosts;
 	int min_prio; /* -1: any */
 	bool events, heartbeats;
 	bool has_req, has_since, has_until;
@@ -103,8 +103,9 @@ static void usage(FILE *f)
 {
 	fputs("Usage: hbcat [OPTIONS] [PATH...]\n"
 	      "Print, filter and summarise hb archives, in time order across producers and\n"
-	      "files. PATH is an archive file, a directory\n"
-	      "(its hb-*.msgpack files in name order) or - for stdin; default: the bus's\n"
+	      "files. PATH is an archive file, a directory (its hb-*.msgpack files in\n"
+	      "name order), a fleet archive FLEETDIR (the files of FLEETDIR/<host>/<bus>/,\n"
+	      "hosts interleaved by time) or - for stdin; default: the bus's\n"
 	      "archive directory ($HB_DIR, else ${XDG_STATE_HOME:-~/.local/state}/hb/BUS).\n"
 	      "\n"
 	      "  -f, --follow            wait for more records, follow rotations; first\n"
@@ -115,6 +116,7 @@ static void usage(FILE *f)
 	      "  -o, --output FMT        text (default), json (one object per line), msgpack\n"
 	      "  -t, --type GLOB         events whose type matches GLOB (repeatable)\n"
 	      "  -p, --producer GLOB     records of producers matching GLOB (repeatable)\n"
+	      "      --host GLOB         records of producers of hosts matching GLOB (repeatable)\n"
 	      "  -P, --priority MIN      events of at least MIN: low|normal|high|urgent|0-3\n"
 	      "  -e, --events            events only\n"
 	      "  -H, --heartbeats        heartbeats only\n"
@@ -189,7 +191,7 @@ static void parse_time(const char *flag, const char *s, bool utc, uint64_t *ns, 
 	*set = true;
 }
 
-enum { OPT_SINCE = 256, OPT_UNTIL, OPT_SUMMARY, OPT_BUS, OPT_COLOR, OPT_UTC, OPT_RAW, OPT_GAPS };
+enum { OPT_SINCE = 256, OPT_UNTIL, OPT_SUMMARY, OPT_BUS, OPT_COLOR, OPT_UTC, OPT_RAW, OPT_GAPS, OPT_HOST };
 
 static void parse_opts(struct cat *c, int argc, char **argv)
 {
@@ -198,6 +200,7 @@ static void parse_opts(struct cat *c, int argc, char **argv)
 		{"type", required_argument, NULL, 't'},	 {"producer", required_argument, NULL, 'p'},
 		{"priority", required_argument, NULL, 'P'}, {"events", no_argument, NULL, 'e'},
 		{"heartbeats", no_argument, NULL, 'H'},	 {"request", required_argument, NULL, 'r'},
+		{"host", required_argument, NULL, OPT_HOST},
 		{"since", required_argument, NULL, OPT_SINCE},
 		{"until", required_argument, NULL, OPT_UNTIL},
 		{"summary", no_argument, NULL, OPT_SUMMARY},
@@ -238,6 +241,9 @@ static void parse_opts(struct cat *c, int argc, char **argv)
 			break;
 		case 'p':
 			push(&c->flt.prods, &c->flt.nprods, optarg);
+			break;
+		case OPT_HOST:
+			push(&c->flt.hosts, &c->flt.nhosts, optarg);
 			break;
 		case 'P':
 			c->flt.min_prio = hb_prio_parse(optarg);
@@ -355,6 +361,8 @@ static bool selected(const struct cat_filter *f, const struct hb_rd_record *rec)
 	if (f->has_req && (!rec->has_req || rec->req != f->req))
 		return false;
 	if (f->nprods && (!rec->producer || !glob_any(f->prods, f->nprods, rec->producer->name)))
+		return false;
+	if (f->nhosts && (!rec->producer || !glob_any(f->hosts, f->nhosts, rec->producer->host)))
 		return false;
 	if (f->ntypes && !glob_any(f->types, f->ntypes, rec->type ? rec->type->name : ""))
 		return false;
@@ -539,6 +547,7 @@ static void cat_free(struct cat *c)
 	free(c->obuf);
 	free(c->flt.types);
 	free(c->flt.prods);
+	free(c->flt.hosts);
 }
 
 /* ---- main loop ------------------------------------------------------------- */

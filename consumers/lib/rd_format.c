@@ -508,8 +508,10 @@ static void json_head(struct ob *o, const struct hb_rd_record *rec, const char *
 		out_name(o, rec->producer->name, rec->producer->name_len, 1);
 		out_lit(o, ",\"pid\":");
 		out_u64(o, rec->producer->pid);
+		out_lit(o, ",\"host\":");
+		out_name(o, rec->producer->host, 0, 1);
 	} else {
-		out_lit(o, "null,\"pid\":null");
+		out_lit(o, "null,\"pid\":null,\"host\":null");
 	}
 	out_lit(o, ",\"seq\":");
 	out_u64(o, rec->seq);
@@ -612,6 +614,10 @@ static void json_bus(struct ob *o, const struct hb_rd_record *rec)
 				out_name(o, rec->producer->name, rec->producer->name_len, 1);
 			else
 				out_lit(o, "null");
+			if (rec->producer && !hb_rd_map_get(m, "host")) {
+				out_lit(o, ",\"host\":");
+				out_name(o, rec->producer->host, 0, 1);
+			}
 		} else if (k->via.str.size == 2 && memcmp(k->via.str.ptr, "ts", 2) == 0) {
 			out_lit(o, ",\"ts_ns\":");
 			out_u64(o, rec->ts_ns);

@@ -183,4 +183,8 @@ void rd_seek_clear(struct hb_reader *r);
 /* reader.c */
 void rd_damage(struct hb_reader *r, uint64_t off, uint64_t len, const char *what);
 
+/* The archive files of a fleet tree dir/<host>/<bus>/ (rd_fleet.c), sorted
+ * by file name (time) across hosts: *n paths the caller frees. 0 or -errno. */
+int rd_fleet_list(const char *dir, char ***paths, size_t *n);
+
 #endif

@@ -151,6 +151,19 @@ static int rd_queue_dir(struct hb_reader *r, const char *dir)
 	for (size_t i = 0; i < k && !rc; i++)
 		rc = rd_queue_push(r, rd_join(dir, names[i]));
 	free(names);
+	if (!rc && !k) { /* no archive files: a fleet tree, dir/<host>/<bus>/? */
+		char **paths = NULL;
+		size_t np = 0;
+
+		rc = rd_fleet_list(dir, &paths, &np);
+		for (size_t i = 0; i < np; i++) {
+			if (rc)
+				free(paths[i]);
+			else
+				rc = rd_queue_push(r, paths[i]); /* frees it on failure */
+		}
+		free(paths);
+	}
 	for (int i = 0; i < n; i++)
 		free(list[i]);
 	free(list);
