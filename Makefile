@@ -46,7 +46,7 @@ LIBHBREAD_SRCS := $(wildcard consumers/lib/*.c)
 # libhbbus: the ring consumer and collector internals (everything in bus/
 # but the hbcollect main and the fleet tools' files, which need libnats)
 FLEET_SRCS := bus/fleet_msg.c bus/fleet_nats.c
-SHIP_SRCS := bus/hbship.c bus/ship.c
+SHIP_SRCS := bus/hbship.c bus/ship.c bus/ship_seen.c
 SINK_SRCS := bus/hbsink.c $(wildcard bus/sink_*.c)
 LIBHBBUS_SRCS := $(filter-out bus/hbcollect.c $(FLEET_SRCS) $(SHIP_SRCS) $(SINK_SRCS),$(wildcard bus/*.c))
 # libhbhttp: the HTTP servers' common start (libmicrohttpd), used by the

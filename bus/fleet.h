@@ -106,6 +106,9 @@ void hbf_msg_begin(struct hbf_msg *m, const struct hb_rd_producer *prod);
  * (no producer, or a producer/types/metrics record: tables travel in the
  * producer map). */
 int hbf_msg_add(struct hbf_msg *m, const struct hb_rd_record *rec);
+/* Adds a gap record of m->prod: from..to will never be shipped (why). */
+void hbf_msg_add_gap(struct hbf_msg *m, uint64_t from, uint64_t to, uint64_t ts_ns,
+		     const char *why);
 /* The whole message (header, producer map, body) into out (reset first);
  * its Nats-Msg-Id into id. */
 int hbf_msg_finish(struct hbf_msg *m, const char *host, const char *bus, msgpack_sbuffer *out,

@@ -132,6 +132,24 @@ int hbf_msg_add(struct hbf_msg *m, const struct hb_rd_record *rec)
 	return 0;
 }
 
+void hbf_msg_add_gap(struct hbf_msg *m, uint64_t from, uint64_t to, uint64_t ts_ns,
+		     const char *why)
+{
+	msgpack_pack_map(&m->pk, 7);
+	hbf_pack_kv_str(&m->pk, "k", "gap");
+	hbf_pack_str(&m->pk, "ts");
+	hbc_pack_ts(&m->pk, ts_ns);
+	hbf_pack_kv_u64(&m->pk, "p", m->prod->p);
+	hbf_pack_kv_u64(&m->pk, "from", from);
+	hbf_pack_kv_u64(&m->pk, "to", to);
+	hbf_pack_kv_u64(&m->pk, "n", to - from + 1);
+	hbf_pack_kv_str(&m->pk, "why", why);
+	hbf_msg_seq(m, from, to);
+	if (!m->nrec)
+		m->ts_first = ts_ns;
+	m->nrec++;
+}
+
 static void hbf_pack_tables(msgpack_packer *pk, const struct hb_rd_producer *pr)
 {
 	uint32_t i, j;

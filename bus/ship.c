@@ -23,6 +23,9 @@ struct ship_slot {
 	uint64_t off;
 	uint32_t nrec;
 	uint64_t ts_first;
+	char ring[256];           /* its producer, and the seq after its range */
+	uint64_t start_ns, next;
+	int has_seq;
 };
 
 struct ship {
@@ -52,6 +55,8 @@ struct ship {
 	int have_pos, pos_dirty;
 	char pos_path[4096 + 64];
 	int skipping;           /* re-reading up to the position */
+	struct ship_seen seen;  /* per producer: the seq after what is acked */
+	int lost;               /* the position's file was removed unshipped */
 
 	int done;               /* --once: everything acknowledged */
 	int outage;             /* logged a failure, no ack since */
@@ -88,6 +93,8 @@ static int ship_pos_load(struct ship *s)
 		snprintf(s->pos_file, sizeof(s->pos_file), "%s", name);
 		s->pos_off = off;
 		s->have_pos = ok = 1;
+		while (fgets(line, sizeof(line), f))
+			ship_seen_read(&s->seen, line);
 	}
 	fclose(f);
 	if (!ok)
@@ -108,6 +115,7 @@ static int ship_pos_save(struct ship *s)
 	if (!f)
 		return -errno;
 	fprintf(f, "hbship-position 1\nfile %s\noffset %" PRIu64 "\n", s->pos_file, s->pos_off);
+	ship_seen_write(&s->seen, f);
 	if (fflush(f) || fsync(fileno(f)))
 		rc = -errno;
 	if (fclose(f) && !rc)
@@ -132,6 +140,8 @@ static void ship_commit(struct ship *s)
 		s->pos_off = sl->off;
 		s->have_pos = s->pos_dirty = 1;
 		s->records += sl->nrec;
+		if (sl->has_seq)
+			ship_seen_note(&s->seen, sl->ring, sl->start_ns, sl->next);
 		sl->state = SLOT_FREE;
 		s->tail++;
 		if (s->outage) {
@@ -369,6 +379,10 @@ static int ship_flush(struct ship *s)
 	sl->off = s->cur.last_off;
 	sl->nrec = s->cur.nrec;
 	sl->ts_first = s->cur.ts_first;
+	snprintf(sl->ring, sizeof(sl->ring), "%s", s->cur.prod->ring);
+	sl->start_ns = s->cur.prod->start_ns;
+	sl->next = s->cur.hi + 1;
+	sl->has_seq = s->cur.has_seq;
 	s->head++;
 	pthread_mutex_unlock(&s->mu);
 	jsPubOptions_Init(&po);
@@ -484,6 +498,29 @@ static void ship_header(struct ship *s, const struct hb_rd_record *rec)
 	snprintf(s->subject, sizeof(s->subject), "%s.%s.%s", s->o->prefix, tok, s->bus);
 }
 
+/* After the loss of unshipped files: before the first record of each
+ * producer, a gap from what was acknowledged of it up to the first number
+ * the oldest file left holds (its producer record's seq_next). */
+static void ship_lost_gap(struct ship *s, const struct hb_rd_record *rec)
+{
+	const struct hb_rd_producer *pr = rec->producer;
+	struct ship_seen_ent *e;
+
+	if (!pr || !pr->ring || rec->kind == HB_RD_HEADER ||
+	    (rec->kind == HB_RD_BUS && rec->bus_kind && !strcmp(rec->bus_kind, "producer")))
+		return;
+	e = ship_seen_get(&s->seen, pr->ring, pr->start_ns);
+	if (!e || e->gap_done)
+		return;
+	e->gap_done = 1;
+	if (pr->seq_next > e->next) {
+		hbf_warn("%s: seq %" PRIu64 "..%" PRIu64 " removed by retention before they "
+			 "were shipped: sent as a gap",
+			 pr->name, e->next, pr->seq_next - 1);
+		hbf_msg_add_gap(&s->cur, e->next, pr->seq_next - 1, rec->ts_ns, "retention");
+	}
+}
+
 /* One record read from the archive. 0, or -EAGAIN when the run failed. */
 static int ship_record(struct ship *s, const struct hb_rd_record *rec)
 {
@@ -518,6 +555,8 @@ static int ship_record(struct ship *s, const struct hb_rd_record *rec)
 		return -EAGAIN;
 	if (!s->cur.nrec)
 		hbf_msg_begin(&s->cur, rec->producer);
+	if (s->lost)
+		ship_lost_gap(s, rec);
 	if (hbf_msg_add(&s->cur, rec) == -EINVAL && !s->cur.nrec)
 		hbf_msg_begin(&s->cur, NULL);
 	return 0;
@@ -541,8 +580,11 @@ static void ship_start_path(struct ship *s, char *path, size_t len)
 		return;
 	}
 	hbf_warn("%s was removed before it was shipped past offset %" PRIu64
-		 "; shipping from the oldest file left",
+		 "; shipping from the oldest file left, what was lost as gaps",
 		 s->pos_file, s->pos_off);
+	s->lost = 1;
+	for (size_t i = 0; i < s->seen.n; i++)
+		s->seen.e[i].gap_done = 0;
 	snprintf(path, len, "%s", s->o->dir);
 }
 
@@ -564,6 +606,27 @@ static void ship_settle(struct ship *s, int64_t ms)
 	ship_commit(s);
 }
 
+/* Nothing shipped yet: the position (oldest file, 0), saved at once, keeps
+ * the collector's retention off the files even before NATS answers. */
+static void ship_pos_placeholder(struct ship *s)
+{
+	DIR *d;
+	struct dirent *e;
+	uint64_t ns;
+
+	if (s->have_pos || !(d = opendir(s->o->dir)))
+		return;
+	while ((e = readdir(d)))
+		if (!hbc_file_name_parse(e->d_name, &ns) &&
+		    (!s->have_pos || strcmp(e->d_name, s->pos_file) < 0)) {
+			memcpy(s->pos_file, e->d_name, strlen(e->d_name) + 1); /* 37 bytes */
+			s->have_pos = s->pos_dirty = 1;
+		}
+	closedir(d);
+	s->pos_off = 0;
+	ship_pos_save(s);
+}
+
 /* One run: from the position until a failure or stop. */
 static int ship_session(struct ship *s)
 {
@@ -574,6 +637,7 @@ static int ship_session(struct ship *s)
 	const char *paths[1] = {path};
 	int rc;
 
+	ship_pos_placeholder(s);
 	if (ship_stream_ensure(s))
 		return -EAGAIN;
 	ship_start_path(s, path, sizeof(path));
@@ -686,6 +750,7 @@ static void ship_free(struct ship *s)
 	hbf_msg_free(&s->cur);
 	msgpack_sbuffer_destroy(&s->out);
 	free(s->slots);
+	ship_seen_free(&s->seen);
 	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->mu);
 }

@@ -18,6 +18,7 @@
 #include "fleet.h"
 
 #include <pthread.h>
+#include <stdio.h>
 
 struct ship_opts {
 	struct hbf_nats_opts nats;
@@ -45,5 +46,27 @@ struct ship_opts {
  * or given up after the ack wait, and its position saved), -EINTR when
  * stopped before once was done, or -errno when it cannot start. */
 int ship_run(const struct ship_opts *o, volatile int *stop);
+
+/* ---- what was shipped of each producer (ship_seen.c) ------------------ */
+
+struct ship_seen_ent {
+	char ring[256];
+	uint64_t start_ns;
+	uint64_t next;  /* every seq below it acknowledged (or in a gap) */
+	int gap_done;   /* this run: its loss, if any, already stated */
+};
+
+struct ship_seen {
+	struct ship_seen_ent *e;
+	size_t n, cap;
+};
+
+/* The entry of (ring, start), made when missing (NULL: no memory). */
+struct ship_seen_ent *ship_seen_get(struct ship_seen *v, const char *ring, uint64_t start);
+void ship_seen_note(struct ship_seen *v, const char *ring, uint64_t start, uint64_t next);
+/* "next RING START NEXT" lines of the position file. */
+void ship_seen_write(const struct ship_seen *v, FILE *f);
+int ship_seen_read(struct ship_seen *v, const char *line);
+void ship_seen_free(struct ship_seen *v);
 
 #endif
