@@ -4,6 +4,7 @@
  * Everything a sink reads is untrusted: every object is checked before use. */
 #include "fleet.h"
 #include "hbc.h"
+#include "rd_wire.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -291,6 +292,54 @@ static int hbf_parse_prod(const msgpack_object *pm, struct hbf_parsed *out, cons
 	return 0;
 }
 
+/* The objects in p[0, len) claim no more elements and bytes than the
+ * message holds, and nest at most 32 deep: msgpack-c allocates what a
+ * container's count says before it reads any of it, so a six-byte message
+ * could ask for gigabytes. 0 or -EPROTO. */
+static int hbf_wire_check(const uint8_t *p, size_t len)
+{
+	uint64_t need[33];
+	size_t off = 0;
+	int depth = 0;
+
+	while (off < len) {
+		uint8_t c = p[off];
+		uint64_t n = 0, hdr = 1;
+
+		if ((c & 0xf0) == 0x80)
+			n = 2u * (c & 0x0f);
+		else if ((c & 0xf0) == 0x90)
+			n = c & 0x0f;
+		else if ((c & 0xe0) == 0xa0)
+			hdr = 1u + (c & 0x1f);
+		else if (c == 0xc1)
+			return -EPROTO;
+		else if (c >= 0xc4 && c <= 0xdf) {
+			const struct rd_marker *m = &rd_markers[c - 0xc0];
+			uint64_t l;
+
+			if ((uint64_t)m->lenb + 1 > len - off)
+				return -EPROTO;
+			l = m->lenb ? rd_be(p + off + 1, m->lenb) : 0;
+			hdr = 1u + m->lenb + (m->what == RD_PAYLOAD ? m->fixed + l : 0);
+			n = m->what == RD_ELEMS ? l : m->what == RD_PAIRS ? 2 * l : 0;
+		}
+		if (hdr > len - off || n > len - off - hdr) /* a value is at least a byte */
+			return -EPROTO;
+		off += hdr;
+		if (depth)
+			need[depth]--;
+		if (n) {
+			if (depth == 32)
+				return -EPROTO;
+			need[++depth] = n;
+		}
+		while (depth && !need[depth])
+			depth--;
+	}
+	return depth ? -EPROTO : 0;
+}
+
 int hbf_msg_parse(const char *data, size_t len, msgpack_zone *z, struct hbf_parsed *out,
 		  const char **why)
 {
@@ -299,8 +348,9 @@ int hbf_msg_parse(const char *data, size_t len, msgpack_zone *z, struct hbf_pars
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	*why = "not msgpack";
-	if (!data || !len || hbf_unpack(data, len, &off, z, &h))
+	*why = "not msgpack, or lengths beyond the message";
+	if (!data || !len || hbf_wire_check((const uint8_t *)data, len) ||
+	    hbf_unpack(data, len, &off, z, &h))
 		return -EPROTO;
 	rc = hbf_parse_header(&h, out, why);
 	if (rc)
