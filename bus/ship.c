@@ -5,6 +5,7 @@
 #include "hbc.h"
 
 #include <dirent.h>
+#include <stdatomic.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -46,7 +47,7 @@ struct ship {
 	pthread_cond_t cv;
 	struct ship_slot *slots;
 	uint64_t head, tail;
-	int failed;             /* a message failed: the run stops */
+	atomic_int failed;      /* a message failed: the run stops */
 	char fail_why[256];
 
 	/* committed position: everything up to (file, off) is acknowledged */
@@ -67,7 +68,8 @@ struct ship {
 	/* own heartbeats */
 	struct hb_producer *self;
 	int m_lag_bytes, m_lag_records, m_oldest_age, m_records, m_msgs, m_dups, m_failures;
-	uint64_t records, msgs, dups, failures;
+	uint64_t records;
+	_Atomic uint64_t msgs, dups, failures; /* counted by the ack handler */
 };
 
 static uint64_t ship_mono_ms(void)
@@ -680,6 +682,7 @@ static int ship_session(struct ship *s)
 static void ship_recover(struct ship *s)
 {
 	uint64_t until, i;
+	char why[sizeof(s->fail_why)];
 
 	ship_settle(s, s->o->ack_wait_ms + 1000);
 	ship_pos_save(s);
@@ -693,16 +696,17 @@ static void ship_recover(struct ship *s)
 	}
 	s->head = s->tail;
 	s->failed = 0;
+	memcpy(why, s->fail_why, sizeof(why)); /* a late nak may write it now */
 	pthread_mutex_unlock(&s->mu);
 	if (!s->outage) {
 		hbf_warn("publishing to stream %s fails: %s; retrying from %s offset %" PRIu64
 			 " with backoff",
-			 s->o->stream, s->fail_why, s->have_pos ? s->pos_file : "the oldest file",
+			 s->o->stream, why, s->have_pos ? s->pos_file : "the oldest file",
 			 s->pos_off);
 		s->outage = 1;
 		s->outage_since = ship_mono_ms();
 	} else {
-		hbf_debug("still failing: %s", s->fail_why);
+		hbf_debug("still failing: %s", why);
 	}
 	s->backoff_ms = s->backoff_ms ? s->backoff_ms * 2 : 100;
 	if (s->backoff_ms > s->o->backoff_max_ms)
