@@ -111,13 +111,16 @@ static void web_row_series(FILE *f, const struct web_row *wr, const struct top_r
 
 		fprintf(f, "%s%u", i ? "," : "", wr->dsec[b] == t ? wr->dn[b] : 0);
 	}
+	/* recent heartbeats, oldest first: [ms before last_hb_ns, latency in us
+	 * or -1] (small numbers: this is most of a row) */
 	fputs("],\"hb\":[", f);
 	for (i = 0; i < r->hb_hist_n; i++) {
 		const struct top_hb *h =
 			&r->hb_hist[(r->hb_hist_at + TOP_HB_HIST - r->hb_hist_n + i) % TOP_HB_HIST];
+		uint64_t before = r->last_hb_ns > h->ts_ns ? r->last_hb_ns - h->ts_ns : 0;
 
-		fprintf(f, "%s[%llu,%lld]", i ? "," : "", (unsigned long long)h->ts_ns,
-			(long long)h->lat_ns);
+		fprintf(f, "%s[%llu,%lld]", i ? "," : "", (unsigned long long)(before / 1000000u),
+			h->lat_ns < 0 ? -1LL : (long long)(h->lat_ns / 1000));
 	}
 	fputc(']', f);
 }

@@ -40,9 +40,10 @@ function fmtBytes(b) {
 }
 function fmtMs(ns) { return (ns / 1e6).toFixed(ns < 1e7 ? 2 : 1) + "ms"; }
 
-// Heartbeat latency figures from the row's recent heartbeats.
+// Heartbeat latency figures (ns) from the row's recent heartbeats, each
+// [ms before last_hb_ns, latency in us or -1].
 function latency(r) {
-  const v = (r.hb || []).map((h) => h[1]).filter((x) => x >= 0);
+  const v = (r.hb || []).filter((h) => h[1] >= 0).map((h) => h[1] * 1e3);
   if (!v.length) return null;
   const avg = v.reduce((a, b) => a + b, 0) / v.length;
   const vr = v.reduce((a, b) => a + (b - avg) * (b - avg), 0) / v.length;
@@ -184,9 +185,11 @@ function fillTr(tr, r) {
   healthFlags(r, c.health);
   metricsText(r, c.metrics);
   if (r.last_hb_ns && r.last_hb_ns !== tr._lastHb && tr._lastHb) {
-    tr._dot.classList.remove("pulse");
-    void tr._dot.offsetWidth; // restart the animation
-    tr._dot.classList.add("pulse");
+    // two classes with the same animation: switching restarts it without
+    // forcing a layout (which, row after row, would make hundreds slow)
+    tr._pulse = !tr._pulse;
+    tr._dot.classList.toggle("pulse", tr._pulse);
+    tr._dot.classList.toggle("pulse2", !tr._pulse);
   }
   tr._lastHb = r.last_hb_ns;
 }
@@ -338,7 +341,8 @@ function fetchEvents() {
 
 function hbTimeline(r) {
   const svg = svgEl("svg", { class: "hbline", viewBox: "0 0 500 60", preserveAspectRatio: "none" });
-  const hb = r.hb || [];
+  // [ms before last_hb_ns, latency us] to [ts ns, latency ns]
+  const hb = (r.hb || []).map((h) => [r.last_hb_ns - h[0] * 1e6, h[1] < 0 ? -1 : h[1] * 1e3]);
   if (!hb.length) return svg;
   const iv = (r.interval_ms || 1000) * 1e6;
   const t1 = hb[hb.length - 1][0], t0 = Math.min(hb[0][0], t1 - iv * 8);
