@@ -360,6 +360,7 @@ static int run_threads(const char *bus, unsigned n, int cpu, int drain_cpu, unsi
 	pthread_t th[BENCH_MAX_THREADS], dt;
 	pthread_barrier_t ready;
 	struct bench_cost bc;
+	uint64_t dropped = 0;
 	int type = 0;
 	char name[96];
 
@@ -402,11 +403,11 @@ static int run_threads(const char *bus, unsigned n, int cpu, int drain_cpu, unsi
 	atomic_store(&d.stop, 1);
 	pthread_join(dt, NULL);
 	for (unsigned i = 0; i < n; i++) {
-		snprintf(name, sizeof(name), "%s.event.dropped", label);
-		if (hb__load_relaxed(&d.v[i].hdr->dropped))
-			bench_result(name, (double)hb__load_relaxed(&d.v[i].hdr->dropped), "records");
+		dropped += hb__load_relaxed(&d.v[i].hdr->dropped);
 		hb_ring_view_detach(&d.v[i]);
 	}
+	snprintf(name, sizeof(name), "%s.event.dropped", label);
+	bench_result(name, (double)dropped, "records");
 	snprintf(name, sizeof(name), "%s.event.batch", label);
 	merge_report(name, w, n, 0);
 	snprintf(name, sizeof(name), "%s.event.single", label);

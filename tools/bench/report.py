@@ -81,7 +81,7 @@ ROWS = [
     ("process-wide 4 threads minus single-thread handle 1 thread, batch median", ("-", "hbp4.event.batch.p50", "hb.event.batch.p50"), "ns", ("<=", 3)),
     ("process-wide handle / LTTng-UST, 1 thread", ("/", "hbp1.event.batch.p50", "lttng.event.batch.p50"), "x", ("<=", 0.2)),
     ("process-wide handle / LTTng-UST, 4 threads (LTTng's 1-thread figure)", ("/", "hbp4.event.batch.p50", "lttng.event.batch.p50"), "x", ("<=", 0.2)),
-    ("records dropped while timing the threads", "hbp4.event.dropped", "records", None),
+    ("records dropped while timing the threads (4, process-wide)", "hbp4.event.dropped", "records", ("==", 0)),
     ("syscalls added by 9N extra events and ticks, process-wide handle", "hotp.syscalls", "syscalls", ("==", 0)),
     ("allocations in the event+tick loop, process-wide handle", "hotp.allocs", "allocs", ("==", 0)),
     ("Peers, same record, per call (batch median / single p99.9)", None),
