@@ -270,7 +270,7 @@ $(BENCH)/bench_peers: tools/bench/bench_peers.c $(BENCH_DEPS)
 $(BENCH)/bench_lttng: tools/bench/bench_lttng.c tools/bench/hb_bench_tp.c tools/bench/hb_bench_tp.h $(BENCH_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itools/bench $(LDFLAGS) -o $@ $(filter %.c,$^) \
-		$(shell pkg-config --libs lttng-ust 2>/dev/null || echo -llttng-ust -ldl)
+		$(shell pkg-config --libs lttng-ust 2>/dev/null || echo -llttng-ust -ldl) -lpthread
 
 bench-build: $(BENCH_HB) $(BENCH_MSGPACK) $(BENCH)/bench_peers
 bench-build-lttng: $(BENCH)/bench_lttng

@@ -235,6 +235,8 @@ cost_lttng_rep() {
 	((HAVE_LTTNG)) || return 0
 	d0=$(lt_discarded "$LT_COST")
 	record "$rep" taskset -c "$PCPU" "$BB/bench_lttng" --cost "${PEER_COST[@]}"
+	# 4 threads on the producer core, as bench_hb --threads
+	record "$rep" taskset -c "$PCPU" "$BB/bench_lttng" --cost --threads 4 --cpu "$PCPU" "${PEER_COST[@]}"
 	d1=$(lt_discarded "$LT_COST")
 	put "$rep" lttng.cost.discarded $((d1 - d0)) events
 }

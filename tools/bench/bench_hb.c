@@ -258,12 +258,10 @@ static int run_cost(const char *bus, unsigned ring_kb, int external, int cpu, in
 #define BENCH_MAX_THREADS 16
 
 struct tw {
+	struct bench_tcost c;     /* first: bench_tcost_report's stride */
 	struct hb_producer *p;    /* the handle this thread calls */
 	struct hb_producer *ring; /* the ring its records go to */
 	int type, cpu;
-	unsigned batches, batch, singles;
-	double tpn, ovh;
-	double *batch_ns, *single_ns; /* per call, ns */
 	pthread_barrier_t *ready;
 	char shm[128];
 };
@@ -273,7 +271,6 @@ static void *tw_main(void *arg)
 {
 	struct tw *w = arg;
 	uint64_t k = 0, i;
-	unsigned b, j;
 
 	bench_pin(w->cpu);
 	EMIT(w->p, w->type, k); /* the thread's first call makes its ring */
@@ -286,26 +283,7 @@ static void *tw_main(void *arg)
 			wait_room(w->ring);
 		EMIT(w->p, w->type, k);
 	}
-	for (b = 0; b < w->batches; b++) {
-		uint64_t t0, t1;
-
-		wait_room(w->ring);
-		t0 = bench_tsc();
-		for (j = 0; j < w->batch; j++, k++)
-			EMIT(w->p, w->type, k);
-		t1 = bench_tsc();
-		w->batch_ns[b] = ((double)(t1 - t0) - w->ovh) / w->batch / w->tpn;
-	}
-	for (b = 0; b < w->singles; b++, k++) {
-		uint64_t t0, t1;
-
-		if ((b & 63) == 0)
-			wait_room(w->ring);
-		t0 = bench_tsc();
-		EMIT(w->p, w->type, k);
-		t1 = bench_tsc();
-		w->single_ns[b] = ((double)(t1 - t0) - w->ovh) / w->tpn;
-	}
+	BENCH_TCOST(&w->c, wait_room(w->ring), (EMIT(w->p, w->type, k), k++));
 	return NULL;
 }
 
@@ -333,24 +311,6 @@ static void *mdrain_main(void *arg)
 	return NULL;
 }
 
-static void merge_report(const char *name, struct tw *w, unsigned n, int singles)
-{
-	size_t per = singles ? w[0].singles : w[0].batches, i;
-	double *all = calloc(per * n, sizeof(double));
-	char buf[96];
-
-	if (!all)
-		exit(1);
-	for (i = 0; i < n; i++)
-		memcpy(all + i * per, singles ? w[i].single_ns : w[i].batch_ns, per * sizeof(double));
-	if (singles) {
-		snprintf(buf, sizeof(buf), "%s.mean", name);
-		bench_result(buf, bench_mean(all, per * n), "ns");
-	}
-	bench_result_dist(name, all, per * n);
-	free(all);
-}
-
 static int run_threads(const char *bus, unsigned n, int cpu, int drain_cpu, unsigned batches,
 		       unsigned batch, unsigned singles)
 {
@@ -364,7 +324,7 @@ static int run_threads(const char *bus, unsigned n, int cpu, int drain_cpu, unsi
 	int type = 0;
 	char name[96];
 
-	if (n < 1 || n > BENCH_MAX_THREADS || bench_cost_init(&bc, 1, 1, 1))
+	if (n < 1 || n > BENCH_MAX_THREADS || bench_cost_init(&bc, batches, batch, singles))
 		return 2;
 	if (!label || !strcmp(label, "hb")) {
 		static char def[16];
@@ -376,12 +336,8 @@ static int run_threads(const char *bus, unsigned n, int cpu, int drain_cpu, unsi
 		return 1;
 	pthread_barrier_init(&ready, NULL, n + 1);
 	for (unsigned i = 0; i < n; i++) {
-		w[i] = (struct tw){.p = shared, .type = type, .cpu = cpu, .batches = batches,
-				   .batch = batch, .singles = singles, .tpn = bc.tpn, .ovh = bc.ovh,
-				   .ready = &ready};
-		w[i].batch_ns = calloc(batches, sizeof(double));
-		w[i].single_ns = calloc(singles, sizeof(double));
-		if (!w[i].batch_ns || !w[i].single_ns ||
+		w[i] = (struct tw){.p = shared, .type = type, .cpu = cpu, .ready = &ready};
+		if (bench_tcost_init(&w[i].c, &bc) ||
 		    (!shared_handle && open_producer(&w[i].p, bus, 1024, &w[i].type)))
 			return 1;
 		pthread_create(&th[i], NULL, tw_main, &w[i]);
@@ -408,10 +364,8 @@ static int run_threads(const char *bus, unsigned n, int cpu, int drain_cpu, unsi
 	}
 	snprintf(name, sizeof(name), "%s.event.dropped", label);
 	bench_result(name, (double)dropped, "records");
-	snprintf(name, sizeof(name), "%s.event.batch", label);
-	merge_report(name, w, n, 0);
-	snprintf(name, sizeof(name), "%s.event.single", label);
-	merge_report(name, w, n, 1);
+	snprintf(name, sizeof(name), "%s.event", label);
+	bench_tcost_report(name, &w[0].c, sizeof(w[0]), n);
 	/* closed (by the threads' exits or here); no collector removes them */
 	for (unsigned i = 0; i < n; i++) {
 		if (!shared_handle)

@@ -193,27 +193,36 @@ struct bench_cost {
 	unsigned singles;
 	double ovh;   /* empty fenced TSC pair, ticks */
 	double tpn;   /* TSC ticks per ns */
-	double *buf;  /* max(batches, singles) doubles */
+	double *buf;  /* batches + singles doubles */
 };
 
-#define BENCH_COST(label, bc, WAIT, OP)                                                            \
+/*
+ * The same two timings for one of several threads (bench_hb --threads,
+ * bench_lttng --threads): each thread times OP into arrays of its own,
+ * bench_cost_merge prints every thread's samples as one distribution (per
+ * call per thread).
+ */
+struct bench_tcost {
+	unsigned batches, batch, singles;
+	double tpn, ovh;
+	double *batch_ns, *single_ns;
+};
+
+#define BENCH_TCOST(tc, WAIT, OP)                                                                  \
 	do {                                                                                       \
-		struct bench_cost *c_ = (bc);                                                      \
-		char n_[96];                                                                       \
+		struct bench_tcost *t_ = (tc);                                                     \
 		unsigned b_, i_;                                                                   \
-		for (b_ = 0; b_ < c_->batches; b_++) {                                             \
+		for (b_ = 0; b_ < t_->batches; b_++) {                                             \
 			uint64_t t0_, t1_;                                                         \
 			WAIT;                                                                      \
 			t0_ = bench_tsc();                                                         \
-			for (i_ = 0; i_ < c_->batch; i_++) {                                       \
+			for (i_ = 0; i_ < t_->batch; i_++) {                                       \
 				OP;                                                                \
 			}                                                                          \
 			t1_ = bench_tsc();                                                         \
-			c_->buf[b_] = ((double)(t1_ - t0_) - c_->ovh) / c_->batch / c_->tpn;        \
+			t_->batch_ns[b_] = ((double)(t1_ - t0_) - t_->ovh) / t_->batch / t_->tpn;  \
 		}                                                                                  \
-		snprintf(n_, sizeof(n_), "%s.batch", (label));                                     \
-		bench_result_dist(n_, c_->buf, c_->batches);                                       \
-		for (b_ = 0; b_ < c_->singles; b_++) {                                             \
+		for (b_ = 0; b_ < t_->singles; b_++) {                                             \
 			uint64_t t0_, t1_;                                                         \
 			if ((b_ & 63) == 0) {                                                      \
 				WAIT;                                                              \
@@ -221,12 +230,56 @@ struct bench_cost {
 			t0_ = bench_tsc();                                                         \
 			OP;                                                                        \
 			t1_ = bench_tsc();                                                         \
-			c_->buf[b_] = ((double)(t1_ - t0_) - c_->ovh) / c_->tpn;                   \
+			t_->single_ns[b_] = ((double)(t1_ - t0_) - t_->ovh) / t_->tpn;             \
 		}                                                                                  \
-		snprintf(n_, sizeof(n_), "%s.single.mean", (label));                               \
-		bench_result(n_, bench_mean(c_->buf, c_->singles), "ns");                          \
-		snprintf(n_, sizeof(n_), "%s.single", (label));                                    \
-		bench_result_dist(n_, c_->buf, c_->singles);                                       \
+	} while (0)
+
+static inline int bench_tcost_init(struct bench_tcost *tc, const struct bench_cost *bc)
+{
+	tc->batches = bc->batches;
+	tc->batch = bc->batch;
+	tc->singles = bc->singles;
+	tc->tpn = bc->tpn;
+	tc->ovh = bc->ovh;
+	tc->batch_ns = calloc(tc->batches ? tc->batches : 1, sizeof(double));
+	tc->single_ns = calloc(tc->singles ? tc->singles : 1, sizeof(double));
+	return tc->batch_ns && tc->single_ns ? 0 : -ENOMEM;
+}
+
+/* LABEL.batch.* and LABEL.single.* over the n threads' samples; tc[i] is
+ * at (char *)tc + i * stride (the field of a larger per-thread struct). */
+static inline void bench_tcost_report(const char *label, const void *tc, size_t stride, unsigned n)
+{
+	const struct bench_tcost *t0 = tc;
+	size_t nb = t0->batches, ns = t0->singles, i;
+	double *all = calloc((nb > ns ? nb : ns) * n + 1, sizeof(double));
+	char buf[160];
+
+	if (!all)
+		exit(1);
+	for (i = 0; i < n; i++)
+		memcpy(all + i * nb, ((const struct bench_tcost *)((const char *)tc + i * stride))->batch_ns,
+		       nb * sizeof(double));
+	snprintf(buf, sizeof(buf), "%s.batch", label);
+	bench_result_dist(buf, all, nb * n);
+	for (i = 0; i < n; i++)
+		memcpy(all + i * ns, ((const struct bench_tcost *)((const char *)tc + i * stride))->single_ns,
+		       ns * sizeof(double));
+	snprintf(buf, sizeof(buf), "%s.single.mean", label);
+	bench_result(buf, bench_mean(all, ns * n), "ns");
+	snprintf(buf, sizeof(buf), "%s.single", label);
+	bench_result_dist(buf, all, ns * n);
+	free(all);
+}
+
+/* One thread's timings, reported at once (buf holds batches + singles). */
+#define BENCH_COST(label, bc, WAIT, OP)                                                            \
+	do {                                                                                       \
+		struct bench_cost *c_ = (bc);                                                      \
+		struct bench_tcost tc_ = {c_->batches, c_->batch, c_->singles, c_->tpn, c_->ovh,  \
+					  c_->buf, c_->buf + c_->batches};                         \
+		BENCH_TCOST(&tc_, WAIT, OP);                                                       \
+		bench_tcost_report((label), &tc_, sizeof(tc_), 1);                                 \
 	} while (0)
 
 /* Fills bc from the command line's sizes; calibrates the TSC. */
@@ -238,7 +291,7 @@ static inline int bench_cost_init(struct bench_cost *bc, unsigned batches, unsig
 	bc->singles = singles;
 	bc->tpn = bench_tsc_per_ns();
 	bc->ovh = bench_tsc_overhead();
-	bc->buf = calloc(batches > singles ? batches : singles, sizeof(double));
+	bc->buf = calloc((size_t)batches + singles + 1, sizeof(double));
 	return bc->buf ? 0 : -ENOMEM;
 }
 
