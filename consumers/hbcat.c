@@ -385,6 +385,32 @@ static void *xrealloc(void *p, size_t n)
 	return p;
 }
 
+/* A producer record as the restated one a file starts with: the output is
+ * a new file whose tables come first, not an attachment at that time. */
+static void pdef_restated(struct cat_pdef *d, const struct hb_rd_record *rec)
+{
+	const msgpack_object *m = rec->obj;
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, m->via.map.size);
+	for (uint32_t i = 0; i < m->via.map.size; i++) {
+		const msgpack_object *k = &m->via.map.ptr[i].key;
+		msgpack_pack_object(&pk, *k);
+		if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == 3 &&
+		    memcmp(k->via.str.ptr, "why", 3) == 0)
+			msgpack_pack_str_with_body(&pk, "restated", 8);
+		else
+			msgpack_pack_object(&pk, m->via.map.ptr[i].val);
+	}
+	d->bytes = xrealloc(d->bytes, d->len + sb.size);
+	memcpy(d->bytes + d->len, sb.data, sb.size);
+	d->len += sb.size;
+	msgpack_sbuffer_destroy(&sb);
+}
+
 static void pdef_append(struct cat_pdef *d, const struct hb_rd_record *rec)
 {
 	d->bytes = xrealloc(d->bytes, d->len + rec->raw_len);
@@ -440,7 +466,7 @@ static void cat_track(struct cat *c, const struct hb_rd_record *rec)
 		c->pdefs = xrealloc(c->pdefs, (c->npdefs + 1) * sizeof(*c->pdefs));
 		c->pdefs[c->npdefs++] = d;
 		if (mp)
-			pdef_append(d, rec);
+			pdef_restated(d, rec);
 	} else if (mp && rec->kind == HB_RD_BUS && pr->user &&
 		   (strcmp(rec->bus_kind, "types") == 0 || strcmp(rec->bus_kind, "metrics") == 0)) {
 		pdef_append(pr->user, rec);

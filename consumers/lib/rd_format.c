@@ -787,6 +787,27 @@ static void text_heartbeat(struct ob *o, const struct hb_rd_record *rec)
 	}
 }
 
+/* A table (types, metrics, a list of them): an array of maps with a name,
+ * as [name,name,...] (the fields and kinds are in the JSON output). */
+static bool text_names(struct ob *o, const msgpack_object *v)
+{
+	if (v->type != MSGPACK_OBJECT_ARRAY || !v->via.array.size)
+		return false;
+	for (uint32_t i = 0; i < v->via.array.size; i++) {
+		const msgpack_object *n = hb_rd_map_get(&v->via.array.ptr[i], "name");
+		if (!n || n->type != MSGPACK_OBJECT_STR)
+			return false;
+	}
+	out_c(o, '[');
+	for (uint32_t i = 0; i < v->via.array.size; i++) {
+		if (i)
+			out_c(o, ',');
+		text_val(o, hb_rd_map_get(&v->via.array.ptr[i], "name"), true);
+	}
+	out_c(o, ']');
+	return true;
+}
+
 static void text_bus(struct ob *o, const struct hb_rd_record *rec)
 {
 	const msgpack_object *m = rec->obj;
@@ -804,7 +825,8 @@ static void text_bus(struct ob *o, const struct hb_rd_record *rec)
 		out_c(o, ' ');
 		text_val(o, k, true);
 		out_c(o, '=');
-		text_val(o, &m->via.map.ptr[i].val, true);
+		if (!text_names(o, &m->via.map.ptr[i].val))
+			text_val(o, &m->via.map.ptr[i].val, true);
 	}
 }
 

@@ -42,7 +42,7 @@ struct sum_prod {
 	char *name, *host;
 	uint32_t pid;
 	uint64_t records, events, heartbeats, bus;
-	uint64_t first, last;
+	uint64_t first, last, spanned; /* times of all but table records */
 	bool seq_any;
 	uint64_t seq_first, seq_next, dups;
 	struct sum_range *holes;
@@ -80,7 +80,7 @@ struct hb_sum {
 	struct sum_damage *dmg;
 	size_t ndmg;
 	const char *last_file;
-	uint64_t files, records, events, heartbeats, bus, first, last;
+	uint64_t files, records, events, heartbeats, bus, first, last, spanned;
 };
 
 static void *grow(void *p, size_t n, size_t size)
@@ -332,18 +332,26 @@ void hb_sum_add(struct hb_sum *s, const struct hb_rd_record *rec)
 	struct sum_prod *sp = sum_prod(s, rec->producer);
 	bool ev = rec->kind == HB_RD_EVENT, hb = rec->kind == HB_RD_HEARTBEAT;
 
+	/* tables carry the time they were written, maybe long before: not
+	 * part of the span (hbcat -o msgpack restates them in a window) */
+	bool table = rec->kind == HB_RD_BUS &&
+		     (!strcmp(rec->bus_kind, "producer") || !strcmp(rec->bus_kind, "types") ||
+		      !strcmp(rec->bus_kind, "metrics"));
+
 	s->records++;
 	s->events += ev;
 	s->heartbeats += hb;
 	s->bus += !ev && !hb;
-	span_add(&s->first, &s->last, s->records, rec->ts_ns);
+	if (!table)
+		span_add(&s->first, &s->last, ++s->spanned, rec->ts_ns);
 	if (!sp)
 		return;
 	sp->records++;
 	sp->events += ev;
 	sp->heartbeats += hb;
 	sp->bus += !ev && !hb;
-	span_add(&sp->first, &sp->last, sp->records, rec->ts_ns);
+	if (!table)
+		span_add(&sp->first, &sp->last, ++sp->spanned, rec->ts_ns);
 	if (ev)
 		sum_type(sp, rec);
 	if (hb)
