@@ -418,6 +418,13 @@ static void pdef_append(struct cat_pdef *d, const struct hb_rd_record *rec)
 	d->len += rec->raw_len;
 }
 
+/* A producer record that is itself selected is written as it is. */
+static void pdef_selected(struct cat_pdef *d, const struct hb_rd_record *rec)
+{
+	d->len = 0;
+	pdef_append(d, rec);
+}
+
 /* The producer an archive producer record is one of, by identity. */
 static struct cat_prod *prod_find(struct cat *c, const struct hb_rd_producer *pr)
 {
@@ -815,6 +822,9 @@ static int cat_run(struct cat *c)
 		cat_track(c, &rec);
 		if (!selected(&c->flt, &rec))
 			continue;
+		if (c->fmt == OUT_MSGPACK && rec.kind == HB_RD_BUS && rec.producer &&
+		    strcmp(rec.bus_kind, "producer") == 0)
+			pdef_selected(rec.producer->user, &rec);
 		if (direct)
 			cat_direct(c, &rec);
 		else

@@ -85,6 +85,14 @@ hb_collector_start()
 	hb_log "hbcollect started (pid $COLLECTOR_PID): $*"
 }
 
+# hb_collector_ready DIR: waits until the collector made its first file in
+# DIR (its signal handlers are in place by then: a SIGTERM is a clean stop).
+hb_collector_ready()
+{
+	local dir=$1
+	hb_wait_for 10 "the collector's first file in $dir" compgen -G "$dir/hb-*.msgpack"
+}
+
 # hb_wait_exit PID SECS: waits for PID to exit; returns its exit code, or
 # fails the test if it is still running after SECS seconds.
 hb_wait_exit()

@@ -8,9 +8,7 @@ hb_need hbcollect hbload hbcat
 
 dir="$T/arch"
 hb_collector_start "$dir"
-# running (signal handlers in place) once it made its first file
-has_file() { compgen -G "$dir/hb-*.msgpack" >/dev/null; }
-hb_wait_for 10 "the collector's first file" has_file
+hb_collector_ready "$dir"
 "$BIN/hbload" --bus "$BUS" --producers 2 --records 2000 --block --name one >/dev/null ||
 	hb_fail "hbload one"
 hb_collector_stop

@@ -9,8 +9,7 @@ hb_need hbcollect hbload hbcat
 
 dir="$T/arch"
 hb_collector_start "$dir"
-has_file() { compgen -G "$dir/hb-*.msgpack" >/dev/null; }
-hb_wait_for 10 "the collector's first file" has_file
+hb_collector_ready "$dir"
 "$BIN/hbload" --bus "$BUS" --producers 2 --records 6000 --rate 2000 --interval-ms 100 --block \
 	--name win >/dev/null || hb_fail "hbload"
 hb_collector_stop

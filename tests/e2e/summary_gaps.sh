@@ -10,9 +10,7 @@ hb_need hbcollect hbload hbcat
 
 dir="$T/arch"
 hb_collector_start "$dir"
-# running (signal handlers in place) once it made its first file
-has_file() { compgen -G "$dir/hb-*.msgpack" >/dev/null; }
-hb_wait_for 10 "the collector's first file" has_file
+hb_collector_ready "$dir"
 "$BIN/hbload" --bus "$BUS" --producers 1 --records 400000 --ring-kb 64 --name shed \
 	>"$T/load.out" 2>"$T/load.err" || hb_fail "hbload: $(cat "$T/load.err")"
 hb_collector_stop
