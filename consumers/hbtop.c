@@ -48,10 +48,12 @@ static void hbtop_usage(FILE *f)
 		"                      rates as they were at the time)\n"
 		"  --speed X           replay at X times the recorded pace (default 1);\n"
 		"  --max               replay as fast as possible\n"
-		"  --help, --version\n"
+		"  -h, --help          this help\n"
+		"  -V, --version       the version\n"
 		"\n"
 		"Keys: q quit, h/? help, space pause, d delay, / producer filter, t type filter,\n"
-		"< > sort column, r reverse, n p s a u e x f c m sort by a column.\n");
+		"< > sort column, r reverse, n p s a u e x f c m sort by a column,\n"
+		"PgDn PgUp Down Up j k Home End g G scroll the rows.\n");
 }
 
 static int hbtop_duration_ms(const char *s, unsigned *out)
@@ -121,7 +123,7 @@ static int hbtop_parse(int argc, char **argv, struct hbtop_args *a)
 	char *end;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "bn:d:o:s:rp:t:c:", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "bn:d:o:s:rp:t:c:hV", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'B':
 			if (hb_name_check(optarg, HB_BUS_MAX))
@@ -165,7 +167,7 @@ static int hbtop_parse(int argc, char **argv, struct hbtop_args *a)
 				return hbtop_bad("--speed", optarg, "not a positive number");
 			break;
 		case 'M': a->replay = 1, a->speed = 0; break;
-		case 'H': hbtop_usage(stdout); return 0;
+		case 'H': case 'h': hbtop_usage(stdout); return 0;
 		case 'V': printf("hbtop %s\n", HB_VERSION_STRING); return 0;
 		default: hbtop_usage(stderr); return 2;
 		}

@@ -8,6 +8,7 @@
 #include <string.h>
 
 static volatile sig_atomic_t top_quit;
+static long top_scroll; /* first producer row shown */
 
 static void top_on_signal(int sig)
 {
@@ -56,6 +57,9 @@ static const char *const top_help[] = {
 	"  r            reverse the sort order",
 	"  n p s a u e x f c m   sort by name, pid, state, heartbeat age, uptime,",
 	"               events/s, drops, fill, cpu, rss",
+	"  PgDn PgUp    scroll the rows a page down / up",
+	"  Down Up j k  scroll one row down / up",
+	"  Home End g G first / last rows",
 	"",
 	"States: healthy (green), late (yellow: > 1.5 heartbeat intervals),",
 	"dead (red: > 3 intervals or the process is gone), exited (blue).",
@@ -72,11 +76,21 @@ static void top_draw_help(void)
 	refresh();
 }
 
+/* Adds what fits of s on the current line, never wrapping to the next
+ * (the last column left free: a character there moves the cursor on). */
+static void top_addn(const char *s, int cols)
+{
+	int x = getcurx(stdscr);
+
+	if (x < cols - 1)
+		addnstr(s, cols - 1 - x);
+}
+
 static void top_draw(const struct top_view *v, const struct top_snap *s, int paused,
 		     unsigned delay_ms)
 {
 	char l1[768], l2[512], fld[10][32], met[1024], spark[64], line[2048];
-	int y, cols = COLS;
+	int y, rows, cols = COLS;
 	uint32_t i;
 
 	erase();
@@ -96,7 +110,16 @@ static void top_draw(const struct top_view *v, const struct top_snap *s, int pau
 	for (y = (int)strlen(line); y < cols; y++)
 		addch(' ');
 	attroff(COLOR_PAIR(CP_HEAD) | A_BOLD);
-	for (i = 0, y = 4; i < s->nrows && y < LINES; i++, y++) {
+	rows = LINES - 4;
+	if (rows > 0 && s->nrows > (uint32_t)rows)
+		rows--; /* the last line says which rows are shown */
+	if (rows < 1)
+		rows = 1;
+	if (top_scroll > (long)s->nrows - rows)
+		top_scroll = (long)s->nrows - rows;
+	if (top_scroll < 0)
+		top_scroll = 0;
+	for (i = (uint32_t)top_scroll, y = 4; i < s->nrows && y < 4 + rows; i++, y++) {
 		const struct top_row *r = &s->rows[i];
 
 		top_row_fields(r, s->now_ns, fld);
@@ -106,16 +129,24 @@ static void top_draw(const struct top_view *v, const struct top_snap *s, int pau
 		if (r->nalerts)
 			attron(COLOR_PAIR(CP_ALERT));
 		snprintf(line, sizeof(line), "%-16.16s %7s ", r->name, fld[0]);
-		addnstr(line, cols);
+		top_addn(line, cols);
 		if (r->nalerts)
 			attroff(COLOR_PAIR(CP_ALERT));
 		attron(top_state_attr(r->state));
 		snprintf(line, sizeof(line), "%-8s", top_state_name(r->state));
-		addstr(line);
+		top_addn(line, cols);
 		attroff(top_state_attr(r->state));
 		snprintf(line, sizeof(line), " %7s %8s %9s %9s %8s %5s %5s %6s %s %s", fld[1], fld[2],
 			 fld[3], fld[4], fld[5], fld[6], fld[7], fld[8], spark, met);
-		addstr(line);
+		top_addn(line, cols);
+	}
+	if (s->nrows > (uint32_t)rows) {
+		snprintf(line, sizeof(line),
+			 "-- rows %ld-%ld of %u, %u hidden (PgDn/PgUp, Down/Up, j/k, Home/End) --",
+			 top_scroll + 1, top_scroll + rows, s->nrows, s->nrows - (uint32_t)rows);
+		attron(A_REVERSE);
+		mvaddnstr(LINES - 1, 0, line, cols - 1);
+		attroff(A_REVERSE);
 	}
 	refresh();
 }
@@ -180,6 +211,12 @@ static int top_key(struct top_model *m, struct top_view *v, int ch, int *paused,
 	case '<': v->sort = v->sort ? v->sort - 1 : TC_NCOLS - 1; break;
 	case '>': v->sort = (v->sort + 1) % TC_NCOLS; break;
 	case 'r': v->reverse = !v->reverse; break;
+	case KEY_NPAGE: top_scroll += LINES > 5 ? LINES - 5 : 1; break;
+	case KEY_PPAGE: top_scroll -= LINES > 5 ? LINES - 5 : 1; break;
+	case KEY_DOWN: case 'j': top_scroll++; break;
+	case KEY_UP: case 'k': top_scroll--; break;
+	case KEY_HOME: case 'g': top_scroll = 0; break;
+	case KEY_END: case 'G': top_scroll = 1L << 30; break; /* clamped when drawn */
 	default: top_sort_key(v, ch); break;
 	}
 	return 0;

@@ -150,6 +150,8 @@ const char *top_col_name(enum top_col c);
 
 /* Text pieces shared by the batch and screen views. */
 void top_metrics_text(const struct top_view *v, const struct top_row *r, char *out, size_t len);
+/* ns as a short time with a unit (640ns, 12.3us, 1.25ms, 2.5s). */
+void top_fmt_ns(double ns, char *out, size_t len);
 void top_fmt_dur(double s, char *out, size_t len);
 void top_fmt_bytes(double b, char *out, size_t len);
 void top_spark_text(const struct top_row *r, uint64_t now, int utf8, char *out, size_t len);

@@ -172,13 +172,41 @@ static double top_metric_rate(const struct top_row *r, const struct top_metric *
 
 /* The METRICS column: chosen counters with delta and rate, timings avg/max,
  * gauges, health flags. */
+/* ns as a short time with a unit: 640ns, 12.3us, 1.25ms, 2.5s. */
+void top_fmt_ns(double ns, char *out, size_t len)
+{
+	static const char *const unit[] = {"ns", "us", "ms", "s"};
+	int u = 0;
+
+	while (u < 3 && ns >= 1000) {
+		ns /= 1000;
+		u++;
+	}
+	snprintf(out, len, ns < 10 && u ? "%.2f%s" : ns < 100 && u ? "%.1f%s" : "%.0f%s", ns,
+		 unit[u]);
+}
+
+/* The METRICS column: alerts first (so they show on a narrow screen),
+ * then chosen counters with delta and rate, timings avg/max, gauges,
+ * health flags. */
 void top_metrics_text(const struct top_view *v, const struct top_row *r, char *out, size_t len)
 {
 	size_t off = 0;
 	uint32_t i;
 
 	out[0] = 0;
+	if (r->nalerts && len > 8) {
+		snprintf(out, len, "ALERT:");
+		off = strlen(out);
+		for (i = 0; i < r->nalerts && off + 1 < len; i++) {
+			snprintf(out + off, len - off, "%s%s", i ? "," : "", r->alerts[i]);
+			off = strlen(out);
+		}
+		if (off + 1 < len)
+			out[off++] = ' ', out[off] = 0;
+	}
 	for (i = 0; i < r->nmetrics && off + 1 < len; i++) {
+		char avg[16], max[16];
 		const struct top_metric *m = &r->m[i];
 		int n = 0;
 
@@ -191,9 +219,11 @@ void top_metrics_text(const struct top_view *v, const struct top_row *r, char *o
 				     top_metric_rate(r, m));
 		else if (m->kind == HB_METRIC_GAUGE)
 			n = snprintf(out + off, len - off, "%s=%g ", m->name, top_gauge(m));
-		else if (m->kind == HB_METRIC_TIMING)
-			n = snprintf(out + off, len - off, "%s=avg %.3gms max %.3gms ", m->name,
-				     m->a ? (double)m->b / (double)m->a / 1e6 : 0, (double)m->c / 1e6);
+		else if (m->kind == HB_METRIC_TIMING) {
+			top_fmt_ns(m->a ? (double)m->b / (double)m->a : 0, avg, sizeof(avg));
+			top_fmt_ns((double)m->c, max, sizeof(max));
+			n = snprintf(out + off, len - off, "%s=avg %s max %s ", m->name, avg, max);
+		}
 		else if (m->kind == HB_METRIC_HEALTH)
 			n = snprintf(out + off, len - off, "%s:%s ", m->name,
 				     m->health[0] ? m->health : "?");
@@ -202,14 +232,6 @@ void top_metrics_text(const struct top_view *v, const struct top_row *r, char *o
 		off += (size_t)n;
 		if (off >= len)
 			off = len - 1;
-	}
-	if (r->nalerts && off + 1 < len) {
-		snprintf(out + off, len - off, "ALERT:");
-		off = strlen(out);
-		for (i = 0; i < r->nalerts && off + 1 < len; i++) {
-			snprintf(out + off, len - off, "%s%s", i ? "," : "", r->alerts[i]);
-			off = strlen(out);
-		}
 	}
 }
 

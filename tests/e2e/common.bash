@@ -87,10 +87,10 @@ hb_collector_start()
 
 # hb_collector_ready DIR: waits until the collector made its first file in
 # DIR (its signal handlers are in place by then: a SIGTERM is a clean stop).
+hb_has_archive_file() { compgen -G "$1/hb-*.msgpack" >/dev/null; }
 hb_collector_ready()
 {
-	local dir=$1
-	hb_wait_for 10 "the collector's first file in $dir" compgen -G "$dir/hb-*.msgpack"
+	hb_wait_for 10 "the collector's first file in $1" hb_has_archive_file "$1"
 }
 
 # hb_wait_exit PID SECS: waits for PID to exit; returns its exit code, or

@@ -8,7 +8,6 @@ hb_need hbcollect hbtop ticker
 command -v tmux >/dev/null || { echo "tmux is not installed"; exit 77; }
 
 A="$T/archive"
-SESS="hbtop$$"
 hb_collector_start "$A"
 for spec in alpha:20 bravo:200 charlie:5; do
 	hb_spawn "$T/${spec%%:*}.out" /dev/null "$BIN/ticker" --name "${spec%%:*}" \
@@ -18,27 +17,14 @@ hb_spawn "$T/victim.out" /dev/null "$BIN/ticker" --name victim --interval-ms 200
 	--seconds 120
 VICTIM=$!
 
-# a private tmux server; hb_cleanup gets the exit status through $?
-tm() { tmux -L "$SESS" -f /dev/null "$@"; }
-tmux_cleanup()
-{
-	local rc=$1
-	tm kill-server 2>/dev/null || true
-	set +e
-	(exit "$rc")
-	hb_cleanup
-}
-trap 'tmux_cleanup $?' EXIT
-tm new-session -d -s "$SESS" -x 200 -y 40 "env -i PATH=$PATH HOME=$T TERM=xterm-256color LANG=C.UTF-8 bash --norc --noprofile"
-tm send-keys -t "$SESS" "export HB_BUS=$BUS HB_DIR=$A PS1='prompt\$ '" Enter
+. "$(dirname "$0")/tmux_common.bash"
+tm_start 200 40 xterm-256color "$A"
 tm send-keys -t "$SESS" "clear; echo before-hbtop" Enter
 tm send-keys -t "$SESS" "$BIN/hbtop -d 0.3; echo HBTOP_EXIT=\$?" Enter
 
-screen() { tm capture-pane -p -t "$SESS"; }
 # names of the producer rows in screen order
 rows() { screen | awk '$1 ~ /^(alpha|bravo|charlie|victim)$/ {print $1}' | tr '\n' ' '; }
 rows_are() { [ "$(rows)" = "$1" ]; }
-shows() { screen | grep -Eq "$1"; }
 
 hb_wait_for 20 "the four rows" rows_are "alpha bravo charlie victim "
 # events/s needs a few whole seconds of history
