@@ -48,12 +48,15 @@ static void hbtop_usage(FILE *f)
 		"                      rates as they were at the time)\n"
 		"  --speed X           replay at X times the recorded pace (default 1);\n"
 		"  --max               replay as fast as possible\n"
+		"  --expire DUR        hide exited and crashed producers DUR after their end\n"
+		"                      (default 10m; 0 = never)\n"
+		"  --hide-done         hide exited and crashed producers at once (key H)\n"
 		"  -h, --help          this help\n"
 		"  -V, --version       the version\n"
 		"\n"
 		"Keys: q quit, h/? help, space pause, d delay, / producer filter, t type filter,\n"
 		"< > sort column, r reverse, n p s a u e x f c m sort by a column,\n"
-		"PgDn PgUp Down Up j k Home End g G scroll the rows.\n");
+		"PgDn PgUp Down Up j k Home End g G scroll the rows, H hide finished producers.\n");
 }
 
 static int hbtop_duration_ms(const char *s, unsigned *out)
@@ -78,6 +81,8 @@ static int hbtop_duration_ms(const char *s, unsigned *out)
 	*out = (unsigned)(v * 1000);
 	return 0;
 }
+
+#define HBTOP_EXPIRE_NS (600 * 1000000000ull) /* finished rows shown 10 min */
 
 struct hbtop_args {
 	struct top_opts o;
@@ -118,7 +123,8 @@ static int hbtop_parse(int argc, char **argv, struct hbtop_args *a)
 		{"sort", 1, 0, 's'},  {"reverse", 0, 0, 'r'},  {"producer", 1, 0, 'p'},
 		{"type", 1, 0, 't'},  {"counter", 1, 0, 'c'},  {"help", 0, 0, 'H'},
 		{"version", 0, 0, 'V'}, {"replay", 0, 0, 'R'}, {"speed", 1, 0, 'S'},
-		{"max", 0, 0, 'M'},     {0, 0, 0, 0},
+		{"max", 0, 0, 'M'},     {"expire", 1, 0, 'E'}, {"hide-done", 0, 0, 'X'},
+		{0, 0, 0, 0},
 	};
 	char *end;
 	int ch;
@@ -167,6 +173,14 @@ static int hbtop_parse(int argc, char **argv, struct hbtop_args *a)
 				return hbtop_bad("--speed", optarg, "not a positive number");
 			break;
 		case 'M': a->replay = 1, a->speed = 0; break;
+		case 'E': {
+			unsigned ms = 0;
+			if (strcmp(optarg, "0") && hbtop_duration_ms(optarg, &ms))
+				return hbtop_bad("--expire", optarg, "bad duration (0: never)");
+			a->v.expire_ns = (uint64_t)ms * 1000000u;
+			break;
+		}
+		case 'X': a->v.hide_done = 1; break;
 		case 'H': case 'h': hbtop_usage(stdout); return 0;
 		case 'V': printf("hbtop %s\n", HB_VERSION_STRING); return 0;
 		default: hbtop_usage(stderr); return 2;
@@ -223,7 +237,8 @@ static int hbtop_batch(struct top_model *m, struct hbtop_args *a)
 
 int main(int argc, char **argv)
 {
-	struct hbtop_args a = {.delay_ms = 2000, .v.sort = TC_NAME, .speed = 1};
+	struct hbtop_args a = {.delay_ms = 2000, .v.sort = TC_NAME, .v.expire_ns = HBTOP_EXPIRE_NS,
+			       .speed = 1};
 	struct top_model *m;
 	int rc;
 

@@ -60,6 +60,7 @@ static const char *const top_help[] = {
 	"  PgDn PgUp    scroll the rows a page down / up",
 	"  Down Up j k  scroll one row down / up",
 	"  Home End g G first / last rows",
+	"  H            hide / show finished producers (exited, or dead and gone)",
 	"",
 	"States: healthy (green), late (yellow: > 1.5 heartbeat intervals),",
 	"dead (red: > 3 intervals or the process is gone), exited (blue).",
@@ -97,10 +98,10 @@ static void top_draw(const struct top_view *v, const struct top_snap *s, int pau
 	top_header_text(s, l1, sizeof(l1), l2, sizeof(l2));
 	mvaddnstr(0, 0, l1, cols);
 	mvaddnstr(1, 0, l2, cols);
-	snprintf(line, sizeof(line), "sort %s%s  delay %.1fs%s%s%s%s%s  h: help", top_col_name(v->sort),
+	snprintf(line, sizeof(line), "sort %s%s  delay %.1fs%s%s%s%s%s%s  h: help", top_col_name(v->sort),
 		 v->reverse ? " (reversed)" : "", delay_ms / 1000.0, paused ? "  PAUSED" : "",
 		 v->filter[0] ? "  filter " : "", v->filter, v->tfilter[0] ? "  type " : "",
-		 v->tfilter);
+		 v->tfilter, v->hide_done ? "  finished hidden (H)" : "");
 	mvaddnstr(2, 0, line, cols);
 	attron(COLOR_PAIR(CP_HEAD) | A_BOLD);
 	snprintf(line, sizeof(line), "%-16s %7s %-8s %7s %8s %9s %9s %8s %5s %5s %6s %-16s %s",
@@ -211,6 +212,7 @@ static int top_key(struct top_model *m, struct top_view *v, int ch, int *paused,
 	case '<': v->sort = v->sort ? v->sort - 1 : TC_NCOLS - 1; break;
 	case '>': v->sort = (v->sort + 1) % TC_NCOLS; break;
 	case 'r': v->reverse = !v->reverse; break;
+	case 'H': v->hide_done = !v->hide_done; break;
 	case KEY_NPAGE: top_scroll += LINES > 5 ? LINES - 5 : 1; break;
 	case KEY_PPAGE: top_scroll -= LINES > 5 ? LINES - 5 : 1; break;
 	case KEY_DOWN: case 'j': top_scroll++; break;

@@ -143,7 +143,11 @@ struct top_view {
 	char counters[8][64]; /* metric globs to show, none = all */
 	int ncounters;
 	int utf8;
+	int hide_done;     /* hide finished producers (exited, or dead and gone) */
+	uint64_t expire_ns; /* hide them this long after their end; 0 never */
 };
+/* 1 when the producer has finished: exited, or dead with its ring gone. */
+int top_row_done(const struct top_row *r);
 /* Sorts and filters snap->rows in place; returns rows kept. */
 uint32_t top_view_apply(const struct top_view *v, struct top_snap *s);
 const char *top_col_name(enum top_col c);

@@ -55,9 +55,22 @@ static double top_age_s(const struct top_row *r, uint64_t now)
 	return r->last_hb_ns && now > r->last_hb_ns ? (double)(now - r->last_hb_ns) / 1e9 : -1;
 }
 
+int top_row_done(const struct top_row *r)
+{
+	return r->state == TS_EXITED || (r->state == TS_DEAD && !r->live);
+}
+
+/* When a finished producer's life ended: its newest heartbeat. */
+static uint64_t top_row_end(const struct top_row *r, uint64_t now)
+{
+	return top_row_done(r) && r->last_hb_ns && r->last_hb_ns < now ? r->last_hb_ns : now;
+}
+
 static double top_uptime_s(const struct top_row *r, uint64_t now)
 {
-	return r->start_ns && now > r->start_ns ? (double)(now - r->start_ns) / 1e9 : 0;
+	uint64_t end = top_row_end(r, now);
+
+	return r->start_ns && end > r->start_ns ? (double)(end - r->start_ns) / 1e9 : 0;
 }
 
 static double top_key(const struct top_row *r, enum top_col c, uint64_t now)
@@ -70,8 +83,8 @@ static double top_key(const struct top_row *r, enum top_col c, uint64_t now)
 	case TC_RATE: return top_row_rate(r, now);
 	case TC_DROPS: return (double)r->drops;
 	case TC_FILL: return r->fill;
-	case TC_CPU: return r->have_proc ? r->cpu_pct : -1;
-	case TC_RSS: return r->have_proc ? (double)r->rss_bytes : -1;
+	case TC_CPU: return r->have_proc && !top_row_done(r) ? r->cpu_pct : -1;
+	case TC_RSS: return r->have_proc && !top_row_done(r) ? (double)r->rss_bytes : -1;
 	default: return 0;
 	}
 }
@@ -117,9 +130,19 @@ static int top_type_match(const char *pat, const char *types)
 	return 0;
 }
 
+/* A finished row hidden (hide_done) or expired (expire_ns after its end). */
+static int top_row_gone(const struct top_view *v, const struct top_row *r, uint64_t now)
+{
+	if (!top_row_done(r))
+		return 0;
+	return v->hide_done || (v->expire_ns && now - top_row_end(r, now) > v->expire_ns);
+}
+
 uint32_t top_view_apply(const struct top_view *v, struct top_snap *s)
 {
 	uint32_t i, n = 0;
+	uint64_t events = 0, drops = 0;
+	double rate = 0;
 
 	for (i = 0; i < s->nrows; i++) {
 		const struct top_row *r = &s->rows[i];
@@ -128,9 +151,19 @@ uint32_t top_view_apply(const struct top_view *v, struct top_snap *s)
 			continue;
 		if (v->tfilter[0] && !top_type_match(v->tfilter, r->types))
 			continue;
+		if (top_row_gone(v, r, s->now_ns))
+			continue;
+		events += r->events;
+		drops += r->drops;
+		rate += top_row_rate(r, s->now_ns);
 		if (n != i)
 			s->rows[n] = *r;
 		n++;
+	}
+	if (n != s->nrows) { /* the totals of the rows shown, as the counts are */
+		s->events = events;
+		s->drops = drops;
+		s->events_per_s = rate;
 	}
 	s->nrows = n;
 	sort_v = v;
@@ -319,7 +352,8 @@ void top_header_text(const struct top_snap *s, char *l1, size_t n1, char *l2, si
 
 void top_row_fields(const struct top_row *r, uint64_t now, char f[10][32])
 {
-	double cpu = r->have_proc ? r->cpu_pct : -1;
+	int proc = r->have_proc && !top_row_done(r); /* a process that is gone has none */
+	double cpu = proc ? r->cpu_pct : -1;
 
 	snprintf(f[0], 32, "%u", r->pid);
 	top_fmt_dur(top_age_s(r, now), f[1], 32);
@@ -335,7 +369,7 @@ void top_row_fields(const struct top_row *r, uint64_t now, char f[10][32])
 		snprintf(f[7], 32, "%.0f", cpu);
 	else
 		snprintf(f[7], 32, "-");
-	if (r->have_proc)
+	if (proc)
 		top_fmt_bytes((double)r->rss_bytes, f[8], 32);
 	else
 		snprintf(f[8], 32, "-");
