@@ -288,13 +288,23 @@ static struct rp *rp_find(const struct hb_rd_producer *pr)
 	return rp;
 }
 
+/* The heartbeat interval the replayed producer states: the original's over
+ * the speed, so that the collector's liveness thresholds (1.5 and 3
+ * intervals) scale with the pace and a stall replays as late and dead. */
+static uint32_t rp_interval_ms(const struct rp *rp, const struct opts *o)
+{
+	double ms = o->speed > 0 ? rp->interval_ms / o->speed : rp->interval_ms;
+
+	return ms < 1 ? 1 : ms > UINT32_MAX ? UINT32_MAX : (uint32_t)(ms + 0.5);
+}
+
 static int rp_open(struct rp *rp, const struct opts *o)
 {
 	struct hb_config c = {
 		.bus = o->bus,
 		.name = rp->name,
 		.thread = rp->thread && *rp->thread ? rp->thread : NULL,
-		.interval_ms = rp->interval_ms,
+		.interval_ms = rp_interval_ms(rp, o),
 		.ring_kb = o->ring_kb,
 		.blocking = 1,
 		.hwm_pct = 100,
@@ -755,6 +765,15 @@ int main(int argc, char **argv)
 	rc = parse_opts(argc, argv, &o);
 	if (rc)
 		return rc;
+	/* the replayed producers take their bus, interval and ring size from
+	 * the flags and the archive: the producer library's environment
+	 * (which would override them) is not theirs */
+	static char bus_env[HB_BUS_MAX + 1];
+	snprintf(bus_env, sizeof(bus_env), "%s", o.bus);
+	o.bus = bus_env;
+	unsetenv("HB_BUS");
+	unsetenv("HB_INTERVAL_MS");
+	unsetenv("HB_RING_KB");
 	hb_merge_init(&merge, MERGE_MAX_ITEMS);
 	merge.keep_order = 1;
 	sigemptyset(&sa.sa_mask);
