@@ -107,9 +107,9 @@ static int hb_alert_parse_words(struct hb_alert_rule *r, char **w, int n, char *
 	if (n >= 3 && !strcmp(w[1], "state")) {
 		r->kind = HB_ALERT_STATE;
 		if (!strcmp(w[2], "late"))
-			r->state = HB_LIVE_LATE;
+			r->state = HB_STATE_LATE;
 		else if (!strcmp(w[2], "dead"))
-			r->state = HB_LIVE_DEAD;
+			r->state = HB_STATE_DEAD;
 		else
 			return hb_alert_err(err, errlen, "state must be late or dead, not '%s'", w[2]);
 		return hb_alert_tail(r, w + 3, n - 3, 0, err, errlen);
@@ -117,16 +117,31 @@ static int hb_alert_parse_words(struct hb_alert_rule *r, char **w, int n, char *
 	return hb_alert_err(err, errlen, "expected 'NAME rate|fill|state ...'");
 }
 
+/* Cuts line at a '#' that starts a word: the rest is a comment. */
+static void hb_alert_uncomment(char *line)
+{
+	char *p;
+
+	for (p = line; (p = strchr(p, '#')); p++)
+		if (p == line || p[-1] == ' ' || p[-1] == '\t') {
+			*p = 0;
+			return;
+		}
+}
+
 int hb_alert_parse(const char *spec, struct hb_alert_rule *r, char *err, size_t errlen)
 {
-	char buf[512], *w[HB_ALERT_MAXWORDS];
+	char line[512], buf[512], *w[HB_ALERT_MAXWORDS];
 	const char *rest;
+	size_t len;
 	int n;
 
 	memset(r, 0, sizeof(*r));
 	if (strlen(spec) >= sizeof(buf))
 		return hb_alert_err(err, errlen, "rule too long");
-	snprintf(buf, sizeof(buf), "%s", spec);
+	snprintf(line, sizeof(line), "%s", spec);
+	hb_alert_uncomment(line);
+	memcpy(buf, line, sizeof(buf));
 	n = hb_alert_split(buf, w);
 	if (n < 0)
 		return hb_alert_err(err, errlen, "too many words");
@@ -138,10 +153,13 @@ int hb_alert_parse(const char *spec, struct hb_alert_rule *r, char *err, size_t 
 		return hb_alert_err(err, errlen, "bad rule name '%s'", w[0]);
 	snprintf(r->name, sizeof(r->name), "%s", w[0]);
 	snprintf(r->producer, sizeof(r->producer), "*");
-	rest = spec + strspn(spec, " \t");
+	rest = line + strspn(line, " \t");
 	rest += strlen(w[0]);
 	rest += strspn(rest, " \t");
-	snprintf(r->text, sizeof(r->text), "%.*s", (int)strcspn(rest, "\r\n"), rest);
+	len = strcspn(rest, "\r\n");
+	while (len && (rest[len - 1] == ' ' || rest[len - 1] == '\t'))
+		len--; /* the blanks before a comment */
+	snprintf(r->text, sizeof(r->text), "%.*s", (int)len, rest);
 	return hb_alert_parse_words(r, w, n, err, errlen);
 }
 
@@ -176,8 +194,9 @@ int hb_alerts_load(struct hb_alerts *a, const char *path, char *err, size_t errl
 		char *s = line + strspn(line, " \t");
 
 		lineno++;
-		if (*s == '#' || *s == '\n' || *s == '\r' || !*s)
-			continue;
+		hb_alert_uncomment(s);
+		if (!s[strspn(s, " \t\r\n")])
+			continue; /* blank, or only a comment */
 		rc = hb_alerts_add(a, s, msg, sizeof(msg));
 		if (rc) {
 			snprintf(err, errlen, "%s:%u: %s", path, lineno, msg);
@@ -260,14 +279,16 @@ static int hb_alert_step(const struct hb_alert_rule *r, struct hb_alert_inst *it
 {
 	it->value = v;
 	if (r->kind == HB_ALERT_STATE) {
-		int bad = in->state >= r->state && in->state != HB_LIVE_EXITED;
+		int bad = hb_state_down(in->state) ||
+			  (r->state == HB_STATE_LATE && in->state == HB_STATE_LATE);
 
 		if (bad == it->active)
 			return 0;
 		it->active = bad;
-		hb_alert_emit(r, in, bad, v, (double)r->state,
-			      bad ? NULL : (in->state == HB_LIVE_EXITED ? "exited" : "healthy"), fn,
-			      ctx);
+		/* cleared: why is the state it is in now ("healthy", "exited",
+		 * "backlogged", ...) */
+		hb_alert_emit(r, in, bad, v, (double)r->state, bad ? NULL : hb_state_name(in->state),
+			      fn, ctx);
 		return 1;
 	}
 	if (!it->active && v > r->fire) {

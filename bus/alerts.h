@@ -7,12 +7,16 @@
  *   NAME rate METRIC > X [clear Y] [producer GLOB]   counter METRIC rises
  *                                                     faster than X per second
  *   NAME fill > P% [clear Q%] [producer GLOB]         ring fill above P percent
- *   NAME state late|dead [producer GLOB]              producer late (or worse)
- *                                                     or dead
+ *   NAME state late|dead [producer GLOB]              producer late, dead or
+ *                                                     crashed (late), or dead
+ *                                                     or crashed (dead)
  *
  * A rule fires when its value goes above X (or P) and clears when it falls
  * to Y (or Q) or below; the default clear level is 80% of the firing one.
- * State rules clear when the producer is healthy again or exits. Each
+ * State rules clear when the producer is healthy again, backlogged (not
+ * its fault) or exits; a crashed producer's stay active until the
+ * collector forgets it (its retention, hb_alerts_forget). Words from a
+ * '#' on are a comment. Each
  * producer matching GLOB (default "*") has its own instance of each rule.
  */
 #ifndef HB_BUS_ALERTS_H
@@ -40,7 +44,7 @@ struct hb_alert_rule {
 	char producer[64]; /* glob on the producer name */
 	double fire;       /* rate: per second; fill: ratio 0..1 */
 	double clear;
-	enum hb_live_state state; /* state rules: HB_LIVE_LATE or HB_LIVE_DEAD */
+	enum hb_state state; /* state rules: HB_STATE_LATE or HB_STATE_DEAD */
 };
 
 struct hb_alert_inst {
@@ -67,7 +71,7 @@ struct hb_alert_input {
 	const char *producer;
 	uint64_t ts_ns;    /* time the values refer to (heartbeat time) */
 	double fill;       /* ring fill ratio, < 0 when unknown */
-	enum hb_live_state state;
+	enum hb_state state;
 	uint32_t ncounters;
 	const char *const *counter_names;
 	const uint64_t *counters;
@@ -81,7 +85,8 @@ struct hb_alert_event {
 	int fired;          /* 1 fired, 0 cleared */
 	double value;       /* rate (/s), fill ratio, or the state number */
 	double threshold;   /* the level crossed */
-	const char *why;    /* cleared only: "below", "healthy", "exited", "gone" */
+	const char *why;    /* cleared only: "below", "gone", or the state now
+			     * ("healthy", "exited", "backlogged", ...) */
 };
 
 typedef void (*hb_alert_fn)(void *ctx, const struct hb_alert_event *ev);

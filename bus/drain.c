@@ -213,11 +213,11 @@ int hbc_ring_restate(struct hbc_collector *c, struct hbc_ring *r)
 }
 
 static void hbc_ring_state(struct hbc_collector *c, struct hbc_ring *r, msgpack_packer *pk,
-			   const char *state, const char *why)
+			   enum hb_state state, const char *why)
 {
 	if (!r->p)
 		r->p = ++c->next_p;
-	hbc_enc_state(pk, r->p, hbc_now_ns(), state, why,
+	hbc_enc_state(pk, r->p, hbc_now_ns(), hb_state_name(state), why,
 		      r->state == HBC_R_QUARANTINED ? r->name : NULL);
 	hbc_ring_mark(c, r);
 }
@@ -233,8 +233,8 @@ static void hbc_ring_quarantine(struct hbc_collector *c, struct hbc_ring *r, msg
 		if (last > r->expected && last - r->expected < HBC_SEQ_SANE)
 			hbc_enc_gap(pk, r->p, hbc_now_ns(), r->expected, last - 1, "corrupt");
 	}
-	hbc_ops_finished(c, r, "quarantined", pk);
-	hbc_ring_state(c, r, pk, "quarantined", why);
+	hbc_ring_state(c, r, pk, HB_STATE_QUARANTINED, why);
+	hbc_ops_finished(c, r, HB_STATE_QUARANTINED, pk);
 }
 
 /* -EPERM when the shm object belongs to another user than ours. */
@@ -500,7 +500,7 @@ static int hbc_ring_record(struct hbc_collector *c, struct hbc_ring *r, msgpack_
 /* The ring is drained to a head that will not move: trailing gap, final
  * state, and removal once both are written. */
 static void hbc_ring_finish(struct hbc_collector *c, struct hbc_ring *r, msgpack_packer *pk,
-			    const char *state, const char *why)
+			    enum hb_state state, const char *why)
 {
 	uint64_t last = atomic_load_explicit(&r->v.hdr->seq, memory_order_relaxed);
 
@@ -508,11 +508,11 @@ static void hbc_ring_finish(struct hbc_collector *c, struct hbc_ring *r, msgpack
 		hbc_ring_gap(c, r, pk, r->expected, last - 1, "overflow");
 		r->expected = last;
 	}
-	hbc_ops_finished(c, r, state, pk);
 	hbc_ring_state(c, r, pk, state, why);
+	hbc_ops_finished(c, r, state, pk);
 	r->state = HBC_R_DONE;
 	r->unlink_done = 1;
-	hbc_info("%s: %s (%s), %llu records", r->name, state, why,
+	hbc_info("%s: %s (%s), %llu records", r->name, hb_state_name(state), why,
 		 (unsigned long long)r->expected);
 }
 
@@ -534,11 +534,11 @@ static void hbc_ring_at_head(struct hbc_collector *c, struct hbc_ring *r, msgpac
 	 * record was published before it, so one more look sees them all. */
 	if (atomic_load_explicit(&r->v.hdr->state, memory_order_acquire) == HB_RING_CLOSED) {
 		if (hbc_ring_empty(r))
-			hbc_ring_finish(c, r, pk, "exited", "closed");
+			hbc_ring_finish(c, r, pk, HB_STATE_EXITED, "closed");
 		return;
 	}
 	if (r->gone && hbc_ring_empty(r))
-		hbc_ring_finish(c, r, pk, "crashed", "pid-gone");
+		hbc_ring_finish(c, r, pk, HB_STATE_CRASHED, "pid-gone");
 }
 
 /* Bytes of the current buffer below which the drain loop may encode

@@ -169,7 +169,7 @@ void hbc_enc_header(msgpack_packer *pk, const struct hbc_file_hdr *h)
 	hbc_pack_cstr(pk, "version");
 	msgpack_pack_array(pk, 2);
 	msgpack_pack_int(pk, HB_FORMAT_MAJOR); /* 2.0: event batches */
-	msgpack_pack_int(pk, HB_FORMAT_MINOR); /* 2.1: --host */
+	msgpack_pack_int(pk, HB_FORMAT_MINOR); /* 2.2: states */
 	hbc_pack_kv_ts(pk, "ts", h->ts_ns);
 	hbc_pack_kv_str(pk, "host", h->host);
 	hbc_pack_kv_str(pk, "bus", h->bus);

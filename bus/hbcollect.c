@@ -41,7 +41,10 @@ static void hbc_usage(FILE *f)
 	      "                         (HOST defaults to 127.0.0.1; port 0 picks a free one)\n"
 	      "  --alert RULE           alert rule (repeatable), e.g. 'errs rate app.errors > 5',\n"
 	      "                         'full fill > 80%', 'down state dead' (see hbcollect(1))\n"
-	      "  --alert-file FILE      alert rules, one per line\n"
+	      "  --alert-file FILE      alert rules, one per line ('#' starts a comment)\n"
+	      "  --keep-crashed DUR     a crashed producer stays on /metrics (state crashed)\n"
+	      "                         and its state alerts keep firing for DUR\n"
+	      "                         (default 15m, 0 = forget it at once)\n"
 	      "  -q, --quiet            log only problems\n"
 	      "  -v, --verbose          log more\n"
 	      "  --help                 this text\n"
@@ -75,6 +78,7 @@ enum {
 	OPT_ALERT,
 	OPT_ALERT_FILE,
 	OPT_HOST,
+	OPT_KEEP_CRASHED,
 };
 
 static const struct option hbc_longopts[] = {
@@ -94,6 +98,7 @@ static const struct option hbc_longopts[] = {
 	{"metrics", required_argument, NULL, OPT_METRICS},
 	{"alert", required_argument, NULL, OPT_ALERT},
 	{"alert-file", required_argument, NULL, OPT_ALERT_FILE},
+	{"keep-crashed", required_argument, NULL, OPT_KEEP_CRASHED},
 	{"help", no_argument, NULL, OPT_HELP},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{NULL, 0, NULL, 0},
@@ -159,6 +164,9 @@ static int hbc_opt(struct hbc_opts *o, int ch, const char *arg, int *dir_set)
 	case OPT_ACCEPT_UID:
 		o->accept_uid = 1;
 		return -1;
+	case OPT_KEEP_CRASHED:
+		return hbc_parse_duration(arg, &o->ops.keep_crashed_ns)
+			       ? hbc_bad("--keep-crashed", arg, "invalid duration") : -1;
 	case 'q':
 		o->verbosity = 0;
 		return -1;
@@ -193,6 +201,7 @@ static int hbc_parse_args(struct hbc_opts *o, int argc, char **argv)
 	o->fsync = HBC_FSYNC_INTERVAL;
 	o->fsync_interval_ns = 1000000000u;
 	o->poll_ms = 20;
+	o->ops.keep_crashed_ns = 15 * 60000000000ull;
 	o->verbosity = 1;
 	o->shm_dir = "/dev/shm";
 	opterr = 0;

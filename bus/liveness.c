@@ -4,27 +4,18 @@
 
 #include <stddef.h>
 
-static const char *const hb_live_names[HB_LIVE_NSTATES] = {
-	"unknown", "healthy", "late", "dead", "exited",
-};
-
-const char *hb_live_state_name(enum hb_live_state s)
-{
-	return (unsigned)s < HB_LIVE_NSTATES ? hb_live_names[s] : "unknown";
-}
-
 void hb_live_init(struct hb_liveness *l, uint64_t interval_ns, uint64_t now_ns)
 {
 	*l = (struct hb_liveness){0};
-	l->state = HB_LIVE_UNKNOWN;
+	l->state = HB_STATE_UNKNOWN;
 	l->interval_ns = interval_ns ? interval_ns : 1000000000u;
 	l->since_ns = now_ns;
 }
 
-static int hb_live_move(struct hb_liveness *l, enum hb_live_state to, const char *why,
+static int hb_live_move(struct hb_liveness *l, enum hb_state to, const char *why,
 			uint64_t now_ns, struct hb_live_change *ch)
 {
-	if (l->state == to)
+	if (l->state == to || hb_state_final(l->state))
 		return 0;
 	if (ch)
 		*ch = (struct hb_live_change){.from = l->state, .to = to, .why = why};
@@ -55,30 +46,30 @@ static uint64_t hb_live_missed_in(uint64_t gap, uint64_t interval)
 
 uint64_t hb_live_missed_now(const struct hb_liveness *l, uint64_t now_ns)
 {
-	if (l->state == HB_LIVE_EXITED)
+	if (hb_state_final(l->state) || l->state == HB_STATE_BACKLOGGED)
 		return 0;
 	return hb_live_missed_in(hb_live_age_ns(l, now_ns), l->interval_ns);
 }
 
 /* The state the age of the newest heartbeat calls for. */
-static enum hb_live_state hb_live_by_age(const struct hb_liveness *l, uint64_t now_ns)
+static enum hb_state hb_live_by_age(const struct hb_liveness *l, uint64_t now_ns)
 {
 	uint64_t age = hb_live_age_ns(l, now_ns), iv = l->interval_ns;
 
 	if (age > 3 * iv)
-		return HB_LIVE_DEAD;
+		return HB_STATE_DEAD;
 	if (age * 2 > 3 * iv)
-		return HB_LIVE_LATE;
-	return l->heartbeats ? HB_LIVE_HEALTHY : HB_LIVE_UNKNOWN;
+		return HB_STATE_LATE;
+	return l->heartbeats ? HB_STATE_HEALTHY : HB_STATE_UNKNOWN;
 }
 
 int hb_live_heartbeat(struct hb_liveness *l, uint64_t hb_ns, uint64_t interval_ns,
 		      uint64_t now_ns, struct hb_live_change *ch)
 {
-	enum hb_live_state want;
+	enum hb_state want;
 	int64_t lat = (int64_t)(now_ns - hb_ns);
 
-	if (l->state == HB_LIVE_EXITED)
+	if (hb_state_final(l->state))
 		return 0;
 	if (interval_ns)
 		l->interval_ns = interval_ns;
@@ -94,34 +85,51 @@ int hb_live_heartbeat(struct hb_liveness *l, uint64_t hb_ns, uint64_t interval_n
 	want = hb_live_by_age(l, now_ns);
 	/* An old heartbeat drained late proves nothing about now: it may only
 	 * bring an unknown producer to its aged state, never revive one. */
-	if (want != HB_LIVE_HEALTHY && l->state != HB_LIVE_UNKNOWN)
+	if (want != HB_STATE_HEALTHY && l->state != HB_STATE_UNKNOWN)
 		return 0;
-	return hb_live_move(l, want, want == HB_LIVE_HEALTHY ? "heartbeat" : "stale-heartbeat",
+	return hb_live_move(l, want, want == HB_STATE_HEALTHY ? "heartbeat" : "stale-heartbeat",
 			    now_ns, ch);
 }
 
-int hb_live_check(struct hb_liveness *l, uint64_t now_ns, int pid_alive,
+/* Whether the producer's own latest heartbeat (ring header) is newer
+ * than the archive's and on time: its heartbeats are missing for a reason
+ * that is not the producer's. */
+static int hb_live_attempt_fresh(const struct hb_liveness *l, uint64_t now_ns, uint64_t at)
+{
+	if (!at || (l->heartbeats && at <= l->last_hb_ns))
+		return 0;
+	return now_ns <= at || (now_ns - at) * 2 <= 3 * l->interval_ns;
+}
+
+int hb_live_check(struct hb_liveness *l, uint64_t now_ns, const struct hb_live_obs *o,
 		  struct hb_live_change *ch)
 {
-	enum hb_live_state want;
+	enum hb_state want, s = l->state;
 
-	if (l->state == HB_LIVE_EXITED)
+	if (hb_state_final(s))
 		return 0;
-	if (!pid_alive)
-		return hb_live_move(l, HB_LIVE_DEAD, "pid-gone", now_ns, ch);
+	if (!o->pid_alive)
+		return hb_live_move(l, HB_STATE_DEAD, "pid-gone", now_ns, ch);
 	want = hb_live_by_age(l, now_ns);
-	/* Aging only makes things worse; recovery comes from heartbeats. */
-	if (want <= l->state || want == HB_LIVE_UNKNOWN)
-		return 0;
-	if (want == HB_LIVE_HEALTHY)
+	if (want != HB_STATE_LATE && want != HB_STATE_DEAD)
+		return 0; /* aging only makes things worse; recovery comes from heartbeats */
+	if (hb_live_attempt_fresh(l, now_ns, o->hb_attempt_ns))
+		return hb_live_move(l, HB_STATE_BACKLOGGED, "backlog", now_ns, ch);
+	if (s == HB_STATE_DEAD || (s == HB_STATE_LATE && want == HB_STATE_LATE))
 		return 0;
 	/* One step per call, so late is always recorded before dead. */
-	if (want == HB_LIVE_DEAD && l->state < HB_LIVE_LATE)
-		want = HB_LIVE_LATE;
-	return hb_live_move(l, want, want == HB_LIVE_LATE ? "late" : "no-heartbeat", now_ns, ch);
+	if (s != HB_STATE_LATE)
+		want = HB_STATE_LATE;
+	return hb_live_move(l, want, want == HB_STATE_LATE ? "late" : "no-heartbeat", now_ns, ch);
 }
 
 int hb_live_close(struct hb_liveness *l, uint64_t now_ns, struct hb_live_change *ch)
 {
-	return hb_live_move(l, HB_LIVE_EXITED, "closed", now_ns, ch);
+	return hb_live_move(l, HB_STATE_EXITED, "closed", now_ns, ch);
+}
+
+int hb_live_finish(struct hb_liveness *l, enum hb_state to, const char *why, uint64_t now_ns,
+		   struct hb_live_change *ch)
+{
+	return hb_live_move(l, to, why, now_ns, ch);
 }

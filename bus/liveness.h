@@ -9,28 +9,29 @@
  *   late    --(no heartbeat for > 3 intervals)----> dead
  *   any     --(pid gone, ring not closed)---------> dead   (why "pid-gone")
  *   any     --(ring closed cleanly)---------------> exited (final)
+ *   any     --(process gone, ring drained)--------> crashed (final)
  *   late/dead --(a fresh heartbeat)---------------> healthy
+ *   healthy/late/dead --(heartbeats missing, but the producer's own
+ *            latest heartbeat is fresh)-----------> backlogged
+ *   backlogged --(that goes stale too)------------> late -> dead
  *
- * "Since the last heartbeat" is measured from the heartbeat's own wall-clock
- * time, so a heartbeat that waited in a ring while the collector was away
- * does not count as fresh.
+ * The states and their names are hb_state.h's. "Since the last heartbeat"
+ * is measured from the heartbeat's own wall-clock time, so a heartbeat that
+ * waited in a ring while the collector was away does not count as fresh.
+ * The producer writes the time of every heartbeat it emits into its ring
+ * header, dropped or not: when that is fresh but the archive's newest is
+ * not, the heartbeats are behind the collector's drain or were lost to a
+ * full ring, and the producer is backlogged, not late.
  */
 #ifndef HB_BUS_LIVENESS_H
 #define HB_BUS_LIVENESS_H
 
 #include <stdint.h>
 
-enum hb_live_state {
-	HB_LIVE_UNKNOWN = 0, /* no heartbeat seen yet */
-	HB_LIVE_HEALTHY = 1,
-	HB_LIVE_LATE = 2,
-	HB_LIVE_DEAD = 3,
-	HB_LIVE_EXITED = 4,
-	HB_LIVE_NSTATES
-};
+#include "hb_state.h"
 
 struct hb_liveness {
-	enum hb_live_state state;
+	enum hb_state state;
 	uint64_t interval_ns;  /* heartbeat interval, from the latest heartbeat */
 	uint64_t last_hb_ns;   /* wall-clock time of the newest heartbeat */
 	uint64_t last_rx_ns;   /* when the collector received it */
@@ -44,8 +45,17 @@ struct hb_liveness {
 
 /* A state change the caller should record (as a `state` bus record). */
 struct hb_live_change {
-	enum hb_live_state from, to;
-	const char *why; /* "heartbeat", "late", "no-heartbeat", "pid-gone", "closed" */
+	enum hb_state from, to;
+	/* "heartbeat", "stale-heartbeat", "late", "no-heartbeat", "pid-gone",
+	 * "backlog", "closed", or what hb_live_finish was given */
+	const char *why;
+};
+
+/* What the collector sees of a producer at a periodic check. */
+struct hb_live_obs {
+	int pid_alive;        /* 0 when its process is known to be gone */
+	uint64_t hb_attempt_ns; /* the producer's latest heartbeat time from its
+				 * ring header, written or dropped; 0 unknown */
 };
 
 /* Starts tracking a producer first seen at now_ns (state unknown; it
@@ -57,16 +67,19 @@ void hb_live_init(struct hb_liveness *l, uint64_t interval_ns, uint64_t now_ns);
 int hb_live_heartbeat(struct hb_liveness *l, uint64_t hb_ns, uint64_t interval_ns,
 		      uint64_t now_ns, struct hb_live_change *ch);
 
-/* Periodic check at now_ns; pid_alive is 0 when the producer's process is
- * known to be gone. Returns 1 and fills *ch on a state change, else 0.
- * Aging moves one step per call (healthy -> late -> dead): call it until
- * it returns 0 to record every step. */
-int hb_live_check(struct hb_liveness *l, uint64_t now_ns, int pid_alive,
+/* Periodic check at now_ns of what o says. Returns 1 and fills *ch on a
+ * state change, else 0. Aging moves one step per call (healthy -> late ->
+ * dead): call it until it returns 0 to record every step. A ring marked
+ * closed is not checked at all (its producer is exiting). */
+int hb_live_check(struct hb_liveness *l, uint64_t now_ns, const struct hb_live_obs *o,
 		  struct hb_live_change *ch);
 
 /* The producer closed its ring cleanly. Returns 1 and fills *ch unless it
  * was already exited. */
 int hb_live_close(struct hb_liveness *l, uint64_t now_ns, struct hb_live_change *ch);
+/* The producer ends in final state `to` (crashed, quarantined) for why. */
+int hb_live_finish(struct hb_liveness *l, enum hb_state to, const char *why, uint64_t now_ns,
+		   struct hb_live_change *ch);
 
 /* Heartbeats missed right now (whole intervals past the due time of the
  * next one), 0 when on time. */
@@ -74,8 +87,5 @@ uint64_t hb_live_missed_now(const struct hb_liveness *l, uint64_t now_ns);
 
 /* Nanoseconds since the newest heartbeat (or since tracking began). */
 uint64_t hb_live_age_ns(const struct hb_liveness *l, uint64_t now_ns);
-
-/* "unknown", "healthy", "late", "dead", "exited". */
-const char *hb_live_state_name(enum hb_live_state s);
 
 #endif

@@ -27,6 +27,15 @@ struct hb_ops_prod {
 	uint32_t kinds[HB_MAX_METRICS];
 	uint64_t vals[HB_MAX_METRICS][3];
 	uint64_t evaluated_hb; /* last_hb_ns the rate rules saw */
+	uint64_t ended_ns;     /* when it ended crashed or quarantined, else 0:
+				* hdr is not read from then on */
+	uint64_t dropped;      /* its ring's drop count when it ended */
+};
+
+/* Crashes of producers of one name since the collector started. */
+struct hb_ops_crashes {
+	char name[HB_NAME_MAX];
+	uint64_t n;
 };
 
 struct hb_ops {
@@ -44,6 +53,9 @@ struct hb_ops {
 	uint64_t start_ns;
 	uint32_t last; /* index of the last producer found */
 	uint64_t now_ns;
+	uint64_t keep_crashed_ns;
+	struct hb_ops_crashes *crashes;
+	uint32_t ncrashes;
 };
 
 int hb_ops_option(struct hb_ops_config *cfg, const char *opt, const char *arg, char *err,
@@ -74,6 +86,7 @@ int hb_ops_create(struct hb_ops **out, struct hb_ops_config *cfg, char *err, siz
 	o->start_ns = (uint64_t)time(NULL) * 1000000000u;
 	o->host_every_ns = cfg->host_every_ns ? cfg->host_every_ns : 10000000000ull;
 	o->note = cfg->note;
+	o->keep_crashed_ns = cfg->keep_crashed_ns;
 	if (cfg->metrics_addr) {
 		rc = hb_prom_server_start(&o->srv, cfg->metrics_addr, err, errlen);
 		if (rc) {
@@ -98,6 +111,7 @@ void hb_ops_destroy(struct hb_ops *o)
 		return;
 	hb_prom_server_stop(o->srv);
 	hb_alerts_free(&o->alerts);
+	free(o->crashes);
 	free(o->v);
 	free(o->dir);
 	free(o);
@@ -201,12 +215,12 @@ void hb_ops_records(struct hb_ops *o, uint32_t p, uint64_t n)
 		x->records += n;
 }
 
-int hb_ops_check(struct hb_ops *o, uint32_t p, int pid_alive, uint64_t now_ns,
+int hb_ops_check(struct hb_ops *o, uint32_t p, const struct hb_live_obs *obs, uint64_t now_ns,
 		 struct hb_live_change *ch)
 {
 	struct hb_ops_prod *x = hb_ops_find(o, p);
 
-	return x ? hb_live_check(&x->live, now_ns, pid_alive, ch) : 0;
+	return x ? hb_live_check(&x->live, now_ns, obs, ch) : 0;
 }
 
 static void hb_ops_pack_str(msgpack_packer *pk, const char *s)
@@ -264,7 +278,40 @@ static void hb_ops_on_alert(void *ctx, const struct hb_alert_event *ev)
 	}
 }
 
-void hb_ops_detach(struct hb_ops *o, uint32_t p, int exited, msgpack_packer *pk, uint64_t now_ns)
+static void hb_ops_crash_count(struct hb_ops *o, const char *name)
+{
+	struct hb_ops_crashes *nc;
+	uint32_t i;
+
+	for (i = 0; i < o->ncrashes; i++)
+		if (!strcmp(o->crashes[i].name, name)) {
+			o->crashes[i].n++;
+			return;
+		}
+	nc = realloc(o->crashes, (o->ncrashes + 1) * sizeof(*nc));
+	if (!nc)
+		return;
+	o->crashes = nc;
+	snprintf(nc[o->ncrashes].name, sizeof(nc->name), "%s", name);
+	nc[o->ncrashes++].n = 1;
+}
+
+/* Forgets x: its active alerts clear into o->pk (why "gone"). */
+static void hb_ops_forget(struct hb_ops *o, struct hb_ops_prod *x)
+{
+	hb_alerts_forget(&o->alerts, x->p, x->name, hb_ops_on_alert, o);
+	*x = o->v[--o->n];
+}
+
+static void hb_ops_eval_state(struct hb_ops *o, struct hb_ops_prod *x, enum hb_state st)
+{
+	struct hb_alert_input in = {.p = x->p, .producer = x->name, .fill = -1, .state = st};
+
+	hb_alerts_eval(&o->alerts, &in, hb_ops_on_alert, o);
+}
+
+void hb_ops_detach(struct hb_ops *o, uint32_t p, enum hb_state final, msgpack_packer *pk,
+		   uint64_t now_ns)
 {
 	struct hb_ops_prod *x = hb_ops_find(o, p);
 
@@ -272,23 +319,46 @@ void hb_ops_detach(struct hb_ops *o, uint32_t p, int exited, msgpack_packer *pk,
 		return;
 	o->pk = pk;
 	o->now_ns = now_ns;
-	if (exited) {
-		/* a clean exit clears state alerts as "exited", the rest as gone */
-		struct hb_alert_input in = {.p = p, .producer = x->name, .fill = -1,
-					    .state = HB_LIVE_EXITED};
-
-		hb_alerts_eval(&o->alerts, &in, hb_ops_on_alert, o);
+	if (final == HB_STATE_CRASHED)
+		hb_ops_crash_count(o, x->name);
+	hb_live_finish(&x->live, final, "final", now_ns, NULL);
+	/* state alerts see the final state: a clean exit clears them as
+	 * "exited", a crash keeps them firing (or fires them now) */
+	hb_ops_eval_state(o, x, final);
+	if (final == HB_STATE_EXITED || !o->keep_crashed_ns) {
+		hb_ops_forget(o, x);
+	} else {
+		x->dropped = atomic_load_explicit(&x->hdr->dropped, memory_order_relaxed);
+		x->ended_ns = now_ns ? now_ns : 1;
+		x->hdr = NULL; /* the ring is unmapped once its last records are written */
+		x->have_ps = 0;
 	}
-	hb_alerts_forget(&o->alerts, p, x->name, hb_ops_on_alert, o);
 	o->pk = NULL;
-	*x = o->v[--o->n];
+}
+
+/* Producers kept past their time are forgotten (pk: room for records). */
+static void hb_ops_expire(struct hb_ops *o)
+{
+	uint32_t i = 0;
+
+	while (i < o->n) {
+		struct hb_ops_prod *x = &o->v[i];
+
+		if (x->ended_ns && o->now_ns - x->ended_ns >= o->keep_crashed_ns)
+			hb_ops_forget(o, x);
+		else
+			i++;
+	}
 }
 
 static double hb_ops_fill(const struct hb_ring_hdr *h)
 {
-	uint64_t head = atomic_load_explicit(&h->head, memory_order_relaxed);
-	uint64_t tail = atomic_load_explicit(&h->tail, memory_order_relaxed);
+	uint64_t head, tail;
 
+	if (!h)
+		return -1; /* ended: the ring is no longer read */
+	head = atomic_load_explicit(&h->head, memory_order_relaxed);
+	tail = atomic_load_explicit(&h->tail, memory_order_relaxed);
 	if (head < tail || head - tail > h->data_size || !h->data_size)
 		return -1;
 	return (double)(head - tail) / h->data_size;
@@ -303,6 +373,10 @@ static void hb_ops_eval(struct hb_ops *o, struct hb_ops_prod *x)
 				    .counter_names = names, .counters = vals};
 	uint32_t i;
 
+	if (x->ended_ns) { /* ended: only its final state counts */
+		hb_ops_eval_state(o, x, x->live.state);
+		return;
+	}
 	for (i = 0; i < x->nmetrics; i++) {
 		if (x->kinds[i] != HB_METRIC_COUNTER)
 			continue;
@@ -326,14 +400,15 @@ static void hb_ops_publish(struct hb_ops *o, const struct hb_prom_collector *cs)
 	struct hb_prom_producer *pp = calloc(o->n ? o->n : 1, sizeof(*pp));
 	struct hb_prom_metric *pm = calloc((size_t)(o->n ? o->n : 1) * HB_MAX_METRICS, sizeof(*pm));
 	struct hb_prom_alert *pa = calloc(o->alerts.ninst ? o->alerts.ninst : 1, sizeof(*pa));
+	struct hb_prom_crashes *pc = calloc(o->ncrashes ? o->ncrashes : 1, sizeof(*pc));
 	struct hb_prom_snapshot s = {.now_ns = o->now_ns, .bus = o->bus, .producers = pp,
-				     .collector = cs, .alerts = pa,
+				     .collector = cs, .alerts = pa, .crashes = pc,
 				     .host = o->have_host ? &o->host : NULL};
 	char *text;
 	size_t len, i;
 	uint32_t k, j;
 
-	if (!pp || !pm || !pa)
+	if (!pp || !pm || !pa || !pc)
 		goto out;
 	for (k = 0; k < o->n; k++) {
 		struct hb_ops_prod *x = &o->v[k];
@@ -349,11 +424,16 @@ static void hb_ops_publish(struct hb_ops *o, const struct hb_prom_collector *cs)
 			.last_hb_ns = x->live.heartbeats ? x->live.last_hb_ns : 0,
 			.missed = x->live.missed + hb_live_missed_now(&x->live, o->now_ns),
 			.hb_latency_ns = x->live.latency_ns, .records = x->records,
-			.dropped = atomic_load_explicit(&x->hdr->dropped, memory_order_relaxed),
+			.dropped = x->hdr ? atomic_load_explicit(&x->hdr->dropped, memory_order_relaxed)
+					  : x->dropped,
 			.fill = hb_ops_fill(x->hdr), .proc = x->have_ps ? &x->ps : NULL,
 			.nmetrics = x->nmetrics, .metrics = m};
 	}
 	s.nproducers = o->n;
+	for (k = 0; k < o->ncrashes; k++)
+		pc[k] = (struct hb_prom_crashes){.producer = o->crashes[k].name,
+						 .n = o->crashes[k].n};
+	s.ncrashes = o->ncrashes;
 	for (i = 0; i < o->alerts.ninst; i++) {
 		const struct hb_alert_inst *it = &o->alerts.inst[i];
 		struct hb_ops_prod *x = hb_ops_find(o, it->p);
@@ -369,6 +449,7 @@ out:
 	free(pp);
 	free(pm);
 	free(pa);
+	free(pc);
 }
 
 void hb_ops_tick(struct hb_ops *o, uint64_t now_ns, const struct hb_prom_collector *csin,
@@ -387,6 +468,7 @@ void hb_ops_tick(struct hb_ops *o, uint64_t now_ns, const struct hb_prom_collect
 		o->pk = pk;
 		for (i = 0; i < o->n && o->alerts.nrules; i++)
 			hb_ops_eval(o, &o->v[i]);
+		hb_ops_expire(o);
 		o->pk = NULL;
 		if (now_ns >= o->next_host_ns) {
 			o->next_host_ns = now_ns + o->host_every_ns;

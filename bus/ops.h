@@ -29,6 +29,9 @@ struct hb_ops_config {
 	const char *metrics_addr; /* NULL: no Prometheus endpoint */
 	struct hb_alerts alerts;  /* rules; moved into the module */
 	uint64_t host_every_ns;   /* `host` record period; 0 = 10 s */
+	/* how long a producer that ended crashed (or quarantined) stays on
+	 * /metrics with its state and its state alerts firing; 0 = not at all */
+	uint64_t keep_crashed_ns;
 	/* Called as each `alert` and `host` record is packed into pk, with its
 	 * time (the collector notes it in the file's time index); may be NULL. */
 	void (*note)(msgpack_packer *pk, uint64_t ts_ns);
@@ -60,15 +63,20 @@ int hb_ops_pack_proc(struct hb_ops *o, uint32_t p, msgpack_packer *pk);
 int hb_ops_has_proc(struct hb_ops *o, uint32_t p);
 /* n more records of p were persisted. */
 void hb_ops_records(struct hb_ops *o, uint32_t p, uint64_t n);
-/* Periodic liveness check of p; pid_alive 0 when its process is gone.
+/* Periodic liveness check of p (o: what the collector sees of it).
  * Returns 1 and *ch on a change: call again until it returns 0. */
-int hb_ops_check(struct hb_ops *o, uint32_t p, int pid_alive, uint64_t now_ns,
+int hb_ops_check(struct hb_ops *o, uint32_t p, const struct hb_live_obs *obs, uint64_t now_ns,
 		 struct hb_live_change *ch);
-/* p closed cleanly (state exited) or was finished by the collector with
- * another final state; its alerts clear into pk (may be NULL), and p is
- * forgotten. */
-void hb_ops_detach(struct hb_ops *o, uint32_t p, int exited, msgpack_packer *pk, uint64_t now_ns);
-/* Periodic work: evaluates alert rules (records into pk), writes a `host`
+/* p ended with final state `final` (exited, crashed, quarantined). Exited:
+ * its alerts clear into pk (may be NULL) and p is forgotten. Otherwise p
+ * stays, in that state, for keep_crashed_ns: counted in
+ * hb_producer_crashes_total when crashed, its state alerts firing, hdr no
+ * longer read. */
+void hb_ops_detach(struct hb_ops *o, uint32_t p, enum hb_state final, msgpack_packer *pk,
+		   uint64_t now_ns);
+/* Periodic work: evaluates alert rules (records into pk), forgets
+ * producers kept past keep_crashed_ns (their alerts clear, why "gone"),
+ * writes a `host`
  * record when due, publishes the Prometheus snapshot (cs->start_ns 0: the
  * time hb_ops_create ran). pk may be NULL (no
  * room now): records are then left for the next call. */

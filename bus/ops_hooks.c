@@ -39,9 +39,9 @@ void hbc_ops_attached(struct hbc_collector *c, struct hbc_ring *r)
 static void hbc_ops_state(struct hbc_collector *c, struct hbc_ring *r, msgpack_packer *pk,
 			  const struct hb_live_change *ch)
 {
-	hbc_enc_state(pk, r->p, hbc_now_ns(), hb_live_state_name(ch->to), ch->why, NULL);
+	hbc_enc_state(pk, r->p, hbc_now_ns(), hb_state_name(ch->to), ch->why, NULL);
 	hbc_ring_mark(c, r);
-	hbc_debug("%s: %s (%s)", r->name, hb_live_state_name(ch->to), ch->why);
+	hbc_debug("%s: %s (%s)", r->id.name, hb_state_name(ch->to), ch->why);
 }
 
 unsigned hbc_ops_heartbeat(struct hbc_collector *c, struct hbc_ring *r, msgpack_packer *pk,
@@ -72,18 +72,24 @@ void hbc_ops_records(struct hbc_collector *c, struct hbc_ring *r, uint64_t n)
 
 void hbc_ops_live(struct hbc_collector *c, struct hbc_ring *r, uint64_t now_ns)
 {
+	struct hb_live_obs obs = {.pid_alive = !r->gone};
 	struct hb_live_change ch;
 	msgpack_packer *pk;
 
-	while (c->ops && (pk = hbc_pk(c)) && hb_ops_check(c->ops, r->p, !r->gone, now_ns, &ch))
+	/* A5 (drain.c) reads the same store: a ring marked closed is
+	 * exiting, its backlog draining; the drain writes exited at its end */
+	if (!c->ops || atomic_load_explicit(&r->v.hdr->state, memory_order_acquire) == HB_RING_CLOSED)
+		return;
+	obs.hb_attempt_ns = atomic_load_explicit(&r->v.hdr->last_hb_ns, memory_order_relaxed);
+	while ((pk = hbc_pk(c)) && hb_ops_check(c->ops, r->p, &obs, now_ns, &ch))
 		hbc_ops_state(c, r, pk, &ch);
 }
 
-void hbc_ops_finished(struct hbc_collector *c, struct hbc_ring *r, const char *state,
+void hbc_ops_finished(struct hbc_collector *c, struct hbc_ring *r, enum hb_state final,
 		      msgpack_packer *pk)
 {
 	if (c->ops)
-		hb_ops_detach(c->ops, r->p, !strcmp(state, "exited"), pk, hbc_now_ns());
+		hb_ops_detach(c->ops, r->p, final, pk, hbc_now_ns());
 }
 
 static uint64_t hbc_ops_backlog(const struct hbc_collector *c)

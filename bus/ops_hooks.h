@@ -23,8 +23,9 @@ void hbc_ops_heartbeat_pack(struct hbc_collector *c, struct hbc_ring *r, msgpack
 void hbc_ops_records(struct hbc_collector *c, struct hbc_ring *r, uint64_t n);
 /* Periodic liveness of r: writes every state change. */
 void hbc_ops_live(struct hbc_collector *c, struct hbc_ring *r, uint64_t now_ns);
-/* r is finished with final state `state` (exited, crashed, quarantined). */
-void hbc_ops_finished(struct hbc_collector *c, struct hbc_ring *r, const char *state,
+/* r is finished with a final state (exited, crashed, quarantined); its
+ * state record is already in pk. */
+void hbc_ops_finished(struct hbc_collector *c, struct hbc_ring *r, enum hb_state final,
 		      msgpack_packer *pk);
 /* Periodic: alerts, host record, /metrics snapshot. */
 void hbc_ops_tick(struct hbc_collector *c);

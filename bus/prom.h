@@ -31,7 +31,7 @@ struct hb_prom_metric {
 struct hb_prom_producer {
 	const char *name;
 	uint32_t pid;
-	enum hb_live_state state;
+	enum hb_state state;
 	uint64_t start_ns;     /* when it opened its ring */
 	uint64_t interval_ns;
 	uint64_t last_hb_ns;   /* 0: none yet */
@@ -63,6 +63,12 @@ struct hb_prom_alert {
 	uint32_t pid;
 };
 
+/* Crashes of the producers of one name since the collector started. */
+struct hb_prom_crashes {
+	const char *producer;
+	uint64_t n;
+};
+
 struct hb_prom_snapshot {
 	uint64_t now_ns;
 	const char *bus;
@@ -72,6 +78,8 @@ struct hb_prom_snapshot {
 	const struct hb_hoststat *host;            /* may be NULL */
 	uint32_t nalerts;                          /* active alerts */
 	const struct hb_prom_alert *alerts;
+	uint32_t ncrashes;
+	const struct hb_prom_crashes *crashes;
 };
 
 /* Renders the snapshot; *text is malloc'd (caller frees or publishes).

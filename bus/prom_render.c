@@ -138,7 +138,8 @@ static void hb_per_producer(struct hb_render *r, const char *name, const char *t
 static double f_up(const struct hb_prom_producer *p, uint64_t now, int *skip)
 {
 	(void)now, (void)skip;
-	return p->state == HB_LIVE_HEALTHY || p->state == HB_LIVE_LATE;
+	return p->state == HB_STATE_HEALTHY || p->state == HB_STATE_LATE ||
+	       p->state == HB_STATE_BACKLOGGED;
 }
 
 static double f_last_hb(const struct hb_prom_producer *p, uint64_t now, int *skip)
@@ -234,10 +235,10 @@ static void hb_render_states(struct hb_render *r)
 	hb_family(&r->b, "hb_producer_state", "gauge",
 		  "Liveness state of the producer: 1 for the current state.");
 	for (i = 0; i < r->s->nproducers; i++)
-		for (st = HB_LIVE_UNKNOWN; st < HB_LIVE_NSTATES; st++)
+		for (st = HB_STATE_UNKNOWN; st < HB_STATE_N; st++)
 			hb_sbuf_printf(&r->b, "hb_producer_state{%s,state=\"%s\"} %d\n", r->lbl[i],
-				       hb_live_state_name((enum hb_live_state)st),
-				       r->s->producers[i].state == (enum hb_live_state)st);
+				       hb_state_name((enum hb_state)st),
+				       r->s->producers[i].state == (enum hb_state)st);
 }
 
 /* One family over every producer's metrics of one kind. */
@@ -322,6 +323,21 @@ static void hb_render_alerts(struct hb_render *r)
 	}
 }
 
+static void hb_render_crashes(struct hb_render *r)
+{
+	char esc[200];
+	uint32_t i;
+
+	hb_family(&r->b, "hb_producer_crashes_total", "counter",
+		  "Producers of this name whose process died without closing its ring, "
+		  "since the collector started.");
+	for (i = 0; i < r->s->ncrashes; i++) {
+		hb_prom_label_escape(r->s->crashes[i].producer, esc, sizeof(esc));
+		hb_sbuf_printf(&r->b, "hb_producer_crashes_total{producer=\"%s\"} %llu\n", esc,
+			       (unsigned long long)r->s->crashes[i].n);
+	}
+}
+
 static void hb_one(struct hb_render *r, const char *name, const char *type, const char *help,
 		   double v)
 {
@@ -373,9 +389,11 @@ static void hb_render_collector(struct hb_render *r, const struct hb_prom_collec
 static void hb_render_producers(struct hb_render *r)
 {
 	hb_per_producer(r, "hb_producer_up", "gauge",
-			"1 when the producer is healthy or late, 0 when dead, exited or unknown.",
+			"1 when the producer is healthy, late or backlogged; 0 when dead, "
+			"crashed, exited, quarantined or unknown.",
 			f_up);
 	hb_render_states(r);
+	hb_render_crashes(r);
 	hb_per_producer(r, "hb_producer_start_time_seconds", "gauge",
 			"When the producer opened its ring.", f_start);
 	hb_per_producer(r, "hb_last_heartbeat_timestamp_seconds", "gauge",

@@ -515,6 +515,9 @@ int hb__heartbeat_write(struct hb_producer *p, const uint64_t *vals, uint32_t nm
 	if (!r) {
 		p->seq++;
 		hb__drop(p);
+		/* the attempt proves the thread's progress even though the ring
+		 * had no room: the collector tells backlogged from dead by it */
+		atomic_store_explicit(&p->hdr->last_hb_ns, hb__clock_ns(), memory_order_relaxed);
 		return -ENOBUFS;
 	}
 	if (p->status == HB_STATUS_STARTING && p->hb_count > 0)

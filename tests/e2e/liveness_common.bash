@@ -30,3 +30,24 @@ has_state()
 {
 	live_states "$1" "$2" | grep -q "^$3 "
 }
+
+# live_events DIR PRODUCER: the producer's state and alert records in
+# archive order, one per line: "state STATE WHY" or "alert NAME EVENT WHY".
+live_events()
+{
+	"$BIN/hbcat" -o json "$1" 2>/dev/null |
+		"$PY" -c '
+import json, sys
+for line in sys.stdin:
+    r = json.loads(line)
+    if r.get("producer") != sys.argv[1]:
+        continue
+    if r.get("k") == "state":
+        print("state", r["state"], r.get("why", "-"))
+    elif r.get("k") == "alert":
+        print("alert", r["name"], r["event"], r.get("why") or "-")
+' "$2"
+}
+
+# metrics_of PORT: the collector's /metrics exposition.
+metrics_of() { curl -fsS "http://127.0.0.1:$1/metrics"; }

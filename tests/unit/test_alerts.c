@@ -63,7 +63,7 @@ static void test_parse_good(void **state)
 	assert_string_equal(r.producer, "gw-*");
 	assert_int_equal(hb_alert_parse("  down state dead\n", &r, err, sizeof(err)), 0);
 	assert_int_equal(r.kind, HB_ALERT_STATE);
-	assert_int_equal(r.state, HB_LIVE_DEAD);
+	assert_int_equal(r.state, HB_STATE_DEAD);
 	assert_string_equal(r.text, "state dead");
 }
 
@@ -94,7 +94,7 @@ static void test_rate_fires_and_clears_with_hysteresis(void **state)
 	const char *names[] = {"app.errors", "app.reqs"};
 	uint64_t vals[2] = {0, 0};
 	struct hb_alert_input in = {.p = 1, .producer = "gw", .fill = -1,
-				    .state = HB_LIVE_HEALTHY, .ncounters = 2,
+				    .state = HB_STATE_HEALTHY, .ncounters = 2,
 				    .counter_names = names, .counters = vals};
 	/* errors per second at each 1 s heartbeat */
 	const uint64_t per_s[] = {0, 3, 10, 6, 4, 4, 9};
@@ -124,7 +124,7 @@ static void test_instances_are_per_producer(void **state)
 	struct hb_alerts a = {0};
 	struct log log = {0};
 	char err[128];
-	struct hb_alert_input in = {.fill = 0.95, .state = HB_LIVE_HEALTHY};
+	struct hb_alert_input in = {.fill = 0.95, .state = HB_STATE_HEALTHY};
 
 	(void)state;
 	assert_int_equal(hb_alerts_add(&a, "full fill > 80% producer gw-*", err, sizeof(err)), 0);
@@ -153,8 +153,8 @@ static void test_state_rule(void **state)
 	struct log log = {0};
 	char err[128];
 	struct hb_alert_input in = {.p = 7, .producer = "x", .fill = -1};
-	const enum hb_live_state seq[] = {HB_LIVE_HEALTHY, HB_LIVE_LATE, HB_LIVE_DEAD,
-					  HB_LIVE_HEALTHY, HB_LIVE_LATE, HB_LIVE_EXITED};
+	const enum hb_state seq[] = {HB_STATE_HEALTHY, HB_STATE_LATE, HB_STATE_DEAD,
+					  HB_STATE_HEALTHY, HB_STATE_LATE, HB_STATE_EXITED};
 	unsigned i;
 
 	(void)state;
@@ -179,6 +179,58 @@ static void test_state_rule(void **state)
 	hb_alerts_free(&a);
 }
 
+/* A '#' that starts a word starts a comment, in --alert and in files; a
+ * '#' inside a word (a glob) is kept. */
+static void test_trailing_comment_is_ignored(void **state)
+{
+	struct hb_alert_rule r;
+	char err[128];
+
+	(void)state;
+	assert_int_equal(hb_alert_parse("ring_full fill > 90%   # clears at 72%", &r, err,
+					sizeof(err)), 0);
+	assert_int_equal(r.kind, HB_ALERT_FILL);
+	assert_string_equal(r.text, "fill > 90%");
+	assert_int_equal(hb_alert_parse("down state dead producer gw#1\t#tab", &r, err,
+					sizeof(err)), 0);
+	assert_string_equal(r.producer, "gw#1");
+	assert_string_equal(r.text, "state dead producer gw#1");
+	assert_int_equal(hb_alert_parse("# nothing", &r, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "empty rule");
+}
+
+/* A crash keeps a state rule firing (or fires it); backlogged clears it
+ * and says so. */
+static void test_state_rule_crashed_and_backlogged(void **state)
+{
+	struct hb_alerts a = {0};
+	struct log log = {0};
+	char err[128];
+	struct hb_alert_input in = {.p = 7, .producer = "x", .fill = -1};
+	const enum hb_state seq[] = {HB_STATE_HEALTHY, HB_STATE_DEAD, HB_STATE_CRASHED};
+
+	(void)state;
+	assert_int_equal(hb_alerts_add(&a, "down state dead", err, sizeof(err)), 0);
+	for (unsigned i = 0; i < 3; i++) {
+		in.state = seq[i];
+		hb_alerts_eval(&a, &in, on_alert, &log);
+	}
+	assert_int_equal(log.n, 1); /* fired at dead, still active when crashed */
+	assert_int_equal(log.ev[0].fired, 1);
+	assert_int_equal(hb_alerts_active(&a, 1, 7), 1);
+	in.p = 8; /* crashed before any check saw it dead: fires at once */
+	hb_alerts_eval(&a, &in, on_alert, &log);
+	assert_int_equal(log.n, 2);
+	assert_int_equal(log.ev[1].fired, 1);
+	in.p = 7;
+	in.state = HB_STATE_BACKLOGGED; /* (not reachable from crashed; the rule alone) */
+	hb_alerts_eval(&a, &in, on_alert, &log);
+	assert_int_equal(log.n, 3);
+	assert_int_equal(log.ev[2].fired, 0);
+	assert_string_equal(log.ev[2].why, "backlogged");
+	hb_alerts_free(&a);
+}
+
 static void test_load_file(void **state)
 {
 	char path[] = "/tmp/hb-alerts-XXXXXX", err[256];
@@ -190,15 +242,18 @@ static void test_load_file(void **state)
 	fd = mkstemp(path);
 	assert_true(fd >= 0);
 	f = fdopen(fd, "w");
-	fputs("# rules\n\nerrors rate app.errors > 5\n  down state dead\n", f);
+	fputs("# rules\n\nerrors rate app.errors > 5\n  down state dead   # dead or crashed\n"
+	      "   # indented comment\n",
+	      f);
 	fclose(f);
 	assert_int_equal(hb_alerts_load(&a, path, err, sizeof(err)), 0);
 	assert_int_equal(a.nrules, 2);
+	assert_string_equal(a.rules[1].text, "state dead"); /* the comment is not part of it */
 	f = fopen(path, "a");
 	fputs("oops fill > x\n", f);
 	fclose(f);
 	assert_int_equal(hb_alerts_load(&a, path, err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, ":5: bad percentage 'x'"));
+	assert_non_null(strstr(err, ":6: bad percentage 'x'"));
 	unlink(path);
 	hb_alerts_free(&a);
 }
@@ -211,6 +266,8 @@ int main(void)
 		cmocka_unit_test(test_rate_fires_and_clears_with_hysteresis),
 		cmocka_unit_test(test_instances_are_per_producer),
 		cmocka_unit_test(test_state_rule),
+		cmocka_unit_test(test_trailing_comment_is_ignored),
+		cmocka_unit_test(test_state_rule_crashed_and_backlogged),
 		cmocka_unit_test(test_load_file),
 	};
 

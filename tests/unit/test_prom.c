@@ -46,10 +46,10 @@ static char *render_sample(void)
 		{.name = "db", .kind = HB_METRIC_HEALTH, .a = HB_HEALTH_UP},
 	};
 	struct hb_prom_producer p[] = {
-		{.name = "gw\"1", .pid = 10, .state = HB_LIVE_HEALTHY, .last_hb_ns = 5000000000ull,
+		{.name = "gw\"1", .pid = 10, .state = HB_STATE_HEALTHY, .last_hb_ns = 5000000000ull,
 		 .interval_ns = 1000000000, .records = 100, .dropped = 3, .fill = 0.25, .proc = &ps,
 		 .nmetrics = 4, .metrics = m},
-		{.name = "gw\"1", .pid = 10, .state = HB_LIVE_DEAD, .fill = -1},
+		{.name = "gw\"1", .pid = 10, .state = HB_STATE_DEAD, .fill = -1},
 	};
 	struct hb_prom_collector c = {.records = 1000, .bytes = 65536, .writes = 2,
 				      .write_ns_sum = 3000000};
