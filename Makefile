@@ -209,7 +209,7 @@ bench-quick: all
 DOCDIR = $(PREFIX)/share/doc/hb
 UNITDIR = $(PREFIX)/lib/systemd/system
 DOCS := README.md $(wildcard docs/*.md)
-HEADERS := include/hb.h include/hb.hpp include/hb_reader.h include/hb_consumer.h
+HEADERS := include/hb.h include/hb.hpp include/hb_reader.h include/hb_consumer.h include/hb_state.h
 INSTALL_BINS := $(TOOLS) $(CONSUMER_EXAMPLES)
 INSTALLED := $(addprefix $(PREFIX)/include/,$(notdir $(HEADERS))) \
 	$(addprefix $(PREFIX)/lib/,libhb.a libhbread.a) \
