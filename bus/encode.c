@@ -55,9 +55,17 @@ int hbc_pack_ts(msgpack_packer *pk, uint64_t ns)
 	return msgpack_pack_ext_body(pk, body, 8);
 }
 
-static void hbc_pack_cstr(msgpack_packer *pk, const char *s)
+void hbc_pack_str(msgpack_packer *pk, const char *s)
 {
-	msgpack_pack_str_with_body(pk, s, strlen(s));
+	char buf[HBC_STR_PACK_MAX];
+	size_t n = strlen(s);
+
+	if (hbc_str_clean(s, n)) {
+		msgpack_pack_str_with_body(pk, s, n);
+		return;
+	}
+	n = hbc_str_escape(buf, sizeof(buf), s, n);
+	msgpack_pack_str_with_body(pk, buf, n);
 }
 
 /* A string from shared memory: at most n bytes, up to the first NUL,
@@ -75,22 +83,22 @@ static void hbc_pack_sstr(msgpack_packer *pk, const char *s, size_t n)
 
 static void hbc_pack_kv_str(msgpack_packer *pk, const char *k, const char *v)
 {
-	hbc_pack_cstr(pk, k);
+	hbc_pack_str(pk, k);
 	if (v)
-		hbc_pack_cstr(pk, v);
+		hbc_pack_str(pk, v);
 	else
 		msgpack_pack_nil(pk);
 }
 
 static void hbc_pack_kv_u64(msgpack_packer *pk, const char *k, uint64_t v)
 {
-	hbc_pack_cstr(pk, k);
+	hbc_pack_str(pk, k);
 	msgpack_pack_uint64(pk, v);
 }
 
 static void hbc_pack_kv_ts(msgpack_packer *pk, const char *k, uint64_t ns)
 {
-	hbc_pack_cstr(pk, k);
+	hbc_pack_str(pk, k);
 	hbc_pack_ts(pk, ns);
 }
 
@@ -166,10 +174,10 @@ void hbc_enc_header(msgpack_packer *pk, const struct hbc_file_hdr *h)
 	msgpack_pack_map(pk, 9);
 	hbc_pack_kv_str(pk, "k", "header");
 	hbc_pack_kv_str(pk, "magic", "hb-archive");
-	hbc_pack_cstr(pk, "version");
+	hbc_pack_str(pk, "version");
 	msgpack_pack_array(pk, 2);
 	msgpack_pack_int(pk, HB_FORMAT_MAJOR); /* 2.0: event batches */
-	msgpack_pack_int(pk, HB_FORMAT_MINOR); /* 2.2: states */
+	msgpack_pack_int(pk, HB_FORMAT_MINOR); /* 2.3: valid UTF-8 */
 	hbc_pack_kv_ts(pk, "ts", h->ts_ns);
 	hbc_pack_kv_str(pk, "host", h->host);
 	hbc_pack_kv_str(pk, "bus", h->bus);
@@ -183,22 +191,22 @@ static void hbc_pack_type(msgpack_packer *pk, const struct hb_type_def *t)
 	unsigned i, n = t->nfields > HB_MAX_FIELDS ? HB_MAX_FIELDS : t->nfields;
 
 	msgpack_pack_map(pk, 3);
-	hbc_pack_cstr(pk, "name");
+	hbc_pack_str(pk, "name");
 	hbc_pack_sstr(pk, t->name, sizeof(t->name));
-	hbc_pack_cstr(pk, "fields");
+	hbc_pack_str(pk, "fields");
 	msgpack_pack_array(pk, n);
 	for (i = 0; i < n; i++)
 		hbc_pack_sstr(pk, t->fields[i], sizeof(t->fields[i]));
-	hbc_pack_cstr(pk, "ftypes");
+	hbc_pack_str(pk, "ftypes");
 	msgpack_pack_array(pk, n);
 	for (i = 0; i < n; i++)
-		hbc_pack_cstr(pk, hbc_tag_name(t->tags[i]));
+		hbc_pack_str(pk, hbc_tag_name(t->tags[i]));
 }
 
 static void hbc_pack_metric(msgpack_packer *pk, const struct hb_metric_def *m)
 {
 	msgpack_pack_map(pk, 2);
-	hbc_pack_cstr(pk, "name");
+	hbc_pack_str(pk, "name");
 	hbc_pack_sstr(pk, m->name, sizeof(m->name));
 	hbc_pack_kv_str(pk, "kind", hbc_metric_kind_name(m->kind));
 }
@@ -238,9 +246,9 @@ void hbc_enc_producer(msgpack_packer *pk, const char *why, uint32_t p, uint64_t 
 	hbc_pack_kv_str(pk, "ring", id->ring);
 	hbc_pack_kv_ts(pk, "start", id->start_ns);
 	hbc_pack_kv_u64(pk, "interval_ms", id->interval_ns / 1000000u);
-	hbc_pack_cstr(pk, "types");
+	hbc_pack_str(pk, "types");
 	hbc_pack_types(pk, h, 0, ntypes);
-	hbc_pack_cstr(pk, "metrics");
+	hbc_pack_str(pk, "metrics");
 	hbc_pack_metrics(pk, h, 0, nmetrics);
 	hbc_pack_kv_u64(pk, "seq_next", seq_next);
 }
@@ -251,7 +259,7 @@ void hbc_enc_types(msgpack_packer *pk, uint32_t p, uint64_t ts_ns, const struct 
 	hbc_pack_bus(pk, 5, "types", ts_ns);
 	hbc_pack_kv_u64(pk, "p", p);
 	hbc_pack_kv_u64(pk, "first", first);
-	hbc_pack_cstr(pk, "list");
+	hbc_pack_str(pk, "list");
 	hbc_pack_types(pk, h, first, end);
 }
 
@@ -261,7 +269,7 @@ void hbc_enc_metrics(msgpack_packer *pk, uint32_t p, uint64_t ts_ns, const struc
 	hbc_pack_bus(pk, 5, "metrics", ts_ns);
 	hbc_pack_kv_u64(pk, "p", p);
 	hbc_pack_kv_u64(pk, "first", first);
-	hbc_pack_cstr(pk, "list");
+	hbc_pack_str(pk, "list");
 	hbc_pack_metrics(pk, h, first, end);
 }
 
@@ -581,7 +589,7 @@ static void hbc_pack_metric_val(msgpack_packer *pk, unsigned kind, const uint64_
 		msgpack_pack_uint64(pk, v[2]);
 		break;
 	case HB_METRIC_HEALTH:
-		hbc_pack_cstr(pk, hbc_health_name(v[0]));
+		hbc_pack_str(pk, hbc_health_name(v[0]));
 		break;
 	default: /* counters, and metrics of unknown kind */
 		msgpack_pack_uint64(pk, v[0]);
@@ -601,7 +609,7 @@ void hbc_enc_heartbeat(msgpack_packer *pk, uint32_t p, const struct hb_rec *r, u
 	msgpack_pack_uint32(pk, p);
 	msgpack_pack_uint64(pk, r->seq);
 	hbc_pack_ts(pk, ts_ns);
-	hbc_pack_cstr(pk, hbc_status_name(b->status));
+	hbc_pack_str(pk, hbc_status_name(b->status));
 	msgpack_pack_uint64(pk, b->count);
 	msgpack_pack_uint64(pk, b->interval_ns / 1000000u);
 	if (!n) {

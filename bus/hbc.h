@@ -49,6 +49,16 @@ void hbc_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3
 #define hbc_debug(...) hbc_log(2, __VA_ARGS__)
 #define hbc_warn(...) hbc_log(0, __VA_ARGS__)
 
+/* Strings the collector writes (archive str values, log lines) are valid
+ * UTF-8 with no control characters, whatever bytes they came from (a name
+ * in /dev/shm, a rule file): every byte that is not part of a printable
+ * character is written as \xNN, a backslash as \\ (so the bytes can be
+ * told back). hbc_str_escape writes the escaped form of the n bytes at src
+ * into dst (NUL-terminated, cut at a whole character or escape to fit cap)
+ * and returns its length; hbc_str_clean is 1 when escaping changes nothing. */
+size_t hbc_str_escape(char *dst, size_t cap, const char *src, size_t n);
+int hbc_str_clean(const char *src, size_t n);
+
 /* "64M", "1k", "10G" (powers of 1024). 0 or -EINVAL. */
 int hbc_parse_size(const char *s, uint64_t *out);
 /* "1h", "500ms", "2d", "30" (seconds) into ns. 0 or -EINVAL. */
@@ -98,6 +108,10 @@ void hbc_buf_batch_end(struct hbc_buf *b);
 /* Notes a record about to be packed into pk (made by hbc_packer_init)
  * in the time index of pk's buffer, for records packed outside encode.c. */
 void hbc_pack_note(msgpack_packer *pk, uint64_t ts_ns);
+/* A str, escaped as hbc_str_escape does when it is not clean (at most
+ * HBC_STR_PACK_MAX bytes then). */
+#define HBC_STR_PACK_MAX 1024
+void hbc_pack_str(msgpack_packer *pk, const char *s);
 /* A msgpack timestamp (ext -1): 64-bit form, or 96-bit outside its range. */
 int hbc_pack_ts(msgpack_packer *pk, uint64_t ns);
 

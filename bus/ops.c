@@ -2,6 +2,7 @@
 /* ops.c - liveness, process/host metrics, alerts and /metrics for the
  * collector (see ops.h). */
 #include "ops.h"
+#include "hbc.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -223,14 +224,6 @@ int hb_ops_check(struct hb_ops *o, uint32_t p, const struct hb_live_obs *obs, ui
 	return x ? hb_live_check(&x->live, now_ns, obs, ch) : 0;
 }
 
-static void hb_ops_pack_str(msgpack_packer *pk, const char *s)
-{
-	size_t n = strlen(s);
-
-	msgpack_pack_str(pk, n);
-	msgpack_pack_str_body(pk, s, n);
-}
-
 static void hb_ops_pack_ts(msgpack_packer *pk, uint64_t ns)
 {
 	msgpack_timestamp t = {.tv_sec = (int64_t)(ns / 1000000000u),
@@ -245,9 +238,9 @@ static void hb_ops_pack_bus(struct hb_ops *o, msgpack_packer *pk, size_t n, cons
 	if (o->note)
 		o->note(pk, o->now_ns);
 	msgpack_pack_map(pk, n);
-	hb_ops_pack_str(pk, "k");
-	hb_ops_pack_str(pk, k);
-	hb_ops_pack_str(pk, "ts");
+	hbc_pack_str(pk, "k");
+	hbc_pack_str(pk, k);
+	hbc_pack_str(pk, "ts");
 	hb_ops_pack_ts(pk, o->now_ns);
 }
 
@@ -260,21 +253,21 @@ static void hb_ops_on_alert(void *ctx, const struct hb_alert_event *ev)
 	if (!pk)
 		return;
 	hb_ops_pack_bus(o, pk, ev->why ? 9 : 8, "alert");
-	hb_ops_pack_str(pk, "p");
+	hbc_pack_str(pk, "p");
 	msgpack_pack_uint32(pk, ev->p);
-	hb_ops_pack_str(pk, "name");
-	hb_ops_pack_str(pk, ev->rule->name);
-	hb_ops_pack_str(pk, "event");
-	hb_ops_pack_str(pk, ev->fired ? "fired" : "cleared");
-	hb_ops_pack_str(pk, "rule");
-	hb_ops_pack_str(pk, ev->rule->text);
-	hb_ops_pack_str(pk, "value");
+	hbc_pack_str(pk, "name");
+	hbc_pack_str(pk, ev->rule->name);
+	hbc_pack_str(pk, "event");
+	hbc_pack_str(pk, ev->fired ? "fired" : "cleared");
+	hbc_pack_str(pk, "rule");
+	hbc_pack_str(pk, ev->rule->text);
+	hbc_pack_str(pk, "value");
 	msgpack_pack_double(pk, ev->value);
-	hb_ops_pack_str(pk, "threshold");
+	hbc_pack_str(pk, "threshold");
 	msgpack_pack_double(pk, ev->threshold);
 	if (ev->why) {
-		hb_ops_pack_str(pk, "why");
-		hb_ops_pack_str(pk, ev->why);
+		hbc_pack_str(pk, "why");
+		hbc_pack_str(pk, ev->why);
 	}
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* util.c - option parsing, logging and clocks shared by hbcollect's modules. */
 #include "hbc.h"
+#include "hb_reader.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -16,7 +17,7 @@ const char *hbc_prog = "hbcollect";
 
 void hbc_log(int level, const char *fmt, ...)
 {
-	char line[1024];
+	char line[1024], out[4 * sizeof(line)];
 	va_list ap;
 
 	if (level > hbc_verbosity && level > 0)
@@ -24,7 +25,71 @@ void hbc_log(int level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "%s: %s\n", hbc_prog, line);
+	/* names from /dev/shm and ring headers end up here: one line, no
+	 * terminal controls, valid UTF-8 */
+	hbc_str_escape(out, sizeof(out), line, strlen(line));
+	fprintf(stderr, "%s: %s\n", hbc_prog, out);
+}
+
+/* Bytes of the UTF-8 character at s (n left) that pass as they are: a
+ * printable ASCII character but '\\', or a well-formed sequence that is
+ * not a C1 control (U+0080-U+009F, c2 80-c2 9f); 0 when it is escaped. */
+static size_t hbc_str_keep(const unsigned char *s, size_t n)
+{
+	size_t u;
+
+	if (s[0] < 0x80)
+		return s[0] >= 0x20 && s[0] < 0x7f && s[0] != '\\';
+	u = hb_utf8_len(s, n);
+	return u == 2 && s[0] == 0xc2 && s[1] < 0xa0 ? 0 : u;
+}
+
+int hbc_str_clean(const char *src, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	size_t i = 0, u;
+
+	while (i < n) {
+		u = hbc_str_keep(s + i, n - i);
+		if (!u)
+			return 0;
+		i += u;
+	}
+	return 1;
+}
+
+size_t hbc_str_escape(char *dst, size_t cap, const char *src, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *s = (const unsigned char *)src;
+	size_t i = 0, o = 0, u;
+
+	if (!cap)
+		return 0;
+	while (i < n) {
+		u = hbc_str_keep(s + i, n - i);
+		if (u) {
+			if (o + u >= cap)
+				break;
+			memcpy(dst + o, s + i, u);
+			o += u;
+			i += u;
+			continue;
+		}
+		if (o + 4 >= cap)
+			break;
+		dst[o++] = '\\';
+		if (s[i] == '\\') {
+			dst[o++] = '\\';
+		} else {
+			dst[o++] = 'x';
+			dst[o++] = hex[s[i] >> 4];
+			dst[o++] = hex[s[i] & 15];
+		}
+		i++;
+	}
+	dst[o] = 0;
+	return o;
 }
 
 static int hbc_parse_number(const char *s, uint64_t *v, char **end)

@@ -19,7 +19,7 @@ extern "C" {
 #endif
 
 #define HB_FORMAT_MAJOR 2
-#define HB_FORMAT_MINOR 2
+#define HB_FORMAT_MINOR 3
 
 struct hb_reader;
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # hbcollect --host NAME: every file header and every producer record of the
 # archive states NAME (not the machine's or the producer's host name), the
-# archive is version 2.2 and otherwise what hbload wrote; an invalid name is
+# archive is version 2.3 and otherwise what hbload wrote; an invalid name is
 # a usage error (exit 2) that names the flag.
 set -euo pipefail
 source "$(dirname "$0")/common.bash"
@@ -24,6 +24,6 @@ hb_collector_stop
 t1=$(date +%s%N)
 n=$(ls "$dir"/hb-*.msgpack | wc -l)
 [ "$n" -ge 2 ] || hb_fail "want a rotated archive, got $n files"
-"$PY" "$E2E/read_archive.py" "$dir" "$T/load.json" "$BUS" "$t0" "$t1" --version 2.2 \
+"$PY" "$E2E/read_archive.py" "$dir" "$T/load.json" "$BUS" "$t0" "$t1" --version 2.3 \
 	--host "$host"
 echo "ok"

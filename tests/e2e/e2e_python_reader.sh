@@ -18,7 +18,7 @@ cat "$T/load.json"
 hb_collector_stop
 t1=$(date +%s%N)
 
-"$PY" "$E2E/read_archive.py" "$dir" "$T/load.json" "$BUS" "$t0" "$t1" --version 2.2
+"$PY" "$E2E/read_archive.py" "$dir" "$T/load.json" "$BUS" "$t0" "$t1" --version 2.3
 
 "$PY" - "$dir" "$T/v11" <<'PY'
 import glob, os, sys, msgpack

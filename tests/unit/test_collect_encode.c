@@ -469,6 +469,55 @@ static void strings_that_are_not_utf8_encode_as_bin(void **state)
 	msgpack_unpacked_destroy(&u);
 }
 
+/* Names and texts the collector did not make (shm names, rule files) are
+ * escaped into valid, printable UTF-8 before they become a str, and the
+ * escapes can be told back. */
+static void names_from_outside_are_escaped_to_printable_utf8(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{"plain.name-1", "plain.name-1"},
+		{"caf\xc3\xa9", "caf\xc3\xa9"},              /* valid UTF-8 stays */
+		{"a\xff\xfe", "a\\xff\\xfe"},              /* invalid bytes */
+		{"\x1b[31mred\x07", "\\x1b[31mred\\x07"},     /* controls */
+		{"x\xc2\x85y", "x\\xc2\\x85y"},              /* C1 control NEL */
+		{"\xe2\x82", "\\xe2\\x82"},                  /* truncated sequence */
+		{"\xed\xa0\x80", "\\xed\\xa0\\x80"},        /* surrogate */
+		{"back\\slash", "back\\\\slash"},
+		{"del\x7f", "del\\x7f"},
+	};
+	char out[64], data[512];
+	struct hbc_buf b = {.data = data, .cap = sizeof(data)};
+	msgpack_packer pk;
+	msgpack_unpacked u;
+	msgpack_object o;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t n = strlen(cases[i].in);
+
+		assert_int_equal(hbc_str_escape(out, sizeof(out), cases[i].in, n), strlen(cases[i].out));
+		assert_string_equal(out, cases[i].out);
+		assert_int_equal(hbc_str_clean(cases[i].in, n), !strcmp(cases[i].in, cases[i].out));
+		b.len = 0;
+		hbc_packer_init(&pk, &b);
+		hbc_pack_str(&pk, cases[i].in);
+		o = unpack_one(&b, &u);
+		assert_int_equal(o.type, MSGPACK_OBJECT_STR);
+		assert_int_equal(o.via.str.size, strlen(cases[i].out));
+		assert_memory_equal(o.via.str.ptr, cases[i].out, o.via.str.size);
+		assert_true(hb_utf8_valid(o.via.str.ptr, o.via.str.size));
+		msgpack_unpacked_destroy(&u);
+	}
+	/* cut to fit: never in the middle of an escape or a character */
+	assert_int_equal(hbc_str_escape(out, 7, "ab\xff\xff", 4), 6);
+	assert_string_equal(out, "ab\\xff");
+	assert_int_equal(hbc_str_escape(out, 4, "ab\xc3\xa9", 4), 2);
+	assert_string_equal(out, "ab");
+}
+
 /* ---- the direct event encoder against msgpack-c's packer -------------- */
 
 /* What hbc_enc_event writes, stated with msgpack-c's packer (the encoder
@@ -676,6 +725,7 @@ int main(void)
 		cmocka_unit_test(heartbeats_carry_metrics_by_kind),
 		cmocka_unit_test(bus_records_have_their_keys),
 		cmocka_unit_test(strings_that_are_not_utf8_encode_as_bin),
+		cmocka_unit_test(names_from_outside_are_escaped_to_printable_utf8),
 		cmocka_unit_test(direct_event_encoder_matches_msgpack_c),
 		cmocka_unit_test(a_full_buffer_reports_overflow),
 		cmocka_unit_test(an_event_that_does_not_fit_is_not_written),

@@ -18,11 +18,19 @@
  * alongside: what it accepts must pass hb_rec_check and is encoded the
  * same way.
  *
+ * Every str the collector writes about a ring is valid, printable UTF-8
+ * whatever its header and its shm name hold: the producer, types, metrics
+ * and quarantine state records made from the final header, with the
+ * input's first bytes as the shm name, are decoded and each str checked;
+ * the escaped name (hbc_str_escape, also the log's) reads back as the
+ * bytes it came from.
+ *
  * Input: mode u8, size u8, header (raw bytes or formatted + patches), tail,
  * head, data bytes, then a stream of operations (see fuzz_op()).
  */
 #include "fuzz_input.h"
 #include "hb.h"
+#include "hb_reader.h"
 #include "hbc.h"
 #include "ring.h"
 
@@ -281,6 +289,103 @@ static void ring_attach(struct ring *g)
 	}
 }
 
+/* Valid UTF-8 without control characters (C0, DEL, C1). */
+static int printable_utf8(const char *s, size_t n)
+{
+	const uint8_t *u = (const uint8_t *)s;
+	size_t i;
+
+	if (!hb_utf8_valid(s, n))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (u[i] < 0x20 || u[i] == 0x7f || (u[i] == 0xc2 && i + 1 < n && u[i + 1] < 0xa0))
+			return 0;
+	return 1;
+}
+
+static void check_strs(const msgpack_object *o)
+{
+	uint32_t i;
+
+	if (o->type == MSGPACK_OBJECT_STR)
+		CHECK(printable_utf8(o->via.str.ptr, o->via.str.size));
+	if (o->type == MSGPACK_OBJECT_ARRAY)
+		for (i = 0; i < o->via.array.size; i++)
+			check_strs(&o->via.array.ptr[i]);
+	if (o->type == MSGPACK_OBJECT_MAP)
+		for (i = 0; i < o->via.map.size; i++) {
+			check_strs(&o->via.map.ptr[i].key);
+			check_strs(&o->via.map.ptr[i].val);
+		}
+}
+
+/* Reads an escape back: the bytes hbc_str_escape was given (as far as it
+ * went) must be what it wrote them as. */
+static void check_unescape(const char *esc, size_t n, const uint8_t *src, size_t srcn)
+{
+	size_t i = 0, k = 0;
+
+	while (i < n) {
+		uint8_t b = (uint8_t)esc[i];
+
+		if (b == '\\') {
+			CHECK(i + 1 < n);
+			if (esc[i + 1] == '\\') {
+				b = '\\';
+				i += 2;
+			} else {
+				CHECK(esc[i + 1] == 'x' && i + 3 < n);
+				b = (uint8_t)strtoul((char[]){esc[i + 2], esc[i + 3], 0}, NULL, 16);
+				i += 4;
+			}
+		} else {
+			i++;
+		}
+		CHECK(k < srcn && src[k] == b);
+		k++;
+	}
+}
+
+static void names_encode(struct ring *g, const uint8_t *name, size_t namelen)
+{
+	static char out[4 * HBC_REC_MAX];
+	struct hbc_buf b = {.data = out, .cap = sizeof(out)};
+	char ring[256], esc[4 * sizeof(ring)];
+	struct hbc_ident id = {.pid = 1, .interval_ns = 1000000000u};
+	const struct hb_ring_hdr *h = g->hdr;
+	uint32_t nt = atomic_load(&h->ntypes), nm = atomic_load(&h->nmetrics);
+	msgpack_unpacked u;
+	msgpack_packer pk;
+	size_t off = 0, n;
+
+	if (namelen > sizeof(ring) - 1)
+		namelen = sizeof(ring) - 1;
+	memcpy(ring, name, namelen);
+	ring[namelen] = 0; /* as readdir gives it: up to the first NUL */
+	n = hbc_str_escape(esc, sizeof(esc), ring, strlen(ring));
+	CHECK(printable_utf8(esc, n));
+	check_unescape(esc, n, (const uint8_t *)ring, strlen(ring));
+	hbc_strcpy_shared(id.name, h->name, sizeof(h->name));
+	hbc_strcpy_shared(id.host, h->host, sizeof(h->host));
+	hbc_strcpy_shared(id.thread, h->thread, sizeof(h->thread));
+	snprintf(id.ring, sizeof(id.ring), "%s", ring);
+	nt = nt > HB_MAX_TYPES ? HB_MAX_TYPES : nt;
+	nm = nm > HB_MAX_METRICS ? HB_MAX_METRICS : nm;
+	hbc_packer_init(&pk, &b);
+	hbc_enc_producer(&pk, "attached", 1, 1, &id, h, nt, nm, 0);
+	hbc_enc_types(&pk, 1, 1, h, 0, nt);
+	hbc_enc_metrics(&pk, 1, 1, h, 0, nm);
+	hbc_enc_state(&pk, 1, 1, "quarantined", "bad header", ring);
+	CHECK(!b.overflow);
+	msgpack_unpacked_init(&u);
+	for (n = 0; n < 4; n++) {
+		CHECK(msgpack_unpack_next(&u, out, b.len, &off) == MSGPACK_UNPACK_SUCCESS);
+		check_strs(&u.data);
+	}
+	CHECK(off == b.len);
+	msgpack_unpacked_destroy(&u);
+}
+
 static void fuzz_op(struct fz *f, struct ring *g)
 {
 	uint64_t h;
@@ -337,6 +442,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < MAX_DRAIN && ((mode & 8) ? ring_copy(g) : ring_next(g)) == 1; i++)
 		if (i % 16 == 15)
 			hb_ring_view_release(&g->v, g->v.cursor);
+	names_encode(g, data, size);
 	free(g->mem);
 	free(g);
 	return 0;
