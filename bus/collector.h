@@ -16,6 +16,8 @@ enum hbc_ring_state {
 	HBC_R_ACTIVE,      /* attached and drained */
 	HBC_R_DONE,        /* closed or crashed, final records queued */
 	HBC_R_QUARANTINED, /* failed validation: ignored from now on */
+	HBC_R_LEFT,        /* finished or refused but not removable: unmapped,
+			    * ignored while the same file (inode) is there */
 };
 
 enum hbc_live {
@@ -44,6 +46,9 @@ struct hbc_ring {
 	int gone;                 /* its process is gone */
 	int pidfd;                /* pidfd of its process, -1 when none */
 	int unlink_done;          /* remove the shm object once written */
+	uint32_t qpid;            /* quarantined: the pid it claims (header or
+				   * name), 0 unknown; removed once it is gone */
+	uint64_t ino;             /* left: the inode of the file left there */
 	enum hbc_live live;
 	uint64_t last_serial;     /* newest buffer holding records about it */
 	uint64_t stop_head;       /* head when the collector was asked to stop */
@@ -116,6 +121,9 @@ void hbc_liveness_check(struct hbc_collector *c, uint64_t now_mono);
 int hbc_ring_restate(struct hbc_collector *c, struct hbc_ring *r);
 /* Unmaps and forgets rings whose last records are on file. */
 void hbc_rings_reap(struct hbc_collector *c);
+/* Removes quarantined rings of gone processes, forgets rings left there
+ * whose file went (see drain.c). */
+void hbc_rings_tidy(struct hbc_collector *c);
 /* Applies a durable buffer: releases ring tails (writer callback). */
 void hbc_apply(void *ctx, struct hbc_wbuf *b);
 void hbc_ring_free(struct hbc_ring *r);

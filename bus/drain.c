@@ -222,11 +222,56 @@ static void hbc_ring_state(struct hbc_collector *c, struct hbc_ring *r, msgpack_
 	hbc_ring_mark(c, r);
 }
 
+/* The shm object's stat; 0 or -errno. */
+static int hbc_ring_stat(const struct hbc_collector *c, const struct hbc_ring *r, struct stat *st)
+{
+	char path[sizeof(r->name) + 300];
+
+	snprintf(path, sizeof(path), "%s/%s", c->o.shm_dir, r->name);
+	return stat(path, st) < 0 ? -errno : 0;
+}
+
+/* The pid in a ring name as producers make them, "hb.BUS.NAME.PID.N";
+ * 0 when there is none. */
+static uint32_t hbc_name_pid(const char *name)
+{
+	const char *n = strrchr(name, '.'), *p;
+	unsigned long v;
+	char *end;
+
+	if (!n || n == name || !n[1] || strspn(n + 1, "0123456789") != strlen(n + 1))
+		return 0;
+	for (p = n - 1; p > name && *p != '.'; p--)
+		;
+	if (*p != '.' || p + 1 == n || strspn(p + 1, "0123456789") != (size_t)(n - p - 1))
+		return 0;
+	v = strtoul(p + 1, &end, 10);
+	return v && v <= 0x3fffffff ? (uint32_t)v : 0;
+}
+
+/* r stays known but unread: a file the collector may not open or remove
+ * is not attached again while it is there (hbc_rings_tidy forgets it once
+ * the file goes or is replaced). */
+static void hbc_ring_leave(struct hbc_collector *c, struct hbc_ring *r)
+{
+	struct stat st;
+
+	if (r->v.hdr)
+		hb_ring_view_detach(&r->v);
+	if (r->pidfd >= 0)
+		close(r->pidfd);
+	r->pidfd = -1;
+	r->unlink_done = 0; /* what is there later may be someone else's */
+	r->ino = hbc_ring_stat(c, r, &st) == 0 ? st.st_ino : 0;
+	r->state = HBC_R_LEFT;
+}
+
 static void hbc_ring_quarantine(struct hbc_collector *c, struct hbc_ring *r, msgpack_packer *pk,
 				const char *why)
 {
 	hbc_warn("%s: quarantined: %s", r->name, why);
 	r->state = HBC_R_QUARANTINED;
+	r->qpid = r->v.hdr && r->id.pid ? r->id.pid : hbc_name_pid(r->name);
 	if (r->v.hdr && r->p) {
 		uint64_t last = atomic_load_explicit(&r->v.hdr->seq, memory_order_relaxed);
 
@@ -240,11 +285,9 @@ static void hbc_ring_quarantine(struct hbc_collector *c, struct hbc_ring *r, msg
 /* -EPERM when the shm object belongs to another user than ours. */
 static int hbc_ring_owner(struct hbc_collector *c, struct hbc_ring *r)
 {
-	char path[sizeof(r->name) + 300];
 	struct stat st;
 
-	snprintf(path, sizeof(path), "%s/%s", c->o.shm_dir, r->name);
-	if (stat(path, &st) < 0)
+	if (hbc_ring_stat(c, r, &st) < 0)
 		return 0; /* gone or unreadable: attach will tell */
 	return st.st_uid == geteuid() ? 0 : -EPERM;
 }
@@ -268,10 +311,13 @@ static int hbc_ring_attach(struct hbc_collector *c, struct hbc_ring *r)
 		hbc_ring_quarantine(c, r, pk, rc == -EPROTO ? "bad magic" : "bad header");
 		return rc;
 	}
-	if (rc == -ENOENT || rc == -EACCES || rc == -EPERM) {
-		if (rc != -ENOENT)
-			hbc_warn("%s: %s; ignored", r->name, strerror(-rc));
+	if (rc == -ENOENT) {
 		r->state = HBC_R_DONE; /* forget it (reaped below) */
+		return rc;
+	}
+	if (rc == -EACCES || rc == -EPERM) {
+		hbc_warn("%s: %s; ignored", r->name, strerror(-rc));
+		hbc_ring_leave(c, r); /* once, not at every rescan */
 		return rc;
 	}
 	if (rc) {
@@ -300,9 +346,12 @@ static int hbc_ring_attach(struct hbc_collector *c, struct hbc_ring *r)
 void hbc_found(void *ctx, const char *name)
 {
 	struct hbc_collector *c = ctx;
-	struct hbc_ring *r;
+	struct hbc_ring *r = hbc_ring_find(c, name);
+	struct stat st;
 
-	if (hbc_ring_find(c, name))
+	if (r && r->state == HBC_R_LEFT && hbc_ring_stat(c, r, &st) == 0 && st.st_ino != r->ino)
+		r->state = HBC_R_DONE; /* a new file of that name: reaped, then found anew */
+	if (r)
 		return;
 	if (hbc_ring_add(c, name))
 		return;
@@ -729,8 +778,10 @@ void hbc_liveness_check(struct hbc_collector *c, uint64_t now_mono)
 	uint64_t now_ns = hbc_now_ns();
 	size_t i;
 
-	if (check_start)
+	if (check_start) {
 		c->next_pidstart_mono = now_mono + 1000000000ull;
+		hbc_rings_tidy(c);
+	}
 	hbc_pidfds_poll(c);
 	for (i = 0; i < c->nrings; i++) {
 		struct hbc_ring *r = c->rings[i];
@@ -803,6 +854,15 @@ void hbc_apply(void *ctx, struct hbc_wbuf *b)
 	}
 }
 
+/* Removes r's shm object: 0 (also when it is gone already) or -1 (errno). */
+static int hbc_ring_unlink(const struct hbc_ring *r)
+{
+	char name[260];
+
+	snprintf(name, sizeof(name), "/%s", r->name);
+	return shm_unlink(name) < 0 && errno != ENOENT ? -1 : 0;
+}
+
 void hbc_rings_reap(struct hbc_collector *c)
 {
 	uint64_t applied = hbc_writer_applied(c->w);
@@ -822,12 +882,45 @@ void hbc_rings_reap(struct hbc_collector *c)
 			i++;
 			continue;
 		}
-		if (r->unlink_done) {
-			char name[260];
+		if (r->unlink_done && hbc_ring_unlink(r) < 0) {
+			hbc_warn("%s: cannot remove: %s; left there", r->name, strerror(errno));
+			hbc_ring_leave(c, r);
+			i++;
+			continue;
+		}
+		hbc_ring_free(r);
+		c->rings[i] = c->rings[--c->nrings];
+	}
+}
 
-			snprintf(name, sizeof(name), "/%s", r->name);
-			if (shm_unlink(name) < 0 && errno != ENOENT)
-				hbc_warn("%s: cannot remove: %s", r->name, strerror(errno));
+/* Once a second: quarantined rings whose process is gone are removed (their
+ * state record is on file), and rings left there are forgotten once their
+ * file went or was replaced, so that a new one is found. */
+void hbc_rings_tidy(struct hbc_collector *c)
+{
+	uint64_t applied = hbc_writer_applied(c->w);
+	struct stat st;
+	size_t i = 0;
+
+	while (i < c->nrings) {
+		struct hbc_ring *r = c->rings[i];
+		int forget = 0;
+
+		if (r->state == HBC_R_LEFT) {
+			forget = hbc_ring_stat(c, r, &st) < 0 || st.st_ino != r->ino;
+		} else if (r->state == HBC_R_QUARANTINED && r->qpid && r->last_serial <= applied &&
+			   kill((pid_t)r->qpid, 0) < 0 && errno == ESRCH) {
+			forget = hbc_ring_unlink(r) == 0;
+			if (forget)
+				hbc_info("%s: removed (quarantined, process %u gone)", r->name, r->qpid);
+			else
+				hbc_warn("%s: quarantined, process %u gone, cannot remove: %s", r->name,
+					 r->qpid, strerror(errno));
+			r->qpid = 0; /* tried once */
+		}
+		if (!forget) {
+			i++;
+			continue;
 		}
 		hbc_ring_free(r);
 		c->rings[i] = c->rings[--c->nrings];

@@ -10,15 +10,7 @@
 set -euo pipefail
 source "$(dirname "$0")/common.bash"
 hb_need hbcollect hbload hbcat
-command -v cc >/dev/null || {
-	echo "no C compiler to build the hostile ring helper"
-	exit 77
-}
-
-san=()
-[ -n "${SANITIZE:-}" ] && san=(-fsanitize="$SANITIZE")
-cc -O1 -g -D_GNU_SOURCE -I"$ROOT/include" -I"$ROOT/bus" "${san[@]}" "$E2E/hostile_ring.c" \
-	"$ROOT/producers/hb.c" "$ROOT/producers/hb_thread.c" -lpthread -o "$T/hostile_ring"
+. "$(dirname "$0")/hostile_common.bash"
 
 kinds=(bad-magic bad-version bad-size short-file len-past-end head-back head-jump seq-jump
 	bad-name scribble truncate fifo)
