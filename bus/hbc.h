@@ -65,9 +65,10 @@ int hbc_parse_size(const char *s, uint64_t *out);
 int hbc_parse_duration(const char *s, uint64_t *out_ns);
 uint64_t hbc_now_ns(void);  /* CLOCK_REALTIME */
 uint64_t hbc_mono_ns(void); /* CLOCK_MONOTONIC */
-/* The archive directory of bus: $HB_DIR, else $XDG_STATE_HOME/hb/BUS, else
- * ~/.local/state/hb/BUS. */
-void hbc_default_dir(char *dir, size_t len, const char *bus);
+/* The archive directory of bus when none is given, by the rule every tool
+ * follows (hb_default_dir in hb_reader.h): 0, or 2 (an exit code) after
+ * an error naming hbc_prog on stderr. */
+int hbc_default_dir(char *dir, size_t len, const char *bus);
 /* "never", "interval", "always". 0 or -EINVAL. */
 int hbc_fsync_parse(const char *s, enum hbc_fsync *mode);
 /* mkdir -p with mode for the missing parts. 0 or -errno. */

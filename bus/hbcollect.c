@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* hbcollect - drains every ring of an hb bus into rotating msgpack archives. */
 #include "hbc.h"
+#include "hb_reader.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,7 +30,8 @@ static void hbc_usage(FILE *f)
 	      "  --host NAME            host written into the archive and every producer's\n"
 	      "                         identity (default: the host name)\n"
 	      "  --dir DIR              archive directory ($HB_DIR, default\n"
-	      "                         ${XDG_STATE_HOME:-~/.local/state}/hb/BUS)\n"
+	      "                         ${XDG_STATE_HOME:-~/.local/state}/hb/BUS, ~ being\n"
+	      "                         $HOME or the user's home directory)\n"
 	      "  --rotate-size SIZE     start a new file after SIZE bytes (default 64M, 0 = never)\n"
 	      "  --rotate-age DUR       start a new file after DUR (default 1h, 0 = never)\n"
 	      "  --retain-files N       keep at most N files (default 0 = unlimited)\n"
@@ -221,8 +224,8 @@ static int hbc_parse_args(struct hbc_opts *o, int argc, char **argv)
 	}
 	if (hb_name_check(o->bus, HB_BUS_MAX))
 		return hbc_bad("HB_BUS", o->bus, "invalid bus name");
-	if (!dir_set)
-		hbc_default_dir(o->dir, sizeof(o->dir), o->bus);
+	if (!dir_set && hbc_default_dir(o->dir, sizeof(o->dir) - HBC_FNAME_MAX, o->bus))
+		return 2;
 	return -1;
 }
 

@@ -199,8 +199,8 @@ static int ship_parse_args(struct ship_opts *o, int argc, char **argv)
 		return rc;
 	if (hb_name_check(o->bus, sizeof(o->bus)))
 		return hbf_bad("HB_BUS", o->bus, "invalid bus name");
-	if (!o->dir_set)
-		hbc_default_dir(o->dir, sizeof(o->dir), o->bus);
+	if (!o->dir_set && hbc_default_dir(o->dir, sizeof(o->dir), o->bus))
+		return 2;
 	return -1;
 }
 

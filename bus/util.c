@@ -194,16 +194,16 @@ int hbc_mkdir_p(const char *path, unsigned mode)
 	return 0;
 }
 
-void hbc_default_dir(char *dir, size_t len, const char *bus)
+int hbc_default_dir(char *dir, size_t len, const char *bus)
 {
-	const char *d = getenv("HB_DIR"), *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+	int rc = hb_default_dir(bus, dir, len);
 
-	if (d && *d)
-		snprintf(dir, len, "%s", d);
-	else if (xdg && *xdg)
-		snprintf(dir, len, "%s/hb/%s", xdg, bus);
-	else
-		snprintf(dir, len, "%s/.local/state/hb/%s", home ? home : ".", bus);
+	if (rc == -ENOENT)
+		fprintf(stderr, "%s: no archive directory: $HOME is not set and the user has no home "
+			"directory; give --dir or set HB_DIR\n", hbc_prog);
+	else if (rc)
+		fprintf(stderr, "%s: the default archive directory is too long; give --dir\n", hbc_prog);
+	return rc ? 2 : 0;
 }
 
 int hbc_fsync_parse(const char *s, enum hbc_fsync *mode)

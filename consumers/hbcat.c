@@ -780,19 +780,16 @@ static void on_damage(void *ctx, const char *file, uint64_t off, uint64_t len, c
 
 static char *default_dir(const char *bus)
 {
-	const char *d = getenv("HB_DIR"), *state = getenv("XDG_STATE_HOME");
-	const char *home = getenv("HOME");
-	char *s;
+	char dir[4096];
+	int rc = hb_default_dir(bus, dir, sizeof(dir));
 
-	if (d && *d)
-		return strdup(d);
-	if (!bus)
-		bus = getenv("HB_BUS");
-	if (!bus || !*bus)
-		bus = "default";
-	if (state && *state)
-		return asprintf(&s, "%s/hb/%s", state, bus) < 0 ? NULL : s;
-	return asprintf(&s, "%s/.local/state/hb/%s", home ? home : "", bus) < 0 ? NULL : s;
+	if (rc) {
+		fprintf(stderr, "hbcat: no archive directory: %s; give a PATH or set HB_DIR\n",
+			rc == -ENOENT ? "$HOME is not set and the user has no home directory"
+				      : "the default one is too long");
+		return NULL;
+	}
+	return strdup(dir);
 }
 
 /* Records straight out, in file order: --raw without -n (the fast path). */

@@ -163,6 +163,13 @@ int hb_time_parse(const char *s, uint64_t now_ns, uint64_t *out_ns);
 size_t hb_utf8_len(const void *p, size_t n);
 /* 1 when the n bytes at p are well-formed UTF-8, else 0. */
 int hb_utf8_valid(const void *p, size_t n);
+/* The archive directory of bus (NULL or "": $HB_BUS, else "default") when
+ * none is given, the one rule hbcollect, hbcat, hbtop and hbweb follow:
+ * $HB_DIR; else $XDG_STATE_HOME/hb/BUS; else HOME/.local/state/hb/BUS,
+ * HOME being $HOME or, when that is unset or empty, the home directory of
+ * the user in the password database. Into out (len bytes): 0, -ENOENT when
+ * there is no home either, -ENAMETOOLONG. */
+int hb_default_dir(const char *bus, char *out, size_t len);
 /* Formats ns as ISO 8601 UTC with nanoseconds into buf (>= 32 bytes). */
 char *hb_time_format(uint64_t ns, char *buf, size_t len);
 /* The value of string key `key` in a msgpack map, or NULL. */

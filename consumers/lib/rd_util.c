@@ -9,10 +9,13 @@
 #include <errno.h>
 #include <math.h>
 #include <msgpack/timestamp.h>
+#include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "hb.h"
 #include "rd_fmt.h"
@@ -306,6 +309,31 @@ size_t hb_utf8_len(const void *p, size_t n)
 	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
 		return 0;
 	return len;
+}
+
+int hb_default_dir(const char *bus, char *out, size_t len)
+{
+	const char *dir = getenv("HB_DIR"), *state = getenv("XDG_STATE_HOME");
+	const char *home = getenv("HOME");
+	struct passwd *pw;
+	int n;
+
+	if (!bus || !*bus)
+		bus = getenv("HB_BUS");
+	if (!bus || !*bus)
+		bus = "default";
+	if (dir && *dir)
+		n = snprintf(out, len, "%s", dir);
+	else if (state && *state)
+		n = snprintf(out, len, "%s/hb/%s", state, bus);
+	else {
+		if (!home || !*home)
+			home = (pw = getpwuid(getuid())) && pw->pw_dir && *pw->pw_dir ? pw->pw_dir : NULL;
+		if (!home)
+			return -ENOENT;
+		n = snprintf(out, len, "%s/.local/state/hb/%s", home, bus);
+	}
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
 int hb_utf8_valid(const void *p, size_t n)

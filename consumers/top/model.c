@@ -478,13 +478,8 @@ void top_opts_defaults(struct top_opts *o, char *out, size_t len)
 		o->bus = (env = getenv("HB_BUS")) && *env ? env : "default";
 	if (o->dir)
 		return;
-	if ((env = getenv("HB_DIR")) && *env)
-		snprintf(out, len, "%s", env);
-	else if ((env = getenv("XDG_STATE_HOME")) && *env)
-		snprintf(out, len, "%s/hb/%s", env, o->bus);
-	else
-		snprintf(out, len, "%s/.local/state/hb/%s", getenv("HOME") ? getenv("HOME") : "",
-			 o->bus);
+	if (hb_default_dir(o->bus, out, len)) /* no home: an error names "" */
+		out[0] = 0;
 	o->dir = out;
 }
 
