@@ -36,8 +36,11 @@ static int top_state_attr(enum top_state s)
 {
 	switch (s) {
 	case TS_HEALTHY: return COLOR_PAIR(CP_HEALTHY);
-	case TS_LATE: return COLOR_PAIR(CP_LATE) | A_BOLD;
-	case TS_DEAD: return COLOR_PAIR(CP_DEAD) | A_BOLD;
+	case TS_LATE:
+	case TS_BACKLOGGED: return COLOR_PAIR(CP_LATE) | A_BOLD;
+	case TS_DEAD:
+	case TS_CRASHED:
+	case TS_QUARANTINED: return COLOR_PAIR(CP_DEAD) | A_BOLD;
 	case TS_EXITED: return COLOR_PAIR(CP_EXITED) | A_DIM;
 	default: return A_NORMAL;
 	}

@@ -2,6 +2,8 @@
 /* model.c - hbtop's model: archive follower thread and ring header scan. */
 #include "top.h"
 
+#include <hb_state.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -199,17 +201,19 @@ static void top_fold_alert(struct top_row *r, const msgpack_object *o)
 		memmove(r->alerts[i], r->alerts[i + 1], (--r->nalerts - i) * sizeof(r->alerts[0]));
 }
 
+/* The archive's state name, through the one vocabulary every side uses. */
 static enum top_state top_state_parse(const char *s)
 {
-	if (!strcmp(s, "healthy"))
-		return TS_HEALTHY;
-	if (!strcmp(s, "late"))
-		return TS_LATE;
-	if (!strcmp(s, "dead") || !strcmp(s, "crashed") || !strcmp(s, "quarantined"))
-		return TS_DEAD;
-	if (!strcmp(s, "exited"))
-		return TS_EXITED;
-	return TS_UNKNOWN;
+	switch (hb_state_parse(s, strlen(s))) {
+	case HB_STATE_HEALTHY: return TS_HEALTHY;
+	case HB_STATE_LATE: return TS_LATE;
+	case HB_STATE_DEAD: return TS_DEAD;
+	case HB_STATE_EXITED: return TS_EXITED;
+	case HB_STATE_CRASHED: return TS_CRASHED;
+	case HB_STATE_BACKLOGGED: return TS_BACKLOGGED;
+	case HB_STATE_QUARANTINED: return TS_QUARANTINED;
+	default: return TS_UNKNOWN;
+	}
 }
 
 static void top_fold_bus(struct top_model *m, const struct hb_rd_record *rec)

@@ -27,7 +27,18 @@
 #define TOP_HB_HIST 32    /* recent heartbeats kept per producer */
 #define TOP_RECENT 16     /* recent events kept per producer (opts.recent) */
 
-enum top_state { TS_UNKNOWN, TS_HEALTHY, TS_LATE, TS_DEAD, TS_EXITED, TS_NSTATES };
+/* the collector's states (include/hb_state.h) as hbtop shows them */
+enum top_state {
+	TS_UNKNOWN,
+	TS_HEALTHY,
+	TS_LATE,
+	TS_DEAD,
+	TS_EXITED,
+	TS_CRASHED,
+	TS_BACKLOGGED,
+	TS_QUARANTINED,
+	TS_NSTATES
+};
 
 struct top_metric {
 	char name[HB_METRIC_NAME_MAX];

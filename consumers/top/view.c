@@ -8,8 +8,8 @@
 
 #define RATE_WINDOW 3 /* seconds (complete ones, before the current) */
 
-static const char *const top_state_names[TS_NSTATES] = {"unknown", "healthy", "late", "dead",
-							 "exited"};
+static const char *const top_state_names[TS_NSTATES] = {
+	"unknown", "healthy", "late", "dead", "exited", "crashed", "backlogged", "quarantined"};
 static const char *const top_col_names[TC_NCOLS] = {"name",   "pid",   "state", "age",
 						     "uptime", "ev/s",  "drops", "fill",
 						     "cpu",    "rss"};
@@ -57,7 +57,8 @@ static double top_age_s(const struct top_row *r, uint64_t now)
 
 int top_row_done(const struct top_row *r)
 {
-	return r->state == TS_EXITED || (r->state == TS_DEAD && !r->live);
+	return r->state == TS_EXITED || r->state == TS_CRASHED ||
+	       ((r->state == TS_DEAD || r->state == TS_QUARANTINED) && !r->live);
 }
 
 /* When a finished producer's life ended: its newest heartbeat. */
@@ -341,9 +342,11 @@ void top_header_text(const struct top_snap *s, char *l1, size_t n1, char *l2, si
 			 s->coll_running ? "running (pid " : "not running",
 			 s->coll_running ? s->coll_pid : 0, s->coll_running ? ")" : "");
 	snprintf(l2, n2,
-		 "producers %u: %u healthy, %u late, %u dead, %u exited, %u unknown  "
+		 "producers %u: %u healthy, %u late, %u backlogged, %u dead, %u crashed, %u exited, "
+		 "%u unknown  "
 		 "events %llu  events/s %.1f  drops %llu%s%s",
-		 s->nrows, by[TS_HEALTHY], by[TS_LATE], by[TS_DEAD], by[TS_EXITED], by[TS_UNKNOWN],
+		 s->nrows, by[TS_HEALTHY], by[TS_LATE], by[TS_BACKLOGGED],
+		 by[TS_DEAD] + by[TS_QUARANTINED], by[TS_CRASHED], by[TS_EXITED], by[TS_UNKNOWN],
 		 (unsigned long long)s->events, s->events_per_s, (unsigned long long)s->drops,
 		 s->err[0] ? "  ! " : "", s->err);
 }

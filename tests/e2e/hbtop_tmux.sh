@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # hbtop interactive, driven in tmux: producer rows appear, a sort key
-# reorders them, a filter hides the others, a killed producer turns dead,
+# reorders them, a filter hides the others, a killed producer turns crashed,
 # q exits 0 and leaves the terminal as it was (alternate screen off).
 set -euo pipefail
 . "$(dirname "$0")/common.bash"
@@ -49,8 +49,9 @@ tm send-keys -t "$SESS" Enter
 hb_wait_for 10 "all rows again" rows_are "alpha bravo charlie victim "
 
 kill -KILL "$VICTIM"
-victim_dead() { screen | grep -Eq '^victim +[0-9]+ +dead'; }
-hb_wait_for 20 "victim dead" victim_dead
+# SIGKILL: dead (pid-gone), then crashed, the state the collector records
+victim_dead() { screen | grep -Eq '^victim +[0-9]+ +crashed'; }
+hb_wait_for 20 "victim crashed" victim_dead
 screen | grep -Eq '^alpha +[0-9]+ +healthy' || hb_fail "alpha is not healthy"
 
 tm send-keys -t "$SESS" "?"
@@ -63,4 +64,4 @@ hb_wait_for 10 "hbtop to exit 0" shows "^HBTOP_EXIT=0"
 [ "$(tm display -p -t "$SESS" '#{alternate_on}')" = 0 ] || hb_fail "alternate screen still on"
 shows "^before-hbtop" || hb_fail "the screen before hbtop was not restored"
 screen | tail -n 5 >&2
-echo "hbtop_tmux: rows, sort, filter, dead, help and q all behaved"
+echo "hbtop_tmux: rows, sort, filter, crashed, help and q all behaved"

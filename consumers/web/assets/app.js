@@ -3,7 +3,8 @@
 // with a detail panel. Read-only: nothing here sends anything but GETs.
 "use strict";
 
-const STATES = ["healthy", "late", "dead", "exited", "unknown"];
+const STATES = ["healthy", "late", "backlogged", "dead", "crashed", "quarantined", "exited", "unknown"];
+const DOWN = new Set(["dead", "crashed", "quarantined"]);
 const rows = new Map(); // ring -> row as the stream sent it
 const trs = new Map();  // ring -> <tr>
 let g = null;           // global part of the newest message
@@ -208,8 +209,8 @@ function tick() {
     c.hbBarI.style.width = Math.min(100, frac * 100).toFixed(0) + "%";
     // colour from the collector's verdict (the page's copy of the age lags
     // by up to one update), width from the age
-    c.hbBarI.className = r.state === "dead" ? "over" : r.state === "late" ? "late" : "";
-    c.uptime.textContent = r.start_ns ? fmtDur((Math.min(now, r.state === "exited" || r.state === "dead" ? r.last_hb_ns || now : now) - r.start_ns) / 1e9) : "-";
+    c.hbBarI.className = DOWN.has(r.state) ? "over" : r.state === "late" || r.state === "backlogged" ? "late" : "";
+    c.uptime.textContent = r.start_ns ? fmtDur((Math.min(now, r.state === "exited" || DOWN.has(r.state) ? r.last_hb_ns || now : now) - r.start_ns) / 1e9) : "-";
   }
   $("clock").textContent = new Date(now / 1e6).toISOString().slice(11, 19) + "Z";
 }
