@@ -12,6 +12,7 @@ int fuzz_cli_hbcat(int argc, char **argv)
 {
 	free(fuzz_cat.flt.types);
 	free(fuzz_cat.flt.prods);
+	free(fuzz_cat.flt.hosts);
 	memset(&fuzz_cat, 0, sizeof(fuzz_cat));
 	fuzz_cat.out = stdout;
 	parse_opts(&fuzz_cat, argc, argv);
