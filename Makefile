@@ -263,7 +263,7 @@ $(BENCH_MSGPACK): $(BENCH)/%: tools/bench/%.c $(BENCH_DEPS) $(LIBHB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBHB) $(MSGPACK_LIBS) -lpthread
 
-$(BENCH)/bench_peers: tools/bench/bench_peers.c $(BENCH_DEPS)
+$(BENCH)/bench_peers $(BENCH)/bench_spsc: $(BENCH)/%: tools/bench/%.c $(BENCH_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lpthread
 
@@ -272,7 +272,7 @@ $(BENCH)/bench_lttng: tools/bench/bench_lttng.c tools/bench/hb_bench_tp.c tools/
 	$(CC) $(CFLAGS) -Itools/bench $(LDFLAGS) -o $@ $(filter %.c,$^) \
 		$(shell pkg-config --libs lttng-ust 2>/dev/null || echo -llttng-ust -ldl) -lpthread
 
-bench-build: $(BENCH_HB) $(BENCH_MSGPACK) $(BENCH)/bench_peers
+bench-build: $(BENCH_HB) $(BENCH_MSGPACK) $(BENCH)/bench_peers $(BENCH)/bench_spsc
 bench-build-lttng: $(BENCH)/bench_lttng
 
 .PHONY: all deps test tsan tsan-ring tsan-web demo bench bench-quick bench-build bench-build-lttng fuzz install uninstall clean

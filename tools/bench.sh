@@ -1,23 +1,38 @@
 #!/usr/bin/env bash
-# tools/bench.sh [--quick] - builds and runs every hb benchmark and its peers
-# in one run and prints one table (docs/PERFORMANCE.md explains each figure).
+# tools/bench.sh [--quick] [--only PARTS] - builds and runs every hb benchmark
+# and its peers in one run and prints one table (docs/PERFORMANCE.md explains
+# each figure).
 #
 #   make bench          full run (several minutes): 5 repetitions of the cost
 #                       and latency figures, 3 of the end-to-end rate searches
 #   make bench-quick    the same in under a minute (fewer, shorter runs)
+#   --only PARTS        only these parts, comma-separated: cost, steady, spsc,
+#                       e2e, latency, idle, readers (the other rows say n/a)
 #
 # Environment: BUILD (default build), HB_BENCH_KEEP=1 keeps the work dir,
 # HB_BENCH_PCPU / HB_BENCH_CCPU: producer and collector cores (0 and 1).
 set -euo pipefail
 
 QUICK=0
-for a in "$@"; do
-	case $a in
+PARTS=cost,steady,spsc,e2e,latency,idle,readers
+ALL_PARTS=,$PARTS,
+while (($#)); do
+	case $1 in
 	--quick) QUICK=1 ;;
-	-h | --help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-	*) echo "bench.sh: unknown argument '$a'" >&2; exit 2 ;;
+	--only)
+		[[ $# -ge 2 ]] || { echo "bench.sh: --only needs a list of parts" >&2; exit 2; }
+		PARTS=$2
+		shift
+		;;
+	-h | --help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) echo "bench.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
+	shift
 done
+for p in ${PARTS//,/ }; do
+	[[ $ALL_PARTS == *,$p,* ]] || { echo "bench.sh: unknown part '$p'" >&2; exit 2; }
+done
+want() { [[ ,$PARTS, == *,$1,* ]]; } # want PART: whether PART runs
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -29,13 +44,13 @@ CCPU=${HB_BENCH_CCPU:-1}
 PY=/usr/bin/python3
 
 if ((QUICK)); then
-	REPS=3 E2E_REPS=1 TRIAL_S=0.5 LAT_S=2 IDLE_S=3 CAT_N=50000 STOP_WAIT=2
+	REPS=3 E2E_REPS=1 TRIAL_S=0.5 LAT_S=2 IDLE_S=3 CAT_N=50000 STOP_WAIT=2 SPSC_S=0.3
 	COST=(--batches 1000 --singles 50000)
 	PEER_COST=(--batches 200 --singles 20000)
 	SLOW_COST=(--batches 20 --singles 2000) # syscall peers: microseconds a call
 	SEARCH_STEPS=2
 else
-	REPS=5 E2E_REPS=3 TRIAL_S=2 LAT_S=5 IDLE_S=10 CAT_N=1000000 STOP_WAIT=15
+	REPS=5 E2E_REPS=3 TRIAL_S=2 LAT_S=5 IDLE_S=10 CAT_N=1000000 STOP_WAIT=15 SPSC_S=1
 	COST=(--batches 20000 --singles 1000000)
 	PEER_COST=(--batches 2000 --singles 200000)
 	SLOW_COST=(--batches 200 --singles 20000)
@@ -271,6 +286,20 @@ steady() {
 	put 1 hot.events "$((STEADY_N * 9))" events
 }
 
+# ---- the raw shared-memory SPSC reference ----------------------------------------
+
+# spsc_rep REP: the cross-core copy of the bench record's bytes with nothing
+# of hb in between (bench_spsc), with the 32 MiB ring of the 1-producer
+# trials and a 1 MiB ring
+spsc_rep() {
+	local rep=$1
+	say "raw shared-memory SPSC reference: repetition $rep/$REPS"
+	record "$rep" taskset -c "$PCPU,$CCPU" "$BB/bench_spsc" --cpu "$PCPU" --drain-cpu "$CCPU" \
+		--ring-kb 32768 --seconds "$SPSC_S" --label spsc32
+	record "$rep" taskset -c "$PCPU,$CCPU" "$BB/bench_spsc" --cpu "$PCPU" --drain-cpu "$CCPU" \
+		--ring-kb 1024 --seconds "$SPSC_S" --label spsc1
+}
+
 # ---- end to end: highest zero-loss rate ----------------------------------------
 
 TRIAL=0
@@ -324,15 +353,21 @@ lt_trial() { # lt_trial RATE: sets T_RATE T_OK T_EVENTS T_BPR
 
 # search REP NAME TRIALFN [ARGS]: flat out first (twice when it loses
 # nothing: then the producer is the bound); if that loses records,
-# SEARCH_STEPS paced trials: a quarter of the lowest losing rate while none
-# passed, then halfway between the best passing and the lowest losing rate.
-# Files NAME.flat, NAME.rate (highest zero-loss rate achieved), NAME.bpr,
-# NAME.cpuns (of that run).
+# SEARCH_STEPS paced trials. The flat-out trial says what the consumer took
+# while the producer offered more than it could (persisted / trial time,
+# cap): the first paced trial runs at 0.8 cap, each after it halfway between
+# the best passing and the lowest losing rate, or at 0.6 of the lowest
+# losing rate while none passed. (Starting at a quarter of the flat-out
+# attempt rate, as the search did before, left a 2-step quick search only
+# the rates F/4, 5F/8, F/16 and 5F/32 of the attempt rate F to report,
+# whatever the consumer could take.) Files NAME.flat, NAME.cap, NAME.rate
+# (highest zero-loss rate achieved), NAME.bpr, NAME.cpuns (of that run).
 search() {
-	local rep=$1 name=$2 fn=$3 flat r i good=0 gbpr=0 gcpu=0 hi
+	local rep=$1 name=$2 fn=$3 flat cap r i good=0 gbpr=0 gcpu=0 hi=0
 	shift 3
 	$fn 0 "$@"
 	flat=${T_RATE:-0}
+	cap=$(awk -v e="${T_EVENTS:-0}" -v s="$TRIAL_S" -v f="$flat" 'BEGIN { c = e / s; printf "%d", c < f ? c : f }')
 	if ((T_OK)); then
 		# producer-bound; once more, as a starved producer looks the same
 		good=$flat gbpr=$T_BPR gcpu=$T_CPUNS
@@ -343,14 +378,16 @@ search() {
 		flat=$good
 		put "$rep" "$name.producer_bound" 1 flag
 	else
-		hi=$flat
 		for i in $(seq "$SEARCH_STEPS"); do
-			r=$(awk -v g="$good" -v h="$hi" 'BEGIN { printf "%d", g ? (g + h) / 2 : h / 4 }')
+			r=$(awk -v g="$good" -v h="$hi" -v c="$cap" 'BEGIN {
+				if (!h) r = 0.8 * c; else if (g) r = (g + h) / 2; else r = 0.6 * h
+				printf "%d", r }')
 			$fn "$r" "$@"
 			if ((T_OK)); then good=$T_RATE gbpr=$T_BPR gcpu=$T_CPUNS; else hi=$r; fi
 		done
 	fi
 	put "$rep" "$name.flat" "$flat" records/s
+	put "$rep" "$name.cap" "$cap" records/s
 	put "$rep" "$name.rate" "$good" records/s
 	put "$rep" "$name.bpr" "$gbpr" bytes
 	[[ $gcpu != 0 ]] && put "$rep" "$name.cpuns" "$gcpu" ns
@@ -472,15 +509,18 @@ readers() {
 # ---- run ------------------------------------------------------------------------
 
 say "work dir $WORK; producer core $PCPU, collector core $CCPU; $( ((QUICK)) && echo quick || echo full) run"
-cost_lttng_start
-for rep in $(seq "$REPS"); do cost_rep "$rep"; done
-cost_lttng_stop
-steady
-for rep in $(seq "$E2E_REPS"); do e2e_rep "$rep"; done
-if ((HAVE_COLL)); then
-	for rep in $(seq $((QUICK ? 1 : REPS))); do latency_rep "$rep"; done
-	for rep in $(seq $((QUICK ? 1 : 3))); do idle_rep "$rep"; done
+if want cost; then
+	cost_lttng_start
+	for rep in $(seq "$REPS"); do cost_rep "$rep"; done
+	cost_lttng_stop
 fi
-readers
+want steady && steady
+if want spsc; then for rep in $(seq "$REPS"); do spsc_rep "$rep"; done; fi
+if want e2e; then for rep in $(seq "$E2E_REPS"); do e2e_rep "$rep"; done; fi
+if ((HAVE_COLL)); then
+	if want latency; then for rep in $(seq $((QUICK ? 1 : REPS))); do latency_rep "$rep"; done; fi
+	if want idle; then for rep in $(seq $((QUICK ? 1 : 3))); do idle_rep "$rep"; done; fi
+fi
+want readers && readers
 say "done"
 "$PY" tools/bench/report.py "$RES" "$NOTES" "$( ((QUICK)) && echo quick || echo full)"
