@@ -83,12 +83,15 @@ int hb_live_heartbeat(struct hb_liveness *l, uint64_t hb_ns, uint64_t interval_n
 	if (lat > l->latency_max_ns)
 		l->latency_max_ns = lat;
 	want = hb_live_by_age(l, now_ns);
-	/* An old heartbeat drained late proves nothing about now: it may only
-	 * bring an unknown producer to its aged state, never revive one. */
-	if (want != HB_STATE_HEALTHY && l->state != HB_STATE_UNKNOWN)
+	if (want == HB_STATE_HEALTHY)
+		return hb_live_move(l, want, "heartbeat", now_ns, ch);
+	/* An old heartbeat drained late proves nothing about now and never
+	 * revives a producer. The first one heard sat in the ring while the
+	 * collector was behind: that is a backlog, not the producer's fault;
+	 * the checks age it to late and dead if nothing newer comes. */
+	if (l->state != HB_STATE_UNKNOWN)
 		return 0;
-	return hb_live_move(l, want, want == HB_STATE_HEALTHY ? "heartbeat" : "stale-heartbeat",
-			    now_ns, ch);
+	return hb_live_move(l, HB_STATE_BACKLOGGED, "stale-heartbeat", now_ns, ch);
 }
 
 /* Whether the producer's own latest heartbeat (ring header) is newer

@@ -46,7 +46,7 @@ struct hb_liveness {
 /* A state change the caller should record (as a `state` bus record). */
 struct hb_live_change {
 	enum hb_state from, to;
-	/* "heartbeat", "stale-heartbeat", "late", "no-heartbeat", "pid-gone",
+	/* "heartbeat", "stale-heartbeat" (to backlogged), "late", "no-heartbeat", "pid-gone",
 	 * "backlog", "closed", or what hb_live_finish was given */
 	const char *why;
 };

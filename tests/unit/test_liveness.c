@@ -118,6 +118,26 @@ static void test_stale_heartbeat_does_not_revive(void **state)
 	assert_true(l.latency_ns >= (int64_t)(3999 * MS));
 }
 
+/* A first heartbeat drained long after it was written (the collector was
+ * stopped or behind) is a backlog, not a late or dead producer; if nothing
+ * newer comes, the checks still age it to late, then dead. */
+static void test_stale_first_heartbeat_is_backlogged(void **state)
+{
+	struct hb_liveness l;
+	struct hb_live_change ch;
+
+	(void)state;
+	hb_live_init(&l, IV, T0);
+	assert_int_equal(hb_live_heartbeat(&l, T0, IV, T0 + 5000 * MS, &ch), 1);
+	assert_int_equal(ch.from, HB_STATE_UNKNOWN);
+	assert_int_equal(ch.to, HB_STATE_BACKLOGGED);
+	assert_string_equal(ch.why, "stale-heartbeat");
+	assert_int_equal(hb_live_check(&l, T0 + 5001 * MS, &alive, &ch), 1);
+	assert_int_equal(ch.to, HB_STATE_LATE);
+	assert_int_equal(hb_live_check(&l, T0 + 5002 * MS, &alive, &ch), 1);
+	assert_int_equal(ch.to, HB_STATE_DEAD);
+}
+
 static void test_pid_gone_is_dead(void **state)
 {
 	struct hb_liveness l;
@@ -265,6 +285,7 @@ int main(void)
 		cmocka_unit_test(test_late_always_recorded_before_dead),
 		cmocka_unit_test(test_heartbeats_resume_healthy),
 		cmocka_unit_test(test_stale_heartbeat_does_not_revive),
+		cmocka_unit_test(test_stale_first_heartbeat_is_backlogged),
 		cmocka_unit_test(test_pid_gone_is_dead),
 		cmocka_unit_test(test_close_is_exited_and_final),
 		cmocka_unit_test(test_never_heard_goes_late),
