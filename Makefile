@@ -124,6 +124,9 @@ $(FLEET_TOOLS): $(FLEET_SRCS:%.c=$(OBJ)/%.o) $(LIBHBBUS) $(LIBHBHTTP) $(LIBHBREA
 $(BIN)/hbtop: LDLIBS += $(LIBHBREAD) $(LIBHB) $(NCURSES_LIBS) -lpthread
 # hbtop's model and views live in consumers/top/
 $(BIN)/hbtop: $(patsubst %.c,$(OBJ)/%.o,$(wildcard consumers/top/*.c))
+# hbreplay's producers' processes live in consumers/replay/
+$(BIN)/hbreplay: LDLIBS += $(LIBHBREAD) $(LIBHB)
+$(BIN)/hbreplay: $(patsubst %.c,$(OBJ)/%.o,$(wildcard consumers/replay/*.c))
 # hbweb: hbtop's model without its screen, the server in consumers/web/ and
 # the page's files (consumers/web/assets/) built in as C arrays
 WEB_ASSETS := $(sort $(wildcard consumers/web/assets/*))

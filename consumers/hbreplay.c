@@ -7,6 +7,11 @@
  * Records are read in file order through the reader, copied into items and
  * merged by time (hb_merge.h): a producer's records never change order, and
  * those of different producers, batches and files come out in time order.
+ * Each replayed producer is a process of its own (replay/child.h) that owns
+ * its ring, so that the collector records what it recorded of the original:
+ * heartbeats stop where the original's stopped (late, dead), the process
+ * dies without closing its ring where the original's died (crashed), and it
+ * closes where the original closed (exited).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -24,6 +29,8 @@
 #include "hb.h"
 #include "hb_merge.h"
 #include "hb_reader.h"
+#include "hb_state.h"
+#include "replay/child.h"
 
 #define TOOL "hbreplay"
 #define NS 1000000000ull
@@ -37,7 +44,7 @@ struct item {
 	uint64_t ts;
 	struct rp *rp;
 	const struct hb_rd_producer *tables; /* valid until the reader closes */
-	uint8_t kind;                        /* HB_RD_EVENT or HB_RD_HEARTBEAT */
+	uint8_t kind; /* HB_RD_EVENT, HB_RD_HEARTBEAT, or HB_RD_BUS: its process died */
 	uint8_t prio;
 	uint8_t status;
 	uint8_t nvals;
@@ -54,8 +61,9 @@ struct rp {
 	char *key; /* ring + start: one original producer */
 	char *name, *thread;
 	uint32_t interval_ms;
-	struct hb_producer *h; /* NULL until its first record is replayed */
-	unsigned ntypes, nmetrics; /* registered so far */
+	struct hbr_child child; /* no process until its first record is replayed */
+	int died;               /* its process died in this pass: nothing follows */
+	uint64_t gone_ts;       /* when its process was found gone, 0: not (yet) */
 	struct hb_merge_src src;
 	uint64_t replayed;
 };
@@ -133,8 +141,12 @@ static void usage(void)
 	       "  --help, --version\n\n"
 	       "Records are stamped at replay time by the replaying producers; their\n"
 	       "order, types, priorities, request ids, fields and heartbeat metrics are\n"
-	       "kept. SIGINT stops cleanly: the producers close and the collector records\n"
-	       "them as exited.\n");
+	       "kept. Each producer runs in a process of its own, so the collector records\n"
+	       "what it recorded of the original: heartbeats stop where the original's\n"
+	       "stopped (late, dead), the process dies with its ring open where the\n"
+	       "original's was found gone (crashed), the ring closes where it closed\n"
+	       "(exited). SIGINT stops cleanly: the producers close and the collector\n"
+	       "records them as exited.\n");
 }
 
 static int glob_any(const char *const *globs, int n, const char *s)
@@ -277,6 +289,7 @@ static struct rp *rp_find(const struct hb_rd_producer *pr)
 	rp->name = strdup(pr->name);
 	rp->thread = pr->thread ? strdup(pr->thread) : NULL;
 	rp->interval_ms = pr->interval_ms ? pr->interval_ms : 1000;
+	rp->child.fd = -1;
 	if (!rp->key || !rp->name || hb_merge_src_add(&merge, &rp->src)) {
 		free(rp->key);
 		free(rp->name);
@@ -310,47 +323,34 @@ static int rp_open(struct rp *rp, const struct opts *o)
 		.hwm_pct = 100,
 		.single_thread = 1, /* one ring per original producer */
 	};
-	int rc = hb_open(&rp->h, &c);
+	int rc = hbr_child_start(&rp->child, &c);
 
-	if (rc < 0) {
-		fprintf(stderr, TOOL ": %s: cannot open a producer on bus %s: %s\n", rp->name,
-			o->bus, strerror(-rc));
-		rp->h = NULL;
-		return rc;
-	}
-	rp->ntypes = rp->nmetrics = 0;
-	return 0;
+	if (rc < 0)
+		fprintf(stderr, TOOL ": %s: cannot start its process: %s\n", rp->name,
+			strerror(-rc));
+	return rc;
 }
 
-static void rp_close(struct rp *rp)
-{
-	if (rp->h)
-		hb_close(rp->h);
-	rp->h = NULL;
-}
-
-/* Registers the original's types and metrics in order, so ids match. */
+/* Registers the original's types and metrics in order, so ids match (the
+ * child checks them). */
 static int rp_sync_tables(struct rp *rp, const struct hb_rd_producer *t)
 {
 	struct hb_field f[HB_MAX_FIELDS];
 	unsigned i, j;
 	int rc;
 
-	for (i = rp->ntypes; i < t->ntypes; i++, rp->ntypes++) {
+	for (i = rp->child.ntypes; i < t->ntypes; i++) {
 		const struct hb_rd_type *ty = &t->types[i];
 
 		for (j = 0; j < ty->nfields && j < HB_MAX_FIELDS; j++)
 			f[j] = (struct hb_field){ty->fields[j], (enum hb_tag)ty->ftypes[j]};
-		rc = hb_type_register(rp->h, ty->name, f, j);
-		if (rc != (int)i)
-			return rc < 0 ? rc : -EPROTO;
+		if ((rc = hbr_child_type(&rp->child, ty->name, f, j)) < 0)
+			return rc;
 	}
-	for (i = rp->nmetrics; i < t->nmetrics; i++, rp->nmetrics++) {
-		rc = hb_metric_register(rp->h, t->metrics[i].name,
-					(enum hb_metric_kind)t->metrics[i].kind);
-		if (rc != (int)i)
-			return rc < 0 ? rc : -EPROTO;
-	}
+	for (i = rp->child.nmetrics; i < t->nmetrics; i++)
+		if ((rc = hbr_child_metric(&rp->child, t->metrics[i].name,
+					   (enum hb_metric_kind)t->metrics[i].kind)) < 0)
+			return rc;
 	return 0;
 }
 
@@ -498,58 +498,43 @@ static struct item *item_make(const struct hb_rd_record *rec, struct rp *rp)
 
 /* ---- publishing -------------------------------------------------------------- */
 
-/* Waits (interruptibly) until the ring is at most half full, so that the
- * blocking write below never waits with a stop request pending. */
-static int wait_space(struct hb_producer *p)
-{
-	struct timespec ts = {0, 200000};
-
-	/* A2-style read of tail: pairs with the collector's R2. */
-	while (p->head - atomic_load_explicit(&p->hdr->tail, memory_order_acquire) > p->size / 2) {
-		if (stop_flag)
-			return -EINTR;
-		nanosleep(&ts, NULL);
-	}
-	return 0;
-}
-
-static void set_metrics(struct hb_producer *h, const struct item *it, unsigned nreg)
-{
-	uint32_t i;
-
-	for (i = 0; i < it->nmetrics && i < nreg; i++) {
-		struct hb_metric_val *m = &h->hdr->metrics[i];
-
-		atomic_store_explicit(&m->a, it->metrics[3 * i], memory_order_relaxed);
-		atomic_store_explicit(&m->b, it->metrics[3 * i + 1], memory_order_relaxed);
-		atomic_store_explicit(&m->c, it->metrics[3 * i + 2], memory_order_relaxed);
-	}
-}
-
+/* Sends the item to its producer's process (started at its first record;
+ * a last heartbeat or a death ends it). 1 when nothing was to be sent. */
 static int publish(struct item *it, const struct opts *o)
 {
 	struct rp *rp = it->rp;
 	int rc;
 
-	if (!rp->h && (rc = rp_open(rp, o)) < 0)
+	if (rp->died || (it->kind == HB_RD_BUS && !rp->child.pid))
+		return 1; /* nothing follows a death; nothing started, nothing dies */
+	if (it->kind == HB_RD_BUS) {
+		rp->died = 1;
+		rc = hbr_child_crash(&rp->child);
+	} else if (!rp->child.pid && (rc = rp_open(rp, o)) < 0) {
 		return rc;
-	rc = rp_sync_tables(rp, it->tables);
-	if (rc < 0) {
-		fprintf(stderr, TOOL ": %s: cannot register its tables: %s\n", rp->name,
-			strerror(-rc));
-		return rc;
+	} else if ((rc = rp_sync_tables(rp, it->tables)) < 0) {
+	} else if (it->kind == HB_RD_EVENT) {
+		rc = hbr_child_event(&rp->child, it->type, it->prio, it->req, it->vals, it->nvals);
+	} else {
+		rc = hbr_child_beat(&rp->child, (enum hb_status)it->status, it->metrics,
+				    it->nmetrics < rp->child.nmetrics ? it->nmetrics
+								      : rp->child.nmetrics);
 	}
-	if ((rc = wait_space(rp->h)) < 0)
-		return rc;
-	if (it->kind == HB_RD_EVENT)
-		return hb_event_emit(rp->h, it->type, it->prio, it->req, it->vals, it->nvals);
-	set_metrics(rp->h, it, rp->nmetrics);
-	hb_status_set(rp->h, (enum hb_status)it->status);
-	if (it->status == HB_STATUS_STOPPING) { /* its last heartbeat: close as it did */
-		rp_close(rp);
-		return 0;
-	}
-	return hb_heartbeat(rp->h);
+	if (rc == -EPIPE)
+		fprintf(stderr, TOOL ": %s: its process ended early\n", rp->name);
+	return rc;
+}
+
+/* Writes what waits for every producer's process. */
+static int flush_all(void)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < nrps; i++)
+		if (rps[i]->child.len && (rc = hbr_child_flush(&rps[i]->child)) < 0)
+			return rc;
+	return 0;
 }
 
 static void print_item(const struct item *it)
@@ -597,6 +582,8 @@ static int pace(const struct item *it, const struct opts *o)
 	if (o->speed <= 0 || it->m.key <= prog.t0_rec)
 		return 0;
 	target = prog.t0_wall + (uint64_t)((double)(it->m.key - prog.t0_rec) / o->speed);
+	if (mono_ns() < target && flush_all() < 0) /* all before it is out when we sleep */
+		return -EINTR;
 	while ((now = mono_ns()) < target) {
 		uint64_t d = target - now;
 		struct timespec ts;
@@ -619,10 +606,10 @@ static int release(struct item *it, const struct opts *o)
 
 	if (rc == 0) {
 		if (o->dry_run)
-			print_item(it);
+			rc = it->kind == HB_RD_BUS ? 1 : (print_item(it), 0);
 		else
 			rc = publish(it, o);
-		if (rc >= 0) {
+		if (rc == 0 && it->kind != HB_RD_BUS) {
 			prog.replayed++;
 			it->rp->replayed++;
 			if (it->m.key > prog.ts_last)
@@ -644,7 +631,7 @@ static int drain(uint64_t upto, const struct opts *o)
 	while ((mi = hb_merge_pop(&merge, upto)))
 		if ((rc = release((struct item *)mi, o)) < 0)
 			return rc;
-	return 0;
+	return o->dry_run ? 0 : flush_all();
 }
 
 static void track_file(const struct hb_rd_record *rec)
@@ -659,6 +646,53 @@ static void track_file(const struct hb_rd_record *rec)
 	prog.file_off = rec->offset;
 }
 
+/* Queues the death of rp's process at the time the original's was found
+ * gone, behind every record of rp read so far. 0 or -ENOMEM. */
+static int push_death(struct rp *rp, const struct opts *o)
+{
+	uint64_t ts = rp->gone_ts;
+	struct item *it;
+
+	rp->gone_ts = 0;
+	if (ts < o->since || ts > o->until)
+		return 0;
+	if (!(it = calloc(1, sizeof(*it))))
+		return -ENOMEM;
+	it->ts = ts;
+	it->rp = rp;
+	it->kind = HB_RD_BUS;
+	return hb_merge_push(&merge, &it->m, &rp->src, ts) ? (free(it), -ENOMEM) : 0;
+}
+
+/* A state record. A final one ends its producer (it holds nobody back);
+ * where the original's process was found gone (why pid-gone, then crashed
+ * once its ring was drained) the replayed process dies, at the first such
+ * time, once the records drained after it are in. 0 or -ENOMEM. */
+static int take_state(const struct hb_rd_record *rec, const struct opts *o)
+{
+	const msgpack_object *st = hb_rd_map_get(rec->obj, "state");
+	const msgpack_object *why = hb_rd_map_get(rec->obj, "why");
+	enum hb_state s = st && st->type == MSGPACK_OBJECT_STR
+				  ? hb_state_parse(st->via.str.ptr, st->via.str.size)
+				  : HB_STATE_UNKNOWN;
+	int gone = s == HB_STATE_CRASHED ||
+		   (why && why->type == MSGPACK_OBJECT_STR && why->via.str.size == 8 &&
+		    !memcmp(why->via.str.ptr, "pid-gone", 8));
+	struct rp *rp;
+
+	if (!rec->bus_kind || strcmp(rec->bus_kind, "state") || !(rp = rp_find(rec->producer)))
+		return 0;
+	if (gone && !rp->gone_ts)
+		rp->gone_ts = rec->ts_ns;
+	if (!hb_merge_final(rec))
+		return 0;
+	rp->src.done = 1;
+	if (s == HB_STATE_CRASHED)
+		return push_death(rp, o);
+	rp->gone_ts = 0; /* it ended some other way after all */
+	return 0;
+}
+
 /* Reads one record into the heap (or notes what it says). 0 or -errno. */
 static int take(const struct hb_rd_record *rec, const struct opts *o)
 {
@@ -668,11 +702,8 @@ static int take(const struct hb_rd_record *rec, const struct opts *o)
 	track_file(rec);
 	if (!rec->producer || !glob_any(o->producers, o->nproducers, rec->producer->name))
 		return 0;
-	if (rec->kind == HB_RD_BUS) {
-		if (hb_merge_final(rec) && (rp = rp_find(rec->producer)))
-			rp->src.done = 1;
-		return 0;
-	}
+	if (rec->kind == HB_RD_BUS)
+		return take_state(rec, o);
 	if (rec->kind != HB_RD_EVENT && rec->kind != HB_RD_HEARTBEAT)
 		return 0;
 	if (rec->ts_ns < o->since || rec->ts_ns > o->until)
@@ -704,6 +735,8 @@ static int replay_pass(const struct opts *o, int *damaged)
 	}
 	active_reader = r;
 	hb_merge_restart(&merge);
+	for (size_t i = 0; i < nrps; i++)
+		rps[i]->died = 0, rps[i]->gone_ts = 0;
 	prog.bytes_before = 0;
 	prog.file = NULL;
 	prog.t0_rec = 0;
@@ -713,6 +746,9 @@ static int replay_pass(const struct opts *o, int *damaged)
 		if ((++n & 63) == 0 && (rc = drain(hb_merge_watermark(&merge), o)) < 0)
 			break;
 	}
+	for (size_t i = 0; rc >= 0 && i < nrps; i++)
+		if (rps[i]->gone_ts) /* found gone, the input ends before its crash */
+			rc = push_death(rps[i], o);
 	if (rc >= 0 && !stop_flag)
 		rc = drain(UINT64_MAX, o);
 	for (struct hb_merge_item *mi; (mi = hb_merge_pop(&merge, UINT64_MAX));)
@@ -759,7 +795,7 @@ int main(int argc, char **argv)
 {
 	struct sigaction sa = {.sa_handler = on_signal};
 	struct opts o = {0};
-	int rc, damaged = 0;
+	int rc, damaged = 0, failed;
 	size_t i;
 
 	rc = parse_opts(argc, argv, &o);
@@ -779,7 +815,8 @@ int main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN); /* a producer's process gone: -EPIPE */
+	hbr_children_init();
 	prog.tty = !o.quiet && !o.dry_run && isatty(2);
 	prog.bytes_total = input_bytes(&o);
 	do {
@@ -788,7 +825,16 @@ int main(int argc, char **argv)
 	} while (o.loop && rc >= 0 && !stop_flag);
 	hb_merge_free(&merge); /* its queues point into the producers freed below */
 	for (i = 0; i < nrps; i++) {
-		rp_close(rps[i]);
+		if (stop_flag)
+			rps[i]->child.len = 0; /* stopped: what waits is dropped */
+		if (hbr_child_end(&rps[i]->child) < 0 && !stop_flag)
+			rc = -EPIPE;
+	}
+	if (stop_flag)
+		hbr_children_stop();
+	failed = hbr_children_wait(&stop_flag); /* every ring closed (or crashed) */
+	for (i = 0; i < nrps; i++) {
+		free(rps[i]->child.out);
 		free(rps[i]->key);
 		free(rps[i]->name);
 		free(rps[i]->thread);
@@ -798,7 +844,7 @@ int main(int argc, char **argv)
 	if (!o.quiet && !o.dry_run)
 		fprintf(stderr, TOOL ": replayed %llu records of %zu producers%s\n",
 			(unsigned long long)prog.replayed, nrps, stop_flag ? " (interrupted)" : "");
-	if (rc < 0)
+	if (rc < 0 || failed)
 		return 1;
 	return damaged ? 1 : 0;
 }

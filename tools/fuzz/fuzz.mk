@@ -19,7 +19,7 @@ FUZZ_LIBS := $(shell pkg-config --libs liburing msgpack libmicrohttpd 2>/dev/nul
 
 FUZZ_OBJ := $(FUZZ_BUILD)/obj
 LIB_SRCS := producers/hb.c producers/hb_thread.c $(filter-out bus/hbcollect.c,$(wildcard bus/*.c)) $(wildcard http/*.c) \
-	$(wildcard consumers/lib/*.c) $(wildcard consumers/top/*.c)
+	$(wildcard consumers/lib/*.c) $(wildcard consumers/top/*.c) $(wildcard consumers/replay/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_OBJ)/%.o)
 
 # What each driver needs before it can be built.
