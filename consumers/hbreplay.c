@@ -631,7 +631,8 @@ static int drain(uint64_t upto, const struct opts *o)
 	while ((mi = hb_merge_pop(&merge, upto)))
 		if ((rc = release((struct item *)mi, o)) < 0)
 			return rc;
-	return o->dry_run ? 0 : flush_all();
+	/* paced, what was released goes out now; --max, in full buffers */
+	return o->dry_run || o->speed <= 0 ? 0 : flush_all();
 }
 
 static void track_file(const struct hb_rd_record *rec)
