@@ -103,18 +103,6 @@ static long hbc_learned_slot(struct hbc_learned *l, const char *ring, uint64_t s
 	return (long)l->n++;
 }
 
-int hbc_learned_put(struct hbc_learned *l, const char *ring, uint64_t start_ns,
-		    uint64_t seq_next)
-{
-	long i = hbc_learned_slot(l, ring, start_ns);
-
-	if (i < 0)
-		return (int)i;
-	if (seq_next > l->v[i].seq_next)
-		l->v[i].seq_next = seq_next;
-	return 0;
-}
-
 void hbc_learned_free(struct hbc_learned *l)
 {
 	free(l->v);

@@ -340,20 +340,6 @@ static int hbc_drain_all(struct hbc_collector *c, int *blocked)
 	return total;
 }
 
-static uint64_t hbc_backlog(struct hbc_collector *c)
-{
-	uint64_t sum = 0;
-	size_t i;
-
-	for (i = 0; i < c->nrings; i++) {
-		struct hbc_ring *r = c->rings[i];
-
-		if (r->v.hdr)
-			sum += atomic_load_explicit(&r->v.hdr->head, memory_order_relaxed) - r->v.tail;
-	}
-	return sum;
-}
-
 static void hbc_stats(struct hbc_collector *c, uint64_t now)
 {
 	const struct hbc_writer_stats *st = hbc_writer_stats(c->w);
@@ -369,7 +355,7 @@ static void hbc_stats(struct hbc_collector *c, uint64_t now)
 		dt = (double)(now - c->stat_mono) / 1e9;
 		hb_gauge_set(s, (unsigned)c->m_rps, (double)(c->records - c->stat_records) / dt);
 		hb_gauge_set(s, (unsigned)c->m_bps, (double)(st->bytes - c->stat_bytes) / dt);
-		hb_gauge_set(s, (unsigned)c->m_backlog, (double)hbc_backlog(c));
+		hb_gauge_set(s, (unsigned)c->m_backlog, (double)hbc_rings_backlog(c));
 		hb_gauge_set(s, (unsigned)c->m_rings, (double)c->nrings);
 		hb_counter_add(s, (unsigned)c->m_records, c->records - c->stat_records);
 		hb_counter_add(s, (unsigned)c->m_bytes, st->bytes - c->stat_bytes);

@@ -119,6 +119,8 @@ int hbc_ring_drain(struct hbc_collector *c, struct hbc_ring *r, unsigned budget)
 void hbc_liveness_check(struct hbc_collector *c, uint64_t now_mono);
 /* Writes a restated producer record for r into the current file. */
 int hbc_ring_restate(struct hbc_collector *c, struct hbc_ring *r);
+/* Bytes written into the mapped rings and not released yet, all together. */
+uint64_t hbc_rings_backlog(const struct hbc_collector *c);
 /* Unmaps and forgets rings whose last records are on file. */
 void hbc_rings_reap(struct hbc_collector *c);
 /* Removes quarantined rings of gone processes, forgets rings left there

@@ -765,13 +765,6 @@ static void hbc_pidfds_poll(struct hbc_collector *c)
 	}
 }
 
-/* Liveness proper (healthy, late, dead, missed heartbeats) is in
- * liveness.c, reached through ops_hooks.c. */
-static void hbc_ring_live(struct hbc_collector *c, struct hbc_ring *r, uint64_t now_ns)
-{
-	hbc_ops_live(c, r, now_ns);
-}
-
 void hbc_liveness_check(struct hbc_collector *c, uint64_t now_mono)
 {
 	int check_start = now_mono >= c->next_pidstart_mono;
@@ -791,7 +784,9 @@ void hbc_liveness_check(struct hbc_collector *c, uint64_t now_mono)
 		/* without a pidfd: kill(pid, 0), and the start time once a second */
 		if (!r->gone && r->pidfd < 0 && hbc_pid_gone(r, check_start))
 			r->gone = 1;
-		hbc_ring_live(c, r, now_ns); /* a gone process is dead (pid-gone) */
+		/* liveness proper (healthy, late, dead, missed heartbeats) is
+		 * liveness.c's; a gone process is dead (pid-gone) */
+		hbc_ops_live(c, r, now_ns);
 	}
 }
 
@@ -852,6 +847,20 @@ void hbc_apply(void *ctx, struct hbc_wbuf *b)
 		atomic_store_explicit(&r->v.hdr->persisted_seq, b->marks[i].seq_next,
 				      memory_order_relaxed);
 	}
+}
+
+uint64_t hbc_rings_backlog(const struct hbc_collector *c)
+{
+	uint64_t sum = 0;
+	size_t i;
+
+	for (i = 0; i < c->nrings; i++) {
+		const struct hbc_ring *r = c->rings[i];
+
+		if (r->v.hdr)
+			sum += atomic_load_explicit(&r->v.hdr->head, memory_order_relaxed) - r->v.tail;
+	}
+	return sum;
 }
 
 /* Removes r's shm object: 0 (also when it is gone already) or -1 (errno). */

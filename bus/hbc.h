@@ -233,11 +233,12 @@ int hbc_wbuf_mark(struct hbc_wbuf *b, struct hbc_ring *ring, uint64_t upto, uint
 void hbc_writer_set_file(struct hbc_writer *w, int fd, uint64_t off);
 /* The file offset the next byte will get (bytes already queued included). */
 uint64_t hbc_writer_file_size(const struct hbc_writer *w);
-/* Seals the current buffer and submits every sealed buffer. */
-int hbc_writer_flush(struct hbc_writer *w);
+/* Seals the current buffer and submits every sealed buffer (a failed
+ * submission is retried by hbc_writer_poll: nothing to report here). */
+void hbc_writer_flush(struct hbc_writer *w);
 /* Like flush, but keeps filling the current buffer while writes are in
  * flight: the per-pass call. */
-int hbc_writer_kick(struct hbc_writer *w);
+void hbc_writer_kick(struct hbc_writer *w);
 /* Syncs (when sync) and closes fd, a file no longer written, in the
  * background; hbc_writer_destroy waits for it. */
 void hbc_writer_retire(struct hbc_writer *w, int fd, int sync);
@@ -282,8 +283,6 @@ struct hbc_learned {
 };
 
 uint64_t hbc_learned_get(const struct hbc_learned *l, const char *ring, uint64_t start_ns);
-int hbc_learned_put(struct hbc_learned *l, const char *ring, uint64_t start_ns,
-		    uint64_t seq_next);
 void hbc_learned_free(struct hbc_learned *l);
 
 /* Result of scanning the newest file of a directory. */

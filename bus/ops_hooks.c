@@ -92,27 +92,13 @@ void hbc_ops_finished(struct hbc_collector *c, struct hbc_ring *r, enum hb_state
 		hb_ops_detach(c->ops, r->p, final, pk, hbc_now_ns());
 }
 
-static uint64_t hbc_ops_backlog(const struct hbc_collector *c)
-{
-	uint64_t sum = 0;
-	size_t i;
-
-	for (i = 0; i < c->nrings; i++) {
-		const struct hbc_ring *r = c->rings[i];
-
-		if (r->v.hdr)
-			sum += atomic_load_explicit(&r->v.hdr->head, memory_order_relaxed) - r->v.tail;
-	}
-	return sum;
-}
-
 void hbc_ops_tick(struct hbc_collector *c)
 {
 	const struct hbc_writer_stats *st = hbc_writer_stats(c->w);
 	struct hb_prom_collector cs = {
 		.records = c->records, .bytes = st->bytes,
 		.writes = st->writes, .write_ns_sum = st->lat_sum_ns, .write_ns_max = st->lat_max_ns,
-		.backlog_bytes = hbc_ops_backlog(c), .files = c->file_seq,
+		.backlog_bytes = hbc_rings_backlog(c), .files = c->file_seq,
 		.write_failing = hbc_writer_failing(c->w)};
 
 	if (c->ops)

@@ -300,12 +300,11 @@ static void hbc_submit_sealed(struct hbc_writer *w)
 		io_uring_submit(&w->ring);
 }
 
-int hbc_writer_flush(struct hbc_writer *w)
+void hbc_writer_flush(struct hbc_writer *w)
 {
 	hbc_writer_seal(w);
 	if (!w->err)
 		hbc_submit_sealed(w);
-	return 0;
 }
 
 /* The current buffer goes out at once when no write is in flight, so a
@@ -314,14 +313,14 @@ int hbc_writer_flush(struct hbc_writer *w)
  * one after the other anyway, and a slow write then meets a few full buffers
  * queued behind it rather than every buffer holding a sliver, which would
  * stop the drain after a handful of passes. */
-int hbc_writer_kick(struct hbc_writer *w)
+void hbc_writer_kick(struct hbc_writer *w)
 {
 	if (hbc_writes_inflight(w)) {
 		if (!w->err)
 			hbc_submit_sealed(w);
-		return 0;
+		return;
 	}
-	return hbc_writer_flush(w);
+	hbc_writer_flush(w);
 }
 
 static void hbc_fail(struct hbc_writer *w, int err, const char *what)

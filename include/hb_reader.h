@@ -198,10 +198,8 @@ size_t hb_rd_format_text(char *buf, size_t len, const struct hb_rd_record *rec, 
  * event (element 0 = 1) it stands for. Into buf as hb_rd_format_json:
  * the length in bytes; when more than len, buf holds only part of it. */
 size_t hb_rd_format_msgpack(char *buf, size_t len, const struct hb_rd_record *rec);
-/* Any msgpack object as JSON, and a JSON string literal. */
-void hb_rd_print_json_obj(FILE *f, const msgpack_object *o);
+/* A JSON string literal of the n bytes at s. */
 void hb_rd_print_json_str(FILE *f, const char *s, size_t n);
-void hb_rd_print_u64(FILE *f, uint64_t v);
 /* Shortest text that reads back as the same double; buf >= 32 bytes. */
 int hb_rd_fmt_double(char *buf, double d);
 

@@ -149,13 +149,6 @@ static inline void out_time(struct ob *o, uint64_t ns)
 
 /* ---- public single-token helpers ------------------------------------------ */
 
-void hb_rd_print_u64(FILE *f, uint64_t v)
-{
-	char b[24];
-
-	fwrite_unlocked(b, 1, rd_fmt_u64(b, v), f);
-}
-
 int hb_rd_fmt_double(char *buf, double d)
 {
 	int n = rd_fmt_double_fast(buf, d);
@@ -395,15 +388,6 @@ static void out_json_obj(struct ob *o, const msgpack_object *v)
 	} else {
 		out_lit(o, "null");
 	}
-}
-
-void hb_rd_print_json_obj(FILE *f, const msgpack_object *v)
-{
-	struct ob o;
-
-	ob_init(&o, f);
-	out_json_obj(&o, v);
-	ob_flush(&o);
 }
 
 void hb_rd_print_json_str(FILE *f, const char *s, size_t n)
