@@ -6,6 +6,7 @@
 #   make bench           run the benchmarks against the peers
 #   make fuzz FUZZ_SECONDS=N  libFuzzer drivers (clang): replay corpora, fuzz N s each
 #   make deps            install the Debian packages the project needs
+#   make check-layers    prove that each room may include only what it may use
 #   make install PREFIX=/usr/local DESTDIR=
 #   make SANITIZE=address,undefined BUILD=build-asan test
 #
@@ -22,7 +23,7 @@ PREFIX ?= /usr/local
 SANITIZE ?=
 FUZZ_SECONDS ?= 60
 
-override CFLAGS += -std=gnu11 -Wall -Wextra -D_GNU_SOURCE -Iinclude -Ibus -Ihttp -Iconsumers/lib -MMD -MP
+override CFLAGS += -std=gnu11 -Wall -Wextra -D_GNU_SOURCE -MMD -MP
 ifneq ($(SANITIZE),)
 override CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
 override LDFLAGS += -fsanitize=$(SANITIZE)
@@ -34,6 +35,36 @@ NCURSES_LIBS := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncurses
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 MHD_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
 NATS_LIBS := $(shell pkg-config --libs libnats 2>/dev/null || echo -lnats)
+
+# Who may include what: each room is compiled with the include paths of
+# the rooms it may use and no others, so a wrong include fails the build
+# (make check-layers proves it). include/ holds the public headers and
+# include/hbs/, the low layer every side shares (header only, libc only).
+#   producers/          include
+#   bus/ (collector)    include, bus, http
+#   bus/ fleet message  the same and consumers/lib: hbship and hbsink read
+#                       archives (fleet_msg.c uses the reader's wire helpers)
+#   consumers/lib/      include, consumers/lib
+#   consumers/ tools    include, consumers/lib, http (hbweb)
+#   consumers/examples  include (the public API only)
+#   http/               include, http
+#   tests, tools/fuzz, tools/bench: every room (they test the internals)
+INC_PRODUCERS := -Iinclude
+INC_BUS := -Iinclude -Ibus -Ihttp
+INC_FLEET := $(INC_BUS) -Iconsumers/lib
+INC_READER := -Iinclude -Iconsumers/lib
+INC_CONSUMERS := -Iinclude -Iconsumers/lib -Ihttp
+INC_EXAMPLES := -Iinclude
+INC_HTTP := -Iinclude -Ihttp
+INC_ALL := -Iinclude -Ibus -Ihttp -Iconsumers/lib
+INC = $(INC_ALL)
+$(OBJ)/producers/%.o: INC = $(INC_PRODUCERS)
+$(OBJ)/bus/%.o: INC = $(INC_BUS)
+$(OBJ)/bus/fleet_msg.o: INC = $(INC_FLEET)
+$(OBJ)/consumers/%.o: INC = $(INC_CONSUMERS)
+$(OBJ)/consumers/lib/%.o: INC = $(INC_READER)
+$(OBJ)/consumers/examples/%.o: INC = $(INC_EXAMPLES)
+$(OBJ)/http/%.o: INC = $(INC_HTTP)
 
 LIB := $(BUILD)/lib
 BIN := $(BUILD)/bin
@@ -88,7 +119,7 @@ all: $(LIBHB) $(LIBHBREAD) $(LIBHBBUS) $(LIBHBHTTP) $(SOLIBS) $(TOOLS) $(EXAMPLE
 
 $(OBJ)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) $(INC) -c $< -o $@
 
 $(LIBHB): $(LIBHB_SRCS:%.c=$(OBJ)/%.o)
 $(LIBHBREAD): $(LIBHBREAD_SRCS:%.c=$(OBJ)/%.o)
@@ -110,7 +141,8 @@ $(LIB)/%.so: $(LIB)/%.so.$(VERSION)
 	ln -sf $(notdir $<) $@.$(SOMAJOR)
 	ln -sf $(notdir $@).$(SOMAJOR) $@
 
-$(COLLECTOR): $(OBJ)/bus/hbcollect.o $(LIBHBBUS) $(LIBHBHTTP) $(LIBHBREAD) $(LIBHB)
+# (the collector does not link the reader: bus/ writes archives, reads none)
+$(COLLECTOR): $(OBJ)/bus/hbcollect.o $(LIBHBBUS) $(LIBHBHTTP) $(LIBHB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(URING_LIBS) $(MSGPACK_LIBS) $(MHD_LIBS) -lm
 
@@ -135,7 +167,7 @@ $(BUILD)/gen/web_assets.c: $(WEB_ASSETS) tools/embed_assets.sh
 	sh tools/embed_assets.sh $(WEB_ASSETS) > $@.tmp && mv $@.tmp $@
 $(OBJ)/gen/web_assets.o: $(BUILD)/gen/web_assets.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Iconsumers/web -c $< -o $@
+	$(CC) $(CFLAGS) $(INC_CONSUMERS) -Iconsumers/web -c $< -o $@
 $(BIN)/hbweb: LDLIBS += $(LIBHBHTTP) $(LIBHBREAD) $(LIBHB) $(MHD_LIBS) -lpthread
 $(BIN)/hbweb: $(patsubst %.c,$(OBJ)/%.o,$(filter-out consumers/top/curses.c,$(wildcard consumers/top/*.c)) \
 	$(wildcard consumers/web/*.c)) $(OBJ)/gen/web_assets.o $(LIBHBHTTP)
@@ -167,6 +199,12 @@ $(BUILD)/%.pc: tools/%.pc.in Makefile
 
 deps:
 	bash tools/deps.sh build test bench
+
+# who may include what (the INC_* paths above) holds: see tools/check_layers.sh
+check-layers:
+	@CC='$(CC)' INC_PRODUCERS='$(INC_PRODUCERS)' INC_BUS='$(INC_BUS)' INC_READER='$(INC_READER)' \
+		INC_CONSUMERS='$(INC_CONSUMERS)' INC_EXAMPLES='$(INC_EXAMPLES)' INC_HTTP='$(INC_HTTP)' \
+		sh tools/check_layers.sh
 
 test: all
 	BUILD=$(BUILD) SANITIZE=$(SANITIZE) bash tests/run.sh
@@ -260,25 +298,25 @@ BENCH_DEPS := tools/bench/bench_util.h include/hb.h
 
 $(BENCH_HB): $(BENCH)/%: tools/bench/%.c $(BENCH_DEPS) $(LIBHBBUS) $(LIBHBHTTP) $(LIBHB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBHBBUS) $(LIBHBHTTP) $(LIBHB) $(MHD_LIBS) -lpthread
+	$(CC) $(CFLAGS) $(INC_ALL) $(LDFLAGS) -o $@ $< $(LIBHBBUS) $(LIBHBHTTP) $(LIBHB) $(MHD_LIBS) -lpthread
 
 $(BENCH_MSGPACK): $(BENCH)/%: tools/bench/%.c $(BENCH_DEPS) $(LIBHB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBHB) $(MSGPACK_LIBS) -lpthread
+	$(CC) $(CFLAGS) $(INC_ALL) $(LDFLAGS) -o $@ $< $(LIBHB) $(MSGPACK_LIBS) -lpthread
 
 $(BENCH)/bench_peers $(BENCH)/bench_spsc: $(BENCH)/%: tools/bench/%.c $(BENCH_DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lpthread
+	$(CC) $(CFLAGS) $(INC_ALL) $(LDFLAGS) -o $@ $< -lpthread
 
 $(BENCH)/bench_lttng: tools/bench/bench_lttng.c tools/bench/hb_bench_tp.c tools/bench/hb_bench_tp.h $(BENCH_DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itools/bench $(LDFLAGS) -o $@ $(filter %.c,$^) \
+	$(CC) $(CFLAGS) $(INC_ALL) -Itools/bench $(LDFLAGS) -o $@ $(filter %.c,$^) \
 		$(shell pkg-config --libs lttng-ust 2>/dev/null || echo -llttng-ust -ldl) -lpthread
 
 bench-build: $(BENCH_HB) $(BENCH_MSGPACK) $(BENCH)/bench_peers $(BENCH)/bench_spsc
 bench-build-lttng: $(BENCH)/bench_lttng
 
-.PHONY: all deps test tsan tsan-ring tsan-web demo bench bench-quick bench-build bench-build-lttng fuzz install uninstall clean
+.PHONY: all deps check-layers test tsan tsan-ring tsan-web demo bench bench-quick bench-build bench-build-lttng fuzz install uninstall clean
 .DELETE_ON_ERROR:
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -12,6 +12,8 @@
 #include "collector.h"
 #include "ops_hooks.h"
 
+#include "hbs/proc.h"
+
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -677,32 +679,19 @@ static int hbc_pid_ok(uint32_t pid)
 /* 1 when the pid now runs a process other than the ring's (or none). */
 static int hbc_pid_reused(const struct hbc_ring *r)
 {
-	char path[64], buf[1024];
-	unsigned long long start = 0;
+	char buf[1024];
+	const char *start;
 	ssize_t n;
-	char *p;
-	int fd, field;
 
 	if (!r->proc_start)
 		return 0;
-	snprintf(path, sizeof(path), "/proc/%u/stat", r->id.pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
+	n = hbs_proc_stat_read(r->id.pid, buf, sizeof(buf));
 	if (n <= 0)
+		return n == -ENOENT;
+	start = hbs_proc_stat_field(buf, HBS_STAT_START);
+	if (!start || *start < '0' || *start > '9')
 		return 0;
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	if (!p)
-		return 0;
-	for (field = 2; *p && field < 22; p++)
-		if (*p == ' ')
-			field++;
-	if (sscanf(p, "%llu", &start) != 1)
-		return 0;
-	return start != r->proc_start;
+	return strtoull(start, NULL, 10) != r->proc_start;
 }
 
 static int hbc_pid_gone(const struct hbc_ring *r, int check_start)

@@ -10,7 +10,8 @@
  * they are, never used as indexes.
  */
 #include "hbc.h"
-#include "hb_reader.h"
+#include "hb_reader.h" /* HB_FORMAT_MAJOR and _MINOR: the version it writes */
+#include "hbs/utf8.h"
 
 #include <endian.h>
 #include <string.h>
@@ -446,7 +447,7 @@ static inline uint8_t *hbc_mp_value(uint8_t *p, unsigned tag, uint64_t v, const 
 		return p + 1;
 	case HB_T_STR:
 		/* msgpack str must be UTF-8; anything else goes out as bin */
-		if (!hbc_ascii(ptr, (uint32_t)v) && !hb_utf8_valid(ptr, (uint32_t)v))
+		if (!hbc_ascii(ptr, (uint32_t)v) && !hbs_utf8_valid(ptr, (uint32_t)v))
 			return hbc_mp_raw(p, 0, 0xc4, 0xc5, 0xc6, ptr, (uint32_t)v);
 		return hbc_mp_raw(p, 0xa0, 0xd9, 0xda, 0xdb, ptr, (uint32_t)v);
 	case HB_T_BYTES:

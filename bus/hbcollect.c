@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* hbcollect - drains every ring of an hb bus into rotating msgpack archives. */
 #include "hbc.h"
-#include "hb_reader.h"
 
 #include <errno.h>
 #include <getopt.h>

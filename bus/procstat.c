@@ -2,6 +2,8 @@
 /* procstat.c - process and host metrics from /proc (see procstat.h). */
 #include "procstat.h"
 
+#include "hbs/proc.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -20,23 +22,6 @@ uint64_t hb_mono_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Reads a small /proc file into buf; returns its length or -errno. */
-static ssize_t hb_proc_slurp(const char *path, char *buf, size_t len)
-{
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	if (n < 0)
-		n = -errno;
-	close(fd);
-	if (n >= 0)
-		buf[n] = 0;
-	return n;
-}
-
 struct hb_proc_raw {
 	uint64_t ticks;  /* utime + stime */
 	uint64_t start;  /* starttime */
@@ -44,39 +29,26 @@ struct hb_proc_raw {
 	uint32_t threads;
 };
 
-/* Parses /proc/PID/stat: fields after the last ')' (comm may hold spaces
- * and parentheses), numbered as in proc(5). */
+/* The figures of /proc/PID/stat (hbs_proc.h splits it). */
 static int hb_proc_stat_read(int pid, struct hb_proc_raw *raw)
 {
-	char path[64], buf[1024], *p, *tok, *save = NULL;
-	unsigned long long v;
+	char buf[1024];
+	const char *state;
 	ssize_t n;
-	int field = 3;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	n = hb_proc_slurp(path, buf, sizeof(buf));
+	n = hbs_proc_stat_read((uint32_t)pid, buf, sizeof(buf));
 	if (n < 0)
 		return n == -ENOENT ? -ESRCH : (int)n;
-	p = strrchr(buf, ')');
-	if (!p)
+	state = hbs_proc_stat_field(buf, HBS_STAT_STATE);
+	if (state && (*state == 'Z' || *state == 'X'))
+		return -ESRCH; /* zombie: gone for our purposes */
+	if (!hbs_proc_stat_field(buf, HBS_STAT_RSS))
 		return -EINVAL;
-	memset(raw, 0, sizeof(*raw));
-	for (tok = strtok_r(p + 1, " ", &save); tok; tok = strtok_r(NULL, " ", &save), field++) {
-		if (field == 3 && (*tok == 'Z' || *tok == 'X'))
-			return -ESRCH; /* zombie: gone for our purposes */
-		v = strtoull(tok, NULL, 10);
-		if (field == 14 || field == 15)
-			raw->ticks += v;
-		else if (field == 20)
-			raw->threads = (uint32_t)v;
-		else if (field == 22)
-			raw->start = v;
-		else if (field == 24) {
-			raw->rss_pages = v;
-			break;
-		}
-	}
-	return field == 24 ? 0 : -EINVAL;
+	raw->ticks = hbs_proc_stat_u64(buf, HBS_STAT_UTIME) + hbs_proc_stat_u64(buf, HBS_STAT_STIME);
+	raw->threads = (uint32_t)hbs_proc_stat_u64(buf, HBS_STAT_THREADS);
+	raw->start = hbs_proc_stat_u64(buf, HBS_STAT_START);
+	raw->rss_pages = hbs_proc_stat_u64(buf, HBS_STAT_RSS);
+	return 0;
 }
 
 static int32_t hb_proc_fd_count(int pid)
@@ -165,12 +137,12 @@ int hb_hoststat_read(struct hb_hoststat *hs, const char *path)
 
 	memset(hs, 0, sizeof(*hs));
 	hs->ncpu = (uint32_t)sysconf(_SC_NPROCESSORS_ONLN);
-	n = hb_proc_slurp("/proc/loadavg", buf, sizeof(buf));
+	n = hbs_proc_read("/proc/loadavg", buf, sizeof(buf));
 	if (n < 0)
 		return (int)n;
 	if (sscanf(buf, "%lf %lf %lf", &hs->load1, &hs->load5, &hs->load15) != 3)
 		return -EINVAL;
-	n = hb_proc_slurp("/proc/meminfo", buf, sizeof(buf));
+	n = hbs_proc_read("/proc/meminfo", buf, sizeof(buf));
 	if (n < 0)
 		return (int)n;
 	hs->mem_total_bytes = hb_meminfo_kb(buf, "MemTotal:") * 1024;

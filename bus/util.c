@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* util.c - option parsing, logging and clocks shared by hbcollect's modules. */
 #include "hbc.h"
-#include "hb_reader.h"
+#include "hbs/dir.h"
+#include "hbs/utf8.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -40,7 +41,7 @@ static size_t hbc_str_keep(const unsigned char *s, size_t n)
 
 	if (s[0] < 0x80)
 		return s[0] >= 0x20 && s[0] < 0x7f && s[0] != '\\';
-	u = hb_utf8_len(s, n);
+	u = hbs_utf8_len(s, n);
 	return u == 2 && s[0] == 0xc2 && s[1] < 0xa0 ? 0 : u;
 }
 
@@ -196,7 +197,7 @@ int hbc_mkdir_p(const char *path, unsigned mode)
 
 int hbc_default_dir(char *dir, size_t len, const char *bus)
 {
-	int rc = hb_default_dir(bus, dir, len);
+	int rc = hbs_default_dir(bus, dir, len);
 
 	if (rc == -ENOENT)
 		fprintf(stderr, "%s: no archive directory: $HOME is not set and the user has no home "

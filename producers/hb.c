@@ -6,6 +6,8 @@
 #endif
 #include "hb_int.h"
 
+#include "hbs/proc.h"
+
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,30 +108,14 @@ static uint64_t hb_tsc_hz(void)
 	return hz;
 }
 
+/* This process's start time (field 22 of its stat), 0 when unknown. */
 static uint64_t hb_proc_start(void)
 {
 	char buf[1024];
-	unsigned long long start = 0;
-	ssize_t n;
-	char *p;
-	int fd, field;
 
-	fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (hbs_proc_stat_read(0, buf, sizeof(buf)) <= 0)
 		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	p = strrchr(buf, ')'); /* comm may hold spaces */
-	if (!p)
-		return 0;
-	for (field = 2; *p && field < 22; p++)
-		if (*p == ' ')
-			field++;
-	sscanf(p, "%llu", &start);
-	return start;
+	return hbs_proc_stat_u64(buf, HBS_STAT_START);
 }
 
 static unsigned hb_env_uint(const char *name, unsigned def)

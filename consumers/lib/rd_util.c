@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <math.h>
 #include <msgpack/timestamp.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,8 @@
 #include <unistd.h>
 
 #include "hb.h"
+#include "hbs/dir.h"
+#include "hbs/utf8.h"
 #include "rd_fmt.h"
 
 #define RD_NAME(lit) {lit, sizeof(lit) - 1}
@@ -286,70 +287,17 @@ int rd_fmt_double_fast(char *buf, double d)
 	return (int)(s - buf);
 }
 
-/* Length of the well-formed UTF-8 sequence at s (n bytes left), 0 if the
- * bytes there are not one (RFC 3629: no overlongs, surrogates or > U+10FFFF). */
 size_t hb_utf8_len(const void *p, size_t n)
 {
-	const unsigned char *s = p;
-	size_t len, i;
-	uint32_t cp;
-
-	if (s[0] < 0xc2 || s[0] > 0xf4)
-		return 0;
-	len = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : 2;
-	if (n < len)
-		return 0;
-	cp = s[0] & (0x7f >> len);
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return len;
-}
-
-int hb_default_dir(const char *bus, char *out, size_t len)
-{
-	const char *dir = getenv("HB_DIR"), *state = getenv("XDG_STATE_HOME");
-	const char *home = getenv("HOME");
-	struct passwd *pw;
-	int n;
-
-	if (!bus || !*bus)
-		bus = getenv("HB_BUS");
-	if (!bus || !*bus)
-		bus = "default";
-	if (dir && *dir)
-		n = snprintf(out, len, "%s", dir);
-	else if (state && *state)
-		n = snprintf(out, len, "%s/hb/%s", state, bus);
-	else {
-		if (!home || !*home)
-			home = (pw = getpwuid(getuid())) && pw->pw_dir && *pw->pw_dir ? pw->pw_dir : NULL;
-		if (!home)
-			return -ENOENT;
-		n = snprintf(out, len, "%s/.local/state/hb/%s", home, bus);
-	}
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+	return hbs_utf8_len(p, n);
 }
 
 int hb_utf8_valid(const void *p, size_t n)
 {
-	const unsigned char *s = p;
-	size_t i = 0, u;
+	return hbs_utf8_valid(p, n);
+}
 
-	while (i < n) {
-		if (s[i] < 0x80) {
-			i++;
-			continue;
-		}
-		u = hb_utf8_len(s + i, n - i);
-		if (!u)
-			return 0;
-		i += u;
-	}
-	return 1;
+int hb_default_dir(const char *bus, char *out, size_t len)
+{
+	return hbs_default_dir(bus, out, len);
 }

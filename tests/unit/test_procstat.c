@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "hbs/proc.h"
 #include "procstat.h"
 
 static void test_own_process(void **state)
@@ -74,6 +75,25 @@ static void test_pid_reuse_is_not_alive(void **state)
 	assert_int_equal(hb_proc_alive(getpid(), ps.start_ticks + 1), 0);
 	assert_int_equal(hb_proc_alive(getpid(), 0), 1);
 	assert_int_equal(hb_proc_alive(0, 0), 0);
+}
+
+/* One split of a stat line for the producer, the collector and procstat:
+ * fields counted from the last ')', whatever the comm holds. */
+static void test_stat_fields_after_comm(void **state)
+{
+	const char *line = "77 (a) b ) c) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 "
+			   "18 987654321 20 21\n";
+
+	(void)state;
+	assert_int_equal(*hbs_proc_stat_field(line, HBS_STAT_STATE), 'S');
+	assert_int_equal(hbs_proc_stat_u64(line, HBS_STAT_UTIME), 11);
+	assert_int_equal(hbs_proc_stat_u64(line, HBS_STAT_STIME), 12);
+	assert_int_equal(hbs_proc_stat_u64(line, HBS_STAT_THREADS), 17);
+	assert_int_equal(hbs_proc_stat_u64(line, HBS_STAT_START), 987654321);
+	assert_int_equal(hbs_proc_stat_u64(line, HBS_STAT_RSS), 21);
+	assert_null(hbs_proc_stat_field(line, 25));
+	assert_null(hbs_proc_stat_field("12 no comm", HBS_STAT_STATE));
+	assert_null(hbs_proc_stat_field(line, 2));
 }
 
 static void test_host(void **state)
@@ -139,6 +159,7 @@ int main(void)
 		cmocka_unit_test(test_own_process),
 		cmocka_unit_test(test_busy_child_cpu),
 		cmocka_unit_test(test_pid_reuse_is_not_alive),
+		cmocka_unit_test(test_stat_fields_after_comm),
 		cmocka_unit_test(test_host),
 		cmocka_unit_test(test_pack),
 	};
