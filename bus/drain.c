@@ -12,6 +12,7 @@
 #include "collector.h"
 #include "ops_hooks.h"
 
+#include "hbs/names.h"
 #include "hbs/proc.h"
 
 #include <endian.h>
@@ -483,7 +484,7 @@ static void hbc_check_fields(struct hbc_ring *r, msgpack_packer *pk, const struc
 		else
 			snprintf(field, sizeof(field), "#%u", i);
 		hbc_enc_mismatch(pk, r->p, hbc_now_ns(), rec->seq, rec->type, field,
-				 hbc_tag_name(want), hbc_tag_name(tags[i]));
+				 hbs_or_unknown(hbs_tag_name(want)), hbs_or_unknown(hbs_tag_name(tags[i])));
 	}
 }
 

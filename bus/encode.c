@@ -11,6 +11,7 @@
  */
 #include "hbc.h"
 #include "hb_reader.h" /* HB_FORMAT_MAJOR and _MINOR: the version it writes */
+#include "hbs/names.h"
 #include "hbs/utf8.h"
 
 #include <endian.h>
@@ -140,35 +141,6 @@ void hbc_strcpy_shared(char *dst, const char *src, size_t n)
 			dst[i] = '?';
 }
 
-const char *hbc_tag_name(unsigned tag)
-{
-	static const char *const names[] = {"none", "i64", "u64", "f64", "bool", "str", "bytes"};
-
-	return tag < sizeof(names) / sizeof(names[0]) ? names[tag] : "unknown";
-}
-
-const char *hbc_metric_kind_name(unsigned kind)
-{
-	static const char *const names[] = {"unknown", "counter", "gauge", "timing", "health"};
-
-	return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "unknown";
-}
-
-const char *hbc_health_name(uint64_t h)
-{
-	static const char *const names[] = {"unknown", "up",     "down",     "degraded",
-					    "open",    "closed", "half-open"};
-
-	return h < sizeof(names) / sizeof(names[0]) ? names[h] : "unknown";
-}
-
-const char *hbc_status_name(uint64_t s)
-{
-	static const char *const names[] = {"starting", "ok", "degraded", "stopping"};
-
-	return s < sizeof(names) / sizeof(names[0]) ? names[s] : "unknown";
-}
-
 void hbc_enc_header(msgpack_packer *pk, const struct hbc_file_hdr *h)
 {
 	hbc_index_note(pk, h->ts_ns, 1);
@@ -201,7 +173,7 @@ static void hbc_pack_type(msgpack_packer *pk, const struct hb_type_def *t)
 	hbc_pack_str(pk, "ftypes");
 	msgpack_pack_array(pk, n);
 	for (i = 0; i < n; i++)
-		hbc_pack_str(pk, hbc_tag_name(t->tags[i]));
+		hbc_pack_str(pk, hbs_or_unknown(hbs_tag_name(t->tags[i])));
 }
 
 static void hbc_pack_metric(msgpack_packer *pk, const struct hb_metric_def *m)
@@ -209,7 +181,7 @@ static void hbc_pack_metric(msgpack_packer *pk, const struct hb_metric_def *m)
 	msgpack_pack_map(pk, 2);
 	hbc_pack_str(pk, "name");
 	hbc_pack_sstr(pk, m->name, sizeof(m->name));
-	hbc_pack_kv_str(pk, "kind", hbc_metric_kind_name(m->kind));
+	hbc_pack_kv_str(pk, "kind", hbs_or_unknown(hbs_kind_name(m->kind)));
 }
 
 static void hbc_pack_types(msgpack_packer *pk, const struct hb_ring_hdr *h, uint32_t first,
@@ -590,7 +562,7 @@ static void hbc_pack_metric_val(msgpack_packer *pk, unsigned kind, const uint64_
 		msgpack_pack_uint64(pk, v[2]);
 		break;
 	case HB_METRIC_HEALTH:
-		hbc_pack_str(pk, hbc_health_name(v[0]));
+		hbc_pack_str(pk, hbs_or_unknown(hbs_health_name(v[0])));
 		break;
 	default: /* counters, and metrics of unknown kind */
 		msgpack_pack_uint64(pk, v[0]);
@@ -610,7 +582,7 @@ void hbc_enc_heartbeat(msgpack_packer *pk, uint32_t p, const struct hb_rec *r, u
 	msgpack_pack_uint32(pk, p);
 	msgpack_pack_uint64(pk, r->seq);
 	hbc_pack_ts(pk, ts_ns);
-	hbc_pack_str(pk, hbc_status_name(b->status));
+	hbc_pack_str(pk, hbs_or_unknown(hbs_status_name(b->status)));
 	msgpack_pack_uint64(pk, b->count);
 	msgpack_pack_uint64(pk, b->interval_ns / 1000000u);
 	if (!n) {

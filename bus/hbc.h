@@ -169,10 +169,6 @@ void hbc_enc_mismatch(msgpack_packer *pk, uint32_t p, uint64_t ts_ns, uint64_t s
 		      uint32_t type, const char *field, const char *expected, const char *got);
 void hbc_enc_end(msgpack_packer *pk, uint64_t ts_ns, const char *next);
 
-const char *hbc_tag_name(unsigned tag);
-const char *hbc_metric_kind_name(unsigned kind);
-const char *hbc_health_name(uint64_t h);
-const char *hbc_status_name(uint64_t s);
 /* Copies a string field of n bytes from shared memory, always terminated,
  * bytes outside printable ASCII replaced by '?'. */
 void hbc_strcpy_shared(char *dst, const char *src, size_t n);

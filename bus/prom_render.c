@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "hb.h"
+#include "hbs/names.h"
 
 struct hb_sbuf {
 	char *p;
@@ -281,9 +282,6 @@ static void hb_render_metric_kind(struct hb_render *r, uint32_t kind, const char
 	}
 }
 
-static const char *const hb_health_names[] = {"unknown", "up",     "down",     "degraded",
-					      "open",    "closed", "half-open"};
-
 static void hb_render_health(struct hb_render *r)
 {
 	char esc[200];
@@ -301,7 +299,7 @@ static void hb_render_health(struct hb_render *r)
 				continue;
 			hb_prom_label_escape(m->name, esc, sizeof(esc));
 			hb_sbuf_printf(&r->b, "hb_component_health{%s,metric=\"%s\",health=\"%s\"} 1\n",
-				       r->lbl[i], esc, m->a < 7 ? hb_health_names[m->a] : "unknown");
+				       r->lbl[i], esc, hbs_or_unknown(hbs_health_name(m->a)));
 		}
 	}
 }

@@ -37,36 +37,6 @@
 #define HB_EVENT_MAX HB_REC_COPY_MAX
 #define HB_HB_FIXED (sizeof(struct hb_rec) + sizeof(struct hb_rec_hb))
 
-static int hb_str_terminated(const char *s, size_t n)
-{
-	return memchr(s, 0, n) != NULL;
-}
-
-int hb_ring_hdr_check(const struct hb_ring_hdr *h, size_t map_size)
-{
-	uint32_t hdr_size, data_size;
-
-	if (!h || map_size < sizeof(*h))
-		return -EINVAL;
-	/* A0: pairs with R0 in hb_ring_format (identity written before magic). */
-	if (atomic_load_explicit(&h->magic, memory_order_acquire) != HB_RING_MAGIC)
-		return -EPROTO;
-	if (h->version != HB_RING_VERSION)
-		return -EPROTONOSUPPORT;
-	hdr_size = h->hdr_size;
-	data_size = h->data_size;
-	if (hdr_size != HB_RING_HDR_SIZE || data_size < 4096 || (data_size & (data_size - 1)))
-		return -EINVAL;
-	if ((uint64_t)hdr_size + data_size > map_size)
-		return -EINVAL;
-	if (!hb_str_terminated(h->name, sizeof(h->name)) ||
-	    !hb_str_terminated(h->bus, sizeof(h->bus)) ||
-	    !hb_str_terminated(h->host, sizeof(h->host)) ||
-	    !hb_str_terminated(h->thread, sizeof(h->thread)))
-		return -EINVAL;
-	return 0;
-}
-
 int hb_ring_view_init(struct hb_ring_view *v, void *mem, size_t map_size)
 {
 	struct hb_ring_hdr *h = mem;

@@ -33,9 +33,8 @@ struct hb_ring_view {
 	uint64_t head;   /* head as last loaded (A1) */
 };
 
-/* Validates a ring header in map_size bytes: magic (-EPROTO), version
- * (-EPROTONOSUPPORT), sizes and layout (-EINVAL). 0 when usable. */
-int hb_ring_hdr_check(const struct hb_ring_hdr *h, size_t map_size);
+/* (a ring header is validated by hb_ring_hdr_check in hb.h: the one check
+ * of producers, collector and readers) */
 
 /* Makes v a view over a ring in memory (plain or shm); validates it. */
 int hb_ring_view_init(struct hb_ring_view *v, void *mem, size_t map_size);

@@ -30,6 +30,7 @@
 #include "hb_merge.h"
 #include "hb_reader.h"
 #include "hb_state.h"
+#include "hbs/names.h"
 #include "replay/child.h"
 
 #define TOOL "hbreplay"
@@ -358,28 +359,17 @@ static int rp_sync_tables(struct rp *rp, const struct hb_rd_producer *t)
 
 static int status_parse(const char *s)
 {
-	static const char *const names[] = {"starting", "ok", "degraded", "stopping"};
-	int i;
+	int st = s ? hbs_status_parse(s, strlen(s)) : -1;
 
-	for (i = 0; s && i < 4; i++)
-		if (!strcmp(s, names[i]))
-			return i;
-	return HB_STATUS_OK;
+	return st < 0 ? HB_STATUS_OK : st;
 }
 
 static uint64_t health_parse(const msgpack_object *o)
 {
-	static const char *const names[] = {"unknown", "up",     "down",     "degraded",
-					    "open",    "closed", "half-open"};
-	unsigned i;
+	int h = o->type == MSGPACK_OBJECT_STR ? hbs_health_parse(o->via.str.ptr, o->via.str.size)
+					      : -1;
 
-	if (o->type != MSGPACK_OBJECT_STR)
-		return 0;
-	for (i = 0; i < 7; i++)
-		if (o->via.str.size == strlen(names[i]) &&
-		    !memcmp(o->via.str.ptr, names[i], o->via.str.size))
-			return i;
-	return 0;
+	return h < 0 ? HB_HEALTH_UNKNOWN : (uint64_t)h;
 }
 
 static size_t item_extra(const struct hb_rd_record *rec)

@@ -420,7 +420,15 @@ int hb_name_check(const char *name, size_t max);
 /* Lays out a ring header in caller-supplied memory of hdr_size + data_size
  * bytes (plain memory or shm) and returns 0 or -errno. */
 int hb_ring_format(void *mem, size_t total, uint32_t data_size, const struct hb_config *cfg);
-/* Makes p a producer handle over a ring formatted in memory (no shm). */
+/* Validates a ring header in map_size bytes, the one check of every side
+ * (the producer attaching, the collector, hbtop): bad magic, or not
+ * published yet, -EPROTO; another layout version (HB_RING_VERSION)
+ * -EPROTONOSUPPORT; sizes, layout or unterminated names -EINVAL. 0 when
+ * usable. */
+int hb_ring_hdr_check(const struct hb_ring_hdr *h, size_t map_size);
+/* Makes p a producer handle over a ring formatted in memory (no shm) of
+ * hdr_size + data_size bytes, as hb_ring_format laid it out: 0, or what
+ * hb_ring_hdr_check says of its header. */
 int hb_producer_attach(struct hb_producer *p, void *mem, const struct hb_config *cfg);
 /* Out of line parts of the hot path (ring full, wrap, blocking). */
 void *hb__reserve_slow(struct hb_producer *p, uint32_t len, unsigned prio);

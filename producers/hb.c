@@ -211,18 +211,49 @@ int hb_ring_format(void *mem, size_t total, uint32_t data_size, const struct hb_
 	return 0;
 }
 
+static int hb_str_terminated(const char *s, size_t n)
+{
+	return memchr(s, 0, n) != NULL;
+}
+
+int hb_ring_hdr_check(const struct hb_ring_hdr *h, size_t map_size)
+{
+	uint32_t hdr_size, data_size;
+
+	if (!h || map_size < sizeof(*h))
+		return -EINVAL;
+	/* A0: pairs with R0 in hb_ring_format (identity written before magic). */
+	if (atomic_load_explicit(&h->magic, memory_order_acquire) != HB_RING_MAGIC)
+		return -EPROTO;
+	if (h->version != HB_RING_VERSION)
+		return -EPROTONOSUPPORT;
+	hdr_size = h->hdr_size;
+	data_size = h->data_size;
+	if (hdr_size != HB_RING_HDR_SIZE || data_size < 4096 || (data_size & (data_size - 1)))
+		return -EINVAL;
+	if ((uint64_t)hdr_size + data_size > map_size)
+		return -EINVAL;
+	if (!hb_str_terminated(h->name, sizeof(h->name)) ||
+	    !hb_str_terminated(h->bus, sizeof(h->bus)) ||
+	    !hb_str_terminated(h->host, sizeof(h->host)) ||
+	    !hb_str_terminated(h->thread, sizeof(h->thread)))
+		return -EINVAL;
+	return 0;
+}
+
 int hb_producer_attach(struct hb_producer *p, void *mem, const struct hb_config *in)
 {
 	struct hb_ring_hdr *h = mem;
 	struct hb_config c;
 	uint32_t hwm;
 
+	int rc;
+
 	hb__config_resolve(&c, in);
-	/* A0: pairs with R0 in hb_ring_format. */
-	if (atomic_load_explicit(&h->magic, memory_order_acquire) != HB_RING_MAGIC)
-		return -EPROTO;
-	if (h->version != HB_RING_VERSION || h->hdr_size != HB_RING_HDR_SIZE)
-		return -EPROTO;
+	/* the memory is as large as its header says: the caller made it */
+	rc = hb_ring_hdr_check(h, (size_t)HB_RING_HDR_SIZE + h->data_size);
+	if (rc)
+		return rc;
 	memset(p, 0, sizeof(*p));
 	p->hdr = h;
 	p->data = (uint8_t *)mem + h->hdr_size;

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "hb.h"
+#include "hbs/names.h"
 
 /* ---- structure walk ------------------------------------------------- */
 
@@ -229,20 +230,26 @@ void rd_producer_free(struct hb_rd_producer *pr)
 	free(pr);
 }
 
+/* (a str object's bytes, or none) */
+static int rd_name_parse(int (*parse)(const char *, size_t), const msgpack_object *o)
+{
+	if (!o || o->type != MSGPACK_OBJECT_STR)
+		return -1;
+	return parse(o->via.str.ptr, o->via.str.size);
+}
+
 static int rd_tag_parse(const msgpack_object *o)
 {
-	for (int t = HB_T_I64; t <= HB_T_BYTES; t++)
-		if (rd_is_str(o, hb_tag_name(t)))
-			return t;
-	return HB_T_NONE;
+	int t = rd_name_parse(hbs_tag_parse, o);
+
+	return t < 0 ? HB_T_NONE : t;
 }
 
 static int rd_kind_parse(const msgpack_object *o)
 {
-	for (int k = HB_METRIC_COUNTER; k <= HB_METRIC_HEALTH; k++)
-		if (rd_is_str(o, hb_metric_kind_name(k)))
-			return k;
-	return 0;
+	int k = rd_name_parse(hbs_kind_parse, o);
+
+	return k < 0 ? 0 : k;
 }
 
 static int rd_type_set(struct hb_rd_type *t, const msgpack_object *m)
@@ -444,12 +451,11 @@ static int rd_decode_map(struct hb_reader *r, const msgpack_object *m, struct hb
 
 static const char *rd_status(struct hb_reader *r, const msgpack_object *o)
 {
-	static const char *const known[] = {"starting", "ok", "degraded", "stopping"};
+	int known = rd_name_parse(hbs_status_parse, o);
 	size_t n = o->via.str.size;
 
-	for (size_t i = 0; i < 4; i++)
-		if (rd_is_str(o, known[i]))
-			return known[i];
+	if (known >= 0)
+		return hbs_status_name((unsigned)known);
 	if (n >= sizeof(r->status))
 		n = sizeof(r->status) - 1;
 	memcpy(r->status, o->via.str.ptr, n);

@@ -18,6 +18,7 @@
 
 #include "hb.h"
 #include "hbs/dir.h"
+#include "hbs/names.h"
 #include "hbs/utf8.h"
 #include "rd_fmt.h"
 
@@ -44,16 +45,16 @@ int hb_prio_parse(const char *s)
 
 const char *hb_tag_name(int tag)
 {
-	static const char *const n[] = {"none", "i64", "u64", "f64", "bool", "str", "bytes"};
+	const char *n = tag >= 0 ? hbs_tag_name((unsigned)tag) : NULL;
 
-	return tag >= 0 && tag <= HB_T_BYTES ? n[tag] : "?";
+	return n ? n : "?";
 }
 
 const char *hb_metric_kind_name(int kind)
 {
-	static const char *const n[] = {"?", "counter", "gauge", "timing", "health"};
+	const char *n = kind >= 0 ? hbs_kind_name((unsigned)kind) : NULL;
 
-	return kind >= 1 && kind <= HB_METRIC_HEALTH ? n[kind] : "?";
+	return n ? n : "?";
 }
 
 const msgpack_object *hb_rd_map_get(const msgpack_object *map, const char *key)

@@ -566,11 +566,7 @@ static const struct hb_ring_hdr *top_ring_map(const char *name, size_t *size)
 	if (mem == MAP_FAILED)
 		return NULL;
 	h = mem;
-	/* A0: pairs with the producer's R0 on magic. */
-	if (atomic_load_explicit(&h->magic, memory_order_acquire) != HB_RING_MAGIC ||
-	    h->version != HB_RING_VERSION || h->hdr_size != HB_RING_HDR_SIZE ||
-	    h->data_size < 4096 || (h->data_size & (h->data_size - 1)) ||
-	    (uint64_t)st.st_size < (uint64_t)h->hdr_size + h->data_size) {
+	if (hb_ring_hdr_check(h, (size_t)st.st_size)) {
 		munmap(mem, HB_RING_HDR_SIZE);
 		return NULL;
 	}

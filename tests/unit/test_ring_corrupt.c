@@ -447,6 +447,27 @@ static void rejects_newer_layout_version(void **state)
 	free(f.mem);
 }
 
+/* One check, one errno: a producer attaching to a ring of another layout
+ * version is refused as the collector refuses it, -EPROTONOSUPPORT, and a
+ * bad magic is -EPROTO for both. */
+static void producer_attach_checks_as_consumer(void **state)
+{
+	struct hb_config cfg = fx_config("hdr", 4);
+	struct hb_producer p;
+	struct fx f;
+
+	(void)state;
+	header_checks(&f);
+	assert_int_equal(hb_producer_attach(&p, f.mem, &cfg), 0);
+	f.v.hdr->version = HB_RING_VERSION + 1;
+	assert_int_equal(hb_producer_attach(&p, f.mem, &cfg), -EPROTONOSUPPORT);
+	assert_int_equal(hb_ring_view_init(&f.v, f.mem, f.total), -EPROTONOSUPPORT);
+	f.v.hdr->version = HB_RING_VERSION;
+	atomic_store(&f.v.hdr->magic, 0x1234);
+	assert_int_equal(hb_producer_attach(&p, f.mem, &cfg), -EPROTO);
+	free(f.mem);
+}
+
 static void rejects_bad_sizes(void **state)
 {
 	struct fx f;
@@ -514,6 +535,7 @@ int main(void)
 		cmocka_unit_test(random_garbage_never_escapes_data_area),
 		cmocka_unit_test(rejects_bad_magic),
 		cmocka_unit_test(rejects_newer_layout_version),
+		cmocka_unit_test(producer_attach_checks_as_consumer),
 		cmocka_unit_test(rejects_bad_sizes),
 		cmocka_unit_test(rejects_unterminated_names),
 		cmocka_unit_test(attach_rejects_bad_or_missing_names),
