@@ -11,7 +11,6 @@
  * successor, and a crash at any point leaves files a restart can finish.
  */
 #include "collector.h"
-#include "ops_hooks.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -149,6 +148,43 @@ static void hbc_retain(struct hbc_collector *c)
 		hbc_warn("retention in %s: %s", c->o.dir, strerror(-rc));
 }
 
+/* ---- the operating view (ops.h) ------------------------------------------ */
+
+/* Creation, options in c->o.ops. 0 or -errno (logged). */
+static int hbc_ops_open(struct hbc_collector *c)
+{
+	char err[256] = "";
+	int rc;
+
+	c->o.ops.bus = c->o.bus;
+	c->o.ops.dir = c->o.dir;
+	c->o.ops.note = hbc_pack_note;
+	rc = hb_ops_create(&c->ops, &c->o.ops, err, sizeof(err));
+	if (rc) {
+		hbc_warn("--metrics %s", err);
+		return rc;
+	}
+	if (c->o.ops.metrics_addr)
+		hbc_info("metrics on %s (port %d)", c->o.ops.metrics_addr,
+			 hb_ops_metrics_port(c->ops));
+	return 0;
+}
+
+/* Periodic: alerts, host record, /metrics snapshot, fed the collector's
+ * own figures. */
+static void hbc_ops_feed(struct hbc_collector *c)
+{
+	const struct hbc_writer_stats *st = hbc_writer_stats(c->w);
+	struct hb_prom_collector cs = {
+		.records = c->records, .bytes = st->bytes,
+		.writes = st->writes, .write_ns_sum = st->lat_sum_ns, .write_ns_max = st->lat_max_ns,
+		.backlog_bytes = hbc_rings_backlog(c), .files = c->file_seq,
+		.write_failing = hbc_writer_failing(c->w)};
+
+	if (c->ops)
+		hb_ops_tick(c->ops, hbc_now_ns(), &cs, hbc_pk(c));
+}
+
 /* ---- start ---------------------------------------------------------------- */
 
 static void hbc_self_open(struct hbc_collector *c)
@@ -261,7 +297,7 @@ int hbc_collector_create(struct hbc_collector **out, const struct hbc_opts *o)
 		goto err;
 	}
 	hbc_retain(c);
-	rc = hbc_ops_create(c);
+	rc = hbc_ops_open(c);
 	if (rc)
 		goto err;
 	hbc_disc_init(&c->disc, o->shm_dir, o->bus);
@@ -282,7 +318,7 @@ void hbc_collector_destroy(struct hbc_collector *c)
 	if (!c)
 		return;
 	hb_close(c->self);
-	hbc_ops_destroy(c);
+	hb_ops_destroy(c->ops);
 	hbc_disc_close(&c->disc);
 	hbc_writer_destroy(c->w);
 	for (i = 0; i < c->nrings; i++)
@@ -458,7 +494,7 @@ static int hbc_pass(struct hbc_collector *c, uint64_t now, int *blocked)
 	if (now >= c->next_live_mono) {
 		c->next_live_mono = now + HBC_LIVE_EVERY_NS;
 		hbc_liveness_check(c, now);
-		hbc_ops_tick(c);
+		hbc_ops_feed(c);
 	}
 	hbc_writer_kick(c->w);
 	hbc_writer_poll(c->w);

@@ -99,7 +99,7 @@ struct hbc_collector {
 	struct pollfd *pfds;      /* scratch for the pidfd poll */
 	size_t npfds;
 
-	struct hb_ops *ops; /* liveness, alerts, /metrics (ops_hooks.c) */
+	struct hb_ops *ops; /* liveness, alerts, /metrics (ops.h), fed by drain.c */
 };
 
 /* drain.c */

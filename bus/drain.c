@@ -8,9 +8,13 @@
  * Every record about a ring is followed by a mark in the buffer that holds
  * it ("ring r is written up to cursor X"); the writer hands buffers back in
  * order once durable and hbc_apply releases the tail to X (R2 in ring.c).
+ *
+ * The operating view (ops.h: liveness, process figures, alerts, /metrics)
+ * is fed from here with what the drain saw (hbc_feed_*): it gets values and
+ * hands back liveness changes, which the drain writes as its own state
+ * records; it never calls into the drain.
  */
 #include "collector.h"
-#include "ops_hooks.h"
 
 #include "hbs/names.h"
 #include "hbs/proc.h"
@@ -31,6 +35,80 @@
 #define HBC_SEQ_SANE (1ull << 48)    /* larger jumps are not believed */
 
 static void hbc_ring_pidfd(struct hbc_ring *r);
+
+/* ---- the operating view, fed ------------------------------------------ */
+
+/* A liveness change of r the operating view handed back: a state record. */
+static void hbc_ring_change(struct hbc_collector *c, struct hbc_ring *r, msgpack_packer *pk,
+			    const struct hb_live_change *ch)
+{
+	hbc_enc_state(pk, r->p, hbc_now_ns(), hb_state_name(ch->to), ch->why, NULL);
+	hbc_ring_mark(c, r);
+	hbc_debug("%s: %s (%s)", r->id.name, hb_state_name(ch->to), ch->why);
+}
+
+static void hbc_feed_attached(struct hbc_collector *c, struct hbc_ring *r)
+{
+	if (c->ops && r->v.hdr)
+		hb_ops_attach(c->ops, r->p, r->v.hdr, hbc_now_ns());
+}
+
+/* A heartbeat of r is about to be encoded: liveness (a change is written
+ * first) and a process sample. Returns the heartbeat's extra elements (1
+ * when the sample goes with it, packed by hbc_feed_heartbeat_pack). */
+static unsigned hbc_feed_heartbeat(struct hbc_collector *c, struct hbc_ring *r,
+				   msgpack_packer *pk, const struct hb_rec_hb *b, const void *slots)
+{
+	uint64_t vals[HB_MAX_METRICS * 3];
+	struct hb_live_change ch;
+	uint32_t n = b->nmetrics > HB_MAX_METRICS ? 0 : b->nmetrics;
+
+	if (!c->ops)
+		return 0;
+	memcpy(vals, slots, (size_t)n * 24);
+	if (hb_ops_heartbeat(c->ops, r->p, b->rt_ns, b->interval_ns, hbc_now_ns(), vals, n, &ch))
+		hbc_ring_change(c, r, pk, &ch);
+	return hb_ops_has_proc(c->ops, r->p) ? 1 : 0;
+}
+
+static void hbc_feed_heartbeat_pack(struct hbc_collector *c, struct hbc_ring *r,
+				    msgpack_packer *pk)
+{
+	hb_ops_pack_proc(c->ops, r->p, pk);
+}
+
+/* n records of r were persisted (queued for writing). */
+static void hbc_feed_records(struct hbc_collector *c, struct hbc_ring *r, uint64_t n)
+{
+	if (c->ops && n)
+		hb_ops_records(c->ops, r->p, n);
+}
+
+/* r ended in a final state (exited, crashed, quarantined), its state
+ * record already in pk. */
+static void hbc_feed_finished(struct hbc_collector *c, struct hbc_ring *r, enum hb_state final,
+			      msgpack_packer *pk)
+{
+	if (c->ops)
+		hb_ops_detach(c->ops, r->p, final, pk, hbc_now_ns());
+}
+
+/* Periodic liveness of r: every change the operating view finds is
+ * written. */
+static void hbc_feed_age(struct hbc_collector *c, struct hbc_ring *r, uint64_t now_ns)
+{
+	struct hb_live_obs obs = {.pid_alive = !r->gone};
+	struct hb_live_change ch;
+	msgpack_packer *pk;
+
+	/* A5 (hbc_ring_at_head) reads the same store: a ring marked closed is
+	 * exiting, its backlog draining; the drain writes exited at its end */
+	if (!c->ops || atomic_load_explicit(&r->v.hdr->state, memory_order_acquire) == HB_RING_CLOSED)
+		return;
+	obs.hb_attempt_ns = atomic_load_explicit(&r->v.hdr->last_hb_ns, memory_order_relaxed);
+	while ((pk = hbc_pk(c)) && hb_ops_check(c->ops, r->p, &obs, now_ns, &ch))
+		hbc_ring_change(c, r, pk, &ch);
+}
 
 msgpack_packer *hbc_pk(struct hbc_collector *c)
 {
@@ -282,7 +360,7 @@ static void hbc_ring_quarantine(struct hbc_collector *c, struct hbc_ring *r, msg
 			hbc_enc_gap(pk, r->p, hbc_now_ns(), r->expected, last - 1, "corrupt");
 	}
 	hbc_ring_state(c, r, pk, HB_STATE_QUARANTINED, why);
-	hbc_ops_finished(c, r, HB_STATE_QUARANTINED, pk);
+	hbc_feed_finished(c, r, HB_STATE_QUARANTINED, pk);
 }
 
 /* -EPERM when the shm object belongs to another user than ours. */
@@ -340,7 +418,7 @@ static int hbc_ring_attach(struct hbc_collector *c, struct hbc_ring *r)
 	r->p = ++c->next_p;
 	r->state = HBC_R_ACTIVE;
 	hbc_ring_producer(c, r, pk, "attached");
-	hbc_ops_attached(c, r);
+	hbc_feed_attached(c, r);
 	hbc_debug("attached %s as p=%u (next seq %llu)", r->name, r->p,
 		  (unsigned long long)r->expected);
 	return 0;
@@ -513,10 +591,10 @@ static void hbc_ring_heartbeat(struct hbc_collector *c, struct hbc_ring *r, msgp
 	r->anchor_ns = b.rt_ns;
 	if (b.nmetrics > r->metrics_stated)
 		hbc_state_metrics(r, pk, b.nmetrics);
-	extra = hbc_ops_heartbeat(c, r, pk, &b, slots);
+	extra = hbc_feed_heartbeat(c, r, pk, &b, slots);
 	hbc_enc_heartbeat(pk, r->p, rec, b.rt_ns, &b, slots, r->kinds, extra);
 	if (extra)
-		hbc_ops_heartbeat_pack(c, r, pk);
+		hbc_feed_heartbeat_pack(c, r, pk);
 }
 
 /* rec: the validated copy of a record (hb_ring_view_copy), ours alone. */
@@ -561,7 +639,7 @@ static void hbc_ring_finish(struct hbc_collector *c, struct hbc_ring *r, msgpack
 		r->expected = last;
 	}
 	hbc_ring_state(c, r, pk, state, why);
-	hbc_ops_finished(c, r, state, pk);
+	hbc_feed_finished(c, r, state, pk);
 	r->state = HBC_R_DONE;
 	r->unlink_done = 1;
 	hbc_info("%s: %s (%s), %llu records", r->name, hb_state_name(state), why,
@@ -648,14 +726,14 @@ int hbc_ring_drain(struct hbc_collector *c, struct hbc_ring *r, unsigned budget)
 			break;
 		rc = hb_ring_view_copy(&r->v, copy, sizeof(copy), &rec);
 		if (rc == 0) {
-			hbc_ops_records(c, r, c->records - records0);
+			hbc_feed_records(c, r, c->records - records0);
 			records0 = c->records;
 			hbc_ring_at_head(c, r, pk);
 			break;
 		}
 		if (rc < 0 || hbc_ring_record(c, r, pk, rec) < 0) {
 			r->v.cursor = at; /* everything from here on is abandoned */
-			hbc_ops_records(c, r, c->records - records0);
+			hbc_feed_records(c, r, c->records - records0);
 			records0 = c->records;
 			hbc_ring_quarantine(c, r, pk,
 					    r->truncated ? "ring truncated" : "corrupt record");
@@ -666,7 +744,7 @@ int hbc_ring_drain(struct hbc_collector *c, struct hbc_ring *r, unsigned budget)
 	}
 	if (n > marked)
 		hbc_ring_mark(c, r);
-	hbc_ops_records(c, r, c->records - records0);
+	hbc_feed_records(c, r, c->records - records0);
 	return rc == -ENOBUFS ? rc : (int)n;
 }
 
@@ -776,7 +854,7 @@ void hbc_liveness_check(struct hbc_collector *c, uint64_t now_mono)
 			r->gone = 1;
 		/* liveness proper (healthy, late, dead, missed heartbeats) is
 		 * liveness.c's; a gone process is dead (pid-gone) */
-		hbc_ops_live(c, r, now_ns);
+		hbc_feed_age(c, r, now_ns);
 	}
 }
 
