@@ -15,7 +15,7 @@
  * to Y (or Q) or below; the default clear level is 80% of the firing one.
  * State rules clear when the producer is healthy again, backlogged (not
  * its fault) or exits; a crashed producer's stay active until the
- * collector forgets it (its retention, hb_alerts_forget). Words from a
+ * collector forgets it (its retention, hbc_alerts_forget). Words from a
  * '#' on are a comment. Each
  * producer matching GLOB (default "*") has its own instance of each rule.
  */
@@ -27,19 +27,19 @@
 
 #include "liveness.h"
 
-#define HB_ALERT_NAME_MAX 64
-#define HB_ALERT_TEXT_MAX 256
+#define HBC_ALERT_NAME_MAX 64
+#define HBC_ALERT_TEXT_MAX 256
 
-enum hb_alert_kind {
-	HB_ALERT_RATE = 1,
-	HB_ALERT_FILL = 2,
-	HB_ALERT_STATE = 3,
+enum hbc_alert_kind {
+	HBC_ALERT_RATE = 1,
+	HBC_ALERT_FILL = 2,
+	HBC_ALERT_STATE = 3,
 };
 
-struct hb_alert_rule {
-	char name[HB_ALERT_NAME_MAX];
-	char text[HB_ALERT_TEXT_MAX]; /* the rule as written, after the name */
-	enum hb_alert_kind kind;
+struct hbc_alert_rule {
+	char name[HBC_ALERT_NAME_MAX];
+	char text[HBC_ALERT_TEXT_MAX]; /* the rule as written, after the name */
+	enum hbc_alert_kind kind;
 	char metric[64];
 	char producer[64]; /* glob on the producer name */
 	double fire;       /* rate: per second; fill: ratio 0..1 */
@@ -47,7 +47,7 @@ struct hb_alert_rule {
 	enum hb_state state; /* state rules: HB_STATE_LATE or HB_STATE_DEAD */
 };
 
-struct hb_alert_inst {
+struct hbc_alert_inst {
 	uint32_t rule;
 	uint32_t p;
 	int active;
@@ -57,16 +57,16 @@ struct hb_alert_inst {
 	double value;
 };
 
-struct hb_alerts {
-	struct hb_alert_rule *rules;
+struct hbc_alerts {
+	struct hbc_alert_rule *rules;
 	uint32_t nrules;
-	struct hb_alert_inst *inst;
+	struct hbc_alert_inst *inst;
 	size_t ninst, cap;
 };
 
 /* What one producer looks like at one moment. Counters are given by name:
  * metric_names[i] with value counters[i]; other kinds are not listed. */
-struct hb_alert_input {
+struct hbc_alert_input {
 	uint32_t p;
 	const char *producer;
 	uint64_t ts_ns;    /* time the values refer to (heartbeat time) */
@@ -78,8 +78,8 @@ struct hb_alert_input {
 };
 
 /* A rule fired or cleared for a producer. */
-struct hb_alert_event {
-	const struct hb_alert_rule *rule;
+struct hbc_alert_event {
+	const struct hbc_alert_rule *rule;
 	uint32_t p;
 	const char *producer;
 	int fired;          /* 1 fired, 0 cleared */
@@ -89,26 +89,26 @@ struct hb_alert_event {
 			     * ("healthy", "exited", "backlogged", ...) */
 };
 
-typedef void (*hb_alert_fn)(void *ctx, const struct hb_alert_event *ev);
+typedef void (*hbc_alert_fn)(void *ctx, const struct hbc_alert_event *ev);
 
 /* Parses one rule; on error returns -EINVAL with a message in err. */
-int hb_alert_parse(const char *spec, struct hb_alert_rule *r, char *err, size_t errlen);
+int hbc_alert_parse(const char *spec, struct hbc_alert_rule *r, char *err, size_t errlen);
 /* Adds a rule to a (zero-initialised) set. 0, -EINVAL (message in err) or
  * -ENOMEM. */
-int hb_alerts_add(struct hb_alerts *a, const char *spec, char *err, size_t errlen);
+int hbc_alerts_add(struct hbc_alerts *a, const char *spec, char *err, size_t errlen);
 /* Adds every rule of a file (one per line, '#' comments, blank lines ok).
  * Errors name the line: "FILE:LINE: message". */
-int hb_alerts_load(struct hb_alerts *a, const char *path, char *err, size_t errlen);
+int hbc_alerts_load(struct hbc_alerts *a, const char *path, char *err, size_t errlen);
 /* Evaluates every rule for one producer; calls fn for each fire/clear.
  * Returns the number of events. */
-int hb_alerts_eval(struct hb_alerts *a, const struct hb_alert_input *in, hb_alert_fn fn,
+int hbc_alerts_eval(struct hbc_alerts *a, const struct hbc_alert_input *in, hbc_alert_fn fn,
 		   void *ctx);
 /* The producer is gone for good: clears its active alerts (why "gone")
  * and forgets its instances. */
-void hb_alerts_forget(struct hb_alerts *a, uint32_t p, const char *producer, hb_alert_fn fn,
+void hbc_alerts_forget(struct hbc_alerts *a, uint32_t p, const char *producer, hbc_alert_fn fn,
 		      void *ctx);
 /* Number of active alerts (all producers, or of producer p when p_only). */
-unsigned hb_alerts_active(const struct hb_alerts *a, int p_only, uint32_t p);
-void hb_alerts_free(struct hb_alerts *a);
+unsigned hbc_alerts_active(const struct hbc_alerts *a, int p_only, uint32_t p);
+void hbc_alerts_free(struct hbc_alerts *a);
 
 #endif

@@ -76,7 +76,7 @@ static int hbc_file_start(struct hbc_collector *c, char *prev)
 	if (rc)
 		return rc;
 	hbc_writer_set_file(c->w, fd, 0);
-	hb_index_reset(&c->ix, 0, 0);
+	hbc_index_reset(&c->ix, 0, 0);
 	c->ix_on = 1;
 	c->fd = fd;
 	memcpy(c->fname, name, sizeof(name));
@@ -159,14 +159,14 @@ static int hbc_ops_open(struct hbc_collector *c)
 	c->o.ops.bus = c->o.bus;
 	c->o.ops.dir = c->o.dir;
 	c->o.ops.note = hbc_pack_note;
-	rc = hb_ops_create(&c->ops, &c->o.ops, err, sizeof(err));
+	rc = hbc_ops_create(&c->ops, &c->o.ops, err, sizeof(err));
 	if (rc) {
 		hbc_warn("--metrics %s", err);
 		return rc;
 	}
 	if (c->o.ops.metrics_addr)
 		hbc_info("metrics on %s (port %d)", c->o.ops.metrics_addr,
-			 hb_ops_metrics_port(c->ops));
+			 hbc_ops_metrics_port(c->ops));
 	return 0;
 }
 
@@ -175,14 +175,14 @@ static int hbc_ops_open(struct hbc_collector *c)
 static void hbc_ops_feed(struct hbc_collector *c)
 {
 	const struct hbc_writer_stats *st = hbc_writer_stats(c->w);
-	struct hb_prom_collector cs = {
+	struct hbc_prom_collector cs = {
 		.records = c->records, .bytes = st->bytes,
 		.writes = st->writes, .write_ns_sum = st->lat_sum_ns, .write_ns_max = st->lat_max_ns,
 		.backlog_bytes = hbc_rings_backlog(c), .files = c->file_seq,
 		.write_failing = hbc_writer_failing(c->w)};
 
 	if (c->ops)
-		hb_ops_tick(c->ops, hbc_now_ns(), &cs, hbc_pk(c));
+		hbc_ops_tick(c->ops, hbc_now_ns(), &cs, hbc_pk(c));
 }
 
 /* ---- start ---------------------------------------------------------------- */
@@ -318,7 +318,7 @@ void hbc_collector_destroy(struct hbc_collector *c)
 	if (!c)
 		return;
 	hb_close(c->self);
-	hb_ops_destroy(c->ops);
+	hbc_ops_destroy(c->ops);
 	hbc_disc_close(&c->disc);
 	hbc_writer_destroy(c->w);
 	for (i = 0; i < c->nrings; i++)

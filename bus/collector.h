@@ -72,7 +72,7 @@ struct hbc_collector {
 
 	/* the time index of the live file (index.c); off while `end` is
 	 * written into the previous file */
-	struct hb_index ix;
+	struct hbc_index ix;
 	int ix_on;
 
 	/* the live file */
@@ -99,7 +99,7 @@ struct hbc_collector {
 	struct pollfd *pfds;      /* scratch for the pidfd poll */
 	size_t npfds;
 
-	struct hb_ops *ops; /* liveness, alerts, /metrics (ops.h), fed by drain.c */
+	struct hbc_ops *ops; /* liveness, alerts, /metrics (ops.h), fed by drain.c */
 };
 
 /* drain.c */

@@ -40,7 +40,7 @@ static void hbc_ring_pidfd(struct hbc_ring *r);
 
 /* A liveness change of r the operating view handed back: a state record. */
 static void hbc_ring_change(struct hbc_collector *c, struct hbc_ring *r, msgpack_packer *pk,
-			    const struct hb_live_change *ch)
+			    const struct hbc_live_change *ch)
 {
 	hbc_enc_state(pk, r->p, hbc_now_ns(), hb_state_name(ch->to), ch->why, NULL);
 	hbc_ring_mark(c, r);
@@ -50,7 +50,7 @@ static void hbc_ring_change(struct hbc_collector *c, struct hbc_ring *r, msgpack
 static void hbc_feed_attached(struct hbc_collector *c, struct hbc_ring *r)
 {
 	if (c->ops && r->v.hdr)
-		hb_ops_attach(c->ops, r->p, r->v.hdr, hbc_now_ns());
+		hbc_ops_attach(c->ops, r->p, r->v.hdr, hbc_now_ns());
 }
 
 /* A heartbeat of r is about to be encoded: liveness (a change is written
@@ -60,28 +60,28 @@ static unsigned hbc_feed_heartbeat(struct hbc_collector *c, struct hbc_ring *r,
 				   msgpack_packer *pk, const struct hb_rec_hb *b, const void *slots)
 {
 	uint64_t vals[HB_MAX_METRICS * 3];
-	struct hb_live_change ch;
+	struct hbc_live_change ch;
 	uint32_t n = b->nmetrics > HB_MAX_METRICS ? 0 : b->nmetrics;
 
 	if (!c->ops)
 		return 0;
 	memcpy(vals, slots, (size_t)n * 24);
-	if (hb_ops_heartbeat(c->ops, r->p, b->rt_ns, b->interval_ns, hbc_now_ns(), vals, n, &ch))
+	if (hbc_ops_heartbeat(c->ops, r->p, b->rt_ns, b->interval_ns, hbc_now_ns(), vals, n, &ch))
 		hbc_ring_change(c, r, pk, &ch);
-	return hb_ops_has_proc(c->ops, r->p) ? 1 : 0;
+	return hbc_ops_has_proc(c->ops, r->p) ? 1 : 0;
 }
 
 static void hbc_feed_heartbeat_pack(struct hbc_collector *c, struct hbc_ring *r,
 				    msgpack_packer *pk)
 {
-	hb_ops_pack_proc(c->ops, r->p, pk);
+	hbc_ops_pack_proc(c->ops, r->p, pk);
 }
 
 /* n records of r were persisted (queued for writing). */
 static void hbc_feed_records(struct hbc_collector *c, struct hbc_ring *r, uint64_t n)
 {
 	if (c->ops && n)
-		hb_ops_records(c->ops, r->p, n);
+		hbc_ops_records(c->ops, r->p, n);
 }
 
 /* r ended in a final state (exited, crashed, quarantined), its state
@@ -90,15 +90,15 @@ static void hbc_feed_finished(struct hbc_collector *c, struct hbc_ring *r, enum 
 			      msgpack_packer *pk)
 {
 	if (c->ops)
-		hb_ops_detach(c->ops, r->p, final, pk, hbc_now_ns());
+		hbc_ops_detach(c->ops, r->p, final, pk, hbc_now_ns());
 }
 
 /* Periodic liveness of r: every change the operating view finds is
  * written. */
 static void hbc_feed_age(struct hbc_collector *c, struct hbc_ring *r, uint64_t now_ns)
 {
-	struct hb_live_obs obs = {.pid_alive = !r->gone};
-	struct hb_live_change ch;
+	struct hbc_live_obs obs = {.pid_alive = !r->gone};
+	struct hbc_live_change ch;
 	msgpack_packer *pk;
 
 	/* A5 (hbc_ring_at_head) reads the same store: a ring marked closed is
@@ -106,7 +106,7 @@ static void hbc_feed_age(struct hbc_collector *c, struct hbc_ring *r, uint64_t n
 	if (!c->ops || atomic_load_explicit(&r->v.hdr->state, memory_order_acquire) == HB_RING_CLOSED)
 		return;
 	obs.hb_attempt_ns = atomic_load_explicit(&r->v.hdr->last_hb_ns, memory_order_relaxed);
-	while ((pk = hbc_pk(c)) && hb_ops_check(c->ops, r->p, &obs, now_ns, &ch))
+	while ((pk = hbc_pk(c)) && hbc_ops_check(c->ops, r->p, &obs, now_ns, &ch))
 		hbc_ring_change(c, r, pk, &ch);
 }
 
@@ -146,12 +146,12 @@ void hbc_index_put(struct hbc_collector *c, int final)
 	int rc;
 
 	if (!c->ix_on || !c->ix.n ||
-	    (!final && !hb_index_due(&c->ix, hbc_writer_file_size(c->w))))
+	    (!final && !hbc_index_due(&c->ix, hbc_writer_file_size(c->w))))
 		return;
-	b = hbc_writer_buf(c->w, HB_INDEX_REC_SIZE);
+	b = hbc_writer_buf(c->w, HBC_INDEX_REC_SIZE);
 	if (!b)
 		return; /* every buffer busy: the next object tries again */
-	rc = hb_index_encode(&c->ix, hbc_writer_file_size(c->w), hbc_now_ns(),
+	rc = hbc_index_encode(&c->ix, hbc_writer_file_size(c->w), hbc_now_ns(),
 			     b->b.data + b->b.len, b->b.cap - b->b.len);
 	if (rc > 0)
 		b->b.len += (size_t)rc;

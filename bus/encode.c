@@ -105,23 +105,23 @@ static void hbc_pack_kv_ts(msgpack_packer *pk, const char *k, uint64_t ns)
 }
 
 /* Notes an object in the time index of the buffer it goes to (index.c). */
-static void hbc_index_note(msgpack_packer *pk, uint64_t ts_ns, int meta)
+static void hbc_pk_note(msgpack_packer *pk, uint64_t ts_ns, int meta)
 {
 	struct hbc_buf *b = pk->data;
 
 	if (b->ix)
-		hb_index_note(b->ix, ts_ns, meta);
+		hbc_index_note(b->ix, ts_ns, meta);
 }
 
 void hbc_pack_note(msgpack_packer *pk, uint64_t ts_ns)
 {
-	hbc_index_note(pk, ts_ns, 0);
+	hbc_pk_note(pk, ts_ns, 0);
 }
 
 /* Opens a bus record map of n pairs with its k and ts. */
 static void hbc_pack_bus(msgpack_packer *pk, size_t n, const char *k, uint64_t ts_ns)
 {
-	hbc_index_note(pk, ts_ns,
+	hbc_pk_note(pk, ts_ns,
 		       !strcmp(k, "producer") || !strcmp(k, "types") || !strcmp(k, "metrics"));
 	msgpack_pack_map(pk, n);
 	hbc_pack_kv_str(pk, "k", k);
@@ -143,7 +143,7 @@ void hbc_strcpy_shared(char *dst, const char *src, size_t n)
 
 void hbc_enc_header(msgpack_packer *pk, const struct hbc_file_hdr *h)
 {
-	hbc_index_note(pk, h->ts_ns, 1);
+	hbc_pk_note(pk, h->ts_ns, 1);
 	msgpack_pack_map(pk, 9);
 	hbc_pack_kv_str(pk, "k", "header");
 	hbc_pack_kv_str(pk, "magic", "hb-archive");
@@ -490,7 +490,7 @@ HB_INLINE uint8_t *hbc_event_head(struct hbc_buf *b, uint32_t p, const struct hb
 	uint8_t *w;
 
 	if (b->ix)
-		hb_index_note(b->ix, ts_ns, 0);
+		hbc_index_note(b->ix, ts_ns, 0);
 	if (b->batch_n && (b->batch_p != p || b->batch_seq != r->seq ||
 			   b->batch_n >= HBC_BATCH_MAX || !hbc_dt_fits(ts_ns, b->batch_ts)))
 		hbc_buf_batch_end(b);
@@ -576,7 +576,7 @@ void hbc_enc_heartbeat(msgpack_packer *pk, uint32_t p, const struct hb_rec *r, u
 	uint32_t i, n = b->nmetrics > HB_MAX_METRICS ? 0 : b->nmetrics;
 	uint64_t v[3];
 
-	hbc_index_note(pk, ts_ns, 0);
+	hbc_pk_note(pk, ts_ns, 0);
 	msgpack_pack_array(pk, 8 + extra);
 	msgpack_pack_int(pk, 2);
 	msgpack_pack_uint32(pk, p);

@@ -38,7 +38,7 @@ struct hbc_opts {
 	int verbosity;           /* 0 quiet, 1 normal, 2 verbose */
 	int accept_uid;          /* collect rings of other users too */
 	const char *shm_dir;     /* "/dev/shm" */
-	struct hb_ops_config ops; /* --metrics, --alert, --alert-file (ops.h) */
+	struct hbc_ops_config ops; /* --metrics, --alert, --alert-file (ops.h) */
 };
 
 extern int hbc_verbosity;
@@ -88,7 +88,7 @@ struct hbc_buf {
 	char *data;
 	size_t len, cap;
 	int overflow; /* a write did not fit (never expected: see HBC_REC_MAX) */
-	struct hb_index *ix; /* objects packed here are noted in it, or NULL */
+	struct hbc_index *ix; /* objects packed here are noted in it, or NULL */
 	/* the event batch still open at the end of data (batch_n > 0): events
 	 * of producer batch_p with consecutive seqs join it until anything
 	 * else is written (hbc_buf_batch_end) */

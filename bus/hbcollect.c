@@ -113,7 +113,7 @@ static int hbc_ops_opt(struct hbc_opts *o, int ch, const char *arg)
 	const char *name = names[ch - OPT_METRICS];
 	char err[512];
 
-	if (hb_ops_option(&o->ops, name, arg, err, sizeof(err)) < 0) {
+	if (hbc_ops_option(&o->ops, name, arg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "hbcollect: %s: %s\n", name, err);
 		return 2;
 	}

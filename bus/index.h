@@ -10,7 +10,7 @@
  * the chunk of bytes since the previous one: its byte range, its time
  * range, how many records it holds and how many of them are tables.
  *
- * Index records have a fixed size (HB_INDEX_REC_SIZE) and fixed key order,
+ * Index records have a fixed size (HBC_INDEX_REC_SIZE) and fixed key order,
  * name their own offset (`at`) and the offset of the previous one (`prev`),
  * so a reader finds the last one from the end of the file and walks the
  * chain back without decoding anything else.
@@ -21,10 +21,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HB_INDEX_EVERY (1u << 20) /* default chunk size in bytes */
-#define HB_INDEX_REC_SIZE 121u    /* encoded size of an index record */
+#define HBC_INDEX_EVERY (1u << 20) /* default chunk size in bytes */
+#define HBC_INDEX_REC_SIZE 121u    /* encoded size of an index record */
 
-struct hb_index {
+struct hbc_index {
 	uint64_t every;  /* bytes between index records */
 	uint64_t from;   /* file offset of the current chunk's first byte */
 	uint64_t prev;   /* offset of this file's last index record, 0 if none */
@@ -35,11 +35,11 @@ struct hb_index {
 };
 
 /* Starts a new file: the first chunk begins at offset from (usually 0,
- * the header). every = 0 means HB_INDEX_EVERY. */
-void hb_index_reset(struct hb_index *x, uint64_t every, uint64_t from);
+ * the header). every = 0 means HBC_INDEX_EVERY. */
+void hbc_index_reset(struct hbc_index *x, uint64_t every, uint64_t from);
 /* Notes one object appended to the current chunk (inline: it runs for
  * every record). */
-static inline void hb_index_note(struct hb_index *x, uint64_t ts_ns, int meta)
+static inline void hbc_index_note(struct hbc_index *x, uint64_t ts_ns, int meta)
 {
 	if (!x->n || ts_ns < x->ts_min)
 		x->ts_min = ts_ns;
@@ -50,11 +50,11 @@ static inline void hb_index_note(struct hb_index *x, uint64_t ts_ns, int meta)
 }
 /* 1 when an index record should be appended at file offset off (the
  * chunk is at least `every` bytes long and holds records). */
-int hb_index_due(const struct hb_index *x, uint64_t off);
+int hbc_index_due(const struct hbc_index *x, uint64_t off);
 /* Encodes the index record of the chunk [from, off) that will be written
  * at file offset off into buf, and starts the next chunk right after it.
- * Returns HB_INDEX_REC_SIZE, 0 when the chunk is empty (nothing to write),
+ * Returns HBC_INDEX_REC_SIZE, 0 when the chunk is empty (nothing to write),
  * or -ENOBUFS when cap is too small. */
-int hb_index_encode(struct hb_index *x, uint64_t off, uint64_t now_ns, void *buf, size_t cap);
+int hbc_index_encode(struct hbc_index *x, uint64_t off, uint64_t now_ns, void *buf, size_t cap);
 
 #endif

@@ -30,7 +30,7 @@
 
 #include "hb_state.h"
 
-struct hb_liveness {
+struct hbc_liveness {
 	enum hb_state state;
 	uint64_t interval_ns;  /* heartbeat interval, from the latest heartbeat */
 	uint64_t last_hb_ns;   /* wall-clock time of the newest heartbeat */
@@ -44,15 +44,15 @@ struct hb_liveness {
 };
 
 /* A state change the caller should record (as a `state` bus record). */
-struct hb_live_change {
+struct hbc_live_change {
 	enum hb_state from, to;
 	/* "heartbeat", "stale-heartbeat" (to backlogged), "late", "no-heartbeat", "pid-gone",
-	 * "backlog", "closed", or what hb_live_finish was given */
+	 * "backlog", "closed", or what hbc_live_finish was given */
 	const char *why;
 };
 
 /* What the collector sees of a producer at a periodic check. */
-struct hb_live_obs {
+struct hbc_live_obs {
 	int pid_alive;        /* 0 when its process is known to be gone */
 	uint64_t hb_attempt_ns; /* the producer's latest heartbeat time from its
 				 * ring header, written or dropped; 0 unknown */
@@ -60,32 +60,32 @@ struct hb_live_obs {
 
 /* Starts tracking a producer first seen at now_ns (state unknown; it
  * counts from now as if a heartbeat had just been due). */
-void hb_live_init(struct hb_liveness *l, uint64_t interval_ns, uint64_t now_ns);
+void hbc_live_init(struct hbc_liveness *l, uint64_t interval_ns, uint64_t now_ns);
 
 /* A heartbeat emitted at hb_ns (wall clock) with interval interval_ns was
  * received at now_ns. Returns 1 and fills *ch on a state change, else 0. */
-int hb_live_heartbeat(struct hb_liveness *l, uint64_t hb_ns, uint64_t interval_ns,
-		      uint64_t now_ns, struct hb_live_change *ch);
+int hbc_live_heartbeat(struct hbc_liveness *l, uint64_t hb_ns, uint64_t interval_ns,
+		      uint64_t now_ns, struct hbc_live_change *ch);
 
 /* Periodic check at now_ns of what o says. Returns 1 and fills *ch on a
  * state change, else 0. Aging moves one step per call (healthy -> late ->
  * dead): call it until it returns 0 to record every step. A ring marked
  * closed is not checked at all (its producer is exiting). */
-int hb_live_check(struct hb_liveness *l, uint64_t now_ns, const struct hb_live_obs *o,
-		  struct hb_live_change *ch);
+int hbc_live_check(struct hbc_liveness *l, uint64_t now_ns, const struct hbc_live_obs *o,
+		  struct hbc_live_change *ch);
 
 /* The producer closed its ring cleanly. Returns 1 and fills *ch unless it
  * was already exited. */
-int hb_live_close(struct hb_liveness *l, uint64_t now_ns, struct hb_live_change *ch);
+int hbc_live_close(struct hbc_liveness *l, uint64_t now_ns, struct hbc_live_change *ch);
 /* The producer ends in final state `to` (crashed, quarantined) for why. */
-int hb_live_finish(struct hb_liveness *l, enum hb_state to, const char *why, uint64_t now_ns,
-		   struct hb_live_change *ch);
+int hbc_live_finish(struct hbc_liveness *l, enum hb_state to, const char *why, uint64_t now_ns,
+		   struct hbc_live_change *ch);
 
 /* Heartbeats missed right now (whole intervals past the due time of the
  * next one), 0 when on time. */
-uint64_t hb_live_missed_now(const struct hb_liveness *l, uint64_t now_ns);
+uint64_t hbc_live_missed_now(const struct hbc_liveness *l, uint64_t now_ns);
 
 /* Nanoseconds since the newest heartbeat (or since tracking began). */
-uint64_t hb_live_age_ns(const struct hb_liveness *l, uint64_t now_ns);
+uint64_t hbc_live_age_ns(const struct hbc_liveness *l, uint64_t now_ns);
 
 #endif

@@ -10,16 +10,16 @@
 #include <string.h>
 #include <time.h>
 
-#define HB_OPS_PUBLISH_NS 250000000ull
+#define HBC_OPS_PUBLISH_NS 250000000ull
 
-struct hb_ops_prod {
+struct hbc_ops_prod {
 	uint32_t p;
 	const struct hb_ring_hdr *hdr;
 	char name[HB_NAME_MAX];
 	uint32_t pid;
 	uint64_t start_ns;
-	struct hb_liveness live;
-	struct hb_procstat ps;
+	struct hbc_liveness live;
+	struct hbc_procstat ps;
 	int have_ps;
 	uint64_t records;
 	uint64_t last_hb_ns; /* heartbeat time of the newest values */
@@ -34,20 +34,20 @@ struct hb_ops_prod {
 };
 
 /* Crashes of producers of one name since the collector started. */
-struct hb_ops_crashes {
+struct hbc_ops_crashes {
 	char name[HB_NAME_MAX];
 	uint64_t n;
 };
 
-struct hb_ops {
+struct hbc_ops {
 	char bus[HB_BUS_MAX];
 	char *dir;
-	struct hb_alerts alerts;
-	struct hb_prom_server *srv;
-	struct hb_ops_prod *v;
+	struct hbc_alerts alerts;
+	struct hbc_prom_server *srv;
+	struct hbc_ops_prod *v;
 	uint32_t n, cap;
 	uint64_t host_every_ns, next_host_ns, next_pub_ns;
-	struct hb_hoststat host;
+	struct hbc_hoststat host;
 	int have_host;
 	msgpack_packer *pk; /* for the alert callback */
 	void (*note)(msgpack_packer *pk, uint64_t ts_ns);
@@ -55,11 +55,11 @@ struct hb_ops {
 	uint32_t last; /* index of the last producer found */
 	uint64_t now_ns;
 	uint64_t keep_crashed_ns;
-	struct hb_ops_crashes *crashes;
+	struct hbc_ops_crashes *crashes;
 	uint32_t ncrashes;
 };
 
-int hb_ops_option(struct hb_ops_config *cfg, const char *opt, const char *arg, char *err,
+int hbc_ops_option(struct hbc_ops_config *cfg, const char *opt, const char *arg, char *err,
 		  size_t errlen)
 {
 	if (!strcmp(opt, "--metrics")) {
@@ -67,15 +67,15 @@ int hb_ops_option(struct hb_ops_config *cfg, const char *opt, const char *arg, c
 		return 1;
 	}
 	if (!strcmp(opt, "--alert"))
-		return hb_alerts_add(&cfg->alerts, arg, err, errlen) ?: 1;
+		return hbc_alerts_add(&cfg->alerts, arg, err, errlen) ?: 1;
 	if (!strcmp(opt, "--alert-file"))
-		return hb_alerts_load(&cfg->alerts, arg, err, errlen) ?: 1;
+		return hbc_alerts_load(&cfg->alerts, arg, err, errlen) ?: 1;
 	return 0;
 }
 
-int hb_ops_create(struct hb_ops **out, struct hb_ops_config *cfg, char *err, size_t errlen)
+int hbc_ops_create(struct hbc_ops **out, struct hbc_ops_config *cfg, char *err, size_t errlen)
 {
-	struct hb_ops *o = calloc(1, sizeof(*o));
+	struct hbc_ops *o = calloc(1, sizeof(*o));
 	int rc;
 
 	if (!o)
@@ -83,15 +83,15 @@ int hb_ops_create(struct hb_ops **out, struct hb_ops_config *cfg, char *err, siz
 	snprintf(o->bus, sizeof(o->bus), "%s", cfg->bus ? cfg->bus : "default");
 	o->dir = cfg->dir ? strdup(cfg->dir) : NULL;
 	o->alerts = cfg->alerts;
-	cfg->alerts = (struct hb_alerts){0};
+	cfg->alerts = (struct hbc_alerts){0};
 	o->start_ns = (uint64_t)time(NULL) * 1000000000u;
 	o->host_every_ns = cfg->host_every_ns ? cfg->host_every_ns : 10000000000ull;
 	o->note = cfg->note;
 	o->keep_crashed_ns = cfg->keep_crashed_ns;
 	if (cfg->metrics_addr) {
-		rc = hb_prom_server_start(&o->srv, cfg->metrics_addr, err, errlen);
+		rc = hbc_prom_server_start(&o->srv, cfg->metrics_addr, err, errlen);
 		if (rc) {
-			hb_alerts_free(&o->alerts);
+			hbc_alerts_free(&o->alerts);
 			free(o->dir);
 			free(o);
 			return rc;
@@ -101,24 +101,24 @@ int hb_ops_create(struct hb_ops **out, struct hb_ops_config *cfg, char *err, siz
 	return 0;
 }
 
-int hb_ops_metrics_port(const struct hb_ops *o)
+int hbc_ops_metrics_port(const struct hbc_ops *o)
 {
-	return o && o->srv ? hb_prom_server_port(o->srv) : 0;
+	return o && o->srv ? hbc_prom_server_port(o->srv) : 0;
 }
 
-void hb_ops_destroy(struct hb_ops *o)
+void hbc_ops_destroy(struct hbc_ops *o)
 {
 	if (!o)
 		return;
-	hb_prom_server_stop(o->srv);
-	hb_alerts_free(&o->alerts);
+	hbc_prom_server_stop(o->srv);
+	hbc_alerts_free(&o->alerts);
 	free(o->crashes);
 	free(o->v);
 	free(o->dir);
 	free(o);
 }
 
-static struct hb_ops_prod *hb_ops_find(struct hb_ops *o, uint32_t p)
+static struct hbc_ops_prod *hbc_ops_find(struct hbc_ops *o, uint32_t p)
 {
 	uint32_t i;
 
@@ -133,14 +133,14 @@ static struct hb_ops_prod *hb_ops_find(struct hb_ops *o, uint32_t p)
 	return NULL;
 }
 
-void hb_ops_attach(struct hb_ops *o, uint32_t p, const struct hb_ring_hdr *hdr, uint64_t now_ns)
+void hbc_ops_attach(struct hbc_ops *o, uint32_t p, const struct hb_ring_hdr *hdr, uint64_t now_ns)
 {
-	struct hb_ops_prod *x = hb_ops_find(o, p);
+	struct hbc_ops_prod *x = hbc_ops_find(o, p);
 
 	if (!x) {
 		if (o->n == o->cap) {
 			uint32_t cap = o->cap ? o->cap * 2 : 16;
-			struct hb_ops_prod *nv = realloc(o->v, cap * sizeof(*nv));
+			struct hbc_ops_prod *nv = realloc(o->v, cap * sizeof(*nv));
 
 			if (!nv)
 				return;
@@ -155,12 +155,12 @@ void hb_ops_attach(struct hb_ops *o, uint32_t p, const struct hb_ring_hdr *hdr, 
 	memcpy(x->name, hdr->name, sizeof(x->name) - 1);
 	x->pid = hdr->pid;
 	x->start_ns = hdr->start_ns;
-	hb_live_init(&x->live, hdr->interval_ns, now_ns);
-	hb_procstat_init(&x->ps, (int)hdr->pid);
+	hbc_live_init(&x->live, hdr->interval_ns, now_ns);
+	hbc_procstat_init(&x->ps, (int)hdr->pid);
 }
 
 /* Copies the metric table (names from shared memory, bounded). */
-static void hb_ops_metric_defs(struct hb_ops_prod *x, uint32_t n)
+static void hbc_ops_metric_defs(struct hbc_ops_prod *x, uint32_t n)
 {
 	uint32_t i;
 
@@ -172,59 +172,59 @@ static void hb_ops_metric_defs(struct hb_ops_prod *x, uint32_t n)
 	x->nmetrics = n;
 }
 
-int hb_ops_heartbeat(struct hb_ops *o, uint32_t p, uint64_t hb_ns, uint64_t interval_ns,
+int hbc_ops_heartbeat(struct hbc_ops *o, uint32_t p, uint64_t hb_ns, uint64_t interval_ns,
 		     uint64_t now_ns, const uint64_t *slots, uint32_t nmetrics,
-		     struct hb_live_change *ch)
+		     struct hbc_live_change *ch)
 {
-	struct hb_ops_prod *x = hb_ops_find(o, p);
+	struct hbc_ops_prod *x = hbc_ops_find(o, p);
 
 	if (!x)
 		return 0;
 	if (nmetrics > HB_MAX_METRICS)
 		nmetrics = HB_MAX_METRICS;
 	if (nmetrics > x->nmetrics)
-		hb_ops_metric_defs(x, nmetrics);
+		hbc_ops_metric_defs(x, nmetrics);
 	if (slots && nmetrics)
 		memcpy(x->vals, slots, nmetrics * 3 * sizeof(uint64_t));
 	if (hb_ns > x->last_hb_ns)
 		x->last_hb_ns = hb_ns;
-	x->have_ps = hb_procstat_sample(&x->ps, hb_mono_now_ns()) == 0;
-	return hb_live_heartbeat(&x->live, hb_ns, interval_ns, now_ns, ch);
+	x->have_ps = hbc_procstat_sample(&x->ps, hbc_mono_now_ns()) == 0;
+	return hbc_live_heartbeat(&x->live, hb_ns, interval_ns, now_ns, ch);
 }
 
-int hb_ops_has_proc(struct hb_ops *o, uint32_t p)
+int hbc_ops_has_proc(struct hbc_ops *o, uint32_t p)
 {
-	struct hb_ops_prod *x = hb_ops_find(o, p);
+	struct hbc_ops_prod *x = hbc_ops_find(o, p);
 
 	return x && x->have_ps;
 }
 
-int hb_ops_pack_proc(struct hb_ops *o, uint32_t p, msgpack_packer *pk)
+int hbc_ops_pack_proc(struct hbc_ops *o, uint32_t p, msgpack_packer *pk)
 {
-	struct hb_ops_prod *x = hb_ops_find(o, p);
+	struct hbc_ops_prod *x = hbc_ops_find(o, p);
 
 	if (!x || !x->have_ps)
 		return -ENOENT;
-	return hb_procstat_pack(&x->ps, pk);
+	return hbc_procstat_pack(&x->ps, pk);
 }
 
-void hb_ops_records(struct hb_ops *o, uint32_t p, uint64_t n)
+void hbc_ops_records(struct hbc_ops *o, uint32_t p, uint64_t n)
 {
-	struct hb_ops_prod *x = hb_ops_find(o, p);
+	struct hbc_ops_prod *x = hbc_ops_find(o, p);
 
 	if (x)
 		x->records += n;
 }
 
-int hb_ops_check(struct hb_ops *o, uint32_t p, const struct hb_live_obs *obs, uint64_t now_ns,
-		 struct hb_live_change *ch)
+int hbc_ops_check(struct hbc_ops *o, uint32_t p, const struct hbc_live_obs *obs, uint64_t now_ns,
+		 struct hbc_live_change *ch)
 {
-	struct hb_ops_prod *x = hb_ops_find(o, p);
+	struct hbc_ops_prod *x = hbc_ops_find(o, p);
 
-	return x ? hb_live_check(&x->live, now_ns, obs, ch) : 0;
+	return x ? hbc_live_check(&x->live, now_ns, obs, ch) : 0;
 }
 
-static void hb_ops_pack_ts(msgpack_packer *pk, uint64_t ns)
+static void hbc_ops_pack_ts(msgpack_packer *pk, uint64_t ns)
 {
 	msgpack_timestamp t = {.tv_sec = (int64_t)(ns / 1000000000u),
 			       .tv_nsec = (uint32_t)(ns % 1000000000u)};
@@ -233,7 +233,7 @@ static void hb_ops_pack_ts(msgpack_packer *pk, uint64_t ns)
 }
 
 /* Opens a bus record map of n pairs with its k and ts. */
-static void hb_ops_pack_bus(struct hb_ops *o, msgpack_packer *pk, size_t n, const char *k)
+static void hbc_ops_pack_bus(struct hbc_ops *o, msgpack_packer *pk, size_t n, const char *k)
 {
 	if (o->note)
 		o->note(pk, o->now_ns);
@@ -241,18 +241,18 @@ static void hb_ops_pack_bus(struct hb_ops *o, msgpack_packer *pk, size_t n, cons
 	hbc_pack_str(pk, "k");
 	hbc_pack_str(pk, k);
 	hbc_pack_str(pk, "ts");
-	hb_ops_pack_ts(pk, o->now_ns);
+	hbc_ops_pack_ts(pk, o->now_ns);
 }
 
 /* {k: "alert", ts, p, name, event, rule, value, threshold[, why]} */
-static void hb_ops_on_alert(void *ctx, const struct hb_alert_event *ev)
+static void hbc_ops_on_alert(void *ctx, const struct hbc_alert_event *ev)
 {
-	struct hb_ops *o = ctx;
+	struct hbc_ops *o = ctx;
 	msgpack_packer *pk = o->pk;
 
 	if (!pk)
 		return;
-	hb_ops_pack_bus(o, pk, ev->why ? 9 : 8, "alert");
+	hbc_ops_pack_bus(o, pk, ev->why ? 9 : 8, "alert");
 	hbc_pack_str(pk, "p");
 	msgpack_pack_uint32(pk, ev->p);
 	hbc_pack_str(pk, "name");
@@ -271,9 +271,9 @@ static void hb_ops_on_alert(void *ctx, const struct hb_alert_event *ev)
 	}
 }
 
-static void hb_ops_crash_count(struct hb_ops *o, const char *name)
+static void hbc_ops_crash_count(struct hbc_ops *o, const char *name)
 {
-	struct hb_ops_crashes *nc;
+	struct hbc_ops_crashes *nc;
 	uint32_t i;
 
 	for (i = 0; i < o->ncrashes; i++)
@@ -290,36 +290,36 @@ static void hb_ops_crash_count(struct hb_ops *o, const char *name)
 }
 
 /* Forgets x: its active alerts clear into o->pk (why "gone"). */
-static void hb_ops_forget(struct hb_ops *o, struct hb_ops_prod *x)
+static void hbc_ops_forget(struct hbc_ops *o, struct hbc_ops_prod *x)
 {
-	hb_alerts_forget(&o->alerts, x->p, x->name, hb_ops_on_alert, o);
+	hbc_alerts_forget(&o->alerts, x->p, x->name, hbc_ops_on_alert, o);
 	*x = o->v[--o->n];
 }
 
-static void hb_ops_eval_state(struct hb_ops *o, struct hb_ops_prod *x, enum hb_state st)
+static void hbc_ops_eval_state(struct hbc_ops *o, struct hbc_ops_prod *x, enum hb_state st)
 {
-	struct hb_alert_input in = {.p = x->p, .producer = x->name, .fill = -1, .state = st};
+	struct hbc_alert_input in = {.p = x->p, .producer = x->name, .fill = -1, .state = st};
 
-	hb_alerts_eval(&o->alerts, &in, hb_ops_on_alert, o);
+	hbc_alerts_eval(&o->alerts, &in, hbc_ops_on_alert, o);
 }
 
-void hb_ops_detach(struct hb_ops *o, uint32_t p, enum hb_state final, msgpack_packer *pk,
+void hbc_ops_detach(struct hbc_ops *o, uint32_t p, enum hb_state final, msgpack_packer *pk,
 		   uint64_t now_ns)
 {
-	struct hb_ops_prod *x = hb_ops_find(o, p);
+	struct hbc_ops_prod *x = hbc_ops_find(o, p);
 
 	if (!x)
 		return;
 	o->pk = pk;
 	o->now_ns = now_ns;
 	if (final == HB_STATE_CRASHED)
-		hb_ops_crash_count(o, x->name);
-	hb_live_finish(&x->live, final, "final", now_ns, NULL);
+		hbc_ops_crash_count(o, x->name);
+	hbc_live_finish(&x->live, final, "final", now_ns, NULL);
 	/* state alerts see the final state: a clean exit clears them as
 	 * "exited", a crash keeps them firing (or fires them now) */
-	hb_ops_eval_state(o, x, final);
+	hbc_ops_eval_state(o, x, final);
 	if (final == HB_STATE_EXITED || !o->keep_crashed_ns) {
-		hb_ops_forget(o, x);
+		hbc_ops_forget(o, x);
 	} else {
 		x->dropped = atomic_load_explicit(&x->hdr->dropped, memory_order_relaxed);
 		x->ended_ns = now_ns ? now_ns : 1;
@@ -330,21 +330,21 @@ void hb_ops_detach(struct hb_ops *o, uint32_t p, enum hb_state final, msgpack_pa
 }
 
 /* Producers kept past their time are forgotten (pk: room for records). */
-static void hb_ops_expire(struct hb_ops *o)
+static void hbc_ops_expire(struct hbc_ops *o)
 {
 	uint32_t i = 0;
 
 	while (i < o->n) {
-		struct hb_ops_prod *x = &o->v[i];
+		struct hbc_ops_prod *x = &o->v[i];
 
 		if (x->ended_ns && o->now_ns - x->ended_ns >= o->keep_crashed_ns)
-			hb_ops_forget(o, x);
+			hbc_ops_forget(o, x);
 		else
 			i++;
 	}
 }
 
-static double hb_ops_fill(const struct hb_ring_hdr *h)
+static double hbc_ops_fill(const struct hb_ring_hdr *h)
 {
 	uint64_t head, tail;
 
@@ -357,17 +357,17 @@ static double hb_ops_fill(const struct hb_ring_hdr *h)
 	return (double)(head - tail) / h->data_size;
 }
 
-static void hb_ops_eval(struct hb_ops *o, struct hb_ops_prod *x)
+static void hbc_ops_eval(struct hbc_ops *o, struct hbc_ops_prod *x)
 {
 	const char *names[HB_MAX_METRICS];
 	uint64_t vals[HB_MAX_METRICS];
-	struct hb_alert_input in = {.p = x->p, .producer = x->name, .ts_ns = x->last_hb_ns,
-				    .fill = hb_ops_fill(x->hdr), .state = x->live.state,
+	struct hbc_alert_input in = {.p = x->p, .producer = x->name, .ts_ns = x->last_hb_ns,
+				    .fill = hbc_ops_fill(x->hdr), .state = x->live.state,
 				    .counter_names = names, .counters = vals};
 	uint32_t i;
 
 	if (x->ended_ns) { /* ended: only its final state counts */
-		hb_ops_eval_state(o, x, x->live.state);
+		hbc_ops_eval_state(o, x, x->live.state);
 		return;
 	}
 	for (i = 0; i < x->nmetrics; i++) {
@@ -376,25 +376,25 @@ static void hb_ops_eval(struct hb_ops *o, struct hb_ops_prod *x)
 		names[in.ncounters] = x->mnames[i];
 		vals[in.ncounters++] = x->vals[i][0];
 	}
-	hb_alerts_eval(&o->alerts, &in, hb_ops_on_alert, o);
+	hbc_alerts_eval(&o->alerts, &in, hbc_ops_on_alert, o);
 }
 
-static void hb_ops_host_record(struct hb_ops *o, msgpack_packer *pk)
+static void hbc_ops_host_record(struct hbc_ops *o, msgpack_packer *pk)
 {
-	if (hb_hoststat_read(&o->host, o->dir))
+	if (hbc_hoststat_read(&o->host, o->dir))
 		return;
 	o->have_host = 1;
-	hb_ops_pack_bus(o, pk, 2 + HB_HOSTSTAT_NPAIRS, "host");
-	hb_hoststat_pack(&o->host, pk);
+	hbc_ops_pack_bus(o, pk, 2 + HBC_HOSTSTAT_NPAIRS, "host");
+	hbc_hoststat_pack(&o->host, pk);
 }
 
-static void hb_ops_publish(struct hb_ops *o, const struct hb_prom_collector *cs)
+static void hbc_ops_publish(struct hbc_ops *o, const struct hbc_prom_collector *cs)
 {
-	struct hb_prom_producer *pp = calloc(o->n ? o->n : 1, sizeof(*pp));
-	struct hb_prom_metric *pm = calloc((size_t)(o->n ? o->n : 1) * HB_MAX_METRICS, sizeof(*pm));
-	struct hb_prom_alert *pa = calloc(o->alerts.ninst ? o->alerts.ninst : 1, sizeof(*pa));
-	struct hb_prom_crashes *pc = calloc(o->ncrashes ? o->ncrashes : 1, sizeof(*pc));
-	struct hb_prom_snapshot s = {.now_ns = o->now_ns, .bus = o->bus, .producers = pp,
+	struct hbc_prom_producer *pp = calloc(o->n ? o->n : 1, sizeof(*pp));
+	struct hbc_prom_metric *pm = calloc((size_t)(o->n ? o->n : 1) * HB_MAX_METRICS, sizeof(*pm));
+	struct hbc_prom_alert *pa = calloc(o->alerts.ninst ? o->alerts.ninst : 1, sizeof(*pa));
+	struct hbc_prom_crashes *pc = calloc(o->ncrashes ? o->ncrashes : 1, sizeof(*pc));
+	struct hbc_prom_snapshot s = {.now_ns = o->now_ns, .bus = o->bus, .producers = pp,
 				     .collector = cs, .alerts = pa, .crashes = pc,
 				     .host = o->have_host ? &o->host : NULL};
 	char *text;
@@ -404,40 +404,40 @@ static void hb_ops_publish(struct hb_ops *o, const struct hb_prom_collector *cs)
 	if (!pp || !pm || !pa || !pc)
 		goto out;
 	for (k = 0; k < o->n; k++) {
-		struct hb_ops_prod *x = &o->v[k];
-		struct hb_prom_metric *m = pm + (size_t)k * HB_MAX_METRICS;
+		struct hbc_ops_prod *x = &o->v[k];
+		struct hbc_prom_metric *m = pm + (size_t)k * HB_MAX_METRICS;
 
 		for (j = 0; j < x->nmetrics; j++)
-			m[j] = (struct hb_prom_metric){.name = x->mnames[j], .kind = x->kinds[j],
+			m[j] = (struct hbc_prom_metric){.name = x->mnames[j], .kind = x->kinds[j],
 						       .a = x->vals[j][0], .b = x->vals[j][1],
 						       .c = x->vals[j][2]};
-		pp[k] = (struct hb_prom_producer){
+		pp[k] = (struct hbc_prom_producer){
 			.name = x->name, .pid = x->pid, .state = x->live.state,
 			.start_ns = x->start_ns, .interval_ns = x->live.interval_ns,
 			.last_hb_ns = x->live.heartbeats ? x->live.last_hb_ns : 0,
-			.missed = x->live.missed + hb_live_missed_now(&x->live, o->now_ns),
+			.missed = x->live.missed + hbc_live_missed_now(&x->live, o->now_ns),
 			.hb_latency_ns = x->live.latency_ns, .records = x->records,
 			.dropped = x->hdr ? atomic_load_explicit(&x->hdr->dropped, memory_order_relaxed)
 					  : x->dropped,
-			.fill = hb_ops_fill(x->hdr), .proc = x->have_ps ? &x->ps : NULL,
+			.fill = hbc_ops_fill(x->hdr), .proc = x->have_ps ? &x->ps : NULL,
 			.nmetrics = x->nmetrics, .metrics = m};
 	}
 	s.nproducers = o->n;
 	for (k = 0; k < o->ncrashes; k++)
-		pc[k] = (struct hb_prom_crashes){.producer = o->crashes[k].name,
+		pc[k] = (struct hbc_prom_crashes){.producer = o->crashes[k].name,
 						 .n = o->crashes[k].n};
 	s.ncrashes = o->ncrashes;
 	for (i = 0; i < o->alerts.ninst; i++) {
-		const struct hb_alert_inst *it = &o->alerts.inst[i];
-		struct hb_ops_prod *x = hb_ops_find(o, it->p);
+		const struct hbc_alert_inst *it = &o->alerts.inst[i];
+		struct hbc_ops_prod *x = hbc_ops_find(o, it->p);
 
 		if (it->active && x)
-			pa[s.nalerts++] = (struct hb_prom_alert){
+			pa[s.nalerts++] = (struct hbc_prom_alert){
 				.name = o->alerts.rules[it->rule].name, .producer = x->name,
 				.pid = x->pid};
 	}
-	if (hb_prom_render(&s, &text, &len) == 0)
-		hb_prom_server_publish(o->srv, text, len);
+	if (hbc_prom_render(&s, &text, &len) == 0)
+		hbc_prom_server_publish(o->srv, text, len);
 out:
 	free(pp);
 	free(pm);
@@ -445,10 +445,10 @@ out:
 	free(pc);
 }
 
-void hb_ops_tick(struct hb_ops *o, uint64_t now_ns, const struct hb_prom_collector *csin,
+void hbc_ops_tick(struct hbc_ops *o, uint64_t now_ns, const struct hbc_prom_collector *csin,
 		 msgpack_packer *pk)
 {
-	struct hb_prom_collector cs0 = {0}, *cs = &cs0;
+	struct hbc_prom_collector cs0 = {0}, *cs = &cs0;
 	uint32_t i;
 
 	if (csin)
@@ -460,18 +460,18 @@ void hb_ops_tick(struct hb_ops *o, uint64_t now_ns, const struct hb_prom_collect
 	if (pk) {
 		o->pk = pk;
 		for (i = 0; i < o->n && o->alerts.nrules; i++)
-			hb_ops_eval(o, &o->v[i]);
-		hb_ops_expire(o);
+			hbc_ops_eval(o, &o->v[i]);
+		hbc_ops_expire(o);
 		o->pk = NULL;
 		if (now_ns >= o->next_host_ns) {
 			o->next_host_ns = now_ns + o->host_every_ns;
-			hb_ops_host_record(o, pk);
+			hbc_ops_host_record(o, pk);
 		}
 	}
 	if (o->srv && now_ns >= o->next_pub_ns) {
-		o->next_pub_ns = now_ns + HB_OPS_PUBLISH_NS;
+		o->next_pub_ns = now_ns + HBC_OPS_PUBLISH_NS;
 		if (!o->have_host)
-			o->have_host = hb_hoststat_read(&o->host, o->dir) == 0;
-		hb_ops_publish(o, cs);
+			o->have_host = hbc_hoststat_read(&o->host, o->dir) == 0;
+		hbc_ops_publish(o, cs);
 	}
 }

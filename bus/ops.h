@@ -21,13 +21,13 @@
 #include "liveness.h"
 #include "prom.h"
 
-struct hb_ops;
+struct hbc_ops;
 
-struct hb_ops_config {
+struct hbc_ops_config {
 	const char *bus;
 	const char *dir;          /* archive directory (disk use) */
 	const char *metrics_addr; /* NULL: no Prometheus endpoint */
-	struct hb_alerts alerts;  /* rules; moved into the module */
+	struct hbc_alerts alerts;  /* rules; moved into the module */
 	uint64_t host_every_ns;   /* `host` record period; 0 = 10 s */
 	/* how long a producer that ended crashed (or quarantined) stays on
 	 * /metrics with its state and its state alerts firing; 0 = not at all */
@@ -40,47 +40,47 @@ struct hb_ops_config {
 /* Parses "--alert RULE" / "--alert-file FILE" / "--metrics ADDR" style
  * options into cfg: returns 1 when opt was one of them (arg consumed),
  * 0 when not, -EINVAL with a message in err on a bad value. */
-int hb_ops_option(struct hb_ops_config *cfg, const char *opt, const char *arg, char *err,
+int hbc_ops_option(struct hbc_ops_config *cfg, const char *opt, const char *arg, char *err,
 		  size_t errlen);
 
-int hb_ops_create(struct hb_ops **out, struct hb_ops_config *cfg, char *err, size_t errlen);
+int hbc_ops_create(struct hbc_ops **out, struct hbc_ops_config *cfg, char *err, size_t errlen);
 /* The bound metrics port, 0 when none. */
-int hb_ops_metrics_port(const struct hb_ops *o);
-void hb_ops_destroy(struct hb_ops *o);
+int hbc_ops_metrics_port(const struct hbc_ops *o);
+void hbc_ops_destroy(struct hbc_ops *o);
 
-/* A producer was attached; hdr stays valid until hb_ops_detach. */
-void hb_ops_attach(struct hb_ops *o, uint32_t p, const struct hb_ring_hdr *hdr, uint64_t now_ns);
+/* A producer was attached; hdr stays valid until hbc_ops_detach. */
+void hbc_ops_attach(struct hbc_ops *o, uint32_t p, const struct hb_ring_hdr *hdr, uint64_t now_ns);
 /* A heartbeat of p (wall-clock hb_ns) is being persisted at now_ns; slots
  * are its nmetrics x 3 values. Samples the process; returns 1 and *ch on a
  * liveness change. */
-int hb_ops_heartbeat(struct hb_ops *o, uint32_t p, uint64_t hb_ns, uint64_t interval_ns,
+int hbc_ops_heartbeat(struct hbc_ops *o, uint32_t p, uint64_t hb_ns, uint64_t interval_ns,
 		     uint64_t now_ns, const uint64_t *slots, uint32_t nmetrics,
-		     struct hb_live_change *ch);
+		     struct hbc_live_change *ch);
 /* Packs heartbeat element 8 (process figures) for p; 0 when packed,
  * -ENOENT when p has no sample (pack nothing then). */
-int hb_ops_pack_proc(struct hb_ops *o, uint32_t p, msgpack_packer *pk);
-/* 1 when hb_ops_pack_proc would pack something for p. */
-int hb_ops_has_proc(struct hb_ops *o, uint32_t p);
+int hbc_ops_pack_proc(struct hbc_ops *o, uint32_t p, msgpack_packer *pk);
+/* 1 when hbc_ops_pack_proc would pack something for p. */
+int hbc_ops_has_proc(struct hbc_ops *o, uint32_t p);
 /* n more records of p were persisted. */
-void hb_ops_records(struct hb_ops *o, uint32_t p, uint64_t n);
+void hbc_ops_records(struct hbc_ops *o, uint32_t p, uint64_t n);
 /* Periodic liveness check of p (o: what the collector sees of it).
  * Returns 1 and *ch on a change: call again until it returns 0. */
-int hb_ops_check(struct hb_ops *o, uint32_t p, const struct hb_live_obs *obs, uint64_t now_ns,
-		 struct hb_live_change *ch);
+int hbc_ops_check(struct hbc_ops *o, uint32_t p, const struct hbc_live_obs *obs, uint64_t now_ns,
+		 struct hbc_live_change *ch);
 /* p ended with final state `final` (exited, crashed, quarantined). Exited:
  * its alerts clear into pk (may be NULL) and p is forgotten. Otherwise p
  * stays, in that state, for keep_crashed_ns: counted in
  * hb_producer_crashes_total when crashed, its state alerts firing, hdr no
  * longer read. */
-void hb_ops_detach(struct hb_ops *o, uint32_t p, enum hb_state final, msgpack_packer *pk,
+void hbc_ops_detach(struct hbc_ops *o, uint32_t p, enum hb_state final, msgpack_packer *pk,
 		   uint64_t now_ns);
 /* Periodic work: evaluates alert rules (records into pk), forgets
  * producers kept past keep_crashed_ns (their alerts clear, why "gone"),
  * writes a `host`
  * record when due, publishes the Prometheus snapshot (cs->start_ns 0: the
- * time hb_ops_create ran). pk may be NULL (no
+ * time hbc_ops_create ran). pk may be NULL (no
  * room now): records are then left for the next call. */
-void hb_ops_tick(struct hb_ops *o, uint64_t now_ns, const struct hb_prom_collector *cs,
+void hbc_ops_tick(struct hbc_ops *o, uint64_t now_ns, const struct hbc_prom_collector *cs,
 		 msgpack_packer *pk);
 
 #endif

@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-uint64_t hb_mono_now_ns(void)
+uint64_t hbc_mono_now_ns(void)
 {
 	struct timespec ts;
 
@@ -22,7 +22,7 @@ uint64_t hb_mono_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-struct hb_proc_raw {
+struct hbc_proc_raw {
 	uint64_t ticks;  /* utime + stime */
 	uint64_t start;  /* starttime */
 	uint64_t rss_pages;
@@ -30,7 +30,7 @@ struct hb_proc_raw {
 };
 
 /* The figures of /proc/PID/stat (hbs_proc.h splits it). */
-static int hb_proc_stat_read(int pid, struct hb_proc_raw *raw)
+static int hbc_proc_stat_read(int pid, struct hbc_proc_raw *raw)
 {
 	char buf[1024];
 	const char *state;
@@ -51,7 +51,7 @@ static int hb_proc_stat_read(int pid, struct hb_proc_raw *raw)
 	return 0;
 }
 
-static int32_t hb_proc_fd_count(int pid)
+static int32_t hbc_proc_fd_count(int pid)
 {
 	char path[64];
 	struct dirent *d;
@@ -69,15 +69,15 @@ static int32_t hb_proc_fd_count(int pid)
 	return n;
 }
 
-void hb_procstat_init(struct hb_procstat *ps, int pid)
+void hbc_procstat_init(struct hbc_procstat *ps, int pid)
 {
-	*ps = (struct hb_procstat){.pid = pid, .cpu_pct = -1, .fds = -1};
+	*ps = (struct hbc_procstat){.pid = pid, .cpu_pct = -1, .fds = -1};
 }
 
-int hb_procstat_sample(struct hb_procstat *ps, uint64_t mono_ns)
+int hbc_procstat_sample(struct hbc_procstat *ps, uint64_t mono_ns)
 {
 	static long tck, page;
-	struct hb_proc_raw raw;
+	struct hbc_proc_raw raw;
 	int rc;
 
 	if (!tck) {
@@ -88,7 +88,7 @@ int hb_procstat_sample(struct hb_procstat *ps, uint64_t mono_ns)
 		if (page <= 0)
 			page = 4096;
 	}
-	rc = hb_proc_stat_read(ps->pid, &raw);
+	rc = hbc_proc_stat_read(ps->pid, &raw);
 	if (rc)
 		return rc;
 	if (ps->start_ticks && raw.start != ps->start_ticks)
@@ -102,18 +102,18 @@ int hb_procstat_sample(struct hb_procstat *ps, uint64_t mono_ns)
 	ps->have_prev = 1;
 	ps->rss_bytes = raw.rss_pages * (uint64_t)page;
 	ps->threads = raw.threads;
-	ps->fds = hb_proc_fd_count(ps->pid);
+	ps->fds = hbc_proc_fd_count(ps->pid);
 	return 0;
 }
 
-int hb_proc_alive(int pid, uint64_t start_ticks)
+int hbc_proc_alive(int pid, uint64_t start_ticks)
 {
-	struct hb_proc_raw raw;
+	struct hbc_proc_raw raw;
 	int rc;
 
 	if (pid <= 0)
 		return 0;
-	rc = hb_proc_stat_read(pid, &raw);
+	rc = hbc_proc_stat_read(pid, &raw);
 	if (rc == -ESRCH)
 		return 0;
 	if (rc)
@@ -121,14 +121,14 @@ int hb_proc_alive(int pid, uint64_t start_ticks)
 	return !start_ticks || raw.start == start_ticks;
 }
 
-static uint64_t hb_meminfo_kb(const char *buf, const char *key)
+static uint64_t hbc_meminfo_kb(const char *buf, const char *key)
 {
 	const char *p = strstr(buf, key);
 
 	return p ? strtoull(p + strlen(key), NULL, 10) : 0;
 }
 
-int hb_hoststat_read(struct hb_hoststat *hs, const char *path)
+int hbc_hoststat_read(struct hbc_hoststat *hs, const char *path)
 {
 	char buf[4096];
 	struct statvfs sv;
@@ -145,8 +145,8 @@ int hb_hoststat_read(struct hb_hoststat *hs, const char *path)
 	n = hbs_proc_read("/proc/meminfo", buf, sizeof(buf));
 	if (n < 0)
 		return (int)n;
-	hs->mem_total_bytes = hb_meminfo_kb(buf, "MemTotal:") * 1024;
-	avail = hb_meminfo_kb(buf, "MemAvailable:") * 1024;
+	hs->mem_total_bytes = hbc_meminfo_kb(buf, "MemTotal:") * 1024;
+	avail = hbc_meminfo_kb(buf, "MemAvailable:") * 1024;
 	hs->mem_used_bytes = hs->mem_total_bytes > avail ? hs->mem_total_bytes - avail : 0;
 	if (path && statvfs(path, &sv) == 0) {
 		hs->disk_total_bytes = (uint64_t)sv.f_blocks * sv.f_frsize;
@@ -155,7 +155,7 @@ int hb_hoststat_read(struct hb_hoststat *hs, const char *path)
 	return 0;
 }
 
-static void hb_pack_key(msgpack_packer *pk, const char *k)
+static void hbc_pack_key(msgpack_packer *pk, const char *k)
 {
 	size_t n = strlen(k);
 
@@ -163,19 +163,19 @@ static void hb_pack_key(msgpack_packer *pk, const char *k)
 	msgpack_pack_str_body(pk, k, n);
 }
 
-int hb_procstat_pack(const struct hb_procstat *ps, msgpack_packer *pk)
+int hbc_procstat_pack(const struct hbc_procstat *ps, msgpack_packer *pk)
 {
 	msgpack_pack_map(pk, 4);
-	hb_pack_key(pk, "cpu_pct");
+	hbc_pack_key(pk, "cpu_pct");
 	if (ps->cpu_pct < 0)
 		msgpack_pack_nil(pk);
 	else
 		msgpack_pack_double(pk, ps->cpu_pct);
-	hb_pack_key(pk, "rss_bytes");
+	hbc_pack_key(pk, "rss_bytes");
 	msgpack_pack_uint64(pk, ps->rss_bytes);
-	hb_pack_key(pk, "threads");
+	hbc_pack_key(pk, "threads");
 	msgpack_pack_uint32(pk, ps->threads);
-	hb_pack_key(pk, "fds");
+	hbc_pack_key(pk, "fds");
 	if (ps->fds < 0)
 		msgpack_pack_nil(pk);
 	else
@@ -183,23 +183,23 @@ int hb_procstat_pack(const struct hb_procstat *ps, msgpack_packer *pk)
 	return 0;
 }
 
-int hb_hoststat_pack(const struct hb_hoststat *hs, msgpack_packer *pk)
+int hbc_hoststat_pack(const struct hbc_hoststat *hs, msgpack_packer *pk)
 {
-	hb_pack_key(pk, "load1");
+	hbc_pack_key(pk, "load1");
 	msgpack_pack_double(pk, hs->load1);
-	hb_pack_key(pk, "load5");
+	hbc_pack_key(pk, "load5");
 	msgpack_pack_double(pk, hs->load5);
-	hb_pack_key(pk, "load15");
+	hbc_pack_key(pk, "load15");
 	msgpack_pack_double(pk, hs->load15);
-	hb_pack_key(pk, "ncpu");
+	hbc_pack_key(pk, "ncpu");
 	msgpack_pack_uint32(pk, hs->ncpu);
-	hb_pack_key(pk, "mem_total_bytes");
+	hbc_pack_key(pk, "mem_total_bytes");
 	msgpack_pack_uint64(pk, hs->mem_total_bytes);
-	hb_pack_key(pk, "mem_used_bytes");
+	hbc_pack_key(pk, "mem_used_bytes");
 	msgpack_pack_uint64(pk, hs->mem_used_bytes);
-	hb_pack_key(pk, "disk_total_bytes");
+	hbc_pack_key(pk, "disk_total_bytes");
 	msgpack_pack_uint64(pk, hs->disk_total_bytes);
-	hb_pack_key(pk, "disk_used_bytes");
+	hbc_pack_key(pk, "disk_used_bytes");
 	msgpack_pack_uint64(pk, hs->disk_used_bytes);
 	return 0;
 }

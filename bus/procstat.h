@@ -18,7 +18,7 @@
 #include <msgpack.h>
 #include <stdint.h>
 
-struct hb_procstat {
+struct hbc_procstat {
 	int pid;
 	int have_prev;      /* a previous sample exists: cpu_pct is meaningful */
 	uint64_t prev_ticks; /* utime + stime at the previous sample */
@@ -32,7 +32,7 @@ struct hb_procstat {
 	int32_t fds;        /* -1 when /proc/PID/fd is not readable */
 };
 
-struct hb_hoststat {
+struct hbc_hoststat {
 	double load1, load5, load15;
 	uint64_t mem_total_bytes;
 	uint64_t mem_used_bytes;
@@ -42,31 +42,31 @@ struct hb_hoststat {
 };
 
 /* Starts tracking pid. */
-void hb_procstat_init(struct hb_procstat *ps, int pid);
+void hbc_procstat_init(struct hbc_procstat *ps, int pid);
 
 /* Reads /proc/PID/{stat,fd} at monotonic time mono_ns and updates ps.
  * 0, -ESRCH when the process is gone (or its pid was reused by another
  * process since init), or -errno. */
-int hb_procstat_sample(struct hb_procstat *ps, uint64_t mono_ns);
+int hbc_procstat_sample(struct hbc_procstat *ps, uint64_t mono_ns);
 
 /* 1 when pid runs and, if start_ticks is not 0, is the same process that
  * started at start_ticks (clock ticks since boot); 0 when it is gone. */
-int hb_proc_alive(int pid, uint64_t start_ticks);
+int hbc_proc_alive(int pid, uint64_t start_ticks);
 
 /* Reads the host figures; disk use is that of the file system holding
  * path (may be NULL). 0 or -errno. */
-int hb_hoststat_read(struct hb_hoststat *hs, const char *path);
+int hbc_hoststat_read(struct hbc_hoststat *hs, const char *path);
 
 /* Packs the process figures as the heartbeat's element 8 map. */
-int hb_procstat_pack(const struct hb_procstat *ps, msgpack_packer *pk);
+int hbc_procstat_pack(const struct hbc_procstat *ps, msgpack_packer *pk);
 
-/* Packs the host figures as HB_HOSTSTAT_NPAIRS key/value pairs of a
+/* Packs the host figures as HBC_HOSTSTAT_NPAIRS key/value pairs of a
  * `host` bus record; the caller packs the map header (counting its own
  * `k` and `ts` pairs too) and those pairs. */
-int hb_hoststat_pack(const struct hb_hoststat *hs, msgpack_packer *pk);
-#define HB_HOSTSTAT_NPAIRS 8
+int hbc_hoststat_pack(const struct hbc_hoststat *hs, msgpack_packer *pk);
+#define HBC_HOSTSTAT_NPAIRS 8
 
 /* Monotonic clock in ns. */
-uint64_t hb_mono_now_ns(void);
+uint64_t hbc_mono_now_ns(void);
 
 #endif

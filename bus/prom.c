@@ -2,8 +2,8 @@
 /*
  * prom.c - the /metrics HTTP server (see prom.h), on libmicrohttpd.
  *
- * The daemon runs its own thread (http.h): at most HB_PROM_MAXCONN
- * connections, each closed after HB_PROM_TIMEOUT_S idle, so a slow or
+ * The daemon runs its own thread (http.h): at most HBC_PROM_MAXCONN
+ * connections, each closed after HBC_PROM_TIMEOUT_S idle, so a slow or
  * stuck client never reaches the drain loop.
  *
  * The exposition is a reference-counted immutable block: publish swaps the
@@ -22,24 +22,24 @@
 
 #include "http.h"
 
-#define HB_PROM_MAXCONN 32
-#define HB_PROM_TIMEOUT_S 10
+#define HBC_PROM_MAXCONN 32
+#define HBC_PROM_TIMEOUT_S 10
 
-struct hb_prom_text {
+struct hbc_prom_text {
 	_Atomic unsigned refs;
 	size_t len;
 	char *data;
 };
 
-struct hb_prom_server {
+struct hbc_prom_server {
 	struct MHD_Daemon *d;
 	int port;
 	pthread_mutex_t mu;        /* guards cur (held only to swap or take a ref) */
-	struct hb_prom_text *cur;
+	struct hbc_prom_text *cur;
 	_Atomic uint64_t requests;
 };
 
-static void hb_prom_text_put(struct hb_prom_text *t)
+static void hbc_prom_text_put(struct hbc_prom_text *t)
 {
 	if (t && atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) == 1) {
 		free(t->data);
@@ -47,14 +47,14 @@ static void hb_prom_text_put(struct hb_prom_text *t)
 	}
 }
 
-static void hb_prom_text_free(void *t)
+static void hbc_prom_text_free(void *t)
 {
-	hb_prom_text_put(t);
+	hbc_prom_text_put(t);
 }
 
-static struct hb_prom_text *hb_prom_text_get(struct hb_prom_server *s)
+static struct hbc_prom_text *hbc_prom_text_get(struct hbc_prom_server *s)
 {
-	struct hb_prom_text *t;
+	struct hbc_prom_text *t;
 
 	pthread_mutex_lock(&s->mu);
 	t = s->cur;
@@ -64,9 +64,9 @@ static struct hb_prom_text *hb_prom_text_get(struct hb_prom_server *s)
 	return t;
 }
 
-void hb_prom_server_publish(struct hb_prom_server *s, char *text, size_t len)
+void hbc_prom_server_publish(struct hbc_prom_server *s, char *text, size_t len)
 {
-	struct hb_prom_text *t = malloc(sizeof(*t)), *old;
+	struct hbc_prom_text *t = malloc(sizeof(*t)), *old;
 
 	if (!t) {
 		free(text);
@@ -79,25 +79,25 @@ void hb_prom_server_publish(struct hb_prom_server *s, char *text, size_t len)
 	old = s->cur;
 	s->cur = t;
 	pthread_mutex_unlock(&s->mu);
-	hb_prom_text_put(old);
+	hbc_prom_text_put(old);
 }
 
 /* The exposition, or a placeholder before the first one. */
-static enum MHD_Result hb_prom_metrics(struct hb_prom_server *s, struct MHD_Connection *c)
+static enum MHD_Result hbc_prom_metrics(struct hbc_prom_server *s, struct MHD_Connection *c)
 {
 	static const char fallback[] = "# no data yet\n";
-	struct hb_prom_text *t = hb_prom_text_get(s);
+	struct hbc_prom_text *t = hbc_prom_text_get(s);
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 
 	if (t)
 		r = MHD_create_response_from_buffer_with_free_callback_cls(
-			t->len, t->data, hb_prom_text_free, t);
+			t->len, t->data, hbc_prom_text_free, t);
 	else
 		r = MHD_create_response_from_buffer(sizeof(fallback) - 1, (void *)fallback,
 						    MHD_RESPMEM_PERSISTENT);
 	if (!r) {
-		hb_prom_text_put(t);
+		hbc_prom_text_put(t);
 		return MHD_NO;
 	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
@@ -107,11 +107,11 @@ static enum MHD_Result hb_prom_metrics(struct hb_prom_server *s, struct MHD_Conn
 	return ret;
 }
 
-static enum MHD_Result hb_prom_handle(void *cls, struct MHD_Connection *c, const char *url,
+static enum MHD_Result hbc_prom_handle(void *cls, struct MHD_Connection *c, const char *url,
 				      const char *method, const char *version,
 				      const char *upload, size_t *upload_size, void **req)
 {
-	struct hb_prom_server *s = cls;
+	struct hbc_prom_server *s = cls;
 
 	(void)version, (void)upload, (void)upload_size, (void)req;
 	atomic_fetch_add_explicit(&s->requests, 1, memory_order_relaxed);
@@ -119,16 +119,16 @@ static enum MHD_Result hb_prom_handle(void *cls, struct MHD_Connection *c, const
 		return hb_http_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "Method Not Allowed\n");
 	if (strcmp(url, "/metrics"))
 		return hb_http_text(c, MHD_HTTP_NOT_FOUND, "Not Found\n");
-	return hb_prom_metrics(s, c);
+	return hbc_prom_metrics(s, c);
 }
 
-int hb_prom_server_start(struct hb_prom_server **out, const char *hostport, char *err,
+int hbc_prom_server_start(struct hbc_prom_server **out, const char *hostport, char *err,
 			 size_t errlen)
 {
-	struct hb_prom_server *s = calloc(1, sizeof(*s));
+	struct hbc_prom_server *s = calloc(1, sizeof(*s));
 	struct hb_http_opts o = {.hostport = hostport, .allow_remote = 1,
-				 .max_conns = HB_PROM_MAXCONN, .timeout_s = HB_PROM_TIMEOUT_S,
-				 .handler = hb_prom_handle, .cls = s};
+				 .max_conns = HBC_PROM_MAXCONN, .timeout_s = HBC_PROM_TIMEOUT_S,
+				 .handler = hbc_prom_handle, .cls = s};
 	int rc;
 
 	if (!s)
@@ -144,22 +144,22 @@ int hb_prom_server_start(struct hb_prom_server **out, const char *hostport, char
 	return 0;
 }
 
-int hb_prom_server_port(const struct hb_prom_server *s)
+int hbc_prom_server_port(const struct hbc_prom_server *s)
 {
 	return s->port;
 }
 
-uint64_t hb_prom_server_requests(const struct hb_prom_server *s)
+uint64_t hbc_prom_server_requests(const struct hbc_prom_server *s)
 {
 	return atomic_load_explicit(&s->requests, memory_order_relaxed);
 }
 
-void hb_prom_server_stop(struct hb_prom_server *s)
+void hbc_prom_server_stop(struct hbc_prom_server *s)
 {
 	if (!s)
 		return;
 	MHD_stop_daemon(s->d);
-	hb_prom_text_put(s->cur);
+	hbc_prom_text_put(s->cur);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
 }

@@ -3,9 +3,9 @@
  * prom.h - Prometheus text exposition (format 0.0.4) of the collector's
  * view of the bus, and the HTTP server for it.
  *
- * The drain loop fills a struct hb_prom_snapshot, renders it to text with
- * hb_prom_render() (no lock held) and hands the text to the server with
- * hb_prom_server_publish(), which only swaps a pointer under the server's
+ * The drain loop fills a struct hbc_prom_snapshot, renders it to text with
+ * hbc_prom_render() (no lock held) and hands the text to the server with
+ * hbc_prom_server_publish(), which only swaps a pointer under the server's
  * mutex. The server is libmicrohttpd in its own thread (http.h), with a
  * connection limit and an idle timeout, so a slow or stuck client can
  * never stall the drain loop (nor the other clients).
@@ -22,13 +22,13 @@
 /* One registered metric of a producer with its latest values, as in
  * struct hb_metric_val: counter a; gauge a = double bits; timing a = count,
  * b = sum ns, c = max ns; health a = enum hb_health. */
-struct hb_prom_metric {
+struct hbc_prom_metric {
 	const char *name;
 	uint32_t kind; /* enum hb_metric_kind */
 	uint64_t a, b, c;
 };
 
-struct hb_prom_producer {
+struct hbc_prom_producer {
 	const char *name;
 	uint32_t pid;
 	enum hb_state state;
@@ -40,12 +40,12 @@ struct hb_prom_producer {
 	uint64_t records;      /* records persisted */
 	uint64_t dropped;      /* records the producer dropped */
 	double fill;           /* ring fill ratio 0..1, < 0 unknown */
-	const struct hb_procstat *proc; /* NULL when unknown */
+	const struct hbc_procstat *proc; /* NULL when unknown */
 	uint32_t nmetrics;
-	const struct hb_prom_metric *metrics;
+	const struct hbc_prom_metric *metrics;
 };
 
-struct hb_prom_collector {
+struct hbc_prom_collector {
 	uint64_t start_ns;
 	uint64_t records;       /* records written, all producers */
 	uint64_t bytes;         /* archive bytes written */
@@ -57,53 +57,53 @@ struct hb_prom_collector {
 	int write_failing;      /* 1 while archive writes fail */
 };
 
-struct hb_prom_alert {
+struct hbc_prom_alert {
 	const char *name;
 	const char *producer;
 	uint32_t pid;
 };
 
 /* Crashes of the producers of one name since the collector started. */
-struct hb_prom_crashes {
+struct hbc_prom_crashes {
 	const char *producer;
 	uint64_t n;
 };
 
-struct hb_prom_snapshot {
+struct hbc_prom_snapshot {
 	uint64_t now_ns;
 	const char *bus;
 	uint32_t nproducers;
-	const struct hb_prom_producer *producers;
-	const struct hb_prom_collector *collector; /* may be NULL */
-	const struct hb_hoststat *host;            /* may be NULL */
+	const struct hbc_prom_producer *producers;
+	const struct hbc_prom_collector *collector; /* may be NULL */
+	const struct hbc_hoststat *host;            /* may be NULL */
 	uint32_t nalerts;                          /* active alerts */
-	const struct hb_prom_alert *alerts;
+	const struct hbc_prom_alert *alerts;
 	uint32_t ncrashes;
-	const struct hb_prom_crashes *crashes;
+	const struct hbc_prom_crashes *crashes;
 };
 
 /* Renders the snapshot; *text is malloc'd (caller frees or publishes).
  * 0 or -ENOMEM. */
-int hb_prom_render(const struct hb_prom_snapshot *s, char **text, size_t *len);
+int hbc_prom_render(const struct hbc_prom_snapshot *s, char **text, size_t *len);
 
 /* Writes value with the exposition format's label escapes (\\, \", \n)
  * into out (NUL-terminated, truncated to outlen). */
-void hb_prom_label_escape(const char *value, char *out, size_t outlen);
+void hbc_prom_label_escape(const char *value, char *out, size_t outlen);
 
-struct hb_prom_server;
+struct hbc_prom_server;
 
 /* Listens on "HOST:PORT", "PORT" or ":PORT" (host 127.0.0.1 when not
  * given; "[::1]:PORT" for IPv6) and starts the server thread. On error
  * returns -errno with a message in err. */
-int hb_prom_server_start(struct hb_prom_server **out, const char *hostport, char *err,
+int hbc_prom_server_start(struct hbc_prom_server **out, const char *hostport, char *err,
 			 size_t errlen);
 /* The bound port (useful with port 0). */
-int hb_prom_server_port(const struct hb_prom_server *s);
+int hbc_prom_server_port(const struct hbc_prom_server *s);
 /* Replaces the exposition served; takes ownership of text (malloc'd). */
-void hb_prom_server_publish(struct hb_prom_server *s, char *text, size_t len);
+void hbc_prom_server_publish(struct hbc_prom_server *s, char *text, size_t len);
 /* Requests the server handled so far (any status; requests libmicrohttpd
  * refused itself as malformed are not counted). */
-uint64_t hb_prom_server_requests(const struct hb_prom_server *s);
-void hb_prom_server_stop(struct hb_prom_server *s);
+uint64_t hbc_prom_server_requests(const struct hbc_prom_server *s);
+void hbc_prom_server_stop(struct hbc_prom_server *s);
 
 #endif

@@ -43,7 +43,7 @@ struct sink_dir {
 	uint64_t fname_ns, size, opened_ns, file_seq, gen;
 	msgpack_sbuffer pend;
 	msgpack_packer pk;
-	struct hb_index ix;
+	struct hbc_index ix;
 	int unsynced;
 	struct hbc_recovery rec; /* the newest file left by an earlier run */
 	int finish;              /* it still needs an end naming our first file */
@@ -217,7 +217,7 @@ static void sink_pack_header(struct sink_dir *d, uint64_t ns, const char *prev)
 {
 	msgpack_packer *pk = &d->pk;
 
-	hb_index_note(&d->ix, ns, 1);
+	hbc_index_note(&d->ix, ns, 1);
 	msgpack_pack_map(pk, 10);
 	sink_pack_str(pk, "k"), sink_pack_str(pk, "header");
 	sink_pack_str(pk, "magic"), sink_pack_str(pk, "hb-archive");
@@ -281,7 +281,7 @@ static int sink_file_create(struct sink *s, struct sink_dir *d, char *prev)
 	d->size = 0;
 	d->opened_ns = hbc_mono_ns();
 	d->gen = ++s->gen;
-	hb_index_reset(&d->ix, 0, 0);
+	hbc_index_reset(&d->ix, 0, 0);
 	sink_pack_header(d, ns, prev && *prev ? prev : NULL);
 	d->file_seq++;
 	s->st.files++;
@@ -295,13 +295,13 @@ static int sink_file_create(struct sink *s, struct sink_dir *d, char *prev)
 /* The index record of the chunk before off (when due or when closing). */
 static void sink_index(struct sink_dir *d, int closing)
 {
-	char buf[HB_INDEX_REC_SIZE];
+	char buf[HBC_INDEX_REC_SIZE];
 	uint64_t off = d->size + d->pend.size;
 	int n;
 
-	if (!closing && !hb_index_due(&d->ix, off))
+	if (!closing && !hbc_index_due(&d->ix, off))
 		return;
-	n = hb_index_encode(&d->ix, off, hbc_now_ns(), buf, sizeof(buf));
+	n = hbc_index_encode(&d->ix, off, hbc_now_ns(), buf, sizeof(buf));
 	if (n > 0)
 		msgpack_sbuffer_write(&d->pend, buf, (size_t)n);
 }
@@ -312,7 +312,7 @@ static int sink_rotate(struct sink *s, struct sink_dir *d)
 	char prev[HBC_FNAME_MAX];
 	int oldfd = d->fd, rc;
 	uint64_t old_size = d->size;
-	struct hb_index ix = d->ix;
+	struct hbc_index ix = d->ix;
 
 	memcpy(prev, d->fname, sizeof(prev));
 	rc = sink_file_create(s, d, prev);
@@ -362,7 +362,7 @@ static int sink_state(struct sink *s, struct sink_prod *pr, const struct hbf_par
 
 	if (rc || pr->stated_gen == d->gen)
 		return rc;
-	hb_index_note(&d->ix, pr->start_ns, 1);
+	hbc_index_note(&d->ix, pr->start_ns, 1);
 	hbf_pack_producer(&d->pk, &m->producer, pr->p, pr->stated_gen ? "restated" : "attached",
 			  pr->nr ? pr->r[pr->nr - 1].hi + 1 : 0);
 	pr->stated_gen = d->gen;
@@ -376,7 +376,7 @@ static int sink_put(struct sink *s, struct sink_prod *pr, const struct hbf_parse
 
 	if (rc)
 		return rc;
-	hb_index_note(&pr->d->ix, ts, 0);
+	hbc_index_note(&pr->d->ix, ts, 0);
 	hbf_pack_rec(&pr->d->pk, rec, pr->p, lo, hi);
 	s->st.records++;
 	return 0;

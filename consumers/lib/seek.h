@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HB_RD_INDEX_REC_SIZE 121u /* = HB_INDEX_REC_SIZE in bus/index.h */
+#define HB_RD_INDEX_REC_SIZE 121u /* = HBC_INDEX_REC_SIZE in bus/index.h */
 
 struct hb_rd_chunk {
 	uint64_t from, to;      /* bytes [from, to); an index record sits at `to` */

@@ -38,19 +38,19 @@ static void pack_ts(msgpack_packer *pk, uint64_t ns)
 	msgpack_pack_timestamp(pk, &t);
 }
 
-static void put_index(msgpack_sbuffer *sb, struct hb_index *ix, int final)
+static void put_index(msgpack_sbuffer *sb, struct hbc_index *ix, int final)
 {
-	char buf[HB_INDEX_REC_SIZE];
+	char buf[HBC_INDEX_REC_SIZE];
 	int rc;
 
-	if (!final && !hb_index_due(ix, sb->size))
+	if (!final && !hbc_index_due(ix, sb->size))
 		return;
-	rc = hb_index_encode(ix, sb->size, T0, buf, sizeof(buf));
+	rc = hbc_index_encode(ix, sb->size, T0, buf, sizeof(buf));
 	assert_true(rc >= 0);
 	msgpack_sbuffer_write(sb, buf, (size_t)rc);
 }
 
-static void put_header(msgpack_packer *pk, struct hb_index *ix, int f)
+static void put_header(msgpack_packer *pk, struct hbc_index *ix, int f)
 {
 	msgpack_pack_map(pk, 3);
 	pack_key(pk, "k");
@@ -61,7 +61,7 @@ static void put_header(msgpack_packer *pk, struct hb_index *ix, int f)
 	msgpack_pack_int(pk, 1);
 	pack_key(pk, "ts");
 	pack_ts(pk, T0 + (uint64_t)f * PER_FILE * MS);
-	hb_index_note(ix, T0 + (uint64_t)f * PER_FILE * MS, 1);
+	hbc_index_note(ix, T0 + (uint64_t)f * PER_FILE * MS, 1);
 	msgpack_pack_map(pk, 6);
 	pack_key(pk, "k");
 	pack_key(pk, "producer");
@@ -84,7 +84,7 @@ static void put_header(msgpack_packer *pk, struct hb_index *ix, int f)
 	pack_key(pk, "i64");
 	pack_key(pk, "metrics");
 	msgpack_pack_array(pk, 0);
-	hb_index_note(ix, T0 + (uint64_t)f * PER_FILE * MS, 1);
+	hbc_index_note(ix, T0 + (uint64_t)f * PER_FILE * MS, 1);
 }
 
 /* Batches of 10 records from two interleaved time lines, 1 ms apart. */
@@ -92,14 +92,14 @@ static void write_file(int f, uint64_t *seq)
 {
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
-	struct hb_index ix;
+	struct hbc_index ix;
 	char path[128];
 	FILE *fp;
 	int i;
 
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	hb_index_reset(&ix, 16384, 0);
+	hbc_index_reset(&ix, 16384, 0);
 	put_header(&pk, &ix, f);
 	for (i = 0; i < PER_FILE; i++, (*seq)++) {
 		uint64_t ts = T0 + (*seq / 20) * 20 * MS + ((*seq % 20) % 10) * 2 * MS +
@@ -114,7 +114,7 @@ static void write_file(int f, uint64_t *seq)
 		msgpack_pack_int(&pk, 1);
 		msgpack_pack_nil(&pk);
 		msgpack_pack_int64(&pk, (int64_t)*seq);
-		hb_index_note(&ix, ts, 0);
+		hbc_index_note(&ix, ts, 0);
 		put_index(&sb, &ix, 0);
 	}
 	put_index(&sb, &ix, 1);

@@ -23,7 +23,7 @@
 struct file {
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
-	struct hb_index ix;
+	struct hbc_index ix;
 	uint64_t seqs[NREC], ts[NREC];
 	uint64_t off[NREC];
 	int n;
@@ -31,13 +31,13 @@ struct file {
 
 static void put_index(struct file *f, int final)
 {
-	char buf[HB_INDEX_REC_SIZE];
+	char buf[HBC_INDEX_REC_SIZE];
 	int rc;
 
-	if (!final && !hb_index_due(&f->ix, f->sb.size))
+	if (!final && !hbc_index_due(&f->ix, f->sb.size))
 		return;
-	rc = hb_index_encode(&f->ix, f->sb.size, T0, buf, sizeof(buf));
-	assert_true(rc == 0 || rc == (int)HB_INDEX_REC_SIZE);
+	rc = hbc_index_encode(&f->ix, f->sb.size, T0, buf, sizeof(buf));
+	assert_true(rc == 0 || rc == (int)HBC_INDEX_REC_SIZE);
 	msgpack_sbuffer_write(&f->sb, buf, (size_t)rc);
 }
 
@@ -48,7 +48,7 @@ static void put_map(struct file *f, const char *k, uint64_t ts, int meta)
 	msgpack_pack_str_with_body(&f->pk, k, strlen(k));
 	msgpack_pack_str_with_body(&f->pk, "ts", 2);
 	msgpack_pack_uint64(&f->pk, ts);
-	hb_index_note(&f->ix, ts, meta);
+	hbc_index_note(&f->ix, ts, meta);
 }
 
 /* [1, p, seq, ts(as int here), pad string] */
@@ -65,7 +65,7 @@ static void put_event(struct file *f, uint64_t seq, uint64_t ts)
 	msgpack_pack_uint64(&f->pk, seq);
 	msgpack_pack_uint64(&f->pk, ts);
 	msgpack_pack_str_with_body(&f->pk, pad, sizeof(pad));
-	hb_index_note(&f->ix, ts, 0);
+	hbc_index_note(&f->ix, ts, 0);
 	put_index(f, 0);
 }
 
@@ -78,7 +78,7 @@ static void make_file(struct file *f, int with_index, int with_end)
 	memset(f, 0, sizeof(*f));
 	msgpack_sbuffer_init(&f->sb);
 	msgpack_packer_init(&f->pk, &f->sb, msgpack_sbuffer_write);
-	hb_index_reset(&f->ix, 4096, 0);
+	hbc_index_reset(&f->ix, 4096, 0);
 	put_map(f, "header", T0, 1);
 	for (b = 0; f->n < NREC - 21; b++) {
 		for (p = 0; p < 3; p++)
@@ -211,22 +211,22 @@ static void test_no_or_broken_index_reads_all(void **state)
 
 static void test_index_record_is_fixed_size(void **state)
 {
-	struct hb_index ix;
+	struct hbc_index ix;
 	char buf[256];
 
 	(void)state;
-	hb_index_reset(&ix, 0, 0);
-	assert_int_equal(hb_index_encode(&ix, 10, T0, buf, sizeof(buf)), 0); /* empty chunk */
-	hb_index_note(&ix, 1, 1);
-	assert_int_equal(hb_index_due(&ix, 100), 0);
-	assert_int_equal(hb_index_due(&ix, HB_INDEX_EVERY), 1);
-	assert_int_equal(hb_index_encode(&ix, 5, T0, buf, 10), -ENOBUFS);
-	hb_index_note(&ix, UINT64_MAX / 2, 0);
-	assert_int_equal(hb_index_encode(&ix, 0xffffffffffull, T0, buf, sizeof(buf)),
-			 HB_INDEX_REC_SIZE);
+	hbc_index_reset(&ix, 0, 0);
+	assert_int_equal(hbc_index_encode(&ix, 10, T0, buf, sizeof(buf)), 0); /* empty chunk */
+	hbc_index_note(&ix, 1, 1);
+	assert_int_equal(hbc_index_due(&ix, 100), 0);
+	assert_int_equal(hbc_index_due(&ix, HBC_INDEX_EVERY), 1);
+	assert_int_equal(hbc_index_encode(&ix, 5, T0, buf, 10), -ENOBUFS);
+	hbc_index_note(&ix, UINT64_MAX / 2, 0);
+	assert_int_equal(hbc_index_encode(&ix, 0xffffffffffull, T0, buf, sizeof(buf)),
+			 HBC_INDEX_REC_SIZE);
 	assert_int_equal(ix.prev, 0xffffffffffull);
-	assert_int_equal(ix.from, 0xffffffffffull + HB_INDEX_REC_SIZE);
-	assert_int_equal(HB_INDEX_REC_SIZE, HB_RD_INDEX_REC_SIZE);
+	assert_int_equal(ix.from, 0xffffffffffull + HBC_INDEX_REC_SIZE);
+	assert_int_equal(HBC_INDEX_REC_SIZE, HB_RD_INDEX_REC_SIZE);
 }
 
 int main(void)

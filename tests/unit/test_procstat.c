@@ -20,12 +20,12 @@
 
 static void test_own_process(void **state)
 {
-	struct hb_procstat ps;
+	struct hbc_procstat ps;
 	int fd = open("/dev/null", O_RDONLY);
 
 	(void)state;
-	hb_procstat_init(&ps, getpid());
-	assert_int_equal(hb_procstat_sample(&ps, hb_mono_now_ns()), 0);
+	hbc_procstat_init(&ps, getpid());
+	assert_int_equal(hbc_procstat_sample(&ps, hbc_mono_now_ns()), 0);
 	assert_true(ps.cpu_pct < 0); /* one sample: no rate yet */
 	assert_true(ps.rss_bytes > 0);
 	assert_int_equal(ps.threads, 1);
@@ -36,7 +36,7 @@ static void test_own_process(void **state)
 
 static void test_busy_child_cpu(void **state)
 {
-	struct hb_procstat ps;
+	struct hbc_procstat ps;
 	uint64_t t0;
 	pid_t pid = fork();
 
@@ -48,33 +48,33 @@ static void test_busy_child_cpu(void **state)
 		for (;;)
 			x++;
 	}
-	hb_procstat_init(&ps, pid);
-	assert_int_equal(hb_procstat_sample(&ps, hb_mono_now_ns()), 0);
-	t0 = hb_mono_now_ns();
-	while (hb_mono_now_ns() - t0 < 300000000ull)
+	hbc_procstat_init(&ps, pid);
+	assert_int_equal(hbc_procstat_sample(&ps, hbc_mono_now_ns()), 0);
+	t0 = hbc_mono_now_ns();
+	while (hbc_mono_now_ns() - t0 < 300000000ull)
 		usleep(10000);
-	assert_int_equal(hb_procstat_sample(&ps, hb_mono_now_ns()), 0);
+	assert_int_equal(hbc_procstat_sample(&ps, hbc_mono_now_ns()), 0);
 	/* a spinning child uses some CPU and never more than all cores */
 	assert_true(ps.cpu_pct > 0);
 	assert_true(ps.cpu_pct <= 100.0 * (double)sysconf(_SC_NPROCESSORS_ONLN) + 5);
-	assert_int_equal(hb_proc_alive(pid, ps.start_ticks), 1);
+	assert_int_equal(hbc_proc_alive(pid, ps.start_ticks), 1);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
-	assert_int_equal(hb_proc_alive(pid, ps.start_ticks), 0);
-	assert_int_equal(hb_procstat_sample(&ps, hb_mono_now_ns()), -ESRCH);
+	assert_int_equal(hbc_proc_alive(pid, ps.start_ticks), 0);
+	assert_int_equal(hbc_procstat_sample(&ps, hbc_mono_now_ns()), -ESRCH);
 }
 
 static void test_pid_reuse_is_not_alive(void **state)
 {
-	struct hb_procstat ps;
+	struct hbc_procstat ps;
 
 	(void)state;
-	hb_procstat_init(&ps, getpid());
-	assert_int_equal(hb_procstat_sample(&ps, hb_mono_now_ns()), 0);
-	assert_int_equal(hb_proc_alive(getpid(), ps.start_ticks), 1);
-	assert_int_equal(hb_proc_alive(getpid(), ps.start_ticks + 1), 0);
-	assert_int_equal(hb_proc_alive(getpid(), 0), 1);
-	assert_int_equal(hb_proc_alive(0, 0), 0);
+	hbc_procstat_init(&ps, getpid());
+	assert_int_equal(hbc_procstat_sample(&ps, hbc_mono_now_ns()), 0);
+	assert_int_equal(hbc_proc_alive(getpid(), ps.start_ticks), 1);
+	assert_int_equal(hbc_proc_alive(getpid(), ps.start_ticks + 1), 0);
+	assert_int_equal(hbc_proc_alive(getpid(), 0), 1);
+	assert_int_equal(hbc_proc_alive(0, 0), 0);
 }
 
 /* One split of a stat line for the producer, the collector and procstat:
@@ -98,10 +98,10 @@ static void test_stat_fields_after_comm(void **state)
 
 static void test_host(void **state)
 {
-	struct hb_hoststat hs;
+	struct hbc_hoststat hs;
 
 	(void)state;
-	assert_int_equal(hb_hoststat_read(&hs, "/"), 0);
+	assert_int_equal(hbc_hoststat_read(&hs, "/"), 0);
 	assert_true(hs.ncpu >= 1);
 	assert_true(hs.mem_total_bytes > 0);
 	assert_true(hs.mem_used_bytes <= hs.mem_total_bytes);
@@ -126,7 +126,7 @@ static const msgpack_object *map_get(const msgpack_object *m, const char *key)
 
 static void test_pack(void **state)
 {
-	struct hb_procstat ps = {.cpu_pct = 12.5, .rss_bytes = 4096, .threads = 3, .fds = 7};
+	struct hbc_procstat ps = {.cpu_pct = 12.5, .rss_bytes = 4096, .threads = 3, .fds = 7};
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
 	msgpack_unpacked u;
@@ -135,7 +135,7 @@ static void test_pack(void **state)
 	(void)state;
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	hb_procstat_pack(&ps, &pk);
+	hbc_procstat_pack(&ps, &pk);
 	msgpack_unpacked_init(&u);
 	assert_int_equal(msgpack_unpack_next(&u, sb.data, sb.size, NULL), MSGPACK_UNPACK_SUCCESS);
 	assert_int_equal(u.data.type, MSGPACK_OBJECT_MAP);

@@ -25,41 +25,41 @@ static void test_label_escape(void **state)
 	char out[64];
 
 	(void)state;
-	hb_prom_label_escape("a\"b\\c\nd", out, sizeof(out));
+	hbc_prom_label_escape("a\"b\\c\nd", out, sizeof(out));
 	assert_string_equal(out, "a\\\"b\\\\c\\nd");
-	hb_prom_label_escape("abcdef", out, 4);
+	hbc_prom_label_escape("abcdef", out, 4);
 	assert_string_equal(out, "ab");
 }
 
 static char *render_sample(void)
 {
-	static struct hb_procstat ps = {.have_prev = 1, .cpu_pct = 50, .rss_bytes = 8192,
+	static struct hbc_procstat ps = {.have_prev = 1, .cpu_pct = 50, .rss_bytes = 8192,
 					.threads = 2, .fds = 5};
 	union {
 		double d;
 		uint64_t u;
 	} g = {.d = 21.5};
-	struct hb_prom_metric m[] = {
+	struct hbc_prom_metric m[] = {
 		{.name = "app.reqs", .kind = HB_METRIC_COUNTER, .a = 42},
 		{.name = "app.temp", .kind = HB_METRIC_GAUGE, .a = g.u},
 		{.name = "app.lat", .kind = HB_METRIC_TIMING, .a = 4, .b = 2000000000, .c = 900000000},
 		{.name = "db", .kind = HB_METRIC_HEALTH, .a = HB_HEALTH_UP},
 	};
-	struct hb_prom_producer p[] = {
+	struct hbc_prom_producer p[] = {
 		{.name = "gw\"1", .pid = 10, .state = HB_STATE_HEALTHY, .last_hb_ns = 5000000000ull,
 		 .interval_ns = 1000000000, .records = 100, .dropped = 3, .fill = 0.25, .proc = &ps,
 		 .nmetrics = 4, .metrics = m},
 		{.name = "gw\"1", .pid = 10, .state = HB_STATE_DEAD, .fill = -1},
 	};
-	struct hb_prom_collector c = {.records = 1000, .bytes = 65536, .writes = 2,
+	struct hbc_prom_collector c = {.records = 1000, .bytes = 65536, .writes = 2,
 				      .write_ns_sum = 3000000};
-	struct hb_prom_alert al = {.name = "down", .producer = "gw\"1", .pid = 10};
-	struct hb_prom_snapshot s = {.now_ns = 6000000000ull, .nproducers = 2, .producers = p,
+	struct hbc_prom_alert al = {.name = "down", .producer = "gw\"1", .pid = 10};
+	struct hbc_prom_snapshot s = {.now_ns = 6000000000ull, .nproducers = 2, .producers = p,
 				     .collector = &c, .nalerts = 1, .alerts = &al};
 	char *text;
 	size_t len;
 
-	assert_int_equal(hb_prom_render(&s, &text, &len), 0);
+	assert_int_equal(hbc_prom_render(&s, &text, &len), 0);
 	assert_int_equal(strlen(text), len);
 	return text;
 }
@@ -132,14 +132,14 @@ static int stuck_client(int port)
 
 static void test_server(void **state)
 {
-	struct hb_prom_server *s;
+	struct hbc_prom_server *s;
 	char err[128], *r, *t;
 	int port, stuck;
 
 	(void)state;
-	assert_int_equal(hb_prom_server_start(&s, "nohost:1", err, sizeof(err)), -EINVAL);
-	assert_int_equal(hb_prom_server_start(&s, "127.0.0.1:0", err, sizeof(err)), 0);
-	port = hb_prom_server_port(s);
+	assert_int_equal(hbc_prom_server_start(&s, "nohost:1", err, sizeof(err)), -EINVAL);
+	assert_int_equal(hbc_prom_server_start(&s, "127.0.0.1:0", err, sizeof(err)), 0);
+	port = hbc_prom_server_port(s);
 	assert_true(port > 0);
 	stuck = stuck_client(port);
 	r = http(port, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -147,7 +147,7 @@ static void test_server(void **state)
 	assert_non_null(strstr(r, "# no data yet\n"));
 	free(r);
 	t = strdup("hb_producers 0\n");
-	hb_prom_server_publish(s, t, strlen(t));
+	hbc_prom_server_publish(s, t, strlen(t));
 	r = http(port, "GET /metrics?x=1 HTTP/1.1\r\n\r\n");
 	assert_non_null(strstr(r, "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"));
 	assert_non_null(strstr(r, "Content-Length: 15\r\n"));
@@ -169,18 +169,18 @@ static void test_server(void **state)
 	r = http(port, "garbage\r\n\r\n");
 	assert_null(strstr(r, "200 OK"));
 	free(r);
-	assert_int_equal(hb_prom_server_requests(s), 5);
+	assert_int_equal(hbc_prom_server_requests(s), 5);
 	/* a big exposition goes out whole */
 	t = malloc(1 << 20);
 	memset(t, '#', (1 << 20) - 1);
 	t[(1 << 20) - 1] = '\n';
-	hb_prom_server_publish(s, t, 1 << 20);
+	hbc_prom_server_publish(s, t, 1 << 20);
 	r = http(port, "GET /metrics HTTP/1.0\r\n\r\n");
 	assert_non_null(strstr(r, "Content-Length: 1048576\r\n"));
 	assert_int_equal(strlen(strstr(r, "\r\n\r\n") + 4), 1 << 20);
 	free(r);
 	close(stuck);
-	hb_prom_server_stop(s);
+	hbc_prom_server_stop(s);
 }
 
 int main(void)

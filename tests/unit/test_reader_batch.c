@@ -463,25 +463,25 @@ static void batched_events_packed_as_single_objects_read_back_the_same(void **st
  * n counts events (2.0), read for a time range. */
 static void write_indexed(const char *path)
 {
-	struct hb_index ix;
-	char rec[HB_INDEX_REC_SIZE];
+	struct hbc_index ix;
+	char rec[HBC_INDEX_REC_SIZE];
 	struct fx f;
 	FILE *fp;
 
 	fx_init(&f);
-	hb_index_reset(&ix, 4096, 0);
+	hbc_index_reset(&ix, 4096, 0);
 	fx_header(&f, 0);
-	hb_index_note(&ix, FX_T0, 1);
+	hbc_index_note(&ix, FX_T0, 1);
 	fx_producer(&f, "attached");
-	hb_index_note(&ix, FX_T0, 1);
+	hbc_index_note(&ix, FX_T0, 1);
 	for (uint64_t b = 0; b < 200; b++) {
 		fx_batch(&f, b * 50, FX_T0 + b * 50000, 50);
 		for (uint64_t i = 0; i < 50; i++) {
 			fx_batch_one(&f, i ? 1000 : 0, b * 50 + i, 1);
-			hb_index_note(&ix, FX_T0 + (b * 50 + i) * 1000, 0);
+			hbc_index_note(&ix, FX_T0 + (b * 50 + i) * 1000, 0);
 		}
-		if (hb_index_due(&ix, f.sb.size) || b == 199) {
-			assert_int_equal(hb_index_encode(&ix, f.sb.size, FX_T0, rec, sizeof(rec)),
+		if (hbc_index_due(&ix, f.sb.size) || b == 199) {
+			assert_int_equal(hbc_index_encode(&ix, f.sb.size, FX_T0, rec, sizeof(rec)),
 					 sizeof(rec));
 			msgpack_sbuffer_write(&f.sb, rec, sizeof(rec));
 		}

@@ -12,8 +12,8 @@ int fuzz_cli_hbcollect(int argc, char **argv)
 {
 	int rc;
 
-	hb_alerts_free(&fuzz_opts.ops.alerts);
+	hbc_alerts_free(&fuzz_opts.ops.alerts);
 	rc = hbc_parse_args(&fuzz_opts, argc, argv);
-	hb_alerts_free(&fuzz_opts.ops.alerts);
+	hbc_alerts_free(&fuzz_opts.ops.alerts);
 	return rc;
 }
