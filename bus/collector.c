@@ -88,10 +88,10 @@ static int hbc_file_start(struct hbc_collector *c, char *prev)
 	if (!pk)
 		return -ENOBUFS;
 	hbc_enc_header(pk, &h);
-	for (i = 0; i < c->nrings; i++) {
-		struct hbc_ring *r = c->rings[i];
+	for (i = 0; i < c->nsources; i++) {
+		struct hbc_source *r = c->sources[i];
 
-		if (r->state == HBC_R_ACTIVE && (rc = hbc_ring_restate(c, r)))
+		if (r->state == HBC_SRC_ACTIVE && (rc = hbc_source_restate(c, r)))
 			return rc;
 	}
 	hbc_info("writing %s/%s", c->o.dir, name);
@@ -178,7 +178,7 @@ static void hbc_ops_feed(struct hbc_collector *c)
 	struct hbc_prom_collector cs = {
 		.records = c->records, .bytes = st->bytes,
 		.writes = st->writes, .write_ns_sum = st->lat_sum_ns, .write_ns_max = st->lat_max_ns,
-		.backlog_bytes = hbc_rings_backlog(c), .files = c->file_seq,
+		.backlog_bytes = hbc_sources_backlog(c), .files = c->file_seq,
 		.write_failing = hbc_writer_failing(c->w)};
 
 	if (c->ops)
@@ -321,9 +321,9 @@ void hbc_collector_destroy(struct hbc_collector *c)
 	hbc_ops_destroy(c->ops);
 	hbc_disc_close(&c->disc);
 	hbc_writer_destroy(c->w);
-	for (i = 0; i < c->nrings; i++)
-		hbc_ring_free(c->rings[i]);
-	free(c->rings);
+	for (i = 0; i < c->nsources; i++)
+		hbc_source_free(c->sources[i]);
+	free(c->sources);
 	free(c->pfds);
 	hbc_learned_free(&c->learned);
 	if (c->fd >= 0)
@@ -344,23 +344,23 @@ void hbc_collector_destroy(struct hbc_collector *c)
  * pass stopped early, which is not idleness. Returns the records drained. */
 static int hbc_drain_all(struct hbc_collector *c, int *blocked)
 {
-	size_t k, nr = c->nrings, start = nr ? c->drain_next % nr : 0;
+	size_t k, nr = c->nsources, start = nr ? c->drain_next % nr : 0;
 	int total = 0;
 
 	*blocked = 0;
 	for (k = 0; k < nr; k++) {
 		size_t i = (start + k) % nr;
-		struct hbc_ring *r = c->rings[i];
+		struct hbc_source *r = c->sources[i];
 		int n;
 
-		if (r->state != HBC_R_ACTIVE)
+		if (r->state != HBC_SRC_ACTIVE)
 			continue;
-		n = hbc_ring_drain(c, r, HBC_DRAIN_BUDGET);
+		n = hbc_source_drain(c, r, HBC_DRAIN_BUDGET);
 		if (n == -ENOBUFS) {
 			/* every buffer is busy: send them, take back what is done */
 			hbc_writer_flush(c->w);
 			hbc_writer_poll(c->w);
-			n = hbc_ring_drain(c, r, HBC_DRAIN_BUDGET);
+			n = hbc_source_drain(c, r, HBC_DRAIN_BUDGET);
 		}
 		if (n == -ENOBUFS) {
 			hbc_writer_flush(c->w);
@@ -391,8 +391,8 @@ static void hbc_stats(struct hbc_collector *c, uint64_t now)
 		dt = (double)(now - c->stat_mono) / 1e9;
 		hb_gauge_set(s, (unsigned)c->m_rps, (double)(c->records - c->stat_records) / dt);
 		hb_gauge_set(s, (unsigned)c->m_bps, (double)(st->bytes - c->stat_bytes) / dt);
-		hb_gauge_set(s, (unsigned)c->m_backlog, (double)hbc_rings_backlog(c));
-		hb_gauge_set(s, (unsigned)c->m_rings, (double)c->nrings);
+		hb_gauge_set(s, (unsigned)c->m_backlog, (double)hbc_sources_backlog(c));
+		hb_gauge_set(s, (unsigned)c->m_rings, (double)c->nsources);
 		hb_counter_add(s, (unsigned)c->m_records, c->records - c->stat_records);
 		hb_counter_add(s, (unsigned)c->m_bytes, st->bytes - c->stat_bytes);
 		c->stat_mono = now;
@@ -498,7 +498,7 @@ static int hbc_pass(struct hbc_collector *c, uint64_t now, int *blocked)
 	}
 	hbc_writer_kick(c->w);
 	hbc_writer_poll(c->w);
-	hbc_rings_reap(c);
+	hbc_sources_reap(c);
 	return n;
 }
 
@@ -507,10 +507,10 @@ static int hbc_stop_pending(struct hbc_collector *c)
 {
 	size_t i;
 
-	for (i = 0; i < c->nrings; i++) {
-		struct hbc_ring *r = c->rings[i];
+	for (i = 0; i < c->nsources; i++) {
+		struct hbc_source *r = c->sources[i];
 
-		if (r->state == HBC_R_ACTIVE && r->stop_head - r->v.cursor - 1 < r->v.size)
+		if (r->state == HBC_SRC_ACTIVE && r->stop_head - r->v.cursor - 1 < r->v.size)
 			return 1; /* cursor < stop_head, by subtraction */
 	}
 	return 0;
@@ -520,10 +520,10 @@ static void hbc_stop_snapshot(struct hbc_collector *c)
 {
 	size_t i;
 
-	for (i = 0; i < c->nrings; i++) {
-		struct hbc_ring *r = c->rings[i];
+	for (i = 0; i < c->nsources; i++) {
+		struct hbc_source *r = c->sources[i];
 
-		if (r->state == HBC_R_ACTIVE)
+		if (r->state == HBC_SRC_ACTIVE)
 			r->stop_head = atomic_load_explicit(&r->v.hdr->head, memory_order_acquire);
 	}
 }
@@ -561,7 +561,7 @@ static int hbc_stop(struct hbc_collector *c)
 	rc = hbc_writer_wait_idle(c->w, HBC_STOP_WRITE_NS);
 	if (rc)
 		hbc_warn("stopping with unwritten records left in the rings: %s", strerror(-rc));
-	hbc_rings_reap(c);
+	hbc_sources_reap(c);
 	if (c->fd >= 0 && fsync(c->fd) < 0 && !rc)
 		rc = -errno;
 	return rc;

@@ -11,12 +11,12 @@
 #include <signal.h>
 #include <poll.h>
 
-enum hbc_ring_state {
-	HBC_R_PENDING = 1, /* seen, header not published yet */
-	HBC_R_ACTIVE,      /* attached and drained */
-	HBC_R_DONE,        /* closed or crashed, final records queued */
-	HBC_R_QUARANTINED, /* failed validation: ignored from now on */
-	HBC_R_LEFT,        /* finished or refused but not removable: unmapped,
+enum hbc_source_state {
+	HBC_SRC_PENDING = 1, /* seen, header not published yet */
+	HBC_SRC_ACTIVE,      /* attached and drained */
+	HBC_SRC_DONE,        /* closed or crashed, final records queued */
+	HBC_SRC_QUARANTINED, /* failed validation: ignored from now on */
+	HBC_SRC_LEFT,        /* finished or refused but not removable: unmapped,
 			    * ignored while the same file (inode) is there */
 };
 
@@ -26,9 +26,9 @@ enum hbc_live {
 	HBC_LIVE_DEAD,
 };
 
-struct hbc_ring {
+struct hbc_source {
 	char name[256];
-	enum hbc_ring_state state;
+	enum hbc_source_state state;
 	struct hb_ring_view v; /* v.hdr != NULL while mapped */
 	uint64_t seen_mono;   /* first seen (pending rings give up after a while) */
 	uint32_t p;           /* 0 until a record was written about it */
@@ -60,8 +60,8 @@ struct hbc_collector {
 	struct hbc_writer *w;
 	struct hbc_disc disc;
 	int discovering;
-	struct hbc_ring **rings;
-	size_t nrings, cap;
+	struct hbc_source **sources;
+	size_t nsources, cap;
 	size_t drain_next;        /* the ring the next pass starts with */
 	uint32_t next_p;
 	struct hbc_learned learned;
@@ -110,25 +110,25 @@ msgpack_packer *hbc_pk_wait(struct hbc_collector *c);
 /* Appends an index record for the chunk so far: when due, or (final)
  * whenever it holds records. */
 void hbc_index_put(struct hbc_collector *c, int final);
-void hbc_ring_mark(struct hbc_collector *c, struct hbc_ring *r);
+void hbc_source_mark(struct hbc_collector *c, struct hbc_source *r);
 void hbc_found(void *ctx, const char *name);
 void hbc_pending_retry(struct hbc_collector *c);
 /* Drains up to budget records of r; returns records read, -ENOBUFS when
  * every buffer is busy. */
-int hbc_ring_drain(struct hbc_collector *c, struct hbc_ring *r, unsigned budget);
+int hbc_source_drain(struct hbc_collector *c, struct hbc_source *r, unsigned budget);
 void hbc_liveness_check(struct hbc_collector *c, uint64_t now_mono);
 /* Writes a restated producer record for r into the current file. */
-int hbc_ring_restate(struct hbc_collector *c, struct hbc_ring *r);
+int hbc_source_restate(struct hbc_collector *c, struct hbc_source *r);
 /* Bytes written into the mapped rings and not released yet, all together. */
-uint64_t hbc_rings_backlog(const struct hbc_collector *c);
+uint64_t hbc_sources_backlog(const struct hbc_collector *c);
 /* Unmaps and forgets rings whose last records are on file. */
-void hbc_rings_reap(struct hbc_collector *c);
+void hbc_sources_reap(struct hbc_collector *c);
 /* Removes quarantined rings of gone processes, forgets rings left there
  * whose file went (see drain.c). */
-void hbc_rings_tidy(struct hbc_collector *c);
+void hbc_sources_tidy(struct hbc_collector *c);
 /* Applies a durable buffer: releases ring tails (writer callback). */
 void hbc_apply(void *ctx, struct hbc_wbuf *b);
-void hbc_ring_free(struct hbc_ring *r);
+void hbc_source_free(struct hbc_source *r);
 /* Survives rings truncated while mapped (quarantined, see drain.c). */
 void hbc_sigbus_install(struct hbc_collector *c);
 

@@ -34,20 +34,20 @@
 #define HBC_PENDING_NS 2000000000ull /* a ring's header must appear within this */
 #define HBC_SEQ_SANE (1ull << 48)    /* larger jumps are not believed */
 
-static void hbc_ring_pidfd(struct hbc_ring *r);
+static void hbc_source_pidfd(struct hbc_source *r);
 
 /* ---- the operating view, fed ------------------------------------------ */
 
 /* A liveness change of r the operating view handed back: a state record. */
-static void hbc_ring_change(struct hbc_collector *c, struct hbc_ring *r, msgpack_packer *pk,
+static void hbc_source_change(struct hbc_collector *c, struct hbc_source *r, msgpack_packer *pk,
 			    const struct hbc_live_change *ch)
 {
 	hbc_enc_state(pk, r->p, hbc_now_ns(), hb_state_name(ch->to), ch->why, NULL);
-	hbc_ring_mark(c, r);
+	hbc_source_mark(c, r);
 	hbc_debug("%s: %s (%s)", r->id.name, hb_state_name(ch->to), ch->why);
 }
 
-static void hbc_feed_attached(struct hbc_collector *c, struct hbc_ring *r)
+static void hbc_feed_attached(struct hbc_collector *c, struct hbc_source *r)
 {
 	if (c->ops && r->v.hdr)
 		hbc_ops_attach(c->ops, r->p, r->v.hdr, hbc_now_ns());
@@ -56,7 +56,7 @@ static void hbc_feed_attached(struct hbc_collector *c, struct hbc_ring *r)
 /* A heartbeat of r is about to be encoded: liveness (a change is written
  * first) and a process sample. Returns the heartbeat's extra elements (1
  * when the sample goes with it, packed by hbc_feed_heartbeat_pack). */
-static unsigned hbc_feed_heartbeat(struct hbc_collector *c, struct hbc_ring *r,
+static unsigned hbc_feed_heartbeat(struct hbc_collector *c, struct hbc_source *r,
 				   msgpack_packer *pk, const struct hb_rec_hb *b, const void *slots)
 {
 	uint64_t vals[HB_MAX_METRICS * 3];
@@ -67,18 +67,18 @@ static unsigned hbc_feed_heartbeat(struct hbc_collector *c, struct hbc_ring *r,
 		return 0;
 	memcpy(vals, slots, (size_t)n * 24);
 	if (hbc_ops_heartbeat(c->ops, r->p, b->rt_ns, b->interval_ns, hbc_now_ns(), vals, n, &ch))
-		hbc_ring_change(c, r, pk, &ch);
+		hbc_source_change(c, r, pk, &ch);
 	return hbc_ops_has_proc(c->ops, r->p) ? 1 : 0;
 }
 
-static void hbc_feed_heartbeat_pack(struct hbc_collector *c, struct hbc_ring *r,
+static void hbc_feed_heartbeat_pack(struct hbc_collector *c, struct hbc_source *r,
 				    msgpack_packer *pk)
 {
 	hbc_ops_pack_proc(c->ops, r->p, pk);
 }
 
 /* n records of r were persisted (queued for writing). */
-static void hbc_feed_records(struct hbc_collector *c, struct hbc_ring *r, uint64_t n)
+static void hbc_feed_records(struct hbc_collector *c, struct hbc_source *r, uint64_t n)
 {
 	if (c->ops && n)
 		hbc_ops_records(c->ops, r->p, n);
@@ -86,7 +86,7 @@ static void hbc_feed_records(struct hbc_collector *c, struct hbc_ring *r, uint64
 
 /* r ended in a final state (exited, crashed, quarantined), its state
  * record already in pk. */
-static void hbc_feed_finished(struct hbc_collector *c, struct hbc_ring *r, enum hb_state final,
+static void hbc_feed_finished(struct hbc_collector *c, struct hbc_source *r, enum hb_state final,
 			      msgpack_packer *pk)
 {
 	if (c->ops)
@@ -95,19 +95,19 @@ static void hbc_feed_finished(struct hbc_collector *c, struct hbc_ring *r, enum 
 
 /* Periodic liveness of r: every change the operating view finds is
  * written. */
-static void hbc_feed_age(struct hbc_collector *c, struct hbc_ring *r, uint64_t now_ns)
+static void hbc_feed_age(struct hbc_collector *c, struct hbc_source *r, uint64_t now_ns)
 {
 	struct hbc_live_obs obs = {.pid_alive = !r->gone};
 	struct hbc_live_change ch;
 	msgpack_packer *pk;
 
-	/* A5 (hbc_ring_at_head) reads the same store: a ring marked closed is
+	/* A5 (hbc_source_at_head) reads the same store: a ring marked closed is
 	 * exiting, its backlog draining; the drain writes exited at its end */
 	if (!c->ops || atomic_load_explicit(&r->v.hdr->state, memory_order_acquire) == HB_RING_CLOSED)
 		return;
 	obs.hb_attempt_ns = atomic_load_explicit(&r->v.hdr->last_hb_ns, memory_order_relaxed);
 	while ((pk = hbc_pk(c)) && hbc_ops_check(c->ops, r->p, &obs, now_ns, &ch))
-		hbc_ring_change(c, r, pk, &ch);
+		hbc_source_change(c, r, pk, &ch);
 }
 
 msgpack_packer *hbc_pk(struct hbc_collector *c)
@@ -157,7 +157,7 @@ void hbc_index_put(struct hbc_collector *c, int final)
 		b->b.len += (size_t)rc;
 }
 
-void hbc_ring_mark(struct hbc_collector *c, struct hbc_ring *r)
+void hbc_source_mark(struct hbc_collector *c, struct hbc_source *r)
 {
 	struct hbc_wbuf *b = c->pk_buf;
 
@@ -167,7 +167,7 @@ void hbc_ring_mark(struct hbc_collector *c, struct hbc_ring *r)
 		r->last_serial = hbc_wbuf_serial(b);
 }
 
-void hbc_ring_free(struct hbc_ring *r)
+void hbc_source_free(struct hbc_source *r)
 {
 	if (r->v.hdr)
 		hb_ring_view_detach(&r->v);
@@ -178,27 +178,27 @@ void hbc_ring_free(struct hbc_ring *r)
 
 /* ---- attach ------------------------------------------------------------ */
 
-static struct hbc_ring *hbc_ring_find(struct hbc_collector *c, const char *name)
+static struct hbc_source *hbc_source_find(struct hbc_collector *c, const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < c->nrings; i++)
-		if (!strcmp(c->rings[i]->name, name))
-			return c->rings[i];
+	for (i = 0; i < c->nsources; i++)
+		if (!strcmp(c->sources[i]->name, name))
+			return c->sources[i];
 	return NULL;
 }
 
-static int hbc_ring_add(struct hbc_collector *c, const char *name)
+static int hbc_source_add(struct hbc_collector *c, const char *name)
 {
-	struct hbc_ring *r;
+	struct hbc_source *r;
 
-	if (c->nrings == c->cap) {
+	if (c->nsources == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 64;
-		struct hbc_ring **nr = realloc(c->rings, cap * sizeof(*nr));
+		struct hbc_source **nr = realloc(c->sources, cap * sizeof(*nr));
 
 		if (!nr)
 			return -ENOMEM;
-		c->rings = nr;
+		c->sources = nr;
 		c->cap = cap;
 	}
 	r = calloc(1, sizeof(*r));
@@ -206,13 +206,13 @@ static int hbc_ring_add(struct hbc_collector *c, const char *name)
 		return -ENOMEM;
 	snprintf(r->name, sizeof(r->name), "%s", name);
 	r->pidfd = -1;
-	r->state = HBC_R_PENDING;
+	r->state = HBC_SRC_PENDING;
 	r->seen_mono = hbc_mono_ns();
-	c->rings[c->nrings++] = r;
+	c->sources[c->nsources++] = r;
 	return 0;
 }
 
-static void hbc_ring_ident(struct hbc_ring *r)
+static void hbc_source_ident(struct hbc_source *r)
 {
 	const struct hb_ring_hdr *h = r->v.hdr;
 
@@ -236,7 +236,7 @@ static void hbc_ring_ident(struct hbc_ring *r)
 
 /* Where this ring's history starts: what an earlier run persisted, else
  * what the ring itself says was persisted, else its first record. */
-static void hbc_ring_expect(struct hbc_collector *c, struct hbc_ring *r)
+static void hbc_source_expect(struct hbc_collector *c, struct hbc_source *r)
 {
 	uint64_t learned = hbc_learned_get(&c->learned, r->name, r->id.start_ns);
 	uint64_t persisted = atomic_load_explicit(&r->v.hdr->persisted_seq, memory_order_relaxed);
@@ -259,7 +259,7 @@ static uint32_t hbc_load_count(_Atomic uint32_t *n, uint32_t max)
 	return v > max ? max : v;
 }
 
-static void hbc_ring_kinds(struct hbc_ring *r, uint32_t from, uint32_t to)
+static void hbc_source_kinds(struct hbc_source *r, uint32_t from, uint32_t to)
 {
 	uint32_t i;
 
@@ -270,41 +270,41 @@ static void hbc_ring_kinds(struct hbc_ring *r, uint32_t from, uint32_t to)
 	}
 }
 
-static void hbc_ring_producer(struct hbc_collector *c, struct hbc_ring *r, msgpack_packer *pk,
+static void hbc_source_producer(struct hbc_collector *c, struct hbc_source *r, msgpack_packer *pk,
 			      const char *why)
 {
 	uint32_t nt = hbc_load_count(&r->v.hdr->ntypes, HB_MAX_TYPES);
 	uint32_t nm = hbc_load_count(&r->v.hdr->nmetrics, HB_MAX_METRICS);
 
-	hbc_ring_kinds(r, 0, nm);
+	hbc_source_kinds(r, 0, nm);
 	r->types_stated = nt;
 	r->metrics_stated = nm;
 	hbc_enc_producer(pk, why, r->p, hbc_now_ns(), &r->id, r->v.hdr, nt, nm, r->expected);
-	hbc_ring_mark(c, r);
+	hbc_source_mark(c, r);
 }
 
-int hbc_ring_restate(struct hbc_collector *c, struct hbc_ring *r)
+int hbc_source_restate(struct hbc_collector *c, struct hbc_source *r)
 {
 	msgpack_packer *pk = hbc_pk_wait(c);
 
 	if (!pk)
 		return -ENOBUFS;
-	hbc_ring_producer(c, r, pk, "restated");
+	hbc_source_producer(c, r, pk, "restated");
 	return 0;
 }
 
-static void hbc_ring_state(struct hbc_collector *c, struct hbc_ring *r, msgpack_packer *pk,
+static void hbc_source_state(struct hbc_collector *c, struct hbc_source *r, msgpack_packer *pk,
 			   enum hb_state state, const char *why)
 {
 	if (!r->p)
 		r->p = ++c->next_p;
 	hbc_enc_state(pk, r->p, hbc_now_ns(), hb_state_name(state), why,
-		      r->state == HBC_R_QUARANTINED ? r->name : NULL);
-	hbc_ring_mark(c, r);
+		      r->state == HBC_SRC_QUARANTINED ? r->name : NULL);
+	hbc_source_mark(c, r);
 }
 
 /* The shm object's stat; 0 or -errno. */
-static int hbc_ring_stat(const struct hbc_collector *c, const struct hbc_ring *r, struct stat *st)
+static int hbc_source_stat(const struct hbc_collector *c, const struct hbc_source *r, struct stat *st)
 {
 	char path[sizeof(r->name) + 300];
 
@@ -331,9 +331,9 @@ static uint32_t hbc_name_pid(const char *name)
 }
 
 /* r stays known but unread: a file the collector may not open or remove
- * is not attached again while it is there (hbc_rings_tidy forgets it once
+ * is not attached again while it is there (hbc_sources_tidy forgets it once
  * the file goes or is replaced). */
-static void hbc_ring_leave(struct hbc_collector *c, struct hbc_ring *r)
+static void hbc_source_leave(struct hbc_collector *c, struct hbc_source *r)
 {
 	struct stat st;
 
@@ -343,15 +343,15 @@ static void hbc_ring_leave(struct hbc_collector *c, struct hbc_ring *r)
 		close(r->pidfd);
 	r->pidfd = -1;
 	r->unlink_done = 0; /* what is there later may be someone else's */
-	r->ino = hbc_ring_stat(c, r, &st) == 0 ? st.st_ino : 0;
-	r->state = HBC_R_LEFT;
+	r->ino = hbc_source_stat(c, r, &st) == 0 ? st.st_ino : 0;
+	r->state = HBC_SRC_LEFT;
 }
 
-static void hbc_ring_quarantine(struct hbc_collector *c, struct hbc_ring *r, msgpack_packer *pk,
+static void hbc_source_quarantine(struct hbc_collector *c, struct hbc_source *r, msgpack_packer *pk,
 				const char *why)
 {
 	hbc_warn("%s: quarantined: %s", r->name, why);
-	r->state = HBC_R_QUARANTINED;
+	r->state = HBC_SRC_QUARANTINED;
 	r->qpid = r->v.hdr && r->id.pid ? r->id.pid : hbc_name_pid(r->name);
 	if (r->v.hdr && r->p) {
 		uint64_t last = atomic_load_explicit(&r->v.hdr->seq, memory_order_relaxed);
@@ -359,29 +359,29 @@ static void hbc_ring_quarantine(struct hbc_collector *c, struct hbc_ring *r, msg
 		if (last > r->expected && last - r->expected < HBC_SEQ_SANE)
 			hbc_enc_gap(pk, r->p, hbc_now_ns(), r->expected, last - 1, "corrupt");
 	}
-	hbc_ring_state(c, r, pk, HB_STATE_QUARANTINED, why);
+	hbc_source_state(c, r, pk, HB_STATE_QUARANTINED, why);
 	hbc_feed_finished(c, r, HB_STATE_QUARANTINED, pk);
 }
 
 /* -EPERM when the shm object belongs to another user than ours. */
-static int hbc_ring_owner(struct hbc_collector *c, struct hbc_ring *r)
+static int hbc_source_owner(struct hbc_collector *c, struct hbc_source *r)
 {
 	struct stat st;
 
-	if (hbc_ring_stat(c, r, &st) < 0)
+	if (hbc_source_stat(c, r, &st) < 0)
 		return 0; /* gone or unreadable: attach will tell */
 	return st.st_uid == geteuid() ? 0 : -EPERM;
 }
 
-static int hbc_ring_attach(struct hbc_collector *c, struct hbc_ring *r)
+static int hbc_source_attach(struct hbc_collector *c, struct hbc_source *r)
 {
 	msgpack_packer *pk = hbc_pk(c);
 	int rc;
 
 	if (!pk)
 		return -ENOBUFS; /* try again next pass */
-	if (!c->o.accept_uid && (rc = hbc_ring_owner(c, r)) != 0) {
-		hbc_ring_quarantine(c, r, pk, "owned by another user");
+	if (!c->o.accept_uid && (rc = hbc_source_owner(c, r)) != 0) {
+		hbc_source_quarantine(c, r, pk, "owned by another user");
 		return rc;
 	}
 	rc = hb_ring_view_attach(&r->v, r->name);
@@ -389,35 +389,35 @@ static int hbc_ring_attach(struct hbc_collector *c, struct hbc_ring *r)
 		/* maybe not published yet (magic is stored last, R0) */
 		if (hbc_mono_ns() - r->seen_mono < HBC_PENDING_NS)
 			return rc;
-		hbc_ring_quarantine(c, r, pk, rc == -EPROTO ? "bad magic" : "bad header");
+		hbc_source_quarantine(c, r, pk, rc == -EPROTO ? "bad magic" : "bad header");
 		return rc;
 	}
 	if (rc == -ENOENT) {
-		r->state = HBC_R_DONE; /* forget it (reaped below) */
+		r->state = HBC_SRC_DONE; /* forget it (reaped below) */
 		return rc;
 	}
 	if (rc == -EACCES || rc == -EPERM) {
 		hbc_warn("%s: %s; ignored", r->name, strerror(-rc));
-		hbc_ring_leave(c, r); /* once, not at every rescan */
+		hbc_source_leave(c, r); /* once, not at every rescan */
 		return rc;
 	}
 	if (rc) {
-		hbc_ring_quarantine(c, r, pk, strerror(-rc));
+		hbc_source_quarantine(c, r, pk, strerror(-rc));
 		return rc;
 	}
-	hbc_ring_ident(r);
+	hbc_source_ident(r);
 	/* the collector's host, not the producer's: --host may stand for another */
 	snprintf(r->id.host, sizeof(r->id.host), "%s", c->host);
 	if (hb_name_check(r->id.name, HB_NAME_MAX)) {
-		hbc_ring_quarantine(c, r, pk, "invalid producer name");
+		hbc_source_quarantine(c, r, pk, "invalid producer name");
 		return -EINVAL;
 	}
-	hbc_ring_expect(c, r);
-	hbc_ring_pidfd(r);
+	hbc_source_expect(c, r);
+	hbc_source_pidfd(r);
 	atomic_store_explicit(&r->v.hdr->collector_pid, c->pid, memory_order_relaxed);
 	r->p = ++c->next_p;
-	r->state = HBC_R_ACTIVE;
-	hbc_ring_producer(c, r, pk, "attached");
+	r->state = HBC_SRC_ACTIVE;
+	hbc_source_producer(c, r, pk, "attached");
 	hbc_feed_attached(c, r);
 	hbc_debug("attached %s as p=%u (next seq %llu)", r->name, r->p,
 		  (unsigned long long)r->expected);
@@ -427,26 +427,26 @@ static int hbc_ring_attach(struct hbc_collector *c, struct hbc_ring *r)
 void hbc_found(void *ctx, const char *name)
 {
 	struct hbc_collector *c = ctx;
-	struct hbc_ring *r = hbc_ring_find(c, name);
+	struct hbc_source *r = hbc_source_find(c, name);
 	struct stat st;
 
-	if (r && r->state == HBC_R_LEFT && hbc_ring_stat(c, r, &st) == 0 && st.st_ino != r->ino)
-		r->state = HBC_R_DONE; /* a new file of that name: reaped, then found anew */
+	if (r && r->state == HBC_SRC_LEFT && hbc_source_stat(c, r, &st) == 0 && st.st_ino != r->ino)
+		r->state = HBC_SRC_DONE; /* a new file of that name: reaped, then found anew */
 	if (r)
 		return;
-	if (hbc_ring_add(c, name))
+	if (hbc_source_add(c, name))
 		return;
-	r = c->rings[c->nrings - 1];
-	hbc_ring_attach(c, r);
+	r = c->sources[c->nsources - 1];
+	hbc_source_attach(c, r);
 }
 
 void hbc_pending_retry(struct hbc_collector *c)
 {
 	size_t i;
 
-	for (i = 0; i < c->nrings; i++)
-		if (c->rings[i]->state == HBC_R_PENDING)
-			hbc_ring_attach(c, c->rings[i]);
+	for (i = 0; i < c->nsources; i++)
+		if (c->sources[i]->state == HBC_SRC_PENDING)
+			hbc_source_attach(c, c->sources[i]);
 }
 
 /* ---- records ------------------------------------------------------------ */
@@ -454,7 +454,7 @@ void hbc_pending_retry(struct hbc_collector *c)
 /* floor(d * 1e9 / hz) without a division when hz > 1e9 (a TSC): ns_mult
  * is floor(2^64 * 1e9 / hz), so the product's high half is the exact
  * result or one less, and one multiplication tells which. */
-static uint64_t hbc_ring_ticks_ns(const struct hbc_ring *r, uint64_t d)
+static uint64_t hbc_source_ticks_ns(const struct hbc_source *r, uint64_t d)
 {
 	unsigned __int128 x;
 	uint64_t q;
@@ -471,26 +471,26 @@ static uint64_t hbc_ring_ticks_ns(const struct hbc_ring *r, uint64_t d)
 	return x / r->hz > UINT64_MAX ? UINT64_MAX : (uint64_t)(x / r->hz);
 }
 
-static uint64_t hbc_ring_ns(const struct hbc_ring *r, uint64_t raw)
+static uint64_t hbc_source_ns(const struct hbc_source *r, uint64_t raw)
 {
 	uint64_t d;
 
 	if (raw >= r->anchor_raw) {
-		d = hbc_ring_ticks_ns(r, raw - r->anchor_raw);
+		d = hbc_source_ticks_ns(r, raw - r->anchor_raw);
 		return d > UINT64_MAX - r->anchor_ns ? UINT64_MAX : r->anchor_ns + d;
 	}
-	d = hbc_ring_ticks_ns(r, r->anchor_raw - raw);
+	d = hbc_source_ticks_ns(r, r->anchor_raw - raw);
 	return d > r->anchor_ns ? 0 : r->anchor_ns - d;
 }
 
-static void hbc_ring_gap(struct hbc_collector *c, struct hbc_ring *r, msgpack_packer *pk,
+static void hbc_source_gap(struct hbc_collector *c, struct hbc_source *r, msgpack_packer *pk,
 			 uint64_t from, uint64_t to, const char *why)
 {
 	hbc_enc_gap(pk, r->p, hbc_now_ns(), from, to, why);
 	c->gaps_n += to - from + 1;
 }
 
-static void hbc_state_types(struct hbc_ring *r, msgpack_packer *pk, uint32_t type)
+static void hbc_state_types(struct hbc_source *r, msgpack_packer *pk, uint32_t type)
 {
 	uint32_t nt = hbc_load_count(&r->v.hdr->ntypes, HB_MAX_TYPES);
 
@@ -504,14 +504,14 @@ static void hbc_state_types(struct hbc_ring *r, msgpack_packer *pk, uint32_t typ
 	}
 }
 
-static void hbc_state_metrics(struct hbc_ring *r, msgpack_packer *pk, uint32_t n)
+static void hbc_state_metrics(struct hbc_source *r, msgpack_packer *pk, uint32_t n)
 {
 	uint32_t nm = hbc_load_count(&r->v.hdr->nmetrics, HB_MAX_METRICS);
 
 	(void)n;
 	if (nm <= r->metrics_stated)
 		return;
-	hbc_ring_kinds(r, r->metrics_stated, nm);
+	hbc_source_kinds(r, r->metrics_stated, nm);
 	hbc_enc_metrics(pk, r->p, hbc_now_ns(), r->v.hdr, r->metrics_stated, nm);
 	r->metrics_stated = nm;
 }
@@ -540,7 +540,7 @@ static int hbc_fields_declared(const struct hb_type_def *t, uint64_t tw, unsigne
 }
 
 /* rec: a validated event copy (hb_ring_view_copy). */
-static void hbc_check_fields(struct hbc_ring *r, msgpack_packer *pk, const struct hb_rec *rec)
+static void hbc_check_fields(struct hbc_source *r, msgpack_packer *pk, const struct hb_rec *rec)
 {
 	const struct hb_type_def *t = &r->v.hdr->types[rec->type];
 	const uint8_t *tags = (const uint8_t *)(rec + 1) + 8;
@@ -567,17 +567,17 @@ static void hbc_check_fields(struct hbc_ring *r, msgpack_packer *pk, const struc
 }
 
 /* rec: the validated copy of an event (hb_ring_view_copy). */
-static void hbc_ring_event(struct hbc_collector *c, struct hbc_ring *r, msgpack_packer *pk,
+static void hbc_source_event(struct hbc_collector *c, struct hbc_source *r, msgpack_packer *pk,
 			   const struct hb_rec *rec)
 {
 	if (rec->type >= r->types_stated)
 		hbc_state_types(r, pk, rec->type);
 	if (rec->type < r->types_stated)
 		hbc_check_fields(r, pk, rec);
-	hbc_enc_event(&c->pk_buf->b, r->p, rec, hbc_ring_ns(r, rec->ts));
+	hbc_enc_event(&c->pk_buf->b, r->p, rec, hbc_source_ns(r, rec->ts));
 }
 
-static void hbc_ring_heartbeat(struct hbc_collector *c, struct hbc_ring *r, msgpack_packer *pk,
+static void hbc_source_heartbeat(struct hbc_collector *c, struct hbc_source *r, msgpack_packer *pk,
 			       const struct hb_rec *rec)
 {
 	const void *slots = (const uint8_t *)(rec + 1) + sizeof(struct hb_rec_hb);
@@ -598,7 +598,7 @@ static void hbc_ring_heartbeat(struct hbc_collector *c, struct hbc_ring *r, msgp
 }
 
 /* rec: the validated copy of a record (hb_ring_view_copy), ours alone. */
-static int hbc_ring_record(struct hbc_collector *c, struct hbc_ring *r, msgpack_packer *pk,
+static int hbc_source_record(struct hbc_collector *c, struct hbc_source *r, msgpack_packer *pk,
 			   const struct hb_rec *rec)
 {
 	uint64_t seq = rec->seq;
@@ -614,12 +614,12 @@ static int hbc_ring_record(struct hbc_collector *c, struct hbc_ring *r, msgpack_
 	if (seq > r->expected) {
 		if (seq - r->expected >= HBC_SEQ_SANE)
 			return -EBADMSG;
-		hbc_ring_gap(c, r, pk, r->expected, seq - 1, "overflow");
+		hbc_source_gap(c, r, pk, r->expected, seq - 1, "overflow");
 	}
 	if (rec->kind == HB_REC_EVENT)
-		hbc_ring_event(c, r, pk, rec);
+		hbc_source_event(c, r, pk, rec);
 	else
-		hbc_ring_heartbeat(c, r, pk, rec);
+		hbc_source_heartbeat(c, r, pk, rec);
 	r->expected = seq + 1;
 	c->records++;
 	return 0;
@@ -629,25 +629,25 @@ static int hbc_ring_record(struct hbc_collector *c, struct hbc_ring *r, msgpack_
 
 /* The ring is drained to a head that will not move: trailing gap, final
  * state, and removal once both are written. */
-static void hbc_ring_finish(struct hbc_collector *c, struct hbc_ring *r, msgpack_packer *pk,
+static void hbc_source_finish(struct hbc_collector *c, struct hbc_source *r, msgpack_packer *pk,
 			    enum hb_state state, const char *why)
 {
 	uint64_t last = atomic_load_explicit(&r->v.hdr->seq, memory_order_relaxed);
 
 	if (last > r->expected && last - r->expected < HBC_SEQ_SANE) {
-		hbc_ring_gap(c, r, pk, r->expected, last - 1, "overflow");
+		hbc_source_gap(c, r, pk, r->expected, last - 1, "overflow");
 		r->expected = last;
 	}
-	hbc_ring_state(c, r, pk, state, why);
+	hbc_source_state(c, r, pk, state, why);
 	hbc_feed_finished(c, r, state, pk);
-	r->state = HBC_R_DONE;
+	r->state = HBC_SRC_DONE;
 	r->unlink_done = 1;
 	hbc_info("%s: %s (%s), %llu records", r->name, hb_state_name(state), why,
 		 (unsigned long long)r->expected);
 }
 
 /* 1 when nothing is left to read (a trailing pad is skipped). */
-static int hbc_ring_empty(struct hbc_ring *r)
+static int hbc_source_empty(struct hbc_source *r)
 {
 	const struct hb_rec *rec;
 	uint64_t at = r->v.cursor;
@@ -658,17 +658,17 @@ static int hbc_ring_empty(struct hbc_ring *r)
 	return 0;
 }
 
-static void hbc_ring_at_head(struct hbc_collector *c, struct hbc_ring *r, msgpack_packer *pk)
+static void hbc_source_at_head(struct hbc_collector *c, struct hbc_source *r, msgpack_packer *pk)
 {
 	/* A5: pairs with the release store of HB_RING_CLOSED in hb_close: every
 	 * record was published before it, so one more look sees them all. */
 	if (atomic_load_explicit(&r->v.hdr->state, memory_order_acquire) == HB_RING_CLOSED) {
-		if (hbc_ring_empty(r))
-			hbc_ring_finish(c, r, pk, HB_STATE_EXITED, "closed");
+		if (hbc_source_empty(r))
+			hbc_source_finish(c, r, pk, HB_STATE_EXITED, "closed");
 		return;
 	}
-	if (r->gone && hbc_ring_empty(r))
-		hbc_ring_finish(c, r, pk, HB_STATE_CRASHED, "pid-gone");
+	if (r->gone && hbc_source_empty(r))
+		hbc_source_finish(c, r, pk, HB_STATE_CRASHED, "pid-gone");
 }
 
 /* Bytes of the current buffer below which the drain loop may encode
@@ -697,7 +697,7 @@ static size_t hbc_fast_limit(struct hbc_collector *c)
  * straight from its bytes. The mark ("r is written up to its
  * cursor") goes into a buffer before the drain moves to another buffer
  * and at the end; records are counted for the operating view likewise. */
-int hbc_ring_drain(struct hbc_collector *c, struct hbc_ring *r, unsigned budget)
+int hbc_source_drain(struct hbc_collector *c, struct hbc_source *r, unsigned budget)
 {
 	uint64_t copy[HB_REC_COPY_MAX / 8];
 	uint64_t records0 = c->records;
@@ -707,12 +707,12 @@ int hbc_ring_drain(struct hbc_collector *c, struct hbc_ring *r, unsigned budget)
 	size_t lim = 0;
 	int rc = 0;
 
-	while (r->state == HBC_R_ACTIVE) {
+	while (r->state == HBC_SRC_ACTIVE) {
 		uint64_t at = r->v.cursor;
 
 		if (!pk || c->pk_buf->b.len >= lim) {
 			if (n > marked) {
-				hbc_ring_mark(c, r);
+				hbc_source_mark(c, r);
 				marked = n;
 			}
 			pk = hbc_pk(c);
@@ -728,14 +728,14 @@ int hbc_ring_drain(struct hbc_collector *c, struct hbc_ring *r, unsigned budget)
 		if (rc == 0) {
 			hbc_feed_records(c, r, c->records - records0);
 			records0 = c->records;
-			hbc_ring_at_head(c, r, pk);
+			hbc_source_at_head(c, r, pk);
 			break;
 		}
-		if (rc < 0 || hbc_ring_record(c, r, pk, rec) < 0) {
+		if (rc < 0 || hbc_source_record(c, r, pk, rec) < 0) {
 			r->v.cursor = at; /* everything from here on is abandoned */
 			hbc_feed_records(c, r, c->records - records0);
 			records0 = c->records;
-			hbc_ring_quarantine(c, r, pk,
+			hbc_source_quarantine(c, r, pk,
 					    r->truncated ? "ring truncated" : "corrupt record");
 			rc = 0;
 			break;
@@ -743,7 +743,7 @@ int hbc_ring_drain(struct hbc_collector *c, struct hbc_ring *r, unsigned budget)
 		n++;
 	}
 	if (n > marked)
-		hbc_ring_mark(c, r);
+		hbc_source_mark(c, r);
 	hbc_feed_records(c, r, c->records - records0);
 	return rc == -ENOBUFS ? rc : (int)n;
 }
@@ -756,7 +756,7 @@ static int hbc_pid_ok(uint32_t pid)
 }
 
 /* 1 when the pid now runs a process other than the ring's (or none). */
-static int hbc_pid_reused(const struct hbc_ring *r)
+static int hbc_pid_reused(const struct hbc_source *r)
 {
 	char buf[1024];
 	const char *start;
@@ -773,7 +773,7 @@ static int hbc_pid_reused(const struct hbc_ring *r)
 	return strtoull(start, NULL, 10) != r->proc_start;
 }
 
-static int hbc_pid_gone(const struct hbc_ring *r, int check_start)
+static int hbc_pid_gone(const struct hbc_source *r, int check_start)
 {
 	if (!hbc_pid_ok(r->id.pid))
 		return 0;
@@ -784,7 +784,7 @@ static int hbc_pid_gone(const struct hbc_ring *r, int check_start)
 
 /* At attach: a pidfd makes later checks one poll() for every ring, and
  * cannot be fooled by pid reuse. */
-static void hbc_ring_pidfd(struct hbc_ring *r)
+static void hbc_source_pidfd(struct hbc_source *r)
 {
 	long fd;
 
@@ -805,24 +805,24 @@ static void hbc_pidfds_poll(struct hbc_collector *c)
 {
 	size_t i, n = 0;
 
-	if (c->npfds < c->nrings) {
-		struct pollfd *p = realloc(c->pfds, c->nrings * sizeof(*p));
+	if (c->npfds < c->nsources) {
+		struct pollfd *p = realloc(c->pfds, c->nsources * sizeof(*p));
 
 		if (!p)
 			return;
 		c->pfds = p;
-		c->npfds = c->nrings;
+		c->npfds = c->nsources;
 	}
-	for (i = 0; i < c->nrings; i++) {
-		struct hbc_ring *r = c->rings[i];
+	for (i = 0; i < c->nsources; i++) {
+		struct hbc_source *r = c->sources[i];
 
-		if (r->state == HBC_R_ACTIVE && r->pidfd >= 0 && !r->gone)
+		if (r->state == HBC_SRC_ACTIVE && r->pidfd >= 0 && !r->gone)
 			c->pfds[n++] = (struct pollfd){.fd = r->pidfd, .events = POLLIN};
 	}
 	if (!n || poll(c->pfds, n, 0) <= 0)
 		return;
-	for (i = 0; i < c->nrings; i++) {
-		struct hbc_ring *r = c->rings[i];
+	for (i = 0; i < c->nsources; i++) {
+		struct hbc_source *r = c->sources[i];
 		size_t j;
 
 		if (r->pidfd < 0 || r->gone)
@@ -841,13 +841,13 @@ void hbc_liveness_check(struct hbc_collector *c, uint64_t now_mono)
 
 	if (check_start) {
 		c->next_pidstart_mono = now_mono + 1000000000ull;
-		hbc_rings_tidy(c);
+		hbc_sources_tidy(c);
 	}
 	hbc_pidfds_poll(c);
-	for (i = 0; i < c->nrings; i++) {
-		struct hbc_ring *r = c->rings[i];
+	for (i = 0; i < c->nsources; i++) {
+		struct hbc_source *r = c->sources[i];
 
-		if (r->state != HBC_R_ACTIVE)
+		if (r->state != HBC_SRC_ACTIVE)
 			continue;
 		/* without a pidfd: kill(pid, 0), and the start time once a second */
 		if (!r->gone && r->pidfd < 0 && hbc_pid_gone(r, check_start))
@@ -875,8 +875,8 @@ static void hbc_on_sigbus(int sig, siginfo_t *si, void *uc)
 	size_t i;
 
 	(void)uc;
-	for (i = 0; c && i < c->nrings; i++) {
-		struct hbc_ring *r = c->rings[i];
+	for (i = 0; c && i < c->nsources; i++) {
+		struct hbc_source *r = c->sources[i];
 		uintptr_t base = (uintptr_t)r->v.hdr;
 
 		if (!base || a - base >= r->v.map_size)
@@ -907,7 +907,7 @@ void hbc_apply(void *ctx, struct hbc_wbuf *b)
 
 	(void)ctx;
 	for (i = 0; i < b->nmarks; i++) {
-		struct hbc_ring *r = b->marks[i].ring;
+		struct hbc_source *r = b->marks[i].src;
 
 		if (!r->v.hdr)
 			continue;
@@ -917,13 +917,13 @@ void hbc_apply(void *ctx, struct hbc_wbuf *b)
 	}
 }
 
-uint64_t hbc_rings_backlog(const struct hbc_collector *c)
+uint64_t hbc_sources_backlog(const struct hbc_collector *c)
 {
 	uint64_t sum = 0;
 	size_t i;
 
-	for (i = 0; i < c->nrings; i++) {
-		const struct hbc_ring *r = c->rings[i];
+	for (i = 0; i < c->nsources; i++) {
+		const struct hbc_source *r = c->sources[i];
 
 		if (r->v.hdr)
 			sum += atomic_load_explicit(&r->v.hdr->head, memory_order_relaxed) - r->v.tail;
@@ -932,7 +932,7 @@ uint64_t hbc_rings_backlog(const struct hbc_collector *c)
 }
 
 /* Removes r's shm object: 0 (also when it is gone already) or -1 (errno). */
-static int hbc_ring_unlink(const struct hbc_ring *r)
+static int hbc_source_unlink(const struct hbc_source *r)
 {
 	char name[260];
 
@@ -940,54 +940,54 @@ static int hbc_ring_unlink(const struct hbc_ring *r)
 	return shm_unlink(name) < 0 && errno != ENOENT ? -1 : 0;
 }
 
-void hbc_rings_reap(struct hbc_collector *c)
+void hbc_sources_reap(struct hbc_collector *c)
 {
 	uint64_t applied = hbc_writer_applied(c->w);
 	size_t i = 0;
 
-	while (i < c->nrings) {
-		struct hbc_ring *r = c->rings[i];
+	while (i < c->nsources) {
+		struct hbc_source *r = c->sources[i];
 
-		if ((r->state != HBC_R_DONE && r->state != HBC_R_QUARANTINED) ||
+		if ((r->state != HBC_SRC_DONE && r->state != HBC_SRC_QUARANTINED) ||
 		    r->last_serial > applied) {
 			i++;
 			continue;
 		}
-		if (r->state == HBC_R_QUARANTINED) { /* keep its name: never attach again */
+		if (r->state == HBC_SRC_QUARANTINED) { /* keep its name: never attach again */
 			if (r->v.hdr)
 				hb_ring_view_detach(&r->v);
 			i++;
 			continue;
 		}
-		if (r->unlink_done && hbc_ring_unlink(r) < 0) {
+		if (r->unlink_done && hbc_source_unlink(r) < 0) {
 			hbc_warn("%s: cannot remove: %s; left there", r->name, strerror(errno));
-			hbc_ring_leave(c, r);
+			hbc_source_leave(c, r);
 			i++;
 			continue;
 		}
-		hbc_ring_free(r);
-		c->rings[i] = c->rings[--c->nrings];
+		hbc_source_free(r);
+		c->sources[i] = c->sources[--c->nsources];
 	}
 }
 
 /* Once a second: quarantined rings whose process is gone are removed (their
  * state record is on file), and rings left there are forgotten once their
  * file went or was replaced, so that a new one is found. */
-void hbc_rings_tidy(struct hbc_collector *c)
+void hbc_sources_tidy(struct hbc_collector *c)
 {
 	uint64_t applied = hbc_writer_applied(c->w);
 	struct stat st;
 	size_t i = 0;
 
-	while (i < c->nrings) {
-		struct hbc_ring *r = c->rings[i];
+	while (i < c->nsources) {
+		struct hbc_source *r = c->sources[i];
 		int forget = 0;
 
-		if (r->state == HBC_R_LEFT) {
-			forget = hbc_ring_stat(c, r, &st) < 0 || st.st_ino != r->ino;
-		} else if (r->state == HBC_R_QUARANTINED && r->qpid && r->last_serial <= applied &&
+		if (r->state == HBC_SRC_LEFT) {
+			forget = hbc_source_stat(c, r, &st) < 0 || st.st_ino != r->ino;
+		} else if (r->state == HBC_SRC_QUARANTINED && r->qpid && r->last_serial <= applied &&
 			   kill((pid_t)r->qpid, 0) < 0 && errno == ESRCH) {
-			forget = hbc_ring_unlink(r) == 0;
+			forget = hbc_source_unlink(r) == 0;
 			if (forget)
 				hbc_info("%s: removed (quarantined, process %u gone)", r->name, r->qpid);
 			else
@@ -999,7 +999,7 @@ void hbc_rings_tidy(struct hbc_collector *c)
 			i++;
 			continue;
 		}
-		hbc_ring_free(r);
-		c->rings[i] = c->rings[--c->nrings];
+		hbc_source_free(r);
+		c->sources[i] = c->sources[--c->nsources];
 	}
 }

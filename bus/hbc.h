@@ -175,12 +175,12 @@ void hbc_strcpy_shared(char *dst, const char *src, size_t n);
 
 /* ---- the io_uring writer (writer.c) ----------------------------------- */
 
-struct hbc_ring;
+struct hbc_source;
 
 /* "the records of ring r up to cursor upto (next seq seq_next) are in this
  * buffer": applied when the buffer is durable. */
 struct hbc_mark {
-	struct hbc_ring *ring;
+	struct hbc_source *src;
 	uint64_t upto;
 	uint64_t seq_next;
 };
@@ -224,7 +224,7 @@ void hbc_writer_destroy(struct hbc_writer *w);
  * the current one is too full); NULL when every buffer is busy. */
 struct hbc_wbuf *hbc_writer_buf(struct hbc_writer *w, size_t need);
 /* Adds or extends the mark of ring in b. */
-int hbc_wbuf_mark(struct hbc_wbuf *b, struct hbc_ring *ring, uint64_t upto, uint64_t seq_next);
+int hbc_wbuf_mark(struct hbc_wbuf *b, struct hbc_source *src, uint64_t upto, uint64_t seq_next);
 /* Sets the file later writes go to, at offset off. */
 void hbc_writer_set_file(struct hbc_writer *w, int fd, uint64_t off);
 /* The file offset the next byte will get (bytes already queued included). */

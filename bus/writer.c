@@ -29,9 +29,9 @@
 #define HBC_BACKOFF_MAX_NS 2000000000ull
 
 struct hbc_writer {
-	struct io_uring ring;
+	struct io_uring uring;
 	unsigned defer_taskrun;
-	int ring_ok;
+	int uring_ok;
 	struct hbc_wbuf *bufs;
 	unsigned nbufs;
 	struct hbc_wbuf **fifo; /* sealed..done, in serial order */
@@ -66,13 +66,13 @@ static int hbc_uring_init(struct hbc_writer *w, unsigned entries)
 
 	memset(&p, 0, sizeof(p));
 	p.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
-	rc = io_uring_queue_init_params(entries, &w->ring, &p);
+	rc = io_uring_queue_init_params(entries, &w->uring, &p);
 	if (rc == 0) {
 		w->defer_taskrun = 1;
 		return 0;
 	}
 	memset(&p, 0, sizeof(p));
-	return io_uring_queue_init_params(entries, &w->ring, &p);
+	return io_uring_queue_init_params(entries, &w->uring, &p);
 }
 
 int hbc_writer_create(struct hbc_writer **out, unsigned nbufs, size_t bufsize,
@@ -106,7 +106,7 @@ int hbc_writer_create(struct hbc_writer **out, unsigned nbufs, size_t bufsize,
 	rc = hbc_uring_init(w, 2 * nbufs + 8);
 	if (rc < 0)
 		goto err;
-	w->ring_ok = 1;
+	w->uring_ok = 1;
 	w->fd = -1;
 	w->mode = mode;
 	w->fsync_interval_ns = fsync_interval_ns;
@@ -146,9 +146,9 @@ void hbc_writer_destroy(struct hbc_writer *w)
 
 	if (!w)
 		return;
-	if (w->ring_ok) {
+	if (w->uring_ok) {
 		hbc_writer_settle(w);
-		io_uring_queue_exit(&w->ring);
+		io_uring_queue_exit(&w->uring);
 	}
 	for (i = 0; w->bufs && i < w->nbufs; i++) {
 		free(w->bufs[i].b.data);
@@ -217,12 +217,12 @@ struct hbc_wbuf *hbc_writer_buf(struct hbc_writer *w, size_t need)
 	return NULL;
 }
 
-int hbc_wbuf_mark(struct hbc_wbuf *b, struct hbc_ring *ring, uint64_t upto, uint64_t seq_next)
+int hbc_wbuf_mark(struct hbc_wbuf *b, struct hbc_source *src, uint64_t upto, uint64_t seq_next)
 {
 	struct hbc_mark *m;
 
 	/* rings are drained one after the other: the last mark is usually ours */
-	if (b->nmarks && b->marks[b->nmarks - 1].ring == ring) {
+	if (b->nmarks && b->marks[b->nmarks - 1].src == src) {
 		m = &b->marks[b->nmarks - 1];
 		m->upto = upto;
 		m->seq_next = seq_next;
@@ -237,7 +237,7 @@ int hbc_wbuf_mark(struct hbc_wbuf *b, struct hbc_ring *ring, uint64_t upto, uint
 		b->marks = nm;
 		b->mcap = cap;
 	}
-	b->marks[b->nmarks++] = (struct hbc_mark){ring, upto, seq_next};
+	b->marks[b->nmarks++] = (struct hbc_mark){src, upto, seq_next};
 	return 0;
 }
 
@@ -260,11 +260,11 @@ uint64_t hbc_writer_file_size(const struct hbc_writer *w)
 
 static struct io_uring_sqe *hbc_get_sqe(struct hbc_writer *w)
 {
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&w->ring);
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&w->uring);
 
 	if (!sqe) {
-		io_uring_submit(&w->ring);
-		sqe = io_uring_get_sqe(&w->ring);
+		io_uring_submit(&w->uring);
+		sqe = io_uring_get_sqe(&w->uring);
 	}
 	return sqe;
 }
@@ -297,7 +297,7 @@ static void hbc_submit_sealed(struct hbc_writer *w)
 		}
 	}
 	if (n)
-		io_uring_submit(&w->ring);
+		io_uring_submit(&w->uring);
 }
 
 void hbc_writer_flush(struct hbc_writer *w)
@@ -395,7 +395,7 @@ void hbc_writer_retire(struct hbc_writer *w, int fd, int sync)
 
 	if (fd < 0)
 		return;
-	if (!sync || !w->ring_ok || !(sqe = hbc_get_sqe(w))) {
+	if (!sync || !w->uring_ok || !(sqe = hbc_get_sqe(w))) {
 		if (sync)
 			fsync(fd);
 		close(fd);
@@ -403,7 +403,7 @@ void hbc_writer_retire(struct hbc_writer *w, int fd, int sync)
 	}
 	io_uring_prep_fsync(sqe, fd, 0);
 	io_uring_sqe_set_data64(sqe, HBC_RETIRE_TAG | (uint64_t)fd << 8);
-	io_uring_submit(&w->ring);
+	io_uring_submit(&w->uring);
 	w->inflight++;
 	w->retiring++;
 }
@@ -423,12 +423,12 @@ static void hbc_reap(struct hbc_writer *w)
 	if (!w->inflight)
 		return;
 	if (w->defer_taskrun)
-		io_uring_get_events(&w->ring);
-	while (io_uring_peek_cqe(&w->ring, &cqe) == 0) {
+		io_uring_get_events(&w->uring);
+	while (io_uring_peek_cqe(&w->uring, &cqe) == 0) {
 		uint64_t ud = io_uring_cqe_get_data64(cqe);
 		int res = cqe->res;
 
-		io_uring_cqe_seen(&w->ring, cqe);
+		io_uring_cqe_seen(&w->uring, cqe);
 		w->inflight--;
 		if (ud == HBC_FSYNC_TAG)
 			hbc_complete_fsync(w, res);
@@ -465,7 +465,7 @@ static void hbc_submit_fsync(struct hbc_writer *w, int fd, uint64_t covers)
 		return;
 	io_uring_prep_fsync(sqe, fd, 0);
 	io_uring_sqe_set_data64(sqe, HBC_FSYNC_TAG);
-	io_uring_submit(&w->ring);
+	io_uring_submit(&w->uring);
 	w->inflight++;
 	w->fsync_inflight = 1;
 	w->fsync_wanted = 0;
@@ -578,7 +578,7 @@ void hbc_writer_wait(struct hbc_writer *w, uint64_t timeout_ns)
 
 	if (w->inflight) {
 		/* returns when a completion is ready (not consumed: hbc_reap does) */
-		io_uring_wait_cqe_timeout(&w->ring, &cqe, &ts);
+		io_uring_wait_cqe_timeout(&w->uring, &cqe, &ts);
 		return;
 	}
 	nanosleep(&nts, NULL);

@@ -41,7 +41,7 @@ static void writes_land_in_order(enum hbc_fsync mode)
 	char path[] = "/tmp/hb-unit-writer.XXXXXX";
 	static struct applied a;
 	struct hbc_writer *w;
-	struct hbc_ring *ring = (struct hbc_ring *)&a; /* only compared, never used */
+	struct hbc_source *ring = (struct hbc_source *)&a; /* only compared, never used */
 	unsigned i, j, chunks = (3 * NBUFS * BUFSZ) / CHUNK;
 	uint64_t total = 0;
 	char *back;
@@ -121,7 +121,7 @@ static void marks_without_bytes_are_applied(void **state)
 	hbc_writer_set_file(w, -1, 0);
 	b = hbc_writer_buf(w, 16);
 	assert_non_null(b);
-	assert_int_equal(hbc_wbuf_mark(b, (struct hbc_ring *)&a, 64, 3), 0);
+	assert_int_equal(hbc_wbuf_mark(b, (struct hbc_source *)&a, 64, 3), 0);
 	assert_int_equal(hbc_writer_wait_idle(w, 0), 0);
 	assert_int_equal(a.n, 1);
 	assert_int_equal(a.upto[0], 64);
@@ -142,7 +142,7 @@ static void a_failing_file_keeps_buffers(void **state)
 	b = hbc_writer_buf(w, 16);
 	memcpy(b->b.data, "data", 4);
 	b->b.len = 4;
-	assert_int_equal(hbc_wbuf_mark(b, (struct hbc_ring *)&a, 4, 1), 0);
+	assert_int_equal(hbc_wbuf_mark(b, (struct hbc_source *)&a, 4, 1), 0);
 	assert_int_equal(hbc_writer_wait_idle(w, 50000000), -EIO);
 	assert_true(hbc_writer_failing(w));
 	assert_int_equal(a.n, 0); /* never applied: the ring would keep its records */
