@@ -83,25 +83,68 @@ static void hbc_pack_sstr(msgpack_packer *pk, const char *s, size_t n)
 	msgpack_pack_str_with_body(pk, buf, strlen(buf));
 }
 
-static void hbc_pack_kv_str(msgpack_packer *pk, const char *k, const char *v)
+/* ---- maps counted as they are packed --------------------------------------
+ *
+ * A map's header states how many pairs follow. Instead of a number written
+ * by hand beside the code that packs them, hbc_map_open reserves a map 16
+ * header and hbc_map_close writes the number of keys packed through the map
+ * (hbc_map_key and the kv helpers), in the smallest form as msgpack-c's
+ * packer would (a fixmap below 16), so the bytes are those of a map packed
+ * with its count up front. */
+
+void hbc_map_open(struct hbc_map *m, msgpack_packer *pk)
 {
-	hbc_pack_str(pk, k);
+	struct hbc_buf *b = pk->data;
+
+	m->pk = pk;
+	m->n = 0;
+	msgpack_pack_map(pk, 16); /* 0xde and a 16-bit count, filled in at close */
+	m->at = b->overflow ? SIZE_MAX : b->len - 3;
+}
+
+void hbc_map_key(struct hbc_map *m, const char *k)
+{
+	hbc_pack_str(m->pk, k);
+	m->n++;
+}
+
+void hbc_map_close(struct hbc_map *m)
+{
+	struct hbc_buf *b = m->pk->data;
+	uint8_t *a;
+
+	if (m->at == SIZE_MAX || b->overflow)
+		return; /* the record did not fit (never expected: HBC_REC_MAX) */
+	a = (uint8_t *)b->data + m->at;
+	if (m->n >= 16) {
+		a[1] = (uint8_t)(m->n >> 8);
+		a[2] = (uint8_t)m->n;
+		return;
+	}
+	a[0] = (uint8_t)(0x80 | m->n);
+	memmove(a + 1, a + 3, b->len - m->at - 3);
+	b->len -= 2;
+}
+
+static void hbc_kv_str(struct hbc_map *m, const char *k, const char *v)
+{
+	hbc_map_key(m, k);
 	if (v)
-		hbc_pack_str(pk, v);
+		hbc_pack_str(m->pk, v);
 	else
-		msgpack_pack_nil(pk);
+		msgpack_pack_nil(m->pk);
 }
 
-static void hbc_pack_kv_u64(msgpack_packer *pk, const char *k, uint64_t v)
+static void hbc_kv_u64(struct hbc_map *m, const char *k, uint64_t v)
 {
-	hbc_pack_str(pk, k);
-	msgpack_pack_uint64(pk, v);
+	hbc_map_key(m, k);
+	msgpack_pack_uint64(m->pk, v);
 }
 
-static void hbc_pack_kv_ts(msgpack_packer *pk, const char *k, uint64_t ns)
+static void hbc_kv_ts(struct hbc_map *m, const char *k, uint64_t ns)
 {
-	hbc_pack_str(pk, k);
-	hbc_pack_ts(pk, ns);
+	hbc_map_key(m, k);
+	hbc_pack_ts(m->pk, ns);
 }
 
 /* Notes an object in the time index of the buffer it goes to (index.c). */
@@ -118,14 +161,15 @@ void hbc_pack_note(msgpack_packer *pk, uint64_t ts_ns)
 	hbc_pk_note(pk, ts_ns, 0);
 }
 
-/* Opens a bus record map of n pairs with its k and ts. */
-static void hbc_pack_bus(msgpack_packer *pk, size_t n, const char *k, uint64_t ts_ns)
+/* Opens the map of a bus record with its k and ts (closed by the caller,
+ * hbc_map_close). */
+static void hbc_bus_open(struct hbc_map *m, msgpack_packer *pk, const char *k, uint64_t ts_ns)
 {
 	hbc_pk_note(pk, ts_ns,
 		       !strcmp(k, "producer") || !strcmp(k, "types") || !strcmp(k, "metrics"));
-	msgpack_pack_map(pk, n);
-	hbc_pack_kv_str(pk, "k", k);
-	hbc_pack_kv_ts(pk, "ts", ts_ns);
+	hbc_map_open(m, pk);
+	hbc_kv_str(m, "k", k);
+	hbc_kv_ts(m, "ts", ts_ns);
 }
 
 void hbc_strcpy_shared(char *dst, const char *src, size_t n)
@@ -143,45 +187,54 @@ void hbc_strcpy_shared(char *dst, const char *src, size_t n)
 
 void hbc_enc_header(msgpack_packer *pk, const struct hbc_file_hdr *h)
 {
+	struct hbc_map m;
+
 	hbc_pk_note(pk, h->ts_ns, 1);
-	msgpack_pack_map(pk, 9);
-	hbc_pack_kv_str(pk, "k", "header");
-	hbc_pack_kv_str(pk, "magic", "hb-archive");
-	hbc_pack_str(pk, "version");
+	hbc_map_open(&m, pk);
+	hbc_kv_str(&m, "k", "header");
+	hbc_kv_str(&m, "magic", "hb-archive");
+	hbc_map_key(&m, "version");
 	msgpack_pack_array(pk, 2);
 	msgpack_pack_int(pk, HB_FORMAT_MAJOR); /* 2.0: event batches */
 	msgpack_pack_int(pk, HB_FORMAT_MINOR); /* 2.3: valid UTF-8 */
-	hbc_pack_kv_ts(pk, "ts", h->ts_ns);
-	hbc_pack_kv_str(pk, "host", h->host);
-	hbc_pack_kv_str(pk, "bus", h->bus);
-	hbc_pack_kv_u64(pk, "collector_pid", h->pid);
-	hbc_pack_kv_u64(pk, "file_seq", h->file_seq);
-	hbc_pack_kv_str(pk, "prev", h->prev);
+	hbc_kv_ts(&m, "ts", h->ts_ns);
+	hbc_kv_str(&m, "host", h->host);
+	hbc_kv_str(&m, "bus", h->bus);
+	hbc_kv_u64(&m, "collector_pid", h->pid);
+	hbc_kv_u64(&m, "file_seq", h->file_seq);
+	hbc_kv_str(&m, "prev", h->prev);
+	hbc_map_close(&m);
 }
 
 static void hbc_pack_type(msgpack_packer *pk, const struct hb_type_def *t)
 {
 	unsigned i, n = t->nfields > HB_MAX_FIELDS ? HB_MAX_FIELDS : t->nfields;
 
-	msgpack_pack_map(pk, 3);
-	hbc_pack_str(pk, "name");
+	struct hbc_map m;
+
+	hbc_map_open(&m, pk);
+	hbc_map_key(&m, "name");
 	hbc_pack_sstr(pk, t->name, sizeof(t->name));
-	hbc_pack_str(pk, "fields");
+	hbc_map_key(&m, "fields");
 	msgpack_pack_array(pk, n);
 	for (i = 0; i < n; i++)
 		hbc_pack_sstr(pk, t->fields[i], sizeof(t->fields[i]));
-	hbc_pack_str(pk, "ftypes");
+	hbc_map_key(&m, "ftypes");
 	msgpack_pack_array(pk, n);
 	for (i = 0; i < n; i++)
 		hbc_pack_str(pk, hbs_or_unknown(hbs_tag_name(t->tags[i])));
+	hbc_map_close(&m);
 }
 
 static void hbc_pack_metric(msgpack_packer *pk, const struct hb_metric_def *m)
 {
-	msgpack_pack_map(pk, 2);
-	hbc_pack_str(pk, "name");
+	struct hbc_map map;
+
+	hbc_map_open(&map, pk);
+	hbc_map_key(&map, "name");
 	hbc_pack_sstr(pk, m->name, sizeof(m->name));
-	hbc_pack_kv_str(pk, "kind", hbs_or_unknown(hbs_kind_name(m->kind)));
+	hbc_kv_str(&map, "kind", hbs_or_unknown(hbs_kind_name(m->kind)));
+	hbc_map_close(&map);
 }
 
 static void hbc_pack_types(msgpack_packer *pk, const struct hb_ring_hdr *h, uint32_t first,
@@ -208,42 +261,51 @@ void hbc_enc_producer(msgpack_packer *pk, const char *why, uint32_t p, uint64_t 
 		      const struct hbc_ident *id, const struct hb_ring_hdr *h, uint32_t ntypes,
 		      uint32_t nmetrics, uint64_t seq_next)
 {
-	hbc_pack_bus(pk, 15, "producer", ts_ns);
-	hbc_pack_kv_str(pk, "why", why);
-	hbc_pack_kv_u64(pk, "p", p);
-	hbc_pack_kv_str(pk, "name", id->name);
-	hbc_pack_kv_u64(pk, "pid", id->pid);
-	hbc_pack_kv_u64(pk, "tid", id->tid);
-	hbc_pack_kv_str(pk, "thread", id->thread);
-	hbc_pack_kv_str(pk, "host", id->host);
-	hbc_pack_kv_str(pk, "ring", id->ring);
-	hbc_pack_kv_ts(pk, "start", id->start_ns);
-	hbc_pack_kv_u64(pk, "interval_ms", id->interval_ns / 1000000u);
-	hbc_pack_str(pk, "types");
+	struct hbc_map m;
+
+	hbc_bus_open(&m, pk, "producer", ts_ns);
+	hbc_kv_str(&m, "why", why);
+	hbc_kv_u64(&m, "p", p);
+	hbc_kv_str(&m, "name", id->name);
+	hbc_kv_u64(&m, "pid", id->pid);
+	hbc_kv_u64(&m, "tid", id->tid);
+	hbc_kv_str(&m, "thread", id->thread);
+	hbc_kv_str(&m, "host", id->host);
+	hbc_kv_str(&m, "ring", id->ring);
+	hbc_kv_ts(&m, "start", id->start_ns);
+	hbc_kv_u64(&m, "interval_ms", id->interval_ns / 1000000u);
+	hbc_map_key(&m, "types");
 	hbc_pack_types(pk, h, 0, ntypes);
-	hbc_pack_str(pk, "metrics");
+	hbc_map_key(&m, "metrics");
 	hbc_pack_metrics(pk, h, 0, nmetrics);
-	hbc_pack_kv_u64(pk, "seq_next", seq_next);
+	hbc_kv_u64(&m, "seq_next", seq_next);
+	hbc_map_close(&m);
 }
 
 void hbc_enc_types(msgpack_packer *pk, uint32_t p, uint64_t ts_ns, const struct hb_ring_hdr *h,
 		   uint32_t first, uint32_t end)
 {
-	hbc_pack_bus(pk, 5, "types", ts_ns);
-	hbc_pack_kv_u64(pk, "p", p);
-	hbc_pack_kv_u64(pk, "first", first);
-	hbc_pack_str(pk, "list");
+	struct hbc_map m;
+
+	hbc_bus_open(&m, pk, "types", ts_ns);
+	hbc_kv_u64(&m, "p", p);
+	hbc_kv_u64(&m, "first", first);
+	hbc_map_key(&m, "list");
 	hbc_pack_types(pk, h, first, end);
+	hbc_map_close(&m);
 }
 
 void hbc_enc_metrics(msgpack_packer *pk, uint32_t p, uint64_t ts_ns, const struct hb_ring_hdr *h,
 		     uint32_t first, uint32_t end)
 {
-	hbc_pack_bus(pk, 5, "metrics", ts_ns);
-	hbc_pack_kv_u64(pk, "p", p);
-	hbc_pack_kv_u64(pk, "first", first);
-	hbc_pack_str(pk, "list");
+	struct hbc_map m;
+
+	hbc_bus_open(&m, pk, "metrics", ts_ns);
+	hbc_kv_u64(&m, "p", p);
+	hbc_kv_u64(&m, "first", first);
+	hbc_map_key(&m, "list");
 	hbc_pack_metrics(pk, h, first, end);
+	hbc_map_close(&m);
 }
 
 /* ---- events: written straight into the buffer --------------------------
@@ -599,46 +661,61 @@ void hbc_enc_heartbeat(msgpack_packer *pk, uint32_t p, const struct hb_rec *r, u
 void hbc_enc_state(msgpack_packer *pk, uint32_t p, uint64_t ts_ns, const char *state,
 		   const char *why, const char *ring)
 {
-	hbc_pack_bus(pk, ring ? 6 : 5, "state", ts_ns);
-	hbc_pack_kv_u64(pk, "p", p);
-	hbc_pack_kv_str(pk, "state", state);
-	hbc_pack_kv_str(pk, "why", why);
+	struct hbc_map m;
+
+	hbc_bus_open(&m, pk, "state", ts_ns);
+	hbc_kv_u64(&m, "p", p);
+	hbc_kv_str(&m, "state", state);
+	hbc_kv_str(&m, "why", why);
 	if (ring)
-		hbc_pack_kv_str(pk, "ring", ring);
+		hbc_kv_str(&m, "ring", ring);
+	hbc_map_close(&m);
 }
 
 void hbc_enc_gap(msgpack_packer *pk, uint32_t p, uint64_t ts_ns, uint64_t from, uint64_t to,
 		 const char *why)
 {
-	hbc_pack_bus(pk, 7, "gap", ts_ns);
-	hbc_pack_kv_u64(pk, "p", p);
-	hbc_pack_kv_u64(pk, "from", from);
-	hbc_pack_kv_u64(pk, "to", to);
-	hbc_pack_kv_u64(pk, "n", to - from + 1);
-	hbc_pack_kv_str(pk, "why", why);
+	struct hbc_map m;
+
+	hbc_bus_open(&m, pk, "gap", ts_ns);
+	hbc_kv_u64(&m, "p", p);
+	hbc_kv_u64(&m, "from", from);
+	hbc_kv_u64(&m, "to", to);
+	hbc_kv_u64(&m, "n", to - from + 1);
+	hbc_kv_str(&m, "why", why);
+	hbc_map_close(&m);
 }
 
 void hbc_enc_collector(msgpack_packer *pk, uint64_t ts_ns, const char *event, uint32_t pid)
 {
-	hbc_pack_bus(pk, 4, "collector", ts_ns);
-	hbc_pack_kv_str(pk, "event", event);
-	hbc_pack_kv_u64(pk, "pid", pid);
+	struct hbc_map m;
+
+	hbc_bus_open(&m, pk, "collector", ts_ns);
+	hbc_kv_str(&m, "event", event);
+	hbc_kv_u64(&m, "pid", pid);
+	hbc_map_close(&m);
 }
 
 void hbc_enc_mismatch(msgpack_packer *pk, uint32_t p, uint64_t ts_ns, uint64_t seq,
 		      uint32_t type, const char *field, const char *expected, const char *got)
 {
-	hbc_pack_bus(pk, 8, "mismatch", ts_ns);
-	hbc_pack_kv_u64(pk, "p", p);
-	hbc_pack_kv_u64(pk, "seq", seq);
-	hbc_pack_kv_u64(pk, "type", type);
-	hbc_pack_kv_str(pk, "field", field);
-	hbc_pack_kv_str(pk, "expected", expected);
-	hbc_pack_kv_str(pk, "got", got);
+	struct hbc_map m;
+
+	hbc_bus_open(&m, pk, "mismatch", ts_ns);
+	hbc_kv_u64(&m, "p", p);
+	hbc_kv_u64(&m, "seq", seq);
+	hbc_kv_u64(&m, "type", type);
+	hbc_kv_str(&m, "field", field);
+	hbc_kv_str(&m, "expected", expected);
+	hbc_kv_str(&m, "got", got);
+	hbc_map_close(&m);
 }
 
 void hbc_enc_end(msgpack_packer *pk, uint64_t ts_ns, const char *next)
 {
-	hbc_pack_bus(pk, 3, "end", ts_ns);
-	hbc_pack_kv_str(pk, "next", next);
+	struct hbc_map m;
+
+	hbc_bus_open(&m, pk, "end", ts_ns);
+	hbc_kv_str(&m, "next", next);
+	hbc_map_close(&m);
 }

@@ -113,6 +113,18 @@ void hbc_pack_note(msgpack_packer *pk, uint64_t ts_ns);
  * HBC_STR_PACK_MAX bytes then). */
 #define HBC_STR_PACK_MAX 1024
 void hbc_pack_str(msgpack_packer *pk, const char *s);
+/* A map whose pair count is the number of keys packed through it (the
+ * header is written at hbc_map_close, in the form msgpack-c would choose):
+ * no count is written by hand. For packers made by hbc_packer_init. */
+struct hbc_map {
+	msgpack_packer *pk;
+	size_t at;  /* offset of its header in the buffer */
+	unsigned n; /* keys so far */
+};
+void hbc_map_open(struct hbc_map *m, msgpack_packer *pk);
+/* Packs key k (its value follows, packed into m->pk). */
+void hbc_map_key(struct hbc_map *m, const char *k);
+void hbc_map_close(struct hbc_map *m);
 /* A msgpack timestamp (ext -1): 64-bit form, or 96-bit outside its range. */
 int hbc_pack_ts(msgpack_packer *pk, uint64_t ns);
 

@@ -232,15 +232,16 @@ static void hbc_ops_pack_ts(msgpack_packer *pk, uint64_t ns)
 	msgpack_pack_timestamp(pk, &t);
 }
 
-/* Opens a bus record map of n pairs with its k and ts. */
-static void hbc_ops_pack_bus(struct hbc_ops *o, msgpack_packer *pk, size_t n, const char *k)
+/* Opens the map of a bus record with its k and ts (hbc_map_close ends it). */
+static void hbc_ops_bus_open(struct hbc_ops *o, struct hbc_map *m, msgpack_packer *pk,
+			     const char *k)
 {
 	if (o->note)
 		o->note(pk, o->now_ns);
-	msgpack_pack_map(pk, n);
-	hbc_pack_str(pk, "k");
+	hbc_map_open(m, pk);
+	hbc_map_key(m, "k");
 	hbc_pack_str(pk, k);
-	hbc_pack_str(pk, "ts");
+	hbc_map_key(m, "ts");
 	hbc_ops_pack_ts(pk, o->now_ns);
 }
 
@@ -249,26 +250,28 @@ static void hbc_ops_on_alert(void *ctx, const struct hbc_alert_event *ev)
 {
 	struct hbc_ops *o = ctx;
 	msgpack_packer *pk = o->pk;
+	struct hbc_map m;
 
 	if (!pk)
 		return;
-	hbc_ops_pack_bus(o, pk, ev->why ? 9 : 8, "alert");
-	hbc_pack_str(pk, "p");
+	hbc_ops_bus_open(o, &m, pk, "alert");
+	hbc_map_key(&m, "p");
 	msgpack_pack_uint32(pk, ev->p);
-	hbc_pack_str(pk, "name");
+	hbc_map_key(&m, "name");
 	hbc_pack_str(pk, ev->rule->name);
-	hbc_pack_str(pk, "event");
+	hbc_map_key(&m, "event");
 	hbc_pack_str(pk, ev->fired ? "fired" : "cleared");
-	hbc_pack_str(pk, "rule");
+	hbc_map_key(&m, "rule");
 	hbc_pack_str(pk, ev->rule->text);
-	hbc_pack_str(pk, "value");
+	hbc_map_key(&m, "value");
 	msgpack_pack_double(pk, ev->value);
-	hbc_pack_str(pk, "threshold");
+	hbc_map_key(&m, "threshold");
 	msgpack_pack_double(pk, ev->threshold);
 	if (ev->why) {
-		hbc_pack_str(pk, "why");
+		hbc_map_key(&m, "why");
 		hbc_pack_str(pk, ev->why);
 	}
+	hbc_map_close(&m);
 }
 
 static void hbc_ops_crash_count(struct hbc_ops *o, const char *name)
@@ -381,11 +384,14 @@ static void hbc_ops_eval(struct hbc_ops *o, struct hbc_ops_prod *x)
 
 static void hbc_ops_host_record(struct hbc_ops *o, msgpack_packer *pk)
 {
+	struct hbc_map m;
+
 	if (hbc_hoststat_read(&o->host, o->dir))
 		return;
 	o->have_host = 1;
-	hbc_ops_pack_bus(o, pk, 2 + HBC_HOSTSTAT_NPAIRS, "host");
-	hbc_hoststat_pack(&o->host, pk);
+	hbc_ops_bus_open(o, &m, pk, "host");
+	m.n += hbc_hoststat_pack(&o->host, pk);
+	hbc_map_close(&m);
 }
 
 static void hbc_ops_publish(struct hbc_ops *o, const struct hbc_prom_collector *cs)

@@ -155,27 +155,35 @@ int hbc_hoststat_read(struct hbc_hoststat *hs, const char *path)
 	return 0;
 }
 
-static void hbc_pack_key(msgpack_packer *pk, const char *k)
+/* Packs key k; returns 1, the pair it opens. */
+static unsigned hbc_pack_key(msgpack_packer *pk, const char *k)
 {
 	size_t n = strlen(k);
 
 	msgpack_pack_str(pk, n);
 	msgpack_pack_str_body(pk, k, n);
+	return 1;
 }
+
+/* The keys of heartbeat element 8 in the order they are packed: its map's
+ * size is the table's, not a count by hand. */
+enum { HBC_PS_CPU, HBC_PS_RSS, HBC_PS_THREADS, HBC_PS_FDS };
+static const char *const hbc_ps_keys[] = {"cpu_pct", "rss_bytes", "threads", "fds"};
+#define HBC_NKEYS(t) (sizeof(t) / sizeof((t)[0]))
 
 int hbc_procstat_pack(const struct hbc_procstat *ps, msgpack_packer *pk)
 {
-	msgpack_pack_map(pk, 4);
-	hbc_pack_key(pk, "cpu_pct");
+	msgpack_pack_map(pk, HBC_NKEYS(hbc_ps_keys));
+	hbc_pack_key(pk, hbc_ps_keys[HBC_PS_CPU]);
 	if (ps->cpu_pct < 0)
 		msgpack_pack_nil(pk);
 	else
 		msgpack_pack_double(pk, ps->cpu_pct);
-	hbc_pack_key(pk, "rss_bytes");
+	hbc_pack_key(pk, hbc_ps_keys[HBC_PS_RSS]);
 	msgpack_pack_uint64(pk, ps->rss_bytes);
-	hbc_pack_key(pk, "threads");
+	hbc_pack_key(pk, hbc_ps_keys[HBC_PS_THREADS]);
 	msgpack_pack_uint32(pk, ps->threads);
-	hbc_pack_key(pk, "fds");
+	hbc_pack_key(pk, hbc_ps_keys[HBC_PS_FDS]);
 	if (ps->fds < 0)
 		msgpack_pack_nil(pk);
 	else
@@ -183,23 +191,25 @@ int hbc_procstat_pack(const struct hbc_procstat *ps, msgpack_packer *pk)
 	return 0;
 }
 
-int hbc_hoststat_pack(const struct hbc_hoststat *hs, msgpack_packer *pk)
+unsigned hbc_hoststat_pack(const struct hbc_hoststat *hs, msgpack_packer *pk)
 {
-	hbc_pack_key(pk, "load1");
+	unsigned n = 0; /* pairs, counted as their keys are packed */
+
+	n += hbc_pack_key(pk, "load1");
 	msgpack_pack_double(pk, hs->load1);
-	hbc_pack_key(pk, "load5");
+	n += hbc_pack_key(pk, "load5");
 	msgpack_pack_double(pk, hs->load5);
-	hbc_pack_key(pk, "load15");
+	n += hbc_pack_key(pk, "load15");
 	msgpack_pack_double(pk, hs->load15);
-	hbc_pack_key(pk, "ncpu");
+	n += hbc_pack_key(pk, "ncpu");
 	msgpack_pack_uint32(pk, hs->ncpu);
-	hbc_pack_key(pk, "mem_total_bytes");
+	n += hbc_pack_key(pk, "mem_total_bytes");
 	msgpack_pack_uint64(pk, hs->mem_total_bytes);
-	hbc_pack_key(pk, "mem_used_bytes");
+	n += hbc_pack_key(pk, "mem_used_bytes");
 	msgpack_pack_uint64(pk, hs->mem_used_bytes);
-	hbc_pack_key(pk, "disk_total_bytes");
+	n += hbc_pack_key(pk, "disk_total_bytes");
 	msgpack_pack_uint64(pk, hs->disk_total_bytes);
-	hbc_pack_key(pk, "disk_used_bytes");
+	n += hbc_pack_key(pk, "disk_used_bytes");
 	msgpack_pack_uint64(pk, hs->disk_used_bytes);
-	return 0;
+	return n;
 }

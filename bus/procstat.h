@@ -60,11 +60,9 @@ int hbc_hoststat_read(struct hbc_hoststat *hs, const char *path);
 /* Packs the process figures as the heartbeat's element 8 map. */
 int hbc_procstat_pack(const struct hbc_procstat *ps, msgpack_packer *pk);
 
-/* Packs the host figures as HBC_HOSTSTAT_NPAIRS key/value pairs of a
- * `host` bus record; the caller packs the map header (counting its own
- * `k` and `ts` pairs too) and those pairs. */
-int hbc_hoststat_pack(const struct hbc_hoststat *hs, msgpack_packer *pk);
-#define HBC_HOSTSTAT_NPAIRS 8
+/* Packs the host figures as key/value pairs of a `host` bus record into
+ * the map the caller opened; returns how many pairs it packed. */
+unsigned hbc_hoststat_pack(const struct hbc_hoststat *hs, msgpack_packer *pk);
 
 /* Monotonic clock in ns. */
 uint64_t hbc_mono_now_ns(void);

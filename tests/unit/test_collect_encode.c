@@ -69,6 +69,50 @@ static msgpack_object unpack_one(struct hbc_buf *b, msgpack_unpacked *u)
 	return u->data;
 }
 
+/* A map counted as it is packed (hbc_map) is byte for byte the map
+ * msgpack-c packs with its count up front: fixmap below 16 pairs, map 16
+ * from there, also inside another counted map. */
+static void counted_maps_are_msgpack_c_maps(void **state)
+{
+	static const unsigned counts[] = {0, 1, 15, 16, 17, 300};
+	char data[8192];
+	struct hbc_buf b = {.data = data, .cap = sizeof(data)};
+	msgpack_sbuffer sb;
+	msgpack_packer pk, ref;
+	struct hbc_map m, inner;
+	unsigned i, k;
+
+	(void)state;
+	for (i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+		b.len = 0;
+		msgpack_sbuffer_init(&sb);
+		msgpack_packer_init(&ref, &sb, msgpack_sbuffer_write);
+		hbc_packer_init(&pk, &b);
+		hbc_map_open(&m, &pk);
+		msgpack_pack_map(&ref, counts[i] + 1);
+		for (k = 0; k < counts[i]; k++) {
+			hbc_map_key(&m, "k");
+			msgpack_pack_uint32(&pk, k);
+			hbc_pack_str(&ref, "k");
+			msgpack_pack_uint32(&ref, k);
+		}
+		hbc_map_key(&m, "in"); /* a counted map as a value */
+		hbc_map_open(&inner, &pk);
+		hbc_map_key(&inner, "x");
+		msgpack_pack_nil(&pk);
+		hbc_map_close(&inner);
+		hbc_pack_str(&ref, "in");
+		msgpack_pack_map(&ref, 1);
+		hbc_pack_str(&ref, "x");
+		msgpack_pack_nil(&ref);
+		hbc_map_close(&m);
+		assert_int_equal(m.n, counts[i] + 1);
+		assert_int_equal(b.len, sb.size);
+		assert_memory_equal(b.data, sb.data, sb.size);
+		msgpack_sbuffer_destroy(&sb);
+	}
+}
+
 static void timestamps_use_the_64_bit_form(void **state)
 {
 	char data[64];
@@ -718,6 +762,7 @@ int main(void)
 		cmocka_unit_test(sizes_and_durations_parse),
 		cmocka_unit_test(file_names_round_trip_and_sort),
 		cmocka_unit_test(timestamps_use_the_64_bit_form),
+		cmocka_unit_test(counted_maps_are_msgpack_c_maps),
 		cmocka_unit_test(events_encode_in_batches),
 		cmocka_unit_test(a_batch_ends_at_a_gap_another_producer_or_another_object),
 		cmocka_unit_test(a_batch_holds_at_most_HBC_BATCH_MAX_events),
