@@ -351,16 +351,17 @@ static int hbc_drain_all(struct hbc_collector *c, int *blocked)
 	for (k = 0; k < nr; k++) {
 		size_t i = (start + k) % nr;
 		struct hbc_source *r = c->sources[i];
+		enum hbc_drain_end end;
 		int n;
 
 		if (r->state != HBC_SRC_ACTIVE)
 			continue;
-		n = hbc_source_drain(c, r, HBC_DRAIN_BUDGET);
+		n = hbc_source_drain(c, r, HBC_DRAIN_BUDGET, &end);
 		if (n == -ENOBUFS) {
 			/* every buffer is busy: send them, take back what is done */
 			hbc_writer_flush(c->w);
 			hbc_writer_poll(c->w);
-			n = hbc_source_drain(c, r, HBC_DRAIN_BUDGET);
+			n = hbc_source_drain(c, r, HBC_DRAIN_BUDGET, &end);
 		}
 		if (n == -ENOBUFS) {
 			hbc_writer_flush(c->w);
@@ -368,6 +369,7 @@ static int hbc_drain_all(struct hbc_collector *c, int *blocked)
 			*blocked = 1;
 			return total;
 		}
+		hbc_source_settle(c, r, end);
 		total += n;
 		if (n > 0)
 			hbc_writer_poll(c->w);
@@ -492,8 +494,14 @@ static int hbc_pass(struct hbc_collector *c, uint64_t now, int *blocked)
 	}
 	n = hbc_drain_all(c, blocked);
 	if (now >= c->next_live_mono) {
+		int each_second = now >= c->next_pidstart_mono;
+
 		c->next_live_mono = now + HBC_LIVE_EVERY_NS;
-		hbc_liveness_check(c, now);
+		if (each_second) {
+			c->next_pidstart_mono = now + 1000000000ull;
+			hbc_sources_tidy(c);
+		}
+		hbc_liveness_check(c, each_second);
 		hbc_ops_feed(c);
 	}
 	hbc_writer_kick(c->w);

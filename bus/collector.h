@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * collector.h - state shared by the collector loop (collector.c) and the
- * per-ring code (drain.c). Private to hbcollect.
+ * per-source code (source.c, drain.c, pidwatch.c, ops_feed.c). Private to
+ * hbcollect.
  */
 #ifndef HB_BUS_COLLECTOR_H
 #define HB_BUS_COLLECTOR_H
@@ -99,10 +100,42 @@ struct hbc_collector {
 	struct pollfd *pfds;      /* scratch for the pidfd poll */
 	size_t npfds;
 
-	struct hbc_ops *ops; /* liveness, alerts, /metrics (ops.h), fed by drain.c */
+	struct hbc_ops *ops; /* liveness, alerts, /metrics (ops.h), fed by ops_feed.c */
 };
 
-/* drain.c */
+/* The record's way, one direction:
+ *
+ *   ring (ring.c) -> validated copy -> drain.c -> encode.c -> write buffer
+ *   (writer.c) -> io_uring -> durable, in order -> hbc_apply (source.c):
+ *   tail released
+ *
+ * collector.c runs the loop over sources (source.c: their life) and drives
+ * the drain; the side effects are fed from the way, never call into it:
+ * the operating view through ops_feed.c, process checks in pidwatch.c. */
+
+#define HBC_SEQ_SANE (1ull << 48) /* larger sequence jumps are not believed */
+
+/* A ring header count (types, metrics), capped at max. */
+static inline uint32_t hbc_load_count(_Atomic uint32_t *n, uint32_t max)
+{
+	/* A3/A4: pair with R3/R4 in hb_type_register/hb_metric_register: the
+	 * definitions below the count are complete. */
+	uint32_t v = atomic_load_explicit(n, memory_order_acquire);
+
+	return v > max ? max : v;
+}
+
+/* ---- drain.c: records to write buffers --------------------------------- */
+
+/* How a drain of one source ended. */
+enum hbc_drain_end {
+	HBC_DRAIN_MORE = 0, /* the budget or the buffers ran out: more may be there */
+	HBC_DRAIN_HEAD,     /* nothing more to read for now */
+	HBC_DRAIN_CORRUPT,  /* a record failed validation; the cursor is at it */
+};
+
+/* The packer into the current write buffer (an index record first when
+ * one is due); NULL when every buffer is busy. */
 msgpack_packer *hbc_pk(struct hbc_collector *c);
 /* Like hbc_pk, but waits for a buffer to come back (NULL only while writes
  * are failing). For rotation and stop, not for the drain loop. */
@@ -110,13 +143,29 @@ msgpack_packer *hbc_pk_wait(struct hbc_collector *c);
 /* Appends an index record for the chunk so far: when due, or (final)
  * whenever it holds records. */
 void hbc_index_put(struct hbc_collector *c, int final);
+/* "r is written up to its cursor", in the current buffer. */
 void hbc_source_mark(struct hbc_collector *c, struct hbc_source *r);
+/* Drains up to budget records of r; returns records read, -ENOBUFS when
+ * every buffer is busy (*end is then not set). */
+int hbc_source_drain(struct hbc_collector *c, struct hbc_source *r, unsigned budget,
+		     enum hbc_drain_end *end);
+/* Writes a liveness change of r as a state record. */
+void hbc_source_change(struct hbc_collector *c, struct hbc_source *r, msgpack_packer *pk,
+		       const struct hbc_live_change *ch);
+/* A gap record for seqs [from, to] of r (counted in the self-stats). */
+void hbc_source_gap(struct hbc_collector *c, struct hbc_source *r, msgpack_packer *pk,
+		    uint64_t from, uint64_t to, const char *why);
+/* Notes the kinds of metrics [from, to) of r from its header. */
+void hbc_source_kinds(struct hbc_source *r, uint32_t from, uint32_t to);
+/* 1 when nothing is left to read in r (a trailing pad is skipped). */
+int hbc_source_empty(struct hbc_source *r);
+
+/* ---- source.c: a source's life ----------------------------------------- */
+
 void hbc_found(void *ctx, const char *name);
 void hbc_pending_retry(struct hbc_collector *c);
-/* Drains up to budget records of r; returns records read, -ENOBUFS when
- * every buffer is busy. */
-int hbc_source_drain(struct hbc_collector *c, struct hbc_source *r, unsigned budget);
-void hbc_liveness_check(struct hbc_collector *c, uint64_t now_mono);
+/* After a drain of r: quarantines it, or finishes it at the head. */
+void hbc_source_settle(struct hbc_collector *c, struct hbc_source *r, enum hbc_drain_end end);
 /* Writes a restated producer record for r into the current file. */
 int hbc_source_restate(struct hbc_collector *c, struct hbc_source *r);
 /* Bytes written into the mapped rings and not released yet, all together. */
@@ -124,12 +173,31 @@ uint64_t hbc_sources_backlog(const struct hbc_collector *c);
 /* Unmaps and forgets rings whose last records are on file. */
 void hbc_sources_reap(struct hbc_collector *c);
 /* Removes quarantined rings of gone processes, forgets rings left there
- * whose file went (see drain.c). */
+ * whose file went (see source.c). */
 void hbc_sources_tidy(struct hbc_collector *c);
 /* Applies a durable buffer: releases ring tails (writer callback). */
 void hbc_apply(void *ctx, struct hbc_wbuf *b);
 void hbc_source_free(struct hbc_source *r);
-/* Survives rings truncated while mapped (quarantined, see drain.c). */
+/* Survives rings truncated while mapped (quarantined, see source.c). */
 void hbc_sigbus_install(struct hbc_collector *c);
+
+/* ---- pidwatch.c: is the process there ---------------------------------- */
+
+/* At attach: a pidfd for r's process (r->gone when it is gone already). */
+void hbc_source_pidfd(struct hbc_source *r);
+/* Every active source: is its process gone (check_start: also by its
+ * start time, against pid reuse; about once a second), and its liveness. */
+void hbc_liveness_check(struct hbc_collector *c, int check_start);
+
+/* ---- ops_feed.c: what the operating view is fed ------------------------ */
+
+void hbc_feed_attached(struct hbc_collector *c, struct hbc_source *r);
+int hbc_feed_heartbeat(struct hbc_collector *c, struct hbc_source *r, const struct hb_rec_hb *b,
+		       const void *slots, struct hbc_live_change *ch);
+unsigned hbc_feed_extra(struct hbc_collector *c, struct hbc_source *r);
+void hbc_feed_heartbeat_pack(struct hbc_collector *c, struct hbc_source *r, msgpack_packer *pk);
+void hbc_feed_records(struct hbc_collector *c, struct hbc_source *r, uint64_t n);
+void hbc_feed_finished(struct hbc_collector *c, struct hbc_source *r, enum hb_state final,
+		       msgpack_packer *pk);
 
 #endif
