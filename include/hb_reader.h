@@ -126,9 +126,12 @@ struct hb_reader_opts {
 	uint64_t since_ns, until_ns;
 };
 
-/* Opens paths: files, directories (their hb-*.msgpack files in name order)
+/* Opens paths: files, directories (their hb-*.msgpack files in name order;
+ * a fleet tree, with none of its own: those of every <host>/<bus>/ in it)
  * or "-" for stdin. With HB_RD_FOLLOW, the last path must be a directory
- * (or a file in one) and the reader follows it across rotations. */
+ * (or a file in one) and the reader follows it across rotations; a fleet
+ * tree is followed in every <host>/<bus>/, those that appear later too,
+ * the hosts kept close in time. */
 int hb_reader_open(struct hb_reader **r, const char *const *paths, size_t npaths,
 		   const struct hb_reader_opts *opts);
 /* 1 and the next record, 0 at the end (never in follow mode, unless

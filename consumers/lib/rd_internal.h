@@ -66,6 +66,12 @@ struct hb_reader {
 	char *dir;      /* follow: the directory followed, or NULL */
 	char *dir_last; /* follow: base name of the last file opened there */
 	bool follow;
+	/* follow of a fleet tree (rd_fleet.c): dir holds no archive files but
+	 * <host>/<bus>/ directories, each followed by a reader of its own */
+	bool fleet;
+	bool nowait; /* such a reader: -EAGAIN where it would wait */
+	struct rd_fleet_sub *subs;
+	size_t nsubs;
 
 	/* the current file */
 	const char *name; /* path as shown ("-" for stdin), in names[] */
@@ -182,9 +188,23 @@ void rd_seek_clear(struct hb_reader *r);
 
 /* reader.c */
 void rd_damage(struct hb_reader *r, uint64_t off, uint64_t len, const char *what);
+/* Follow: calls on_idle, then waits for the directory to change, for
+ * hb_reader_stop or for poll_ms. */
+void rd_wait(struct hb_reader *r);
 
 /* The archive files of a fleet tree dir/<host>/<bus>/ (rd_fleet.c), sorted
  * by file name (time) across hosts: *n paths the caller frees. 0 or -errno. */
 int rd_fleet_list(const char *dir, char ***paths, size_t *n);
+/* Follow, nothing opened yet in r->dir: 1 when r->dir is a fleet tree (an
+ * archive file in some <host>/<bus>/), and r follows it from then on
+ * through rd_fleet_next; else 0. */
+int rd_fleet_follow(struct hb_reader *r);
+/* The next record of a followed fleet tree: from the <host>/<bus> reader
+ * furthest behind in time that has one, new <host>/<bus> directories
+ * followed from their first file as they appear; waits when none has a
+ * record. As hb_reader_next. */
+int rd_fleet_next(struct hb_reader *r, struct hb_rd_record *rec);
+uint64_t rd_fleet_damage(const struct hb_reader *r);
+void rd_fleet_close(struct hb_reader *r);
 
 #endif

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * reader.c - hb_reader: files, directories in name order, stdin, and
- * following a live archive directory across rotations (docs/FORMAT.md).
+ * following a live archive directory across rotations (docs/FORMAT.md);
+ * a followed fleet tree is rd_fleet.c's, through one reader per directory.
  *
  * Bytes are read in large chunks into one buffer; buf[pos, len) is not yet
  * decoded and base is the file offset of buf[0]. Damage handling: an object
@@ -330,7 +331,7 @@ static bool rd_follow_done(struct hb_reader *r)
 	return now > mtime + RD_STALE_NS && now > r->newer_since + RD_NEWER_NS;
 }
 
-static void rd_wait(struct hb_reader *r)
+void rd_wait(struct hb_reader *r)
 {
 	struct pollfd pfd[2] = {{.fd = r->wake_fd, .events = POLLIN},
 				{.fd = r->ino_fd, .events = POLLIN}};
@@ -412,9 +413,15 @@ int hb_reader_next(struct hb_reader *r, struct hb_rd_record *rec)
 			return 0;
 		if (r->batch.left)
 			return rd_batch_next(r, rec);
+		if (r->fleet)
+			return rd_fleet_next(r, rec);
 		if (r->fd < 0) {
 			rc = rd_open_next(r);
 			if (rc == -EAGAIN) {
+				if (!r->dir_last && rd_fleet_follow(r))
+					continue;
+				if (r->nowait)
+					return rc;
 				rd_wait(r);
 				continue;
 			}
@@ -437,6 +444,8 @@ int hb_reader_next(struct hb_reader *r, struct hb_rd_record *rec)
 				r->eof = true;
 			} else if (!r->followed || rd_follow_done(r)) {
 				r->eof = true;
+			} else if (r->nowait) {
+				return -EAGAIN;
 			} else {
 				rd_wait(r);
 			}
@@ -535,13 +544,14 @@ void hb_reader_stop(struct hb_reader *r)
 
 uint64_t hb_reader_damage_count(const struct hb_reader *r)
 {
-	return r->damage;
+	return r->damage + rd_fleet_damage(r);
 }
 
 void hb_reader_close(struct hb_reader *r)
 {
 	if (!r)
 		return;
+	rd_fleet_close(r);
 	rd_file_close(r);
 	if (r->wake_fd >= 0)
 		close(r->wake_fd);

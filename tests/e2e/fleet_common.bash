@@ -174,10 +174,10 @@ hb_sink_stop()
 	[ $rc -eq 0 ] || hb_fail "hbsink exited $rc on SIGTERM (expected 0)"
 }
 
-# hb_fleet_drain I...: once the collectors of hosts I... stopped: SIGTERM
-# their shippers (exit 0), ship the rest with hbship --once (exit 0: all of
-# it acknowledged), wait until the sink consumed the stream, stop the sink.
-hb_fleet_drain()
+# hb_fleet_ship_rest I...: once the collectors of hosts I... stopped:
+# SIGTERM their shippers (exit 0), ship the rest with hbship --once (exit 0:
+# all of it acknowledged), wait until the sink consumed the stream.
+hb_fleet_ship_rest()
 {
 	local i
 	for i in "$@"; do
@@ -188,6 +188,12 @@ hb_fleet_drain()
 			hb_fail "hbship --once of h$i exited $?"
 	done
 	hb_wait_for 90 "the sink to consume everything" hb_consumer_done HB hbsink
+}
+
+# hb_fleet_drain I...: hb_fleet_ship_rest I..., then stop the sink.
+hb_fleet_drain()
+{
+	hb_fleet_ship_rest "$@"
 	hb_sink_stop
 }
 
