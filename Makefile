@@ -77,7 +77,7 @@ LIBHBREAD_SRCS := $(wildcard consumers/lib/*.c)
 # libhbbus: the ring consumer and collector internals (everything in bus/
 # but the hbcollect main and the fleet tools' files, which need libnats)
 FLEET_SRCS := bus/fleet_msg.c bus/fleet_nats.c
-SHIP_SRCS := bus/hbship.c bus/ship.c bus/ship_seen.c
+SHIP_SRCS := bus/hbship.c bus/ship.c $(wildcard bus/ship_*.c)
 SINK_SRCS := bus/hbsink.c $(wildcard bus/sink_*.c)
 LIBHBBUS_SRCS := $(filter-out bus/hbcollect.c $(FLEET_SRCS) $(SHIP_SRCS) $(SINK_SRCS),$(wildcard bus/*.c))
 # libhbhttp: the HTTP servers' common start (libmicrohttpd), used by the
@@ -231,6 +231,14 @@ tsan-web:
 	TSAN_OPTIONS=halt_on_error=1 BUILD=build-tsan SANITIZE=thread \
 		$$(setarch -R true 2>/dev/null && echo setarch -R) bash tests/run.sh e2e/hbweb_
 
+# hbship's threads (NATS ack handler, archive counter, /metrics daemon)
+# under ThreadSanitizer, with the tools its test starts
+TSAN_SHIP_TOOLS := hbship hbcollect hbload hbcat
+tsan-ship:
+	$(MAKE) BUILD=build-tsan SANITIZE=thread $(addprefix build-tsan/bin/,$(TSAN_SHIP_TOOLS))
+	TSAN_OPTIONS=halt_on_error=1 BUILD=build-tsan SANITIZE=thread \
+		$$(setarch -R true 2>/dev/null && echo setarch -R) bash tests/run.sh e2e/fleet_ship_metrics
+
 demo: all
 	BUILD=$(BUILD) bash tools/demo.sh --no-build
 
@@ -316,7 +324,7 @@ $(BENCH)/bench_lttng: tools/bench/bench_lttng.c tools/bench/hb_bench_tp.c tools/
 bench-build: $(BENCH_HB) $(BENCH_MSGPACK) $(BENCH)/bench_peers $(BENCH)/bench_spsc
 bench-build-lttng: $(BENCH)/bench_lttng
 
-.PHONY: all deps check-layers test tsan tsan-ring tsan-web demo bench bench-quick bench-build bench-build-lttng fuzz install uninstall clean
+.PHONY: all deps check-layers test tsan tsan-ring tsan-web tsan-ship demo bench bench-quick bench-build bench-build-lttng fuzz install uninstall clean
 .DELETE_ON_ERROR:
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

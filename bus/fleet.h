@@ -102,9 +102,12 @@ void hbf_msg_init(struct hbf_msg *m);
 void hbf_msg_free(struct hbf_msg *m);
 /* Starts a message of prod's records (the body is emptied). */
 void hbf_msg_begin(struct hbf_msg *m, const struct hb_rd_producer *prod);
+/* 1 when rec is one hbship ships: a record of a producer, not a file
+ * header nor a producer/types/metrics record (tables travel in the
+ * producer map); else 0. */
+int hbf_rec_shipped(const struct hb_rd_record *rec);
 /* Adds a record of m->prod. 0, or -EINVAL for a record that is not shipped
- * (no producer, or a producer/types/metrics record: tables travel in the
- * producer map). */
+ * (hbf_rec_shipped) or not of m->prod. */
 int hbf_msg_add(struct hbf_msg *m, const struct hb_rd_record *rec);
 /* Adds a gap record of m->prod: from..to will never be shipped (why). */
 void hbf_msg_add_gap(struct hbf_msg *m, uint64_t from, uint64_t to, uint64_t ts_ns,

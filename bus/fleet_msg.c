@@ -97,17 +97,22 @@ static void hbf_msg_seq(struct hbf_msg *m, uint64_t lo, uint64_t hi)
 	m->has_seq = 1;
 }
 
+int hbf_rec_shipped(const struct hb_rd_record *rec)
+{
+	if (!rec->producer || rec->kind == HB_RD_HEADER)
+		return 0;
+	return rec->kind != HB_RD_BUS ||
+	       (rec->bus_kind && strcmp(rec->bus_kind, "producer") &&
+		strcmp(rec->bus_kind, "types") && strcmp(rec->bus_kind, "metrics"));
+}
+
 int hbf_msg_add(struct hbf_msg *m, const struct hb_rd_record *rec)
 {
 	char small[4096], *buf = small;
 	size_t n;
 	uint64_t from, to;
 
-	if (!rec->producer || rec->producer != m->prod || rec->kind == HB_RD_HEADER)
-		return -EINVAL;
-	if (rec->kind == HB_RD_BUS &&
-	    (!rec->bus_kind || !strcmp(rec->bus_kind, "producer") ||
-	     !strcmp(rec->bus_kind, "types") || !strcmp(rec->bus_kind, "metrics")))
+	if (rec->producer != m->prod || !hbf_rec_shipped(rec))
 		return -EINVAL;
 	n = hb_rd_format_msgpack(small, sizeof(small), rec);
 	if (n > sizeof(small)) {

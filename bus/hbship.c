@@ -31,6 +31,9 @@ static void ship_usage(FILE *f)
 	      "  --ack-wait DUR         how long an ack may take (default 5s)\n"
 	      "  --backoff-max DUR      longest wait between retries (default 5s)\n"
 	      "  --no-heartbeats        do not publish its own heartbeats (lag) on the bus\n"
+	      "  --metrics HOST:PORT    serve Prometheus metrics (lag, published, acked,\n"
+	      "                         failures) at http://HOST:PORT/metrics (host\n"
+	      "                         127.0.0.1 when only :PORT is given)\n"
 	      "  --once                 ship what the archive holds now, then exit (0 when all\n"
 	      "                         of it is acknowledged)\n",
 	      f);
@@ -48,7 +51,8 @@ static void ship_usage(FILE *f)
 
 enum {
 	O_BUS = 256, O_DIR, O_STREAM, O_SUBJECT, O_NO_CREATE, O_REPLICAS, O_MAX_BYTES, O_MAX_AGE,
-	O_DISCARD, O_DUP, O_WINDOW, O_MAX_MSG, O_ACK_WAIT, O_BACKOFF, O_NO_HB, O_ONCE, O_HELP, O_VERSION,
+	O_DISCARD, O_DUP, O_WINDOW, O_MAX_MSG, O_ACK_WAIT, O_BACKOFF, O_NO_HB, O_ONCE, O_METRICS, O_HELP,
+	O_VERSION,
 };
 
 static const struct option ship_own_opts[] = {
@@ -68,6 +72,7 @@ static const struct option ship_own_opts[] = {
 	{"backoff-max", required_argument, NULL, O_BACKOFF},
 	{"no-heartbeats", no_argument, NULL, O_NO_HB},
 	{"once", no_argument, NULL, O_ONCE},
+	{"metrics", required_argument, NULL, O_METRICS},
 	{"help", no_argument, NULL, O_HELP},
 	{"version", no_argument, NULL, O_VERSION},
 };
@@ -128,6 +133,7 @@ static int ship_opt(void *ctx, int ch, const char *arg)
 	case O_NO_CREATE: o->create = 0; return -1;
 	case O_NO_HB: o->heartbeats = 0; return -1;
 	case O_ONCE: o->once = 1; return -1;
+	case O_METRICS: o->metrics = arg; return -1;
 	case O_REPLICAS:
 		rc = ship_num("--replicas", arg, 1, 5, &v);
 		o->replicas = (int64_t)v;

@@ -86,6 +86,21 @@ struct hbc_prom_snapshot {
  * 0 or -ENOMEM. */
 int hbc_prom_render(const struct hbc_prom_snapshot *s, char **text, size_t *len);
 
+/* A family of one sample, for a tool with a few figures of its own
+ * (hbship): labels is the text between the braces, escaped
+ * (hbc_prom_label_escape), or NULL; absent: the family without a sample
+ * (a value not known now). */
+struct hbc_prom_family {
+	const char *name, *type, *help;
+	const char *labels;
+	double v;
+	int absent;
+};
+
+/* Renders n such families in their order; *text is malloc'd. 0 or
+ * -ENOMEM. */
+int hbc_prom_render_plain(const struct hbc_prom_family *f, size_t n, char **text, size_t *len);
+
 /* Writes value with the exposition format's label escapes (\\, \", \n)
  * into out (NUL-terminated, truncated to outlen). */
 void hbc_prom_label_escape(const char *value, char *out, size_t outlen);

@@ -465,3 +465,25 @@ int hbc_prom_render(const struct hbc_prom_snapshot *s, char **text, size_t *len)
 	*len = r.b.len;
 	return 0;
 }
+
+int hbc_prom_render_plain(const struct hbc_prom_family *f, size_t n, char **text, size_t *len)
+{
+	struct hbc_render r = {0};
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		hbc_family(&r.b, f[i].name, f[i].type, f[i].help);
+		if (f[i].absent)
+			continue;
+		hbc_sbuf_printf(&r.b, "%s%s%s%s", f[i].name, f[i].labels ? "{" : "",
+			       f[i].labels ? f[i].labels : "", f[i].labels ? "}" : "");
+		hbc_value(&r.b, f[i].v);
+	}
+	if (r.b.oom || !r.b.p) {
+		free(r.b.p);
+		return -ENOMEM;
+	}
+	*text = r.b.p;
+	*len = r.b.len;
+	return 0;
+}

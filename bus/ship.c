@@ -3,6 +3,7 @@
 #include "ship.h"
 #include "hb.h"
 #include "hbc.h"
+#include "prom.h"
 
 #include <dirent.h>
 #include <stdatomic.h>
@@ -23,6 +24,7 @@ struct ship_slot {
 	char file[HBC_FNAME_MAX]; /* position after it: (file, off) */
 	uint64_t off;
 	uint32_t nrec;
+	uint32_t nsynth;          /* of them, gaps made here (not in the archive) */
 	uint64_t ts_first;
 	char ring[256];           /* its producer, and the seq after its range */
 	uint64_t start_ns, next;
@@ -65,11 +67,19 @@ struct ship {
 	uint64_t backoff_ms;
 	uint64_t next_periodic, next_save;
 
-	/* own heartbeats */
+	/* own heartbeats and /metrics */
 	struct hb_producer *self;
 	int m_lag_bytes, m_lag_records, m_oldest_age, m_records, m_msgs, m_dups, m_failures;
 	uint64_t records;
+	uint64_t records_archive; /* of them, archive records (not gaps made here) */
+	uint32_t cur_synth;       /* gaps made here in the message being built */
 	_Atomic uint64_t msgs, dups, failures; /* counted by the ack handler */
+	uint64_t msgs_published, records_published, retries;
+	uint64_t start_ns;
+	struct ship_count *count; /* the archive's records counted (the lag) */
+	uint64_t count_base;      /* records_archive when it started counting */
+	struct hbc_prom_server *srv;
+	uint64_t next_metrics;
 };
 
 static uint64_t ship_mono_ms(void)
@@ -142,6 +152,7 @@ static void ship_commit(struct ship *s)
 		s->pos_off = sl->off;
 		s->have_pos = s->pos_dirty = 1;
 		s->records += sl->nrec;
+		s->records_archive += sl->nrec - sl->nsynth;
 		if (sl->has_seq)
 			ship_seen_note(&s->seen, sl->ring, sl->start_ns, sl->next);
 		sl->state = SLOT_FREE;
@@ -158,10 +169,10 @@ static void ship_commit(struct ship *s)
 
 /* ---- lag and own heartbeats ------------------------------------------- */
 
-/* Archive bytes after the position. */
-static uint64_t ship_lag_bytes(struct ship *s)
+/* Archive bytes from (file, off) on (file "": none). */
+static uint64_t ship_lag_bytes(struct ship *s, const char *file, uint64_t off)
 {
-	DIR *d = opendir(s->o->dir);
+	DIR *d = *file ? opendir(s->o->dir) : NULL;
 	struct dirent *e;
 	uint64_t total = 0, ns;
 	struct stat st;
@@ -170,7 +181,7 @@ static uint64_t ship_lag_bytes(struct ship *s)
 	if (!d)
 		return 0;
 	while ((e = readdir(d))) {
-		int cmp = s->have_pos ? strcmp(e->d_name, s->pos_file) : 1;
+		int cmp = strcmp(e->d_name, file);
 
 		if (hbc_file_name_parse(e->d_name, &ns) || cmp < 0)
 			continue;
@@ -179,8 +190,8 @@ static uint64_t ship_lag_bytes(struct ship *s)
 			continue;
 		if (cmp > 0)
 			total += (uint64_t)st.st_size;
-		else if ((uint64_t)st.st_size > s->pos_off)
-			total += (uint64_t)st.st_size - s->pos_off;
+		else if ((uint64_t)st.st_size > off)
+			total += (uint64_t)st.st_size - off;
 	}
 	closedir(d);
 	return total;
@@ -221,24 +232,45 @@ static void ship_counter(struct hb_producer *p, int id, uint64_t *last, uint64_t
 	*last = now;
 }
 
-static void ship_self_tick(struct ship *s)
+/* The figures of now: the lag from the counter, the rest from the
+ * shipper's own counts. */
+static void ship_observe(struct ship *s, struct ship_stats *st)
+{
+	uint64_t acked;
+
+	memset(st, 0, sizeof(*st));
+	pthread_mutex_lock(&s->mu);
+	acked = s->records_archive;
+	st->records_acked = s->records_archive;
+	st->inflight = s->head - s->tail;
+	st->failing = s->outage;
+	pthread_mutex_unlock(&s->mu);
+	ship_count_lag(s->count, acked - s->count_base, &st->lag);
+	st->lag_bytes = st->lag.records ? ship_lag_bytes(s, st->lag.file, st->lag.off) : 0;
+	st->now_ns = hbc_now_ns();
+	st->start_ns = s->start_ns;
+	st->msgs_published = s->msgs_published;
+	st->records_published = s->records_published;
+	st->msgs_acked = s->msgs;
+	st->msgs_duplicate = s->dups;
+	st->publish_failures = s->failures;
+	st->retries = s->retries;
+	st->backoff_ms = st->failing ? s->backoff_ms : 0;
+	st->connected = s->nc && natsConnection_Status(s->nc) == NATS_CONN_STATUS_CONNECTED;
+	st->host = s->host;
+	st->bus = s->bus;
+	st->stream = s->o->stream;
+}
+
+static void ship_self_tick(struct ship *s, const struct ship_stats *st)
 {
 	static uint64_t l_records, l_msgs, l_dups, l_failures;
-	uint64_t lag_records = s->cur.nrec, oldest = s->cur.nrec ? s->cur.ts_first : 0, i;
 
-	pthread_mutex_lock(&s->mu);
-	for (i = s->tail; i < s->head; i++) {
-		const struct ship_slot *sl = &s->slots[i % s->o->window];
-
-		lag_records += sl->nrec;
-		if (i == s->tail)
-			oldest = sl->ts_first;
-	}
-	pthread_mutex_unlock(&s->mu);
-	ship_gauge(s->self, s->m_lag_bytes, (double)ship_lag_bytes(s));
-	ship_gauge(s->self, s->m_lag_records, (double)lag_records);
+	ship_gauge(s->self, s->m_lag_bytes, (double)st->lag_bytes);
+	ship_gauge(s->self, s->m_lag_records, (double)st->lag.records);
 	ship_gauge(s->self, s->m_oldest_age,
-		   oldest && hbc_now_ns() > oldest ? (double)(hbc_now_ns() - oldest) / 1e9 : 0);
+		   st->lag.records && st->now_ns > st->lag.ts_ns
+			   ? (double)(st->now_ns - st->lag.ts_ns) / 1e9 : 0);
 	ship_counter(s->self, s->m_records, &l_records, s->records);
 	ship_counter(s->self, s->m_msgs, &l_msgs, s->msgs);
 	ship_counter(s->self, s->m_dups, &l_dups, s->dups);
@@ -246,19 +278,38 @@ static void ship_self_tick(struct ship *s)
 	hb_tick(s->self);
 }
 
-/* Commit, save the position (at most every 100 ms), heartbeat. */
+static void ship_metrics_publish(struct ship *s, const struct ship_stats *st)
+{
+	char *text;
+	size_t len;
+
+	if (s->srv && !ship_metrics_render(st, &text, &len))
+		hbc_prom_server_publish(s->srv, text, len);
+}
+
+/* Commit, save the position (at most every 100 ms), heartbeat (every
+ * second), /metrics (every 250 ms). */
 static void ship_periodic(struct ship *s, int force)
 {
 	uint64_t now = ship_mono_ms();
+	int hb = now >= s->next_periodic, metrics = s->srv && (force || now >= s->next_metrics);
+	struct ship_stats st;
 
 	ship_commit(s);
 	if (force || now >= s->next_save) {
 		ship_pos_save(s);
 		s->next_save = now + 100;
 	}
-	if (now >= s->next_periodic) {
-		ship_self_tick(s);
+	if (!hb && !metrics)
+		return;
+	ship_observe(s, &st);
+	if (hb) {
+		ship_self_tick(s, &st);
 		s->next_periodic = now + 1000;
+	}
+	if (metrics) {
+		ship_metrics_publish(s, &st);
+		s->next_metrics = now + 250;
 	}
 }
 
@@ -380,6 +431,7 @@ static int ship_flush(struct ship *s)
 	snprintf(sl->file, sizeof(sl->file), "%s", ship_base(s->cur.file));
 	sl->off = s->cur.last_off;
 	sl->nrec = s->cur.nrec;
+	sl->nsynth = s->cur_synth;
 	sl->ts_first = s->cur.ts_first;
 	snprintf(sl->ring, sizeof(sl->ring), "%s", s->cur.prod->ring);
 	sl->start_ns = s->cur.prod->start_ns;
@@ -392,7 +444,12 @@ static int ship_flush(struct ship *s)
 	po.ExpectStream = s->o->stream;
 	hbf_debug("publish %s (%zu bytes)", id, s->out.size);
 	st = js_PublishMsgAsync(s->js, &msg, &po);
+	if (st == NATS_OK) {
+		s->msgs_published++;
+		s->records_published += s->cur.nrec;
+	}
 	hbf_msg_begin(&s->cur, NULL);
+	s->cur_synth = 0;
 	if (st != NATS_OK) {
 		char why[256];
 
@@ -520,6 +577,7 @@ static void ship_lost_gap(struct ship *s, const struct hb_rd_record *rec)
 			 "were shipped: sent as a gap",
 			 pr->name, e->next, pr->seq_next - 1);
 		hbf_msg_add_gap(&s->cur, e->next, pr->seq_next - 1, rec->ts_ns, "retention");
+		s->cur_synth++;
 	}
 }
 
@@ -555,13 +613,33 @@ static int ship_record(struct ship *s, const struct hb_rd_record *rec)
 	     (rec->offset != s->cur.last_off && s->cur.body.size >= s->o->max_msg)) &&
 	    ship_flush(s))
 		return -EAGAIN;
-	if (!s->cur.nrec)
+	if (!s->cur.nrec) {
 		hbf_msg_begin(&s->cur, rec->producer);
+		s->cur_synth = 0;
+	}
 	if (s->lost)
 		ship_lost_gap(s, rec);
 	if (hbf_msg_add(&s->cur, rec) == -EINVAL && !s->cur.nrec)
 		hbf_msg_begin(&s->cur, NULL);
 	return 0;
+}
+
+/* (Re)starts counting the archive's records after (file, off): the lag
+ * figures need it only for heartbeats and /metrics. */
+static void ship_count_restart(struct ship *s, const char *file, uint64_t off)
+{
+	int rc;
+
+	ship_count_stop(s->count);
+	s->count = NULL;
+	if (!s->o->heartbeats && !s->o->metrics)
+		return;
+	pthread_mutex_lock(&s->mu);
+	s->count_base = s->records_archive;
+	pthread_mutex_unlock(&s->mu);
+	rc = ship_count_start(&s->count, s->o->dir, file, off);
+	if (rc)
+		hbf_warn("cannot count the archive's records (no lag figures): %s", strerror(-rc));
 }
 
 /* The file to start from: the position's, or the directory (the oldest
@@ -588,6 +666,8 @@ static void ship_start_path(struct ship *s, char *path, size_t len)
 	for (size_t i = 0; i < s->seen.n; i++)
 		s->seen.e[i].gap_done = 0;
 	snprintf(path, len, "%s", s->o->dir);
+	if (s->count) /* count again from the oldest file too */
+		ship_count_restart(s, NULL, 0);
 }
 
 /* Waits up to ms for every message in flight to settle. */
@@ -650,6 +730,7 @@ static int ship_session(struct ship *s)
 		return -EAGAIN;
 	}
 	hbf_msg_begin(&s->cur, NULL);
+	s->cur_synth = 0;
 	while (!s->failed && (rc = hb_reader_next(s->rd, &rec)) > 0) {
 		/* a stop ends the run between archive objects only: the position
 		 * names an object, so all of its records (the events of a batch)
@@ -708,6 +789,7 @@ static void ship_recover(struct ship *s)
 	} else {
 		hbf_debug("still failing: %s", why);
 	}
+	s->retries++;
 	s->backoff_ms = s->backoff_ms ? s->backoff_ms * 2 : 100;
 	if (s->backoff_ms > s->o->backoff_max_ms)
 		s->backoff_ms = s->o->backoff_max_ms;
@@ -716,6 +798,22 @@ static void ship_recover(struct ship *s)
 		usleep(20000);
 		ship_periodic(s, 0);
 	}
+}
+
+static int ship_metrics_start(struct ship *s)
+{
+	char err[256];
+	int rc;
+
+	if (!s->o->metrics)
+		return 0;
+	rc = hbc_prom_server_start(&s->srv, s->o->metrics, err, sizeof(err));
+	if (rc) {
+		hbf_warn("--metrics %s", err);
+		return rc;
+	}
+	hbf_info("metrics on %s (port %d)", s->o->metrics, hbc_prom_server_port(s->srv));
+	return 0;
 }
 
 static int ship_connect(struct ship *s)
@@ -745,6 +843,8 @@ static int ship_connect(struct ship *s)
 
 static void ship_free(struct ship *s)
 {
+	ship_count_stop(s->count);
+	hbc_prom_server_stop(s->srv);
 	if (s->rd)
 		hb_reader_close(s->rd);
 	if (s->js)
@@ -772,13 +872,17 @@ int ship_run(const struct ship_opts *o, volatile int *stop)
 	gethostname(s.host, sizeof(s.host) - 1);
 	snprintf(s.pos_path, sizeof(s.pos_path), "%s/hbship-%s.pos", o->dir, o->stream);
 	s.slots = calloc(o->window, sizeof(*s.slots));
+	s.start_ns = hbc_now_ns();
 	rc = s.slots ? ship_pos_load(&s) : -ENOMEM;
+	if (!rc)
+		rc = ship_metrics_start(&s);
 	if (!rc)
 		rc = ship_connect(&s);
 	if (rc) {
 		ship_free(&s);
 		return rc;
 	}
+	ship_count_restart(&s, s.have_pos ? s.pos_file : NULL, s.pos_off);
 	ship_self_open(&s);
 	hbf_info("shipping %s to stream %s%s%s", o->dir, o->stream,
 		 s.have_pos ? " from " : "", s.have_pos ? s.pos_file : "");

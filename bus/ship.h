@@ -39,6 +39,7 @@ struct ship_opts {
 	uint64_t backoff_max_ms; /* default 5000 */
 	int heartbeats;      /* publish own heartbeats with the lag (default 1) */
 	int once;            /* ship what the archive holds, then exit */
+	const char *metrics; /* serve /metrics on "HOST:PORT" (NULL: no) */
 };
 
 /* Runs until *stop (with once: until everything the archive holds is
@@ -46,6 +47,48 @@ struct ship_opts {
  * or given up after the ack wait, and its position saved), -EINTR when
  * stopped before once was done, or -errno when it cannot start. */
 int ship_run(const struct ship_opts *o, volatile int *stop);
+
+/* ---- how far behind it is (ship_count.c) ------------------------------ */
+
+/* Records counted and not acknowledged, and the first of them: its time,
+ * and the file and offset of its archive object (file "" when none). */
+struct ship_lag {
+	uint64_t records;
+	uint64_t ts_ns;
+	char file[64];
+	uint64_t off;
+};
+
+struct ship_count;
+
+/* Starts counting, in a thread, the records shipped of dir's archive after
+ * (pos_file, pos_off) (pos_file NULL or "": all of it). 0 or -errno. */
+int ship_count_start(struct ship_count **c, const char *dir, const char *pos_file,
+		     uint64_t pos_off);
+/* The lag when acked of the counted records are acknowledged (NULL c: 0). */
+void ship_count_lag(struct ship_count *c, uint64_t acked, struct ship_lag *out);
+void ship_count_stop(struct ship_count *c);
+
+/* ---- its /metrics (ship_metrics.c) ------------------------------------- */
+
+struct ship_stats {
+	uint64_t now_ns, start_ns;
+	uint64_t lag_bytes;          /* archive bytes from the oldest unshipped object */
+	struct ship_lag lag;
+	uint64_t msgs_published, records_published; /* handed to NATS, re-sends too */
+	uint64_t msgs_acked, records_acked;          /* acknowledged, each record once */
+	uint64_t msgs_duplicate;     /* acks that said the stream had it already */
+	uint64_t publish_failures;   /* naks, refusals, publish errors */
+	uint64_t retries;            /* runs restarted after a failure */
+	uint64_t backoff_ms;         /* the current wait between runs (0: none) */
+	int failing;                 /* 1 from a failure to the next ack */
+	uint64_t inflight;           /* messages awaiting an ack */
+	int connected;               /* to NATS */
+	const char *host, *bus, *stream;
+};
+
+/* The exposition of st (prom.h); *text malloc'd. 0 or -ENOMEM. */
+int ship_metrics_render(const struct ship_stats *st, char **text, size_t *len);
 
 /* ---- what was shipped of each producer (ship_seen.c) ------------------ */
 

@@ -2,7 +2,8 @@
 # Installs what is missing, builds, and runs the whole test suite four ways:
 #   1. normal build (build/): every unit and end-to-end test
 #   2. ASan + UBSan build (build-asan/): the same suite again
-#   3. TSan build (build-tsan/): the ring stress test, the threads test, hbweb's tests
+#   3. TSan build (build-tsan/): the ring stress test, the threads test, hbweb's tests,
+#      hbship's metrics test
 #   4. libFuzzer drivers (build-fuzz/): corpora replayed, each fuzzed 60 s
 #
 #   bash tools/test.sh [--quick] [--no-deps] [FILTER]
@@ -89,6 +90,14 @@ tsan_web()
 	return "${PIPESTATUS[0]}"
 }
 
+# hbship's threads (NATS ack handler, archive counter, /metrics daemon)
+# under TSan: its test's closing line goes into the count
+tsan_ship()
+{
+	make -j"$jobs" tsan-ship | tee -a "$counts"
+	return "${PIPESTATUS[0]}"
+}
+
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1}
@@ -98,6 +107,7 @@ if [ $quick = 0 ]; then
 	step "ASan+UBSan build and suite (build-asan/)" build_and_run build-asan address,undefined
 	step "tests with threads under TSan (build-tsan/)" one_test make -j"$jobs" tsan
 	step "hbweb's tests under TSan (build-tsan/)" tsan_web
+	step "hbship's metrics test under TSan (build-tsan/)" tsan_ship
 fi
 
 # ---- reliability: libFuzzer drivers (tools/fuzz/). Every seed and regression
