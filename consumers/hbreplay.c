@@ -59,7 +59,7 @@ struct item {
 };
 
 struct rp {
-	char *key; /* ring + start: one original producer */
+	char *key; /* host + ring + start: one original producer */
 	char *name, *thread;
 	uint32_t interval_ms;
 	struct hbr_child child; /* no process until its first record is replayed */
@@ -73,8 +73,8 @@ struct opts {
 	const char *bus;
 	double speed; /* 0: as fast as possible */
 	uint64_t since, until;
-	const char *types[MAX_GLOBS], *producers[MAX_GLOBS];
-	int ntypes, nproducers;
+	const char *types[MAX_GLOBS], *producers[MAX_GLOBS], *hosts[MAX_GLOBS];
+	int ntypes, nproducers, nhosts;
 	int loop, dry_run, quiet;
 	unsigned ring_kb;
 	char **paths;
@@ -135,6 +135,8 @@ static void usage(void)
 	       "  --until T         only records at or before T\n"
 	       "  -t, --type GLOB   only events of matching types (repeatable)\n"
 	       "  -p, --producer GLOB  only matching producers (repeatable)\n"
+	       "  --host GLOB       only producers of matching hosts (repeatable; a fleet\n"
+	       "                    archive FLEETDIR holds many)\n"
 	       "  --loop            start again at the end, until interrupted\n"
 	       "  --ring-kb K       ring size of each replayed producer (default 1024)\n"
 	       "  -n, --dry-run     print the records in replay order, publish nothing\n"
@@ -184,6 +186,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{"max", no_argument, 0, 'm'},         {"since", required_argument, 0, 'S'},
 		{"until", required_argument, 0, 'U'}, {"type", required_argument, 0, 't'},
 		{"producer", required_argument, 0, 'p'}, {"loop", no_argument, 0, 'l'},
+		{"host", required_argument, 0, 'H'},
 		{"ring-kb", required_argument, 0, 'r'}, {"dry-run", no_argument, 0, 'n'},
 		{"quiet", no_argument, 0, 'q'},       {"help", no_argument, 0, 'h'},
 		{"version", no_argument, 0, 'V'},     {0, 0, 0, 0},
@@ -219,14 +222,16 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 't':
 		case 'p':
-			if ((c == 't' ? o->ntypes : o->nproducers) >= MAX_GLOBS)
-				return usage_error(c == 't' ? "--type" : "--producer", "too many",
-						   optarg);
-			if (c == 't')
-				o->types[o->ntypes++] = optarg;
-			else
-				o->producers[o->nproducers++] = optarg;
+		case 'H': {
+			const char **v = c == 't' ? o->types : c == 'p' ? o->producers : o->hosts;
+			int *n = c == 't' ? &o->ntypes : c == 'p' ? &o->nproducers : &o->nhosts;
+
+			if (*n >= MAX_GLOBS)
+				return usage_error(c == 't' ? "--type" : c == 'p' ? "--producer" : "--host",
+						   "too many", optarg);
+			v[(*n)++] = optarg;
 			break;
+		}
 		case 'l':
 			o->loop = 1;
 			break;
@@ -272,8 +277,8 @@ static struct rp *rp_find(const struct hb_rd_producer *pr)
 	struct rp *rp, **v;
 	size_t i;
 
-	snprintf(key, sizeof(key), "%s/%s/%u/%llu", pr->ring ? pr->ring : "", pr->name,
-		 pr->pid, (unsigned long long)pr->start_ns);
+	snprintf(key, sizeof(key), "%s/%s/%s/%u/%llu", pr->host ? pr->host : "",
+		 pr->ring ? pr->ring : "", pr->name, pr->pid, (unsigned long long)pr->start_ns);
 	for (i = 0; i < nrps; i++)
 		if (!strcmp(rps[i]->key, key))
 			return rps[i];
@@ -691,7 +696,8 @@ static int take(const struct hb_rd_record *rec, const struct opts *o)
 	struct item *it;
 
 	track_file(rec);
-	if (!rec->producer || !glob_any(o->producers, o->nproducers, rec->producer->name))
+	if (!rec->producer || !glob_any(o->producers, o->nproducers, rec->producer->name) ||
+	    !glob_any(o->hosts, o->nhosts, rec->producer->host))
 		return 0;
 	if (rec->kind == HB_RD_BUS)
 		return take_state(rec, o);

@@ -5,8 +5,10 @@
  * archive with -f), and alerts when the share of error events among the
  * last N events goes above a threshold. A handler that fails (here: the
  * alert sink, when it cannot write) is suspended by its circuit breaker.
+ * On a fleet archive (FLEETDIR/<host>/<bus>/) it counts per host too, and
+ * --host GLOB keeps the records of matching hosts.
  *
- *   hb-count [-f] [--errors GLOB] [--window N] [--max-pct P] PATH...
+ *   hb-count [-f] [--host GLOB] [--errors GLOB] [--window N] [--max-pct P] PATH...
  */
 #include <errno.h>
 #include <fnmatch.h>
@@ -19,13 +21,60 @@
 #include "hb_consumer.h"
 
 #define MAX_TYPES 256
+#define MAX_HOSTS 256
 
 struct counts {
 	char *name[MAX_TYPES];
 	uint64_t n[MAX_TYPES];
 	int ntypes;
 	uint64_t heartbeats, bus;
+	char *host[MAX_HOSTS]; /* events and heartbeats per host */
+	uint64_t host_ev[MAX_HOSTS], host_hb[MAX_HOSTS];
+	int nhosts;
 };
+
+static const char *host_glob; /* --host: only records of matching hosts */
+
+static const char *host_of(const struct hb_rd_record *rec)
+{
+	return rec->producer && rec->producer->host ? rec->producer->host : "";
+}
+
+/* The record is of a host --host asks for (a record of no producer is
+ * of none). */
+static int host_ok(const struct hb_rd_record *rec)
+{
+	return !host_glob || (rec->producer && !fnmatch(host_glob, host_of(rec), 0));
+}
+
+/* The index of rec's host in c, added when new; -1 when full. */
+static int host_slot(struct counts *c, const struct hb_rd_record *rec)
+{
+	const char *h = host_of(rec);
+	int i;
+
+	for (i = 0; i < c->nhosts; i++)
+		if (!strcmp(c->host[i], h))
+			return i;
+	if (i == MAX_HOSTS || !(c->host[i] = strdup(h)))
+		return -1;
+	return c->nhosts++;
+}
+
+/* Counts rec in per[] (host_ev or host_hb) by its host: 1, or 0 when it is
+ * not of a host --host asks for, or -ENOSPC. */
+static int count_host(struct counts *c, const struct hb_rd_record *rec, uint64_t *per)
+{
+	int i;
+
+	if (!host_ok(rec))
+		return 0;
+	i = host_slot(c, rec);
+	if (i < 0)
+		return -ENOSPC;
+	per[i]++;
+	return 1;
+}
 
 struct rate {
 	const char *glob;
@@ -41,8 +90,10 @@ static int count_event(void *ctx, const struct hb_rd_record *rec)
 {
 	struct counts *c = ctx;
 	const char *t = rec->type ? rec->type->name : "?";
-	int i;
+	int i = count_host(c, rec, c->host_ev);
 
+	if (i <= 0)
+		return i;
 	for (i = 0; i < c->ntypes; i++)
 		if (!strcmp(c->name[i], t))
 			break;
@@ -57,15 +108,19 @@ static int count_event(void *ctx, const struct hb_rd_record *rec)
 
 static int count_heartbeat(void *ctx, const struct hb_rd_record *rec)
 {
-	(void)rec;
-	((struct counts *)ctx)->heartbeats++;
+	struct counts *c = ctx;
+	int rc = count_host(c, rec, c->host_hb);
+
+	if (rc <= 0)
+		return rc;
+	c->heartbeats++;
 	return 0;
 }
 
 static int count_bus(void *ctx, const struct hb_rd_record *rec)
 {
-	(void)rec;
-	((struct counts *)ctx)->bus++;
+	if (host_ok(rec))
+		((struct counts *)ctx)->bus++;
 	return 0;
 }
 
@@ -88,6 +143,8 @@ static int error_rate(void *ctx, const struct hb_rd_record *rec)
 	int err = rec->type && !fnmatch(r->glob, rec->type->name, 0);
 	int over;
 
+	if (!host_ok(rec))
+		return 0;
 	if (r->fill == r->window)
 		r->errors -= r->ring[r->pos];
 	else
@@ -117,6 +174,9 @@ static void print_report(const struct counts *c)
 		printf("type %-32s %llu\n", c->name[i], (unsigned long long)c->n[i]);
 	printf("heartbeats %llu\nbus records %llu\n", (unsigned long long)c->heartbeats,
 	       (unsigned long long)c->bus);
+	for (i = 0; i < c->nhosts; i++)
+		printf("host %-32s events %llu heartbeats %llu\n", c->host[i],
+		       (unsigned long long)c->host_ev[i], (unsigned long long)c->host_hb[i]);
 	for (i = 0; i < hb_consumer_count(consumer); i++) {
 		if (hb_consumer_stats(consumer, i, &st))
 			continue;
@@ -129,10 +189,13 @@ static void print_report(const struct counts *c)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: hb-count [-f] [--errors GLOB] [--window N] [--max-pct P] PATH...\n"
-		   "Counts events per type, heartbeats and bus records; alerts when more than\n"
-		   "P%% (default 10) of the last N (default 1000) events match GLOB\n"
-		   "(default '*error*').\n");
+	fprintf(f, "Usage: hb-count [-f] [--host GLOB] [--errors GLOB] [--window N] [--max-pct P]\n"
+		   "                PATH...\n"
+		   "Counts events per type, heartbeats and bus records, and events and\n"
+		   "heartbeats per host; alerts when more than P%% (default 10) of the last N\n"
+		   "(default 1000) events match GLOB (default '*error*'). PATH: archive files,\n"
+		   "directories, a fleet archive FLEETDIR; --host GLOB: only the records of\n"
+		   "producers of matching hosts.\n");
 }
 
 int main(int argc, char **argv)
@@ -140,7 +203,8 @@ int main(int argc, char **argv)
 	static const struct option lo[] = {
 		{"follow", no_argument, 0, 'f'},      {"errors", required_argument, 0, 'e'},
 		{"window", required_argument, 0, 'w'}, {"max-pct", required_argument, 0, 'm'},
-		{"help", no_argument, 0, 'h'},        {0, 0, 0, 0},
+		{"host", required_argument, 0, 'H'}, {"help", no_argument, 0, 'h'},
+		{0, 0, 0, 0},
 	};
 	struct hb_consumer_opts co = {.fail_max = 3, .cooldown_ns = 60ull * 1000000000u};
 	struct rate rate = {.glob = "*error*", .window = 1000, .max_pct = 10};
@@ -157,6 +221,9 @@ int main(int argc, char **argv)
 			break;
 		case 'e':
 			rate.glob = optarg;
+			break;
+		case 'H':
+			host_glob = optarg;
 			break;
 		case 'w':
 			rate.window = (unsigned)atoi(optarg);
@@ -192,6 +259,8 @@ int main(int argc, char **argv)
 	print_report(&counts);
 	for (i = 0; i < counts.ntypes; i++)
 		free(counts.name[i]);
+	for (i = 0; i < counts.nhosts; i++)
+		free(counts.host[i]);
 	free(rate.ring);
 	rc = rc < 0 || hb_consumer_damage_count(consumer) ? 1 : 0;
 	hb_consumer_free(consumer);
