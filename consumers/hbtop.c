@@ -30,11 +30,15 @@ static void hbtop_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: hbtop [OPTIONS] [PATH...]\n"
-		"Live view of the producers of an hb bus (PATHs: show an archive offline).\n"
+		"Live view of the producers of an hb bus (PATHs: show an archive offline; a\n"
+		"fleet tree FLEETDIR shows every host's producers).\n"
 		"\n"
 		"  --bus NAME          bus (default $HB_BUS or \"default\")\n"
 		"  --dir DIR           archive directory (default $HB_DIR or\n"
 		"                      ${XDG_STATE_HOME:-~/.local/state}/hb/BUS)\n"
+		"  --fleet FLEETDIR    follow a fleet archive (hbsink's FLEETDIR/<host>/<bus>/):\n"
+		"                      every host's producers, with their host, as recorded\n"
+		"  --host GLOB         show only producers of matching hosts\n"
 		"  -b, --batch         print plain text (or JSON) instead of the screen\n"
 		"  -n, --iterations N  batch: stop after N refreshes (default: run until killed)\n"
 		"  -d, --delay DUR     refresh delay (default 2s; ms, s, m suffixes)\n"
@@ -124,6 +128,7 @@ static int hbtop_parse(int argc, char **argv, struct hbtop_args *a)
 		{"type", 1, 0, 't'},  {"counter", 1, 0, 'c'},  {"help", 0, 0, 'H'},
 		{"version", 0, 0, 'V'}, {"replay", 0, 0, 'R'}, {"speed", 1, 0, 'S'},
 		{"max", 0, 0, 'M'},     {"expire", 1, 0, 'E'}, {"hide-done", 0, 0, 'X'},
+		{"fleet", 1, 0, 'F'},   {"host", 1, 0, 'L'},
 		{0, 0, 0, 0},
 	};
 	char *end;
@@ -137,6 +142,8 @@ static int hbtop_parse(int argc, char **argv, struct hbtop_args *a)
 			a->o.bus = optarg;
 			break;
 		case 'D': a->o.dir = optarg; break;
+		case 'F': a->o.dir = optarg, a->o.fleet = 1; break;
+		case 'L': snprintf(a->v.hfilter, sizeof(a->v.hfilter), "%s", optarg); break;
 		case 'b': a->batch = 1; break;
 		case 'n':
 			a->iterations = strtol(optarg, &end, 10);
@@ -189,6 +196,11 @@ static int hbtop_parse(int argc, char **argv, struct hbtop_args *a)
 	if (optind < argc) {
 		a->o.paths = (const char *const *)&argv[optind];
 		a->o.npaths = (size_t)(argc - optind);
+	}
+	if (a->o.fleet && a->o.paths) {
+		fprintf(stderr, "hbtop: --fleet follows FLEETDIR: no PATH with it (to replay a\n"
+				"fleet archive: hbtop --replay FLEETDIR)\n");
+		return 2;
 	}
 	if (a->replay && !a->o.paths) {
 		fprintf(stderr, "hbtop: --replay: no FILE or DIR to replay\n");

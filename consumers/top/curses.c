@@ -107,11 +107,16 @@ static void top_draw(const struct top_view *v, const struct top_snap *s, int pau
 		 v->tfilter, v->hide_done ? "  finished hidden (H)" : "");
 	mvaddnstr(2, 0, line, cols);
 	attron(COLOR_PAIR(CP_HEAD) | A_BOLD);
+	move(3, 0);
+	if (s->by_host) {
+		snprintf(line, sizeof(line), TOP_HOST_FMT, "HOST");
+		top_addn(line, cols);
+	}
 	snprintf(line, sizeof(line), "%-16s %7s %-8s %7s %8s %9s %9s %8s %5s %5s %6s %-16s %s",
 		 "NAME", "PID", "STATE", "HB-AGE", "UPTIME", "EV/S", "EVENTS", "DROPS", "FILL%",
 		 "CPU%", "RSS", "RATE", "METRICS");
-	mvaddnstr(3, 0, line, cols);
-	for (y = (int)strlen(line); y < cols; y++)
+	top_addn(line, cols);
+	for (y = getcurx(stdscr); y < cols; y++)
 		addch(' ');
 	attroff(COLOR_PAIR(CP_HEAD) | A_BOLD);
 	rows = LINES - 4;
@@ -130,6 +135,10 @@ static void top_draw(const struct top_view *v, const struct top_snap *s, int pau
 		top_metrics_text(v, r, met, sizeof(met));
 		top_spark_text(r, s->now_ns, v->utf8, spark, sizeof(spark));
 		move(y, 0);
+		if (s->by_host) {
+			snprintf(line, sizeof(line), TOP_HOST_FMT, r->host);
+			top_addn(line, cols);
+		}
 		if (r->nalerts)
 			attron(COLOR_PAIR(CP_ALERT));
 		snprintf(line, sizeof(line), "%-16.16s %7s ", r->name, fld[0]);

@@ -103,12 +103,15 @@ static double top_num(const msgpack_object *o, double def)
 	return def;
 }
 
-static struct top_row *top_row_by_ring(struct top_model *m, const char *ring, int create)
+/* The row of ring on host (NULL: any host; a ring header does not know
+ * the name its collector gives the host). */
+static struct top_row *top_row_by_ring(struct top_model *m, const char *host, const char *ring,
+				       int create)
 {
 	uint32_t i;
 
 	for (i = 0; i < m->nrows; i++)
-		if (!strcmp(m->rows[i].ring, ring))
+		if (!strcmp(m->rows[i].ring, ring) && (!host || !strcmp(m->rows[i].host, host)))
 			return &m->rows[i];
 	if (!create)
 		return NULL;
@@ -123,6 +126,7 @@ static struct top_row *top_row_by_ring(struct top_model *m, const char *ring, in
 	}
 	memset(&m->rows[m->nrows], 0, sizeof(m->rows[0]));
 	snprintf(m->rows[m->nrows].ring, sizeof(m->rows[0].ring), "%s", ring);
+	snprintf(m->rows[m->nrows].host, sizeof(m->rows[0].host), "%s", host ? host : "");
 	m->rows[m->nrows].fill = -1;
 	return &m->rows[m->nrows++];
 }
@@ -157,7 +161,9 @@ static void top_pmap_add(struct top_model *m, const struct hb_rd_producer *p, ui
 static void top_fold_producer(struct top_model *m, const struct hb_rd_record *rec)
 {
 	const struct hb_rd_producer *p = rec->producer;
-	struct top_row *r = top_row_by_ring(m, p->ring, 1);
+	/* one host's bus: its rings are its own, whatever it calls the host */
+	const char *host = m->o.fleet || m->o.paths ? (p->host ? p->host : "") : NULL;
+	struct top_row *r = top_row_by_ring(m, host, p->ring, 1);
 	size_t off = 0;
 	uint32_t i;
 
@@ -169,7 +175,7 @@ static void top_fold_producer(struct top_model *m, const struct hb_rd_record *re
 		snprintf(r->name, sizeof(r->name), "%.31s/%.31s", p->name, p->thread);
 	else
 		snprintf(r->name, sizeof(r->name), "%s", p->name);
-	snprintf(r->host, sizeof(r->host), "%s", p->host);
+	snprintf(r->host, sizeof(r->host), "%s", p->host ? p->host : "");
 	r->pid = p->pid;
 	r->start_ns = p->start_ns;
 	r->interval_ms = p->interval_ms;
@@ -658,7 +664,7 @@ static enum top_state top_ring_state(const struct hb_ring_hdr *h, uint64_t last_
 static void top_ring_fold(struct top_model *m, const struct top_ring *rg, uint64_t now)
 {
 	const struct hb_ring_hdr *h = rg->h;
-	struct top_row *r = top_row_by_ring(m, rg->name, 1);
+	struct top_row *r = top_row_by_ring(m, NULL, rg->name, 1);
 	uint64_t head, tail, last;
 	enum top_state st;
 	const char *why;
@@ -695,7 +701,7 @@ void top_model_snapshot(struct top_model *m, struct top_snap *s)
 	uint64_t now;
 	uint32_t i;
 
-	if (!m->o.paths)
+	if (!m->o.paths && !m->o.fleet)
 		top_rings_scan(m);
 	pthread_mutex_lock(&m->mu);
 	now = m->o.replay ? top_replay_now(m->o.replay, m->max_ts)
@@ -717,7 +723,10 @@ void top_model_snapshot(struct top_model *m, struct top_snap *s)
 	}
 	s->records = m->records;
 	s->coll_pid = m->coll_pid;
-	s->coll_running = m->o.paths ? -1 : m->coll_pid ? top_pid_alive(m->coll_pid) : 0;
+	s->coll_running = m->o.paths || m->o.fleet ? -1 : m->coll_pid ? top_pid_alive(m->coll_pid) : 0;
+	s->by_host = m->o.fleet;
+	for (i = 1; i < m->nrows && !s->by_host; i++)
+		s->by_host = strcmp(m->rows[i].host, m->rows[0].host) != 0;
 	s->caught_up = m->caught_up;
 	s->damage = m->damage;
 	snprintf(s->dir, sizeof(s->dir), "%s", m->o.paths ? m->o.paths[0] : m->o.dir);
@@ -758,7 +767,7 @@ int top_model_recent(struct top_model *m, const char *ring, char *out, size_t le
 	int rc = -ENOENT;
 
 	pthread_mutex_lock(&m->mu);
-	r = top_row_by_ring(m, ring, 0);
+	r = top_row_by_ring(m, NULL, ring, 0);
 	if (!r || len < 3)
 		goto out;
 	row = (uint32_t)(r - m->rows);

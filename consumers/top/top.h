@@ -101,6 +101,7 @@ struct top_snap {
 	uint32_t coll_pid;
 	uint64_t coll_records;
 	int caught_up;       /* reader reached the live end at least once */
+	int by_host;         /* a fleet, or rows of more than one host: show hosts */
 	uint64_t damage;
 	char dir[512];
 	char err[256];       /* archive problem shown in the header */
@@ -116,6 +117,10 @@ struct top_opts {
 	struct top_replay *replay; /* paths are replayed on this clock, or NULL */
 	int recent;                /* keep each producer's newest events as JSON
 				    * (top_model_recent) */
+	int fleet;                 /* dir is a fleet tree (FLEETDIR/<host>/<bus>/):
+				    * followed in every host and bus, no ring
+				    * headers (they are other hosts'), rows by
+				    * host and ring */
 };
 
 /* Fills what o leaves unset: the bus ($HB_BUS, else "default") and the
@@ -151,6 +156,7 @@ struct top_view {
 	int reverse;
 	char filter[64];   /* producer glob or substring, "" = all */
 	char tfilter[64];  /* event type glob, "" = all */
+	char hfilter[64];  /* host glob or substring, "" = all */
 	char counters[8][64]; /* metric globs to show, none = all */
 	int ncounters;
 	int utf8;
@@ -163,7 +169,10 @@ int top_row_done(const struct top_row *r);
 uint32_t top_view_apply(const struct top_view *v, struct top_snap *s);
 const char *top_col_name(enum top_col c);
 
-/* Text pieces shared by the batch and screen views. */
+/* Text pieces shared by the batch and screen views. The HOST column
+ * comes first when snap.by_host. */
+#define TOP_HOST_FMT "%-12.12s "
+
 void top_metrics_text(const struct top_view *v, const struct top_row *r, char *out, size_t len);
 /* ns as a short time with a unit (640ns, 12.3us, 1.25ms, 2.5s). */
 void top_fmt_ns(double ns, char *out, size_t len);

@@ -152,6 +152,8 @@ uint32_t top_view_apply(const struct top_view *v, struct top_snap *s)
 			continue;
 		if (v->tfilter[0] && !top_type_match(v->tfilter, r->types))
 			continue;
+		if (v->hfilter[0] && !top_match(v->hfilter, r->host))
+			continue;
 		if (top_row_gone(v, r, s->now_ns))
 			continue;
 		events += r->events;
@@ -388,6 +390,8 @@ void top_print_text(FILE *f, const struct top_view *v, const struct top_snap *s,
 	if (iter > 0)
 		fputc('\n', f);
 	fprintf(f, "%s\n%s\n\n", l1, l2);
+	if (s->by_host)
+		fprintf(f, TOP_HOST_FMT, "HOST");
 	fprintf(f, TOP_COLS_FMT, "NAME", "PID", "STATE", "HB-AGE", "UPTIME", "EV/S", "EVENTS",
 		"DROPS", "FILL%", "CPU%", "RSS", "RATE", "METRICS");
 	for (i = 0; i < s->nrows; i++) {
@@ -396,6 +400,8 @@ void top_print_text(FILE *f, const struct top_view *v, const struct top_snap *s,
 		top_row_fields(r, s->now_ns, fld);
 		top_metrics_text(v, r, met, sizeof(met));
 		top_spark_text(r, s->now_ns, v->utf8, spark, sizeof(spark));
+		if (s->by_host)
+			fprintf(f, TOP_HOST_FMT, r->host);
 		fprintf(f, TOP_COLS_FMT, r->name, fld[0], top_state_name(r->state), fld[1], fld[2],
 			fld[3], fld[4], fld[5], fld[6], fld[7], fld[8], spark, met);
 	}
@@ -460,6 +466,8 @@ static void top_json_row(FILE *f, const struct top_view *v, const struct top_row
 
 	fputs("{\"name\":", f);
 	top_json_str(f, r->name);
+	fputs(",\"host\":", f);
+	top_json_str(f, r->host);
 	fprintf(f, ",\"pid\":%u,\"ring\":", r->pid);
 	top_json_str(f, r->ring);
 	fprintf(f, ",\"state\":\"%s\",\"live\":%s,\"status\":", top_state_name(r->state),
