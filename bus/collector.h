@@ -27,6 +27,9 @@ enum hbc_live {
 	HBC_LIVE_DEAD,
 };
 
+/* No tags word of a valid event: every byte an unknown tag. */
+#define HBC_TW_NONE (~0ull)
+
 struct hbc_source {
 	char name[256];
 	enum hbc_source_state state;
@@ -42,6 +45,10 @@ struct hbc_source {
 	uint64_t ns_mult;      /* floor(2^64 * 1e9 / hz) when hz > 1e9, else 0 */
 	uint32_t types_stated, metrics_stated; /* in the current file */
 	uint8_t kinds[HB_MAX_METRICS];
+	/* each stated type's declared tags word (hb_event_tags form), or
+	 * HBC_TW_NONE when the declaration is not a valid one: an event whose
+	 * tags word equals it needs no tag check of its own */
+	uint64_t type_tw[HB_MAX_TYPES];
 	uint8_t mismatch[HB_MAX_TYPES]; /* reported (type, field) pairs, one bit per field */
 	int bad_type_logged;
 	int gone;                 /* its process is gone */
@@ -101,6 +108,10 @@ struct hbc_collector {
 	size_t npfds;
 
 	struct hbc_ops *ops; /* liveness, alerts, /metrics (ops.h), fed by ops_feed.c */
+
+	/* the drain's copy of the record it reads (hb_ring_view_take); zeroed
+	 * once, so that reading a lying record never meets uninitialised bytes */
+	uint64_t copy[HB_REC_COPY_MAX / 8];
 };
 
 /* The record's way, one direction:
@@ -157,6 +168,8 @@ void hbc_source_gap(struct hbc_collector *c, struct hbc_source *r, msgpack_packe
 		    uint64_t from, uint64_t to, const char *why);
 /* Notes the kinds of metrics [from, to) of r from its header. */
 void hbc_source_kinds(struct hbc_source *r, uint32_t from, uint32_t to);
+/* Notes the declared tags words of types [from, to) (type_tw). */
+void hbc_source_types(struct hbc_source *r, uint32_t from, uint32_t to);
 /* 1 when nothing is left to read in r (a trailing pad is skipped). */
 int hbc_source_empty(struct hbc_source *r);
 

@@ -15,6 +15,7 @@
  */
 #include "collector.h"
 
+#include "enc_event.h"
 #include "hbs/names.h"
 
 #include <endian.h>
@@ -99,36 +100,55 @@ void hbc_source_kinds(struct hbc_source *r, uint32_t from, uint32_t to)
 	}
 }
 
+/* The raw clock's conversion to ns, the source's own anchor and rate as
+ * values (the run keeps them in locals). */
+struct hbc_clock {
+	uint64_t anchor_raw, anchor_ns, hz;
+	uint64_t ns_mult; /* floor(2^64 * 1e9 / hz) when hz > 1e9, else 0 */
+};
+
 /* floor(d * 1e9 / hz) without a division when hz > 1e9 (a TSC): ns_mult
  * is floor(2^64 * 1e9 / hz), so the product's high half is the exact
  * result or one less, and one multiplication tells which. */
-static uint64_t hbc_source_ticks_ns(const struct hbc_source *r, uint64_t d)
+HB_INLINE uint64_t hbc_clock_ticks_ns(const struct hbc_clock *k, uint64_t d)
 {
 	unsigned __int128 x;
 	uint64_t q;
 
 	x = (unsigned __int128)d * 1000000000u;
-	if (r->ns_mult) { /* the usual case, a TSC */
-		q = (uint64_t)(((unsigned __int128)d * r->ns_mult) >> 64);
-		if ((unsigned __int128)(q + 1) * r->hz <= x)
+	if (k->ns_mult) { /* the usual case, a TSC */
+		q = (uint64_t)(((unsigned __int128)d * k->ns_mult) >> 64);
+		if ((unsigned __int128)(q + 1) * k->hz <= x)
 			q++;
 		return q;
 	}
-	if (r->hz == 1000000000u)
+	if (k->hz == 1000000000u)
 		return d;
-	return x / r->hz > UINT64_MAX ? UINT64_MAX : (uint64_t)(x / r->hz);
+	return x / k->hz > UINT64_MAX ? UINT64_MAX : (uint64_t)(x / k->hz);
+}
+
+HB_INLINE uint64_t hbc_clock_ns(const struct hbc_clock *k, uint64_t raw)
+{
+	uint64_t d;
+
+	if (raw >= k->anchor_raw) {
+		d = hbc_clock_ticks_ns(k, raw - k->anchor_raw);
+		return d > UINT64_MAX - k->anchor_ns ? UINT64_MAX : k->anchor_ns + d;
+	}
+	d = hbc_clock_ticks_ns(k, k->anchor_raw - raw);
+	return d > k->anchor_ns ? 0 : k->anchor_ns - d;
+}
+
+static inline struct hbc_clock hbc_source_clock(const struct hbc_source *r)
+{
+	return (struct hbc_clock){r->anchor_raw, r->anchor_ns, r->hz, r->ns_mult};
 }
 
 static uint64_t hbc_source_ns(const struct hbc_source *r, uint64_t raw)
 {
-	uint64_t d;
+	struct hbc_clock k = hbc_source_clock(r);
 
-	if (raw >= r->anchor_raw) {
-		d = hbc_source_ticks_ns(r, raw - r->anchor_raw);
-		return d > UINT64_MAX - r->anchor_ns ? UINT64_MAX : r->anchor_ns + d;
-	}
-	d = hbc_source_ticks_ns(r, r->anchor_raw - raw);
-	return d > r->anchor_ns ? 0 : r->anchor_ns - d;
+	return hbc_clock_ns(&k, raw);
 }
 
 void hbc_source_gap(struct hbc_collector *c, struct hbc_source *r, msgpack_packer *pk,
@@ -144,6 +164,7 @@ static void hbc_state_types(struct hbc_source *r, msgpack_packer *pk, uint32_t t
 
 	if (nt > r->types_stated) {
 		hbc_enc_types(pk, r->p, hbc_now_ns(), r->v.hdr, r->types_stated, nt);
+		hbc_source_types(r, r->types_stated, nt);
 		r->types_stated = nt;
 	}
 	if (type >= r->types_stated && !r->bad_type_logged) {
@@ -175,6 +196,26 @@ static uint64_t hbc_tags_word(const uint8_t *tags, unsigned n)
 
 	memcpy(&w, tags, sizeof(w));
 	return le64toh(w) & first[n];
+}
+
+void hbc_source_types(struct hbc_source *r, uint32_t from, uint32_t to)
+{
+	uint32_t i;
+
+	for (i = from; i < to; i++) {
+		const struct hb_type_def *t = &r->v.hdr->types[i];
+		uint8_t tags[HB_MAX_FIELDS], n;
+		uint64_t tw = HBC_TW_NONE;
+
+		/* shared memory: each byte read once, then only the copies */
+		memcpy(&n, &t->nfields, 1);
+		memcpy(tags, t->tags, sizeof(tags));
+		if (n <= HB_MAX_FIELDS)
+			tw = hbc_tags_word(tags, n);
+		if (!hb_tags_ok(tw) || hb_tags_nfields(tw) != n)
+			tw = HBC_TW_NONE;
+		r->type_tw[i] = tw;
+	}
 }
 
 /* Whether an event of n fields with tags word tw is as its type t
@@ -308,26 +349,169 @@ static size_t hbc_fast_limit(struct hbc_collector *c)
 	return lim;
 }
 
-/* Every record is read from the ring once, into a local copy that is
- * validated (hb_ring_view_copy): a producer may rewrite a record after
- * publishing it (a bug or hostility), so encoding works only on the copy,
- * straight from its bytes. The mark ("r is written up to its
+/*
+ * The run: the usual records, one after another, each in one pass. An
+ * event that follows the last one written (no gap), of a type already
+ * stated, whose tags word is its type's declared one (so its tags are
+ * known good and need no mismatch record), is copied once out of the ring
+ * and checked while it is encoded (hbc_enc_fields); the run stops before
+ * anything else (a pad, a heartbeat, a gap, damage), which the full way in
+ * hbc_source_drain takes, and before a record that fails a check, with
+ * nothing of it written.
+ *
+ * The encoder writes through a byte pointer, which as far as the compiler
+ * knows may alias anything in memory: a loop that kept its state in the
+ * source, the buffer and the index would load and store all of it around
+ * every byte written. Here that state lives in locals whose address is
+ * never taken: loaded once, stored back once per run.
+ */
+/* How far ahead of the record it reads the run asks for ring bytes. */
+#define HBC_RUN_PREFETCH 512
+
+struct hbc_run {
+	uint8_t *w, *data;
+	uint64_t cursor, head, expected;
+	uint32_t batch_n;
+	uint64_t batch_at, batch_ts;
+	uint64_t ix_n, ts_min, ts_max;
+	unsigned k;
+};
+
+/* One record of the run at u->cursor: 1 when it was written, 0 when the
+ * run stops before it. */
+HB_INLINE int hbc_run_one(struct hbc_collector *c, struct hbc_source *r, struct hbc_buf *b,
+			  struct hbc_run *u, const struct hbc_clock *clk)
+{
+	const struct hb_rec *rec = (const struct hb_rec *)c->copy;
+	const struct hb_ring_view *v = &r->v;
+	struct hb_rec h;
+	uint32_t len, off;
+	uint64_t tw, ts, req;
+	uint8_t kind, *e;
+
+	if (u->cursor == u->head) {
+		/* A1: pairs with the producer's R1 in hb_ring_commit */
+		uint64_t head = atomic_load_explicit(&v->hdr->head, memory_order_acquire);
+
+		if (head == u->cursor || head - v->tail > v->size || head - u->cursor > v->size)
+			return 0; /* nothing new, or what hb_ring_view_locate refuses */
+		u->head = head;
+	}
+	off = (uint32_t)u->cursor & v->mask;
+	/* the records a few lines on: their lines are likely still in the
+	 * producer's cache, and asking for them now overlaps the transfers */
+	__builtin_prefetch(v->data + ((off + HBC_RUN_PREFETCH) & v->mask));
+	memcpy(&len, v->data + off, sizeof(len));
+	memcpy(&kind, v->data + off + 4, sizeof(kind));
+	/* as hb_ring_view_locate: a multiple of 8 inside head and the ring's
+	 * end; an event at least its fixed part */
+	if (kind != HB_REC_EVENT || len % 8 || len < HB_EVENT_FIXED || len > u->head - u->cursor ||
+	    len > v->size - off || len > HB_REC_COPY_MAX)
+		return 0;
+	hb_rec_copy(c->copy, v->data + off, len); /* one read: from here on only the copy */
+	memcpy(&h, rec, sizeof(h));
+	if (h.len != len || h.kind != HB_REC_EVENT || h.prio > HB_PRIO_URGENT ||
+	    h.seq != u->expected || h.type >= r->types_stated)
+		return 0;
+	tw = hb_event_tags(rec);
+	if (tw != r->type_tw[h.type])
+		return 0;
+	ts = hbc_clock_ns(clk, h.ts);
+	if (u->batch_n && (b->batch_p != r->p || u->batch_n >= HBC_BATCH_MAX ||
+			   !hbc_dt_fits(ts, u->batch_ts))) {
+		/* the run's batch back into b to be ended there (rare) */
+		b->len = (size_t)(u->w - u->data);
+		b->batch_at = u->batch_at;
+		b->batch_n = u->batch_n;
+		hbc_buf_batch_end(b);
+		u->w = u->data + b->len;
+		u->batch_n = 0;
+	}
+	e = u->w;
+	if (!u->batch_n) { /* void unless the event is written */
+		u->batch_at = (uint64_t)(e - u->data);
+		u->batch_ts = ts;
+		e = hbc_mp_batch(e, r->p, h.seq, ts);
+	}
+	memcpy(&req, rec + 1, 8);
+	e = hbc_mp_event(e, hb_tags_nfields(tw), ts - u->batch_ts, h.type, h.prio, req);
+	e = hbc_enc_fields(e, (const uint8_t *)rec + HB_EVENT_FIXED, (const uint8_t *)rec + len, tw);
+	if (!e)
+		return 0;
+	u->w = e;
+	u->cursor += len;
+	u->expected = h.seq + 1;
+	u->batch_n++;
+	u->batch_ts = ts;
+	if (!u->ix_n || ts < u->ts_min)
+		u->ts_min = ts;
+	if (!u->ix_n || ts > u->ts_max)
+		u->ts_max = ts;
+	u->ix_n++;
+	return 1;
+}
+
+/* At most max records of the run into the current buffer, below lim
+ * bytes (hbc_fast_limit); how many. */
+static unsigned hbc_source_run(struct hbc_collector *c, struct hbc_source *r, unsigned max,
+			       size_t lim)
+{
+	struct hbc_buf *b = &c->pk_buf->b;
+	struct hbc_index *ix = b->ix;
+	const struct hbc_clock clk = hbc_source_clock(r);
+	struct hbc_run u = {
+		.data = (uint8_t *)b->data, .w = (uint8_t *)b->data + b->len,
+		.cursor = r->v.cursor, .head = r->v.head, .expected = r->expected,
+		.batch_n = b->batch_n, .batch_at = b->batch_at, .batch_ts = b->batch_ts,
+		.ix_n = ix ? ix->n : 1, .ts_min = ix ? ix->ts_min : 0, .ts_max = ix ? ix->ts_max : 0,
+	};
+	unsigned k = 0;
+
+	if (r->expect_any || (u.batch_n && b->batch_seq != u.expected))
+		return 0; /* the full way sets expected; another batch ends there */
+	while (k < max && u.w < u.data + lim && hbc_run_one(c, r, b, &u, &clk))
+		k++;
+	if (!k)
+		return 0;
+	r->v.cursor = u.cursor;
+	r->v.head = u.head;
+	r->expected = u.expected;
+	b->len = (size_t)(u.w - u.data);
+	b->batch_at = u.batch_at;
+	b->batch_n = u.batch_n;
+	b->batch_p = r->p;
+	b->batch_seq = u.expected;
+	b->batch_ts = u.batch_ts;
+	if (ix) {
+		ix->n = u.ix_n;
+		ix->ts_min = u.ts_min;
+		ix->ts_max = u.ts_max;
+	}
+	c->records += k;
+	return k;
+}
+
+/* Every record is read from the ring once, into a local copy
+ * (hb_ring_view_take): a producer may rewrite a record after publishing
+ * it (a bug or hostility), so checks and encoding work only on the copy,
+ * straight from its bytes, and nothing of it is used before it is checked.
+ * The mark ("r is written up to its
  * cursor") goes into a buffer before the drain moves to another buffer
  * and at the end; records are counted for the operating view likewise. */
 int hbc_source_drain(struct hbc_collector *c, struct hbc_source *r, unsigned budget,
 		     enum hbc_drain_end *end)
 {
-	uint64_t copy[HB_REC_COPY_MAX / 8];
 	uint64_t records0 = c->records;
-	const struct hb_rec *rec;
+	const struct hb_rec *rec = (const struct hb_rec *)c->copy;
 	msgpack_packer *pk = NULL;
-	unsigned n = 0, marked = 0;
+	unsigned n = 0, k, marked = 0;
 	size_t lim = 0;
 	int rc = 0;
 
 	*end = HBC_DRAIN_MORE;
 	while (r->state == HBC_SRC_ACTIVE) {
 		uint64_t at = r->v.cursor;
+		uint32_t len;
 
 		if (!pk || c->pk_buf->b.len >= lim) {
 			if (n > marked) {
@@ -343,12 +527,19 @@ int hbc_source_drain(struct hbc_collector *c, struct hbc_source *r, unsigned bud
 		}
 		if (n >= budget)
 			break;
-		rc = hb_ring_view_copy(&r->v, copy, sizeof(copy), &rec);
+		k = hbc_source_run(c, r, budget - n, lim);
+		if (k) {
+			n += k;
+			continue;
+		}
+		/* the full way: one record, the whole copy checked
+		 * (hb_rec_check_copy) before anything of it is used */
+		rc = hb_ring_view_take(&r->v, c->copy, sizeof(c->copy), &len);
 		if (rc == 0) {
 			*end = HBC_DRAIN_HEAD;
 			break;
 		}
-		if (rc < 0 || hbc_source_record(c, r, pk, rec) < 0) {
+		if (rc < 0 || hb_rec_check_copy(rec, len) || hbc_source_record(c, r, pk, rec) < 0) {
 			r->v.cursor = at; /* everything from here on is abandoned */
 			*end = HBC_DRAIN_CORRUPT;
 			rc = 0;

@@ -13,6 +13,7 @@
 #include "hb_reader.h" /* HB_FORMAT_MAJOR and _MINOR: the version it writes */
 #include "hbs/names.h"
 #include "hbs/utf8.h"
+#include "enc_event.h"
 
 #include <endian.h>
 #include <string.h>
@@ -308,199 +309,7 @@ void hbc_enc_metrics(msgpack_packer *pk, uint32_t p, uint64_t ts_ns, const struc
 	hbc_map_close(&m);
 }
 
-/* ---- events: written straight into the buffer --------------------------
- *
- * Events are nearly every record, so they skip the packer (an indirect
- * call and a memcpy per token) and are written with the exact forms
- * msgpack-c's packer picks for the same values (the smallest integer form,
- * float64, fixstr/str8/str16, bin8/bin16, fixarray/array16), so the bytes
- * are the same (tests/unit/test_collect_encode.c compares the two). */
-
-static inline uint8_t *hbc_mp_be16(uint8_t *p, uint8_t tag, uint16_t v)
-{
-	p[0] = tag;
-	v = __builtin_bswap16(v);
-	memcpy(p + 1, &v, 2);
-	return p + 3;
-}
-
-static inline uint8_t *hbc_mp_be32(uint8_t *p, uint8_t tag, uint32_t v)
-{
-	p[0] = tag;
-	v = __builtin_bswap32(v);
-	memcpy(p + 1, &v, 4);
-	return p + 5;
-}
-
-static inline uint8_t *hbc_mp_be64(uint8_t *p, uint8_t tag, uint64_t v)
-{
-	p[0] = tag;
-	v = __builtin_bswap64(v);
-	memcpy(p + 1, &v, 8);
-	return p + 9;
-}
-
-static inline uint8_t *hbc_mp_uint(uint8_t *p, uint64_t v)
-{
-	if (v < 128) {
-		*p = (uint8_t)v;
-		return p + 1;
-	}
-	if (v < 256) {
-		p[0] = 0xcc;
-		p[1] = (uint8_t)v;
-		return p + 2;
-	}
-	if (v < 65536)
-		return hbc_mp_be16(p, 0xcd, (uint16_t)v);
-	if (v < (1ull << 32))
-		return hbc_mp_be32(p, 0xce, (uint32_t)v);
-	return hbc_mp_be64(p, 0xcf, v);
-}
-
-static inline uint8_t *hbc_mp_int(uint8_t *p, int64_t v)
-{
-	if (v >= 0)
-		return hbc_mp_uint(p, (uint64_t)v);
-	if (v >= -32) {
-		*p = (uint8_t)v; /* negative fixint */
-		return p + 1;
-	}
-	if (v >= -128) {
-		p[0] = 0xd0;
-		p[1] = (uint8_t)v;
-		return p + 2;
-	}
-	if (v >= -32768)
-		return hbc_mp_be16(p, 0xd1, (uint16_t)v);
-	if (v >= -(1ll << 31))
-		return hbc_mp_be32(p, 0xd2, (uint32_t)v);
-	return hbc_mp_be64(p, 0xd3, (uint64_t)v);
-}
-
-static inline uint8_t *hbc_mp_raw(uint8_t *p, uint8_t fix, uint8_t t8, uint8_t t16, uint8_t t32,
-				  const void *data, uint32_t n)
-{
-	if (fix && n < 32)
-		*p++ = (uint8_t)(fix | n);
-	else if (n < 256) {
-		*p++ = t8;
-		*p++ = (uint8_t)n;
-	} else if (n < 65536) {
-		p = hbc_mp_be16(p, t16, (uint16_t)n);
-	} else {
-		p = hbc_mp_be32(p, t32, n);
-	}
-	if (n <= 8) {
-		/* short strings word by word: the source is padded to 8 in the
-		 * record and the destination has room (hbc_event_size); an
-		 * empty one has no word to read */
-		if (n)
-			memcpy(p, data, 8);
-	} else if (n <= 64) {
-		uint32_t k;
-
-		for (k = 0; k < n; k += 8)
-			memcpy(p + k, (const uint8_t *)data + k, 8);
-	} else {
-		memcpy(p, data, n);
-	}
-	return p + n;
-}
-
-static inline uint8_t *hbc_mp_array(uint8_t *p, uint32_t n)
-{
-	if (n < 16) {
-		*p = (uint8_t)(0x90 | n);
-		return p + 1;
-	}
-	return n < 65536 ? hbc_mp_be16(p, 0xdc, (uint16_t)n) : hbc_mp_be32(p, 0xdd, n);
-}
-
-/* As hbc_pack_ts: fixext 8 inside the 64-bit form's range, else ext 8 of 12. */
-static inline uint8_t *hbc_mp_ts(uint8_t *p, uint64_t ns)
-{
-	uint64_t sec = ns / 1000000000u, nsec = ns % 1000000000u;
-
-	if (sec >> 34) {
-		uint32_t n32 = __builtin_bswap32((uint32_t)nsec);
-		uint64_t s64 = __builtin_bswap64(sec);
-
-		p[0] = 0xc7;
-		p[1] = 12;
-		p[2] = 0xff;
-		memcpy(p + 3, &n32, 4);
-		memcpy(p + 7, &s64, 8);
-		return p + 15;
-	}
-	p[0] = 0xd7;
-	return hbc_mp_be64(p + 1, 0xff, (nsec << 34) | sec);
-}
-
-/* 1 when the n bytes at p are ASCII. Word by word: the bytes are padded
- * to 8 in the record (the pad is read, and masked off). */
-static inline int hbc_ascii(const void *p, uint32_t n)
-{
-	const uint8_t *s = p;
-	uint64_t any = 0, w;
-	uint32_t i;
-
-	if (n <= 8) { /* most strings: one word, none when empty */
-		if (!n)
-			return 1;
-		memcpy(&w, s, 8);
-		return !(le64toh(w) & (~0ull >> (64 - 8 * n)) & 0x8080808080808080ull);
-	}
-	for (i = 0; i + 8 <= n; i += 8) {
-		memcpy(&w, s + i, 8);
-		any |= w;
-	}
-	if (i < n) {
-		memcpy(&w, s + i, 8);
-		any |= le64toh(w) & (~0ull >> (64 - 8 * (n - i)));
-	}
-	return !(any & 0x8080808080808080ull);
-}
-
-static inline uint8_t *hbc_mp_value(uint8_t *p, unsigned tag, uint64_t v, const void *ptr)
-{
-	union {
-		uint64_t u;
-		double d;
-	} bits = {.u = v};
-
-	switch (tag) {
-	case HB_T_I64:
-		return hbc_mp_int(p, (int64_t)v);
-	case HB_T_U64:
-		return hbc_mp_uint(p, v);
-	case HB_T_F64:
-		return hbc_mp_be64(p, 0xcb, bits.u);
-	case HB_T_BOOL:
-		*p = v ? 0xc3 : 0xc2;
-		return p + 1;
-	case HB_T_STR:
-		/* msgpack str must be UTF-8; anything else goes out as bin */
-		if (!hbc_ascii(ptr, (uint32_t)v) && !hbs_utf8_valid(ptr, (uint32_t)v))
-			return hbc_mp_raw(p, 0, 0xc4, 0xc5, 0xc6, ptr, (uint32_t)v);
-		return hbc_mp_raw(p, 0xa0, 0xd9, 0xda, 0xdb, ptr, (uint32_t)v);
-	case HB_T_BYTES:
-		return hbc_mp_raw(p, 0, 0xc4, 0xc5, 0xc6, ptr, (uint32_t)v);
-	default:
-		*p = 0xc0;
-		return p + 1;
-	}
-}
-
-/* A new batch's array 3, kind 1, p 5, seq0 9, ts0 15; the event's array
- * 3, dt 9, type 5, prio 2, req 9 bytes at most, then per field up to 9
- * bytes (a value or a str/bin header) plus the str/bin bytes and 8 bytes
- * of slack (hbc_mp_raw copies whole words). */
-#define HBC_EVENT_HDR_MAX 72
-#define HBC_EVENT_ENC_MAX (HBC_EVENT_HDR_MAX + HB_MAX_FIELDS * (9 + 8 + HB_STR_MAX))
-
-/* Elements of a batch before its events: k, p, seq0, ts0. */
-#define HBC_BATCH_HEAD 4
+/* ---- events (the inline writers are in enc_event.h) ------------------- */
 
 void hbc_buf_batch_end(struct hbc_buf *b)
 {
@@ -520,56 +329,6 @@ void hbc_buf_batch_end(struct hbc_buf *b)
 	b->len -= 2;
 }
 
-/* Opens a batch for p at w: an array 16 header whose count
- * hbc_buf_batch_end fills in, then k, p, seq0 and ts0. */
-static uint8_t *hbc_batch_open(struct hbc_buf *b, uint8_t *w, uint32_t p, uint64_t seq,
-			       uint64_t ts_ns)
-{
-	b->batch_at = (size_t)(w - (uint8_t *)b->data);
-	b->batch_p = p;
-	b->batch_ts = ts_ns;
-	w += 3;
-	*w++ = 3;
-	w = hbc_mp_uint(w, p);
-	w = hbc_mp_uint(w, seq);
-	return hbc_mp_ts(w, ts_ns);
-}
-
-/* Whether ts_ns - prev, as a signed 64-bit dt, adds back up to ts_ns: a
- * time more than 2^63 ns away (a hostile or broken clock) starts a new
- * batch instead, whose ts0 states it whole. */
-static inline int hbc_dt_fits(uint64_t ts_ns, uint64_t prev)
-{
-	return ts_ns >= prev ? ts_ns - prev <= (uint64_t)INT64_MAX : prev - ts_ns <= (uint64_t)INT64_MAX + 1;
-}
-
-/* What every event starts with, up to its req: the index note, the batch
- * (joined or opened), the event's array of 4 + nf and dt, type, prio, req.
- * The caller has made sure the whole event fits. */
-HB_INLINE uint8_t *hbc_event_head(struct hbc_buf *b, uint32_t p, const struct hb_rec *r,
-			       uint64_t ts_ns, unsigned nf, uint64_t req)
-{
-	uint8_t *w;
-
-	if (b->ix)
-		hbc_index_note(b->ix, ts_ns, 0);
-	if (b->batch_n && (b->batch_p != p || b->batch_seq != r->seq ||
-			   b->batch_n >= HBC_BATCH_MAX || !hbc_dt_fits(ts_ns, b->batch_ts)))
-		hbc_buf_batch_end(b);
-	w = (uint8_t *)b->data + b->len;
-	if (!b->batch_n)
-		w = hbc_batch_open(b, w, p, r->seq, ts_ns);
-	w = hbc_mp_array(w, 4 + nf);
-	/* ns from the previous event (two's complement: may go back) */
-	w = hbc_mp_int(w, (int64_t)(ts_ns - b->batch_ts));
-	w = hbc_mp_uint(w, r->type);
-	w = hbc_mp_uint(w, r->prio);
-	if (req)
-		return hbc_mp_uint(w, req);
-	*w = 0xc0;
-	return w + 1;
-}
-
 /* An upper bound of what an event record of len bytes encodes to: each
  * field takes 8 + its padded bytes in the record and at most 9 + 8 + its
  * bytes encoded, so at most 9 more (see HBC_EVENT_HDR_MAX). */
@@ -577,7 +336,6 @@ HB_INLINE uint8_t *hbc_event_head(struct hbc_buf *b, uint32_t p, const struct hb
 
 void hbc_enc_event(struct hbc_buf *b, uint32_t p, const struct hb_rec *r, uint64_t ts_ns)
 {
-	const uint8_t *s = (const uint8_t *)r + HB_EVENT_FIXED;
 	uint64_t req, tw;
 	uint8_t *w;
 
@@ -588,22 +346,11 @@ void hbc_enc_event(struct hbc_buf *b, uint32_t p, const struct hb_rec *r, uint64
 	memcpy(&req, r + 1, 8);
 	tw = hb_event_tags(r);
 	w = hbc_event_head(b, p, r, ts_ns, hb_tags_nfields(tw), req);
-	/* validated: tags known and dense (the word is 0 past the last
-	 * field), slots and strings inside the record */
-	for (; tw; tw >>= 8) {
-		unsigned tag = (uint8_t)tw;
-		uint64_t v;
-
-		memcpy(&v, s, 8);
-		w = hbc_mp_value(w, tag, v, s + 8);
-		s += 8;
-		if (tag == HB_T_STR || tag == HB_T_BYTES)
-			s += (v + 7) & ~7ull;
-	}
-	b->len = (size_t)(w - (uint8_t *)b->data);
-	b->batch_n++;
-	b->batch_seq = r->seq + 1;
-	b->batch_ts = ts_ns;
+	/* validated: the fields check out, and only the caller's lapse could
+	 * make them not (then nothing of the event counts) */
+	w = hbc_enc_fields(w, (const uint8_t *)r + HB_EVENT_FIXED, (const uint8_t *)r + r->len, tw);
+	if (w)
+		hbc_event_done(b, r, ts_ns, w);
 }
 
 static void hbc_pack_metric_val(msgpack_packer *pk, unsigned kind, const uint64_t *v)

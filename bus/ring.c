@@ -114,21 +114,6 @@ void hb_ring_view_detach(struct hb_ring_view *v)
 	memset(v, 0, sizeof(*v));
 }
 
-/* 1 when every tag of an event's tags word (tag i in byte i counted from
- * the low end) is known and no field follows a hole. */
-HB_INLINE int hb_tags_ok(uint64_t tw)
-{
-	const uint64_t hi = 0x8080808080808080ull, lo7 = 0x7f7f7f7f7f7f7f7full;
-	uint64_t nz, bytes;
-
-	/* per byte, high bit: tag > HB_T_BYTES (6); tag != 0 */
-	if ((((tw & lo7) + 0x7979797979797979ull) | tw) & hi)
-		return 0; /* unknown tag */
-	nz = (((tw & lo7) + lo7) | tw) & hi;
-	bytes = (nz >> 7) * 0xff; /* 0xff where a field is */
-	return !(bytes & (bytes + 1)); /* fields only in a run from byte 0 */
-}
-
 /* Validates an event's fields in [24, len) without decoding them: tags
  * known and dense, every slot and str/bytes length in bounds, the last
  * field ending exactly at len. Each slot is read once into a local, so
@@ -253,51 +238,6 @@ int hb_rec_check(const struct hb_rec *r, uint32_t avail)
 	return hb_rec_check_body(r, rec.len, rec.kind, rec.prio);
 }
 
-/* The next record at the cursor, pads skipped (the cursor moves past
- * them): 1 with *out and its length *out_len (bounded by the data area and
- * head, not yet checked further), 0 when nothing is new, -EBADMSG. */
-HB_INLINE int hb_ring_view_locate(struct hb_ring_view *v, const struct hb_rec **out,
-				     uint32_t *out_len)
-{
-	for (;;) {
-		uint64_t avail;
-		uint32_t off, room, len;
-		const struct hb_rec *r;
-		uint8_t kind;
-
-		if (v->cursor == v->head) {
-			/* A1: pairs with the producer's R1 in hb_ring_commit. */
-			uint64_t head = atomic_load_explicit(&v->hdr->head, memory_order_acquire);
-
-			if (head == v->cursor)
-				return 0;
-			/* Indices are free running: compare by subtraction only. A
-			 * head behind the cursor shows up as a huge distance. */
-			if (head - v->tail > v->size || head - v->cursor > v->size || (v->cursor & 7))
-				return -EBADMSG; /* v->head stays: the next call loads again */
-			v->head = head;
-		}
-		/* What the load above checked still holds: the cursor moves on by
-		 * checked lengths (multiples of 8, at most avail) or back to an
-		 * earlier cursor (ring.h), never before tail, and tail moves up to
-		 * the cursor at most, so head - cursor <= head - tail <= size. */
-		avail = v->head - v->cursor;
-		off = (uint32_t)v->cursor & v->mask;
-		room = v->size - off; /* records never cross the end */
-		r = (const struct hb_rec *)(v->data + off);
-		memcpy(&len, &r->len, sizeof(len));
-		memcpy(&kind, &r->kind, sizeof(kind));
-		if (len % 8 || len < 8 || len > avail || len > room)
-			return -EBADMSG;
-		if (kind != HB_REC_PAD) {
-			*out = r;
-			*out_len = len;
-			return 1;
-		}
-		v->cursor += len;
-	}
-}
-
 int hb_ring_view_next(struct hb_ring_view *v, const struct hb_rec **rec)
 {
 	uint64_t start = v->cursor;
@@ -320,57 +260,35 @@ int hb_ring_view_next(struct hb_ring_view *v, const struct hb_rec **rec)
 	return rc;
 }
 
-/* memcpy for a record of len bytes (a multiple of 8, hb_ring_view_locate):
- * most records are 32 to 128 bytes, copied here as two chunks that may
- * overlap (the second ends at len), cheaper than the call into libc. */
-HB_INLINE void hb_rec_copy(void *dst, const void *src, uint32_t len)
+int hb_rec_check_copy(const struct hb_rec *r, uint32_t len)
 {
-	uint8_t *d = dst;
-	const uint8_t *s = src;
+	struct hb_rec hdr;
 
-	if (len > 64 && len <= 96) {
-		__builtin_memcpy(d, s, 64);
-		__builtin_memcpy(d + len - 32, s + len - 32, 32);
-	} else if (len > 96 && len <= 128) {
-		__builtin_memcpy(d, s, 64);
-		__builtin_memcpy(d + len - 64, s + len - 64, 64);
-	} else if (len >= 32 && len <= 64) {
-		__builtin_memcpy(d, s, 32);
-		__builtin_memcpy(d + len - 32, s + len - 32, 32);
-	} else {
-		memcpy(d, s, len);
-	}
+	/* the length the cursor moved by is the one hb_ring_view_locate
+	 * found a multiple of 8, at least 8 and inside the ring: it stands for
+	 * hb_rec_check's own length checks, so the copy must say the same. A
+	 * pad is refused by kind in hb_rec_check_body. */
+	memcpy(&hdr, r, 8);
+	if (hdr.len != len)
+		return -EBADMSG;
+	return hb_rec_check_body(r, len, hdr.kind, hdr.prio);
 }
 
 int hb_ring_view_copy(struct hb_ring_view *v, void *buf, size_t cap, const struct hb_rec **rec)
 {
 	uint64_t start = v->cursor;
-	const struct hb_rec *r;
-	struct hb_rec hdr;
 	uint32_t len;
-	int rc = hb_ring_view_locate(v, &r, &len);
+	int rc = hb_ring_view_take(v, buf, cap, &len);
 
-	if (rc > 0) {
-		/* one read of the bytes; from here on only the copy counts. Its
-		 * length must be the one the cursor moves by, which locate
-		 * found a multiple of 8, at least 8 and inside the ring: that
-		 * stands for hb_rec_check's own length checks. A pad is refused
-		 * by kind in hb_rec_check_body. */
-		if (len > cap)
-			goto bad;
-		hb_rec_copy(buf, r, len);
-		memcpy(&hdr, buf, 8);
-		if (hdr.len != len || hb_rec_check_body(buf, len, hdr.kind, hdr.prio))
-			goto bad;
-		v->cursor += len;
-		*rec = buf;
-	} else if (rc < 0) {
-		goto bad;
+	if (rc > 0 && hb_rec_check_copy(buf, len))
+		rc = -EBADMSG;
+	if (rc < 0) {
+		v->cursor = start;
+		return -EBADMSG;
 	}
+	if (rc > 0)
+		*rec = buf;
 	return rc;
-bad:
-	v->cursor = start;
-	return -EBADMSG;
 }
 
 void hb_ring_view_release(struct hb_ring_view *v, uint64_t upto)

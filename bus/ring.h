@@ -13,6 +13,7 @@
 #include "hb.h"
 
 #include <endian.h>
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -84,8 +85,117 @@ static inline unsigned hb_tags_nfields(uint64_t tw)
 	return tw ? (unsigned)(63 - __builtin_clzll(tw)) / 8 + 1 : 0;
 }
 
+/* 1 when every tag of an event's tags word (tag i in byte i counted from
+ * the low end) is known and no field follows a hole. */
+static inline int hb_tags_ok(uint64_t tw)
+{
+	const uint64_t hi = 0x8080808080808080ull, lo7 = 0x7f7f7f7f7f7f7f7full;
+	uint64_t nz, bytes;
+
+	/* per byte, high bit: tag > HB_T_BYTES (6); tag != 0 */
+	if ((((tw & lo7) + 0x7979797979797979ull) | tw) & hi)
+		return 0; /* unknown tag */
+	nz = (((tw & lo7) + lo7) | tw) & hi;
+	bytes = (nz >> 7) * 0xff; /* 0xff where a field is */
+	return !(bytes & (bytes + 1)); /* fields only in a run from byte 0 */
+}
+
 /* Decodes a record that passed hb_rec_check. 0 or -EBADMSG. */
 int hb_event_decode(const struct hb_rec *r, struct hb_event_view *ev);
+
+/* ---- reading records (inline: they run for every record) ---- */
+
+/* The next record at the cursor, pads skipped (the cursor moves past
+ * them): 1 with *out and its length *out_len (bounded by the data area and
+ * head, not yet checked further), 0 when nothing is new, -EBADMSG. */
+static inline int hb_ring_view_locate(struct hb_ring_view *v, const struct hb_rec **out,
+				     uint32_t *out_len)
+{
+	for (;;) {
+		uint64_t avail;
+		uint32_t off, room, len;
+		const struct hb_rec *r;
+		uint8_t kind;
+
+		if (v->cursor == v->head) {
+			/* A1: pairs with the producer's R1 in hb_ring_commit. */
+			uint64_t head = atomic_load_explicit(&v->hdr->head, memory_order_acquire);
+
+			if (head == v->cursor)
+				return 0;
+			/* Indices are free running: compare by subtraction only. A
+			 * head behind the cursor shows up as a huge distance. */
+			if (head - v->tail > v->size || head - v->cursor > v->size || (v->cursor & 7))
+				return -EBADMSG; /* v->head stays: the next call loads again */
+			v->head = head;
+		}
+		/* What the load above checked still holds: the cursor moves on by
+		 * checked lengths (multiples of 8, at most avail) or back to an
+		 * earlier cursor (ring.h), never before tail, and tail moves up to
+		 * the cursor at most, so head - cursor <= head - tail <= size. */
+		avail = v->head - v->cursor;
+		off = (uint32_t)v->cursor & v->mask;
+		room = v->size - off; /* records never cross the end */
+		r = (const struct hb_rec *)(v->data + off);
+		memcpy(&len, &r->len, sizeof(len));
+		memcpy(&kind, &r->kind, sizeof(kind));
+		if (len % 8 || len < 8 || len > avail || len > room)
+			return -EBADMSG;
+		if (kind != HB_REC_PAD) {
+			*out = r;
+			*out_len = len;
+			return 1;
+		}
+		v->cursor += len;
+	}
+}
+
+/* memcpy for a record of len bytes (a multiple of 8, hb_ring_view_locate):
+ * most records are 32 to 128 bytes, copied here as two chunks that may
+ * overlap (the second ends at len), cheaper than the call into libc. */
+static inline void hb_rec_copy(void *dst, const void *src, uint32_t len)
+{
+	uint8_t *d = dst;
+	const uint8_t *s = src;
+
+	if (len > 64 && len <= 96) {
+		__builtin_memcpy(d, s, 64);
+		__builtin_memcpy(d + len - 32, s + len - 32, 32);
+	} else if (len > 96 && len <= 128) {
+		__builtin_memcpy(d, s, 64);
+		__builtin_memcpy(d + len - 64, s + len - 64, 64);
+	} else if (len >= 32 && len <= 64) {
+		__builtin_memcpy(d, s, 32);
+		__builtin_memcpy(d + len - 32, s + len - 32, 32);
+	} else {
+		memcpy(d, s, len);
+	}
+}
+
+/* Like hb_ring_view_copy without the check of the copy: the next record
+ * (pads skipped) copied once into buf, its length in *len and the cursor
+ * past it; 1, 0 when nothing is new, -EBADMSG (the cursor where it was)
+ * when what is at the cursor cannot be a record or is longer than cap.
+ * Nothing of the copy but its length is known good: the caller checks it
+ * (hb_rec_check_copy, or checks of its own as it reads) and sets the
+ * cursor back when it is bad. */
+static inline int hb_ring_view_take(struct hb_ring_view *v, void *buf, size_t cap, uint32_t *len)
+{
+	const struct hb_rec *r;
+	int rc = hb_ring_view_locate(v, &r, len);
+
+	if (rc <= 0)
+		return rc;
+	if (*len > cap)
+		return -EBADMSG;
+	hb_rec_copy(buf, r, *len); /* one read of the bytes: only the copy counts */
+	v->cursor += *len;
+	return 1;
+}
+
+/* Validates a record copied by hb_ring_view_take (len: the length it
+ * gave), as hb_rec_check would. 0 or -EBADMSG. */
+int hb_rec_check_copy(const struct hb_rec *r, uint32_t len);
 
 /* Like hb_ring_view_next, but for a consumer that must be immune to a
  * producer rewriting a record after publishing it: the record is read

@@ -110,6 +110,7 @@ static void hbc_source_producer(struct hbc_collector *c, struct hbc_source *r, m
 	uint32_t nm = hbc_load_count(&r->v.hdr->nmetrics, HB_MAX_METRICS);
 
 	hbc_source_kinds(r, 0, nm);
+	hbc_source_types(r, 0, nt);
 	r->types_stated = nt;
 	r->metrics_stated = nm;
 	hbc_enc_producer(pk, why, r->p, hbc_now_ns(), &r->id, r->v.hdr, nt, nm, r->expected);

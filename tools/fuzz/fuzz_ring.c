@@ -32,6 +32,7 @@
 #include "hb.h"
 #include "hb_reader.h"
 #include "hbc.h"
+#include "enc_event.h"
 #include "ring.h"
 
 #include <endian.h>
@@ -251,6 +252,34 @@ static int ring_next(struct ring *g)
 	return rc;
 }
 
+/* The drain's one pass (hb_ring_view_take, then hbc_enc_fields checking
+ * the fields while it encodes them) accepts an event whose fixed part and
+ * tags are good exactly when the full check (hb_rec_check_copy) does. The
+ * copy sits in a zeroed HB_REC_COPY_MAX buffer, as the collector's. */
+static void take_fields_agree(const struct ring *g)
+{
+	static _Alignas(8) uint8_t copy[HB_REC_COPY_MAX];
+	static uint8_t out[HBC_REC_MAX];
+	struct hb_ring_view v = g->v;
+	struct hb_rec h;
+	uint32_t len;
+	uint64_t tw;
+	uint8_t *w;
+
+	memset(copy, 0, sizeof(copy));
+	if (hb_ring_view_take(&v, copy, sizeof(copy), &len) != 1)
+		return;
+	memcpy(&h, copy, sizeof(h));
+	if (len < HB_EVENT_FIXED || h.len != len || h.kind != HB_REC_EVENT || h.prio > HB_PRIO_URGENT)
+		return;
+	tw = hb_event_tags((const struct hb_rec *)copy);
+	if (!hb_tags_ok(tw))
+		return;
+	w = hbc_enc_fields(out, copy + HB_EVENT_FIXED, copy + len, tw);
+	CHECK((w != NULL) == (hb_rec_check_copy((const struct hb_rec *)copy, len) == 0));
+	CHECK(!w || (size_t)(w - out) <= HBC_EVENT_ENC_MAX);
+}
+
 /* hb_ring_view_copy as the collector drains: what it takes is valid. */
 static int ring_copy(struct ring *g)
 {
@@ -260,6 +289,7 @@ static int ring_copy(struct ring *g)
 
 	if (!g->attached)
 		return 0;
+	take_fields_agree(g);
 	rc = hb_ring_view_copy(&g->v, g->taken, sizeof(g->taken), &r);
 	CHECK(rc == 0 || rc == 1 || rc == -EBADMSG);
 	if (rc == 1) {
