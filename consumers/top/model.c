@@ -724,7 +724,9 @@ void top_model_snapshot(struct top_model *m, struct top_snap *s)
 	s->records = m->records;
 	s->coll_pid = m->coll_pid;
 	s->coll_running = m->o.paths || m->o.fleet ? -1 : m->coll_pid ? top_pid_alive(m->coll_pid) : 0;
-	s->by_host = m->o.fleet;
+	s->fleet = s->by_host = m->o.fleet;
+	if (s->fleet) /* a fleet file's header names the sink */
+		s->coll_pid = 0;
 	for (i = 1; i < m->nrows && !s->by_host; i++)
 		s->by_host = strcmp(m->rows[i].host, m->rows[0].host) != 0;
 	s->caught_up = m->caught_up;

@@ -101,6 +101,7 @@ struct top_snap {
 	uint32_t coll_pid;
 	uint64_t coll_records;
 	int caught_up;       /* reader reached the live end at least once */
+	int fleet;           /* a followed fleet archive (opts.fleet) */
 	int by_host;         /* a fleet, or rows of more than one host: show hosts */
 	uint64_t damage;
 	char dir[512];

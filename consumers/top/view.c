@@ -337,7 +337,9 @@ void top_header_text(const struct top_snap *s, char *l1, size_t n1, char *l2, si
 	top_counts(s, by);
 	hb_time_format(s->now_ns, ts, sizeof(ts));
 	ts[19] = 0; /* seconds are enough */
-	if (s->coll_running < 0)
+	if (s->fleet)
+		snprintf(l1, n1, "hbtop %sZ  fleet archive %s (as recorded)", ts, s->dir);
+	else if (s->coll_running < 0)
 		snprintf(l1, n1, "hbtop %sZ  archive %s (offline)", ts, s->dir);
 	else
 		snprintf(l1, n1, "hbtop %sZ  archive %s  collector %s%.0u%s", ts, s->dir,
@@ -520,6 +522,7 @@ void top_print_json(FILE *f, const struct top_view *v, const struct top_snap *s)
 	fprintf(f, "{\"ts\":\"%s\",\"ts_ns\":%llu,\"archive\":",
 		hb_time_format(s->now_ns, ts, sizeof(ts)), (unsigned long long)s->now_ns);
 	top_json_str(f, s->dir);
+	fprintf(f, ",\"fleet\":%s", s->fleet ? "true" : "false");
 	fputs(",\"collector\":{\"running\":", f);
 	fputs(s->coll_running < 0 ? "null" : s->coll_running ? "true" : "false", f);
 	fprintf(f, ",\"pid\":%u},\"totals\":{\"producers\":%u,\"records\":%llu,\"events\":%llu,"

@@ -39,7 +39,8 @@ live_done() { [ "$(snap_counts "$T/live.jsonl" 2>/dev/null)" = "$(cat "$T/tree.c
 hb_wait_for 60 "hbtop --fleet to show the whole tree" live_done
 kill -TERM "$live_pid"
 hb_wait_exit "$live_pid" 20 || hb_fail "hbtop --fleet exited $? on SIGTERM"
-grep -q '"running":null' "$T/live.jsonl" || hb_fail "hbtop --fleet claims a collector of its own"
+grep -q '"fleet":true,"collector":{"running":null,"pid":0}' "$T/live.jsonl" ||
+	hb_fail "hbtop --fleet: not a fleet, or claims a collector of its own"
 
 timeout 60 "$BIN/hbtop" --replay --max -b -o json "$T/fleet" >"$T/replay.jsonl" ||
 	hb_fail "hbtop --replay -o json exited $?"
