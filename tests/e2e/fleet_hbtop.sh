@@ -35,7 +35,11 @@ for r in sorted(s["producers"], key=lambda r: (r["host"], r["name"])):
     if r["name"].startswith("h") and "-" in r["name"]:
         print(r["host"], r["name"], r["events"], r["heartbeats"])'
 }
-live_done() { [ "$(snap_counts "$T/live.jsonl" 2>/dev/null)" = "$(cat "$T/tree.counts")" ]; }
+live_done()
+{
+	kill -0 "$live_pid" 2>/dev/null || hb_fail "hbtop --fleet exited: $(cat "$T/live.err")"
+	[ "$(snap_counts "$T/live.jsonl" 2>/dev/null)" = "$(cat "$T/tree.counts")" ]
+}
 hb_wait_for 60 "hbtop --fleet to show the whole tree" live_done
 kill -TERM "$live_pid"
 hb_wait_exit "$live_pid" 20 || hb_fail "hbtop --fleet exited $? on SIGTERM"
