@@ -291,6 +291,7 @@ int hbc_collector_create(struct hbc_collector **out, const struct hbc_opts *o)
 		hbc_warn("io_uring: %s", strerror(-rc));
 		goto err;
 	}
+	hbc_writer_cache_window(c->w, o->cache_window);
 	rc = hbc_recover(c);
 	if (rc) {
 		hbc_warn("cannot start an archive file in %s: %s", o->dir, strerror(-rc));

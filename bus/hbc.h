@@ -34,6 +34,7 @@ struct hbc_opts {
 	uint64_t retain_bytes;   /* 0 = unlimited */
 	enum hbc_fsync fsync;
 	uint64_t fsync_interval_ns;
+	uint64_t cache_window;   /* archive bytes left in the page cache, 0 = all */
 	unsigned poll_ms;        /* longest idle sleep */
 	int verbosity;           /* 0 quiet, 1 normal, 2 verbose */
 	int accept_uid;          /* collect rings of other users too */
@@ -83,6 +84,8 @@ int hbc_mkdir_p(const char *path, unsigned mode);
 /* Events per batch object at most (FORMAT.md 2.0: [3, p, seq0, ts0, e...]);
  * its array header is then never larger than an array 16. */
 #define HBC_BATCH_MAX 4096
+/* The unit of --cache-window: writeback and dropping go by 8 MiB. */
+#define HBC_CACHE_CHUNK (8ull << 20)
 
 struct hbc_buf {
 	char *data;
@@ -232,6 +235,11 @@ int hbc_writer_create(struct hbc_writer **out, unsigned nbufs, size_t bufsize,
 		      enum hbc_fsync mode, uint64_t fsync_interval_ns, hbc_apply_fn apply,
 		      void *ctx);
 void hbc_writer_destroy(struct hbc_writer *w);
+/* Keeps at most about window bytes of what was written behind the newest
+ * durable write in the page cache (0: the kernel decides, the default):
+ * writeback of each HBC_CACHE_CHUNK starts once it is written, and it is
+ * dropped from the cache once window bytes follow it. */
+void hbc_writer_cache_window(struct hbc_writer *w, uint64_t window);
 /* The buffer being filled, with at least need bytes free (a new one when
  * the current one is too full); NULL when every buffer is busy. */
 struct hbc_wbuf *hbc_writer_buf(struct hbc_writer *w, size_t need);

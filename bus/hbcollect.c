@@ -37,6 +37,9 @@ static void hbc_usage(FILE *f)
 	      "  --retain-bytes SIZE    keep at most SIZE bytes of files (default 0 = unlimited)\n"
 	      "  --fsync MODE           never | interval | always (default interval)\n"
 	      "  --fsync-interval DUR   fsync period with --fsync interval (default 1s)\n"
+	      "  --cache-window SIZE    keep about SIZE of the newest archive bytes in the\n"
+	      "                         page cache, start writeback and drop the rest as it\n"
+	      "                         is written (default 32M, 0 = leave it to the kernel)\n"
 	      "  --poll-ms N            longest sleep when idle, in ms (default 20)\n"
 	      "  --accept-uid           also collect rings owned by other users\n"
 	      "  --metrics HOST:PORT    serve Prometheus metrics at http://HOST:PORT/metrics\n"
@@ -73,6 +76,7 @@ enum {
 	OPT_FSYNC,
 	OPT_FSYNC_IV,
 	OPT_POLL,
+	OPT_CACHE_WINDOW,
 	OPT_ACCEPT_UID,
 	OPT_HELP,
 	OPT_VERSION,
@@ -94,6 +98,7 @@ static const struct option hbc_longopts[] = {
 	{"fsync", required_argument, NULL, OPT_FSYNC},
 	{"fsync-interval", required_argument, NULL, OPT_FSYNC_IV},
 	{"poll-ms", required_argument, NULL, OPT_POLL},
+	{"cache-window", required_argument, NULL, OPT_CACHE_WINDOW},
 	{"accept-uid", no_argument, NULL, OPT_ACCEPT_UID},
 	{"quiet", no_argument, NULL, 'q'},
 	{"verbose", no_argument, NULL, 'v'},
@@ -163,6 +168,8 @@ static int hbc_opt(struct hbc_opts *o, int ch, const char *arg, int *dir_set)
 			return hbc_bad("--poll-ms", arg, "invalid value (1-10000)");
 		o->poll_ms = (unsigned)v;
 		return -1;
+	case OPT_CACHE_WINDOW:
+		return hbc_parse_size(arg, &o->cache_window) ? hbc_bad("--cache-window", arg, "invalid size") : -1;
 	case OPT_ACCEPT_UID:
 		o->accept_uid = 1;
 		return -1;
@@ -203,6 +210,7 @@ static int hbc_parse_args(struct hbc_opts *o, int argc, char **argv)
 	o->fsync = HBC_FSYNC_INTERVAL;
 	o->fsync_interval_ns = 1000000000u;
 	o->poll_ms = 20;
+	o->cache_window = 32ull << 20;
 	o->ops.keep_crashed_ns = 15 * 60000000000ull;
 	o->verbosity = 1;
 	o->shm_dir = "/dev/shm";

@@ -12,10 +12,22 @@
  * in FIFO order, and only once written — and, with fsync=always, covered by
  * an fsync that started after they completed. So a ring's tail never moves
  * past a record that is not on file.
+ *
+ * With a cache window, what is written leaves the page cache behind the
+ * writer (as RocksDB's bytes_per_sync and dd's oflag=nocache do): each
+ * chunk's writeback is started as soon as it is written
+ * (IORING_OP_SYNC_FILE_RANGE) and, once the window has passed it, waited
+ * for and the chunk dropped (IORING_OP_FADVISE, DONTNEED, linked), all in
+ * io_uring so the loop never waits for the disk. The archive's pages then stop
+ * growing the page cache, and the pages the kernel gives the next writes
+ * are mostly the ones just dropped: on a VM whose host takes freed guest
+ * memory back, a page the guest has not touched lately costs a fault in
+ * the host, and such pages were most of the kernel's write cost.
  */
 #include "hbc.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <liburing.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +36,8 @@
 
 #define HBC_FSYNC_TAG 1ull /* user_data of fsync requests (buffers are aligned) */
 #define HBC_RETIRE_TAG 2ull /* | fd << 8: fsync of a file rotated away, then close */
+#define HBC_TRIM_TAG 3ull   /* writeback start or drop of the cache window */
+#define HBC_TRIMS_MAX 6u    /* of those in flight at most */
 #define HBC_RETIRE_WAIT_NS 10000000000ull
 #define HBC_BACKOFF_MIN_NS 10000000ull
 #define HBC_BACKOFF_MAX_NS 2000000000ull
@@ -54,6 +68,14 @@ struct hbc_writer {
 	hbc_apply_fn apply;
 	void *ctx;
 	struct hbc_writer_stats st;
+
+	/* the cache window: file trim_fd is written back from its start up to
+	 * wb_off and dropped up to drop_off (both multiples of
+	 * HBC_CACHE_CHUNK, or where the file was taken up) */
+	uint64_t cache_window;
+	int trim_fd;
+	uint64_t wb_off, drop_off;
+	unsigned trims; /* in flight */
 };
 
 static void hbc_submit_fsync(struct hbc_writer *w, int fd, uint64_t covers);
@@ -108,6 +130,7 @@ int hbc_writer_create(struct hbc_writer **out, unsigned nbufs, size_t bufsize,
 		goto err;
 	w->uring_ok = 1;
 	w->fd = -1;
+	w->trim_fd = -1;
 	w->mode = mode;
 	w->fsync_interval_ns = fsync_interval_ns;
 	w->last_fsync_ns = hbc_mono_ns();
@@ -126,7 +149,7 @@ static void hbc_reap(struct hbc_writer *w);
  * fsync nor the fsync of a retired file. */
 static unsigned hbc_writes_inflight(const struct hbc_writer *w)
 {
-	return w->inflight - (unsigned)w->fsync_inflight - w->retiring;
+	return w->inflight - (unsigned)w->fsync_inflight - w->retiring - w->trims;
 }
 
 /* Retired files are synced and closed before the writer goes. */
@@ -432,6 +455,8 @@ static void hbc_reap(struct hbc_writer *w)
 		w->inflight--;
 		if (ud == HBC_FSYNC_TAG)
 			hbc_complete_fsync(w, res);
+		else if (ud == HBC_TRIM_TAG)
+			w->trims--; /* advice: its result changes nothing */
 		else if ((ud & 0xff) == HBC_RETIRE_TAG)
 			hbc_complete_retire(w, (int)(ud >> 8), res);
 		else
@@ -493,6 +518,69 @@ static void hbc_maybe_fsync(struct hbc_writer *w)
 		hbc_submit_fsync(w, w->fd, 0);
 }
 
+void hbc_writer_cache_window(struct hbc_writer *w, uint64_t window)
+{
+	w->cache_window = window;
+}
+
+static struct io_uring_sqe *hbc_trim_sqe(struct hbc_writer *w)
+{
+	struct io_uring_sqe *sqe = hbc_get_sqe(w);
+
+	if (sqe) {
+		io_uring_sqe_set_data64(sqe, HBC_TRIM_TAG);
+		w->inflight++;
+		w->trims++;
+	}
+	return sqe;
+}
+
+/* The chunk at off: its writeback started, or (drop) waited for and the
+ * chunk then dropped, a clean page being the only kind DONTNEED drops. */
+static void hbc_trim_submit(struct hbc_writer *w, int fd, uint64_t off, int drop)
+{
+	unsigned wait = SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WAIT_AFTER;
+	struct io_uring_sqe *sqe = hbc_trim_sqe(w);
+
+	if (!sqe)
+		return;
+	io_uring_prep_sync_file_range(sqe, fd, HBC_CACHE_CHUNK, off,
+				      SYNC_FILE_RANGE_WRITE | (drop ? wait : 0));
+	if (!drop)
+		return;
+	sqe->flags |= IOSQE_IO_LINK; /* the drop runs once the chunk is on disk */
+	sqe = hbc_trim_sqe(w);
+	if (sqe)
+		io_uring_prep_fadvise(sqe, fd, off, HBC_CACHE_CHUNK, POSIX_FADV_DONTNEED);
+}
+
+/* The cache window after a buffer of file fd from start to end was
+ * applied (in file order): writeback started for every whole chunk
+ * written, a chunk dropped once cache_window bytes of started ones follow
+ * it. At most HBC_TRIMS_MAX requests are in flight; what waits for them
+ * goes later (a slow disk keeps more in the cache, never blocks). */
+static void hbc_trim(struct hbc_writer *w, int fd, uint64_t start, uint64_t end)
+{
+	unsigned n = 0;
+
+	if (fd != w->trim_fd) { /* a new file: from where its writes start */
+		w->trim_fd = fd;
+		w->wb_off = w->drop_off = start - start % HBC_CACHE_CHUNK;
+	}
+	while (end - w->wb_off >= HBC_CACHE_CHUNK && w->trims < HBC_TRIMS_MAX) {
+		hbc_trim_submit(w, fd, w->wb_off, 0);
+		w->wb_off += HBC_CACHE_CHUNK;
+		n++;
+	}
+	while (w->wb_off - w->drop_off > w->cache_window && w->trims + 2 <= HBC_TRIMS_MAX) {
+		hbc_trim_submit(w, fd, w->drop_off, 1);
+		w->drop_off += HBC_CACHE_CHUNK;
+		n++;
+	}
+	if (n)
+		io_uring_submit(&w->uring);
+}
+
 static int hbc_apply_done(struct hbc_writer *w)
 {
 	int n = 0;
@@ -507,6 +595,8 @@ static int hbc_apply_done(struct hbc_writer *w)
 		w->fifo_head = (w->fifo_head + 1) % w->nbufs;
 		w->fifo_n--;
 		w->applied = b->serial;
+		if (w->cache_window && b->b.len)
+			hbc_trim(w, b->fd, b->off, b->off + b->b.len);
 		if (w->apply)
 			w->apply(w->ctx, b);
 		b->state = HBC_WB_FREE;
