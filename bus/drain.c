@@ -373,8 +373,7 @@ struct hbc_run {
 	uint64_t cursor, head, expected;
 	uint32_t batch_n;
 	uint64_t batch_at, batch_ts;
-	uint64_t ix_n, ts_min, ts_max;
-	unsigned k;
+	uint64_t ts_min, ts_max; /* of the index chunk, its records and the run's */
 };
 
 /* One record of the run at u->cursor: 1 when it was written, 0 when the
@@ -443,11 +442,8 @@ HB_INLINE int hbc_run_one(struct hbc_collector *c, struct hbc_source *r, struct 
 	u->expected = h.seq + 1;
 	u->batch_n++;
 	u->batch_ts = ts;
-	if (!u->ix_n || ts < u->ts_min)
-		u->ts_min = ts;
-	if (!u->ix_n || ts > u->ts_max)
-		u->ts_max = ts;
-	u->ix_n++;
+	u->ts_min = ts < u->ts_min ? ts : u->ts_min;
+	u->ts_max = ts > u->ts_max ? ts : u->ts_max;
 	return 1;
 }
 
@@ -463,7 +459,7 @@ static unsigned hbc_source_run(struct hbc_collector *c, struct hbc_source *r, un
 		.data = (uint8_t *)b->data, .w = (uint8_t *)b->data + b->len,
 		.cursor = r->v.cursor, .head = r->v.head, .expected = r->expected,
 		.batch_n = b->batch_n, .batch_at = b->batch_at, .batch_ts = b->batch_ts,
-		.ix_n = ix ? ix->n : 1, .ts_min = ix ? ix->ts_min : 0, .ts_max = ix ? ix->ts_max : 0,
+		.ts_min = ix && ix->n ? ix->ts_min : UINT64_MAX, .ts_max = ix && ix->n ? ix->ts_max : 0,
 	};
 	unsigned k = 0;
 
@@ -483,7 +479,7 @@ static unsigned hbc_source_run(struct hbc_collector *c, struct hbc_source *r, un
 	b->batch_seq = u.expected;
 	b->batch_ts = u.batch_ts;
 	if (ix) {
-		ix->n = u.ix_n;
+		ix->n += k;
 		ix->ts_min = u.ts_min;
 		ix->ts_max = u.ts_max;
 	}

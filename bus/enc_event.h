@@ -63,7 +63,7 @@ static inline uint8_t *hbc_mp_be64(uint8_t *p, uint8_t tag, uint64_t v)
 
 /* tag, then the low 2^cls bytes of v big-endian (cls 0..3), stored as one
  * word: 9 bytes written, 2 + 2^cls used. */
-static inline uint8_t *hbc_mp_sized(uint8_t *p, uint8_t tag, unsigned cls, uint64_t v)
+HB_INLINE uint8_t *hbc_mp_sized(uint8_t *p, uint8_t tag, unsigned cls, uint64_t v)
 {
 	unsigned nb = 1u << cls;
 	uint64_t be = __builtin_bswap64(v << (64 - 8 * nb)); /* low nb bytes first */
@@ -81,7 +81,7 @@ static const uint8_t hbc_mp_cls[64] = {
 	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
 	3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3};
 
-static inline uint8_t *hbc_mp_uint(uint8_t *p, uint64_t v)
+HB_INLINE uint8_t *hbc_mp_uint(uint8_t *p, uint64_t v)
 {
 	unsigned cls;
 
@@ -94,7 +94,7 @@ static inline uint8_t *hbc_mp_uint(uint8_t *p, uint64_t v)
 	return hbc_mp_sized(p, (uint8_t)(0xcc + cls), cls, v);
 }
 
-static inline uint8_t *hbc_mp_int(uint8_t *p, int64_t v)
+HB_INLINE uint8_t *hbc_mp_int(uint8_t *p, int64_t v)
 {
 	unsigned cls;
 
