@@ -638,9 +638,11 @@ int hbc_writer_poll(struct hbc_writer *w)
 	return hbc_apply_done(w);
 }
 
+/* (the cache window's requests are advice: nobody waits for them) */
 int hbc_writer_idle(const struct hbc_writer *w)
 {
-	return w->fifo_n == 0 && !w->inflight && (!w->cur || (!w->cur->b.len && !w->cur->nmarks));
+	return w->fifo_n == 0 && w->inflight == w->trims &&
+	       (!w->cur || (!w->cur->b.len && !w->cur->nmarks));
 }
 
 int hbc_writer_failing(const struct hbc_writer *w)
@@ -679,8 +681,8 @@ int hbc_writer_wait_idle(struct hbc_writer *w, uint64_t timeout_ns)
 	hbc_writer_flush(w);
 	for (;;) {
 		hbc_writer_poll(w);
-		if (w->fifo_n == 0 && w->inflight == w->retiring)
-			return 0; /* retired files finish on their own */
+		if (w->fifo_n == 0 && w->inflight == w->retiring + w->trims)
+			return 0; /* retired files and the cache window finish on their own */
 		if (w->err && timeout_ns && hbc_mono_ns() - w->failing_since > timeout_ns)
 			return -EIO;
 		hbc_writer_wait(w, w->err ? 5000000 : 10000000);

@@ -38,7 +38,9 @@ static int worker_open(struct worker *w)
 	static const struct hb_field fields[] = {
 		{"n", HB_T_I64}, {"px", HB_T_F64}, {"sym", HB_T_STR}};
 	char name[32];
-	struct hb_config cfg = {.bus = bus, .name = name,
+	/* a handle per thread that is its ring (single_thread), so that
+	 * p->dropped is that ring's drop count */
+	struct hb_config cfg = {.bus = bus, .name = name, .single_thread = 1,
 				.blocking = blocking, .ring_kb = ring_kb};
 	int rc;
 
