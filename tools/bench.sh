@@ -7,14 +7,14 @@
 #                       and latency figures, 3 of the end-to-end rate searches
 #   make bench-quick    the same in under a minute (fewer, shorter runs)
 #   --only PARTS        only these parts, comma-separated: cost, steady, spsc,
-#                       e2e, latency, idle, readers (the other rows say n/a)
+#                       e2e, latency, idle, readers, fleet (the other rows say n/a)
 #
 # Environment: BUILD (default build), HB_BENCH_KEEP=1 keeps the work dir,
 # HB_BENCH_PCPU / HB_BENCH_CCPU: producer and collector cores (0 and 1).
 set -euo pipefail
 
 QUICK=0
-PARTS=cost,steady,spsc,e2e,latency,idle,readers
+PARTS=cost,steady,spsc,e2e,latency,idle,readers,fleet
 ALL_PARTS=,$PARTS,
 while (($#)); do
 	case $1 in
@@ -24,7 +24,7 @@ while (($#)); do
 		PARTS=$2
 		shift
 		;;
-	-h | --help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "bench.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 	shift
@@ -45,12 +45,14 @@ PY=/usr/bin/python3
 
 if ((QUICK)); then
 	REPS=3 E2E_REPS=1 TRIAL_S=0.5 LAT_S=2 IDLE_S=3 CAT_N=50000 STOP_WAIT=2 SPSC_S=0.3
+	FLEET_N=300000
 	COST=(--batches 1000 --singles 50000)
 	PEER_COST=(--batches 200 --singles 20000)
 	SLOW_COST=(--batches 20 --singles 2000) # syscall peers: microseconds a call
 	SEARCH_STEPS=2
 else
 	REPS=5 E2E_REPS=3 TRIAL_S=2 LAT_S=5 IDLE_S=10 CAT_N=1000000 STOP_WAIT=15 SPSC_S=1
+	FLEET_N=2000000
 	COST=(--batches 20000 --singles 1000000)
 	PEER_COST=(--batches 2000 --singles 200000)
 	SLOW_COST=(--batches 200 --singles 20000)
@@ -70,6 +72,8 @@ LOG=$WORK/log.txt
 : >"$RES"
 : >"$NOTES"
 SESSIOND_PID=
+NATS_PIDS=()
+FLEET_PIDS=()
 COLL_PID=
 COLL_KILLED=0 # the last stop_collector had to kill it
 LT_SESSIONS=()
@@ -80,6 +84,7 @@ cleanup() {
 	[[ -n $COLL_PID ]] && kill -TERM "$COLL_PID" 2>/dev/null && wait "$COLL_PID" 2>/dev/null
 	for s in "${LT_SESSIONS[@]}"; do lttng destroy "$s" >/dev/null 2>&1; done
 	[[ -n $SESSIOND_PID ]] && kill "$SESSIOND_PID" 2>/dev/null
+	for p in "${FLEET_PIDS[@]}" "${NATS_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
 	rm -f /dev/shm/hb."$BUS"*
 	if [[ ${HB_BENCH_KEEP:-0} == 1 ]]; then
 		echo "bench.sh: work dir kept: $WORK" >&2
@@ -506,6 +511,180 @@ readers() {
 	return 0
 }
 
+# ---- the fleet: hbship -> NATS JetStream -> hbsink ---------------------------------
+
+HAVE_FLEET=0
+if ((HAVE_COLL && HAVE_CAT)) && [[ -x $BIN/hbship && -x $BIN/hbsink ]] && command -v nats-server >/dev/null; then
+	HAVE_FLEET=1
+fi
+NATS_URLS= NATS_MON=()
+
+# nats_start N: N nats-servers with JetStream (one cluster when N > 1) on
+# free loopback ports, stores in $WORK/nats-N-I; sets NATS_URLS, NATS_MON
+nats_start() {
+	local n=$1 i j ports routes=""
+	nats_stop
+	mapfile -t ports < <("$PY" -c '
+import socket, sys
+ss = [socket.socket() for _ in range(3 * int(sys.argv[1]))]
+for s in ss: s.bind(("127.0.0.1", 0))
+print("\n".join(str(s.getsockname()[1]) for s in ss))' "$n")
+	for ((j = 0; j < n; j++)); do routes+="${routes:+, }nats-route://127.0.0.1:${ports[$((3 * j + 2))]}"; done
+	NATS_URLS= NATS_MON=()
+	for ((i = 0; i < n; i++)); do
+		mkdir -p "$WORK/nats-$n-$i"
+		{
+			echo "server_name: b$i"
+			echo "listen: 127.0.0.1:${ports[$((3 * i))]}"
+			echo "http: 127.0.0.1:${ports[$((3 * i + 1))]}"
+			echo "jetstream { store_dir: \"$WORK/nats-$n-$i\", max_memory_store: 64MB, max_file_store: 8GB }"
+			((n > 1)) && echo "cluster { name: hbbench, listen: 127.0.0.1:${ports[$((3 * i + 2))]}, routes: [ $routes ] }"
+		} >"$WORK/nats-$n-$i.conf"
+		nats-server -c "$WORK/nats-$n-$i.conf" >>"$LOG" 2>&1 &
+		NATS_PIDS+=($!)
+		NATS_URLS+="${NATS_URLS:+,}nats://127.0.0.1:${ports[$((3 * i))]}"
+		NATS_MON+=("${ports[$((3 * i + 1))]}")
+	done
+	for ((j = 0; j < 300; j++)); do
+		local ok=1
+		for ((i = 0; i < n; i++)); do
+			curl -fsS "http://127.0.0.1:${NATS_MON[$i]}/healthz" >/dev/null 2>&1 || ok=0
+		done
+		((ok)) && return 0
+		sleep 0.1
+	done
+	note "fleet: $n nats-server(s) not ready after 30 s"
+	return 1
+}
+nats_stop() {
+	local p
+	for p in "${NATS_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+	for p in "${NATS_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+	NATS_PIDS=()
+}
+
+# consumer_done STREAM: some server reports the durable "hbsink" of STREAM
+# with nothing pending or unacknowledged, delivered up to the last message
+consumer_done() {
+	local m
+	for m in "${NATS_MON[@]}"; do
+		curl -fsS "http://127.0.0.1:$m/jsz?consumers=true" 2>/dev/null | "$PY" -c '
+import json, sys
+j = json.load(sys.stdin)
+for a in j.get("account_details", []):
+    for s in a.get("stream_detail", []):
+        for c in s.get("consumer_detail", []) if s["name"] == sys.argv[1] else []:
+            if c["name"] == "hbsink" and c["num_pending"] == 0 and c["num_ack_pending"] == 0 and \
+               c["delivered"]["stream_seq"] >= s["state"]["last_seq"] > 0:
+                sys.exit(0)
+sys.exit(1)' "$1" && return 0
+	done
+	return 1
+}
+
+# events DIR: the events an archive (or a fleet tree's directory) holds, by hbcat
+events() { "$BIN/hbcat" --raw -e -o json "$1" 2>>"$LOG" | wc -l; }
+
+# sink_start STREAM FLEETDIR / sink_stop: hbsink of STREAM (subjects: the
+# stream's name in lower case) into FLEETDIR
+sink_start() {
+	local st=$1 fd=$2 lc
+	lc=$(echo "$st" | tr 'A-Z' 'a-z')
+	"$BIN/hbsink" --dir "$fd" --nats "$NATS_URLS" --stream "$st" --subject "$lc" -q 2>>"$LOG" &
+	FLEET_PIDS+=($!)
+	SINK_PID=$!
+}
+sink_stop() {
+	kill -TERM "$SINK_PID" 2>/dev/null
+	wait "$SINK_PID" 2>/dev/null || true
+}
+
+# fleet_archive: the host archive every shipping trial reads, FLEET_N
+# records of one producer (collector --host bh); FLEET_EV its events
+fleet_archive() {
+	FLEET_B=$BUS-f FLEET_D=$WORK/fleet-host
+	say "fleet: host archive of $FLEET_N records"
+	start_collector "$FLEET_B" "$FLEET_D" --host bh
+	taskset -c "$PCPU" "$BB/bench_load" --bus "$FLEET_B" --producers 1 --records "$FLEET_N" --block >>"$LOG" 2>&1
+	stop_collector
+	FLEET_EV=$(events "$FLEET_D")
+}
+
+# ship_trial REP NAME REPLICAS: hbship --once ships the host archive into a
+# new stream, hbsink writes it into a new fleet tree; NAME.rate is the
+# archive's events over the time from hbship's start to the sink's
+# consumer having acknowledged the stream's last message, filed only when
+# the fleet tree holds exactly the host archive's events (hbcat)
+ship_trial() {
+	local rep=$1 name=$2 r=$3 st fd s0 s1 got i
+	TRIAL=$((TRIAL + 1))
+	st=HBB$TRIAL fd=$WORK/fleet-$TRIAL
+	sink_start "$st" "$fd"
+	s0=$(date +%s%N)
+	"$BIN/hbship" --bus "$FLEET_B" --dir "$FLEET_D" --nats "$NATS_URLS" --stream "$st" \
+		--subject "hbb$TRIAL" --replicas "$r" --once --no-heartbeats -q 2>>"$LOG" ||
+		note "fleet: hbship --once exited $? ($name)"
+	for ((i = 0; i < 6000; i++)); do
+		consumer_done "$st" && break
+		sleep 0.02
+	done
+	s1=$(date +%s%N)
+	sink_stop
+	got=$(events "$fd/bh/$FLEET_B")
+	echo "fleet trial $TRIAL ($name, R$r): events host=$FLEET_EV fleet=$got in $(((s1 - s0) / 1000000)) ms" >>"$LOG"
+	put "$rep" fleet.lost "$((got > FLEET_EV ? got - FLEET_EV : FLEET_EV - got))" records
+	if [[ $got == "$FLEET_EV" ]]; then
+		put "$rep" "$name.rate" "$(awk -v n="$got" -v a="$s0" -v b="$s1" 'BEGIN { print n * 1e9 / (b - a) }')" records/s
+	else
+		note "fleet: $name: the fleet archive holds $got events, the host archive $FLEET_EV: no rate filed"
+	fi
+	rm -rf "$fd" "$FLEET_D"/hbship-"$st".pos
+}
+
+# fleet_latency REP: call to fleet archive at 100k records/s, R1: the
+# collector, hbship (following) and hbsink running, bench_latency following
+# the host's directory of the fleet tree
+fleet_latency() {
+	local rep=$1 b=$BUS-fl$1 d=$WORK/flat-$1 st=HBL$1 fd=$WORK/flat-fleet-$1 ship
+	start_collector "$b" "$d" --host bh
+	sink_start "$st" "$fd"
+	"$BIN/hbship" --bus "$b" --dir "$d" --nats "$NATS_URLS" --stream "$st" --subject "hbl$1" \
+		--no-heartbeats -q 2>>"$LOG" &
+	ship=$!
+	FLEET_PIDS+=("$ship")
+	record "$rep" "$BB/bench_latency" --bus "$b" --dir "$fd/bh/$b" --rate 100000 --seconds "$LAT_S" \
+		--name flat --linger 10
+	kill -TERM "$ship" 2>/dev/null
+	wait "$ship" 2>/dev/null || true
+	sink_stop
+	stop_collector
+	rm -rf "$d" "$d.rusage" "$fd"
+}
+
+fleet() {
+	local rep n
+	if ! ((HAVE_FLEET)); then
+		note "fleet: needs hbcollect, hbcat, hbship, hbsink and nats-server (tools/deps.sh test bench): skipped"
+		return 0
+	fi
+	fleet_archive
+	for n in 1 3; do
+		say "fleet: R$n, $n nats-server(s)"
+		nats_start "$n" || continue
+		for rep in $(seq "$E2E_REPS"); do
+			say "fleet: R$n shipping, repetition $rep/$E2E_REPS"
+			ship_trial "$rep" "fleet.r$n" "$n"
+		done
+		((n == 1)) || continue
+		for rep in $(seq "$E2E_REPS"); do
+			say "fleet: latency to the fleet archive at 100k records/s, repetition $rep/$E2E_REPS"
+			fleet_latency "$rep"
+		done
+	done
+	nats_stop
+	rm -rf "$FLEET_D" "$FLEET_D.rusage" "$WORK"/nats-*
+}
+
 # ---- run ------------------------------------------------------------------------
 
 say "work dir $WORK; producer core $PCPU, collector core $CCPU; $( ((QUICK)) && echo quick || echo full) run"
@@ -522,5 +701,6 @@ if ((HAVE_COLL)); then
 	if want idle; then for rep in $(seq $((QUICK ? 1 : 3))); do idle_rep "$rep"; done; fi
 fi
 want readers && readers
+want fleet && fleet
 say "done"
 "$PY" tools/bench/report.py "$RES" "$NOTES" "$( ((QUICK)) && echo quick || echo full)"

@@ -14,7 +14,14 @@
  * encode -> write completion -> inotify wakeup of a reader (the last step
  * adds a few microseconds).
  *
- *   bench_latency --bus B --dir ARCHIVE_DIR [--rate R] [--seconds S]
+ * The directory may be a fleet archive's FLEETDIR/<host>/<bus> that
+ * hbsink writes from what hbship shipped of the host's archive: it may not
+ * exist yet (it is waited for), and the events then also went through
+ * hbship -> NATS JetStream -> hbsink. --name names the figures (default
+ * "lat": lat.p50...), --linger how long the follower waits after the
+ * producer's end for the events still on their way (default 3 s).
+ *
+ *   bench_latency --bus B --dir DIR [--rate R] [--seconds S] [--name N] [--linger S]
  */
 #include "hb.h"
 #include "bench_util.h"
@@ -29,8 +36,8 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
-static const char *bus = "bench", *dir;
-static double rate = 100000, seconds = 5;
+static const char *bus = "bench", *dir, *name = "lat";
+static double rate = 100000, seconds = 5, linger = 3;
 static atomic_ullong emitted;   /* committed events */
 static atomic_int producer_done;
 static double *lat;
@@ -150,6 +157,12 @@ static void follow(void)
 	msgpack_unpacker_init(&u, 1 << 20);
 	msgpack_unpacked_init(&res);
 	ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	/* a fleet tree's directory appears with the first message written */
+	while (ifd >= 0 && inotify_add_watch(ifd, dir, IN_MODIFY | IN_CREATE) < 0) {
+		if (errno != ENOENT || atomic_load(&producer_done))
+			break;
+		usleep(1000);
+	}
 	if (ifd < 0 || inotify_add_watch(ifd, dir, IN_MODIFY | IN_CREATE) < 0) {
 		perror("bench_latency: inotify");
 		exit(1);
@@ -181,7 +194,7 @@ static void follow(void)
 			if (nlat >= atomic_load(&emitted))
 				break;
 			if (!quit_at)
-				quit_at = bench_mono_ns() + 3000000000u;
+				quit_at = bench_mono_ns() + (uint64_t)(linger * 1e9);
 			else if (bench_mono_ns() > quit_at)
 				break;
 		}
@@ -195,7 +208,8 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"bus", 1, 0, 'b'}, {"dir", 1, 0, 'D'}, {"rate", 1, 0, 'r'}, {"seconds", 1, 0, 'S'},
-		{0, 0, 0, 0}};
+		{"name", 1, 0, 'n'}, {"linger", 1, 0, 'L'}, {0, 0, 0, 0}};
+	char key[64];
 	pthread_t th;
 	int c, i;
 
@@ -207,6 +221,8 @@ int main(int argc, char **argv)
 		case 'D': dir = optarg; break;
 		case 'r': rate = atof(optarg); break;
 		case 'S': seconds = atof(optarg); break;
+		case 'n': name = optarg; break;
+		case 'L': linger = atof(optarg); break;
 		default: return 2;
 		}
 	}
@@ -218,13 +234,15 @@ int main(int argc, char **argv)
 	pthread_create(&th, NULL, producer_main, NULL);
 	follow();
 	pthread_join(th, NULL);
-	bench_result("lat.events", (double)nlat, "events");
-	bench_result("lat.missing", (double)atomic_load(&emitted) - (double)nlat, "events");
+#define KEY(what) (snprintf(key, sizeof(key), "%s." what, name), key)
+	bench_result(KEY("events"), (double)nlat, "events");
+	bench_result(KEY("missing"), (double)atomic_load(&emitted) - (double)nlat, "events");
 	if (nlat) {
-		bench_result("lat.p50", bench_quantile(lat, nlat, 0.5, 0), "us");
-		bench_result("lat.p99", bench_quantile(lat, nlat, 0.99, 1), "us");
-		bench_result("lat.p999", bench_quantile(lat, nlat, 0.999, 1), "us");
-		bench_result("lat.max", lat[nlat - 1], "us");
+		bench_result(KEY("p50"), bench_quantile(lat, nlat, 0.5, 0), "us");
+		bench_result(KEY("p99"), bench_quantile(lat, nlat, 0.99, 1), "us");
+		bench_result(KEY("p999"), bench_quantile(lat, nlat, 0.999, 1), "us");
+		bench_result(KEY("max"), lat[nlat - 1], "us");
 	}
+#undef KEY
 	return 0;
 }
