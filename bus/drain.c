@@ -371,7 +371,7 @@ static size_t hbc_fast_limit(struct hbc_collector *c)
 struct hbc_run {
 	uint8_t *w, *data;
 	uint64_t cursor, head, expected;
-	uint32_t batch_n;
+	uint32_t batch_n, batch_p;
 	uint64_t batch_at, batch_ts;
 	uint64_t ts_min, ts_max; /* of the index chunk, its records and the run's */
 };
@@ -416,12 +416,13 @@ HB_INLINE int hbc_run_one(struct hbc_collector *c, struct hbc_source *r, struct 
 	if (tw != r->type_tw[h.type])
 		return 0;
 	ts = hbc_clock_ns(clk, h.ts);
-	if (u->batch_n && (b->batch_p != r->p || u->batch_n >= HBC_BATCH_MAX ||
+	if (u->batch_n && (u->batch_p != r->p || u->batch_n >= HBC_BATCH_MAX ||
 			   !hbc_dt_fits(ts, u->batch_ts))) {
 		/* the run's batch back into b to be ended there (rare) */
 		b->len = (size_t)(u->w - u->data);
 		b->batch_at = u->batch_at;
 		b->batch_n = u->batch_n;
+		b->batch_p = u->batch_p;
 		hbc_buf_batch_end(b);
 		u->w = u->data + b->len;
 		u->batch_n = 0;
@@ -429,6 +430,7 @@ HB_INLINE int hbc_run_one(struct hbc_collector *c, struct hbc_source *r, struct 
 	e = u->w;
 	if (!u->batch_n) { /* void unless the event is written */
 		u->batch_at = (uint64_t)(e - u->data);
+		u->batch_p = r->p;
 		u->batch_ts = ts;
 		e = hbc_mp_batch(e, r->p, h.seq, ts);
 	}
@@ -458,7 +460,8 @@ static unsigned hbc_source_run(struct hbc_collector *c, struct hbc_source *r, un
 	struct hbc_run u = {
 		.data = (uint8_t *)b->data, .w = (uint8_t *)b->data + b->len,
 		.cursor = r->v.cursor, .head = r->v.head, .expected = r->expected,
-		.batch_n = b->batch_n, .batch_at = b->batch_at, .batch_ts = b->batch_ts,
+		.batch_n = b->batch_n, .batch_p = b->batch_p, .batch_at = b->batch_at,
+		.batch_ts = b->batch_ts,
 		.ts_min = ix && ix->n ? ix->ts_min : UINT64_MAX, .ts_max = ix && ix->n ? ix->ts_max : 0,
 	};
 	unsigned k = 0;
