@@ -376,63 +376,74 @@ struct hbc_run {
 	uint64_t ts_min, ts_max; /* of the index chunk, its records and the run's */
 };
 
+/* What the run reads of its source, its ring and its buffer, loaded once
+ * into a local that the encoder's byte stores cannot reach. */
+struct hbc_run_src {
+	struct hb_ring_hdr *hdr;
+	const uint8_t *data;     /* the ring's data area */
+	uint64_t tail;
+	uint32_t size, mask;
+	uint32_t p, ntypes;      /* the source's producer number, types stated */
+	const uint64_t *type_tw; /* their declared tags words */
+	uint64_t *copy;          /* the collector's copy buffer */
+	struct hbc_buf *b;
+};
+
 /* One record of the run at u->cursor: 1 when it was written, 0 when the
  * run stops before it. */
-HB_INLINE int hbc_run_one(struct hbc_collector *c, struct hbc_source *r, struct hbc_buf *b,
-			  struct hbc_run *u, const struct hbc_clock *clk)
+HB_INLINE int hbc_run_one(const struct hbc_run_src *s, struct hbc_run *u,
+			  const struct hbc_clock *clk)
 {
-	const struct hb_rec *rec = (const struct hb_rec *)c->copy;
-	const struct hb_ring_view *v = &r->v;
+	const struct hb_rec *rec = (const struct hb_rec *)s->copy;
 	struct hb_rec h;
 	uint32_t len, off;
 	uint64_t tw, ts, req;
-	uint8_t kind, *e;
+	uint8_t *e;
 
 	if (u->cursor == u->head) {
 		/* A1: pairs with the producer's R1 in hb_ring_commit */
-		uint64_t head = atomic_load_explicit(&v->hdr->head, memory_order_acquire);
+		uint64_t head = atomic_load_explicit(&s->hdr->head, memory_order_acquire);
 
-		if (head == u->cursor || head - v->tail > v->size || head - u->cursor > v->size)
+		if (head == u->cursor || head - s->tail > s->size || head - u->cursor > s->size)
 			return 0; /* nothing new, or what hb_ring_view_locate refuses */
 		u->head = head;
 	}
-	off = (uint32_t)u->cursor & v->mask;
+	off = (uint32_t)u->cursor & s->mask;
 	/* the records a few lines on: their lines are likely still in the
 	 * producer's cache, and asking for them now overlaps the transfers */
-	__builtin_prefetch(v->data + ((off + HBC_RUN_PREFETCH) & v->mask));
-	memcpy(&len, v->data + off, sizeof(len));
-	memcpy(&kind, v->data + off + 4, sizeof(kind));
+	__builtin_prefetch(s->data + ((off + HBC_RUN_PREFETCH) & s->mask));
+	memcpy(&len, s->data + off, sizeof(len));
 	/* as hb_ring_view_locate: a multiple of 8 inside head and the ring's
-	 * end; an event at least its fixed part */
-	if (kind != HB_REC_EVENT || len % 8 || len < HB_EVENT_FIXED || len > u->head - u->cursor ||
-	    len > v->size - off || len > HB_REC_COPY_MAX)
+	 * end (a pad, or anything but an event, fails the copy's checks) */
+	if (len % 8 || len < HB_EVENT_FIXED || len > u->head - u->cursor || len > s->size - off ||
+	    len > HB_REC_COPY_MAX)
 		return 0;
-	hb_rec_copy(c->copy, v->data + off, len); /* one read: from here on only the copy */
+	hb_rec_copy(s->copy, s->data + off, len); /* one read: from here on only the copy */
 	memcpy(&h, rec, sizeof(h));
 	if (h.len != len || h.kind != HB_REC_EVENT || h.prio > HB_PRIO_URGENT ||
-	    h.seq != u->expected || h.type >= r->types_stated)
+	    h.seq != u->expected || h.type >= s->ntypes)
 		return 0;
 	tw = hb_event_tags(rec);
-	if (tw != r->type_tw[h.type])
+	if (tw != s->type_tw[h.type])
 		return 0;
 	ts = hbc_clock_ns(clk, h.ts);
-	if (u->batch_n && (u->batch_p != r->p || u->batch_n >= HBC_BATCH_MAX ||
+	if (u->batch_n && (u->batch_p != s->p || u->batch_n >= HBC_BATCH_MAX ||
 			   !hbc_dt_fits(ts, u->batch_ts))) {
 		/* the run's batch back into b to be ended there (rare) */
-		b->len = (size_t)(u->w - u->data);
-		b->batch_at = u->batch_at;
-		b->batch_n = u->batch_n;
-		b->batch_p = u->batch_p;
-		hbc_buf_batch_end(b);
-		u->w = u->data + b->len;
+		s->b->len = (size_t)(u->w - u->data);
+		s->b->batch_at = u->batch_at;
+		s->b->batch_n = u->batch_n;
+		s->b->batch_p = u->batch_p;
+		hbc_buf_batch_end(s->b);
+		u->w = u->data + s->b->len;
 		u->batch_n = 0;
 	}
 	e = u->w;
 	if (!u->batch_n) { /* void unless the event is written */
 		u->batch_at = (uint64_t)(e - u->data);
-		u->batch_p = r->p;
+		u->batch_p = s->p;
 		u->batch_ts = ts;
-		e = hbc_mp_batch(e, r->p, h.seq, ts);
+		e = hbc_mp_batch(e, s->p, h.seq, ts);
 	}
 	memcpy(&req, rec + 1, 8);
 	e = hbc_mp_event(e, hb_tags_nfields(tw), ts - u->batch_ts, h.type, h.prio, req);
@@ -457,6 +468,11 @@ static unsigned hbc_source_run(struct hbc_collector *c, struct hbc_source *r, un
 	struct hbc_buf *b = &c->pk_buf->b;
 	struct hbc_index *ix = b->ix;
 	const struct hbc_clock clk = hbc_source_clock(r);
+	const struct hbc_run_src src = {
+		.hdr = r->v.hdr, .data = r->v.data, .tail = r->v.tail, .size = r->v.size,
+		.mask = r->v.mask, .p = r->p, .ntypes = r->types_stated, .type_tw = r->type_tw,
+		.copy = c->copy, .b = b,
+	};
 	struct hbc_run u = {
 		.data = (uint8_t *)b->data, .w = (uint8_t *)b->data + b->len,
 		.cursor = r->v.cursor, .head = r->v.head, .expected = r->expected,
@@ -468,7 +484,7 @@ static unsigned hbc_source_run(struct hbc_collector *c, struct hbc_source *r, un
 
 	if (r->expect_any || (u.batch_n && b->batch_seq != u.expected))
 		return 0; /* the full way sets expected; another batch ends there */
-	while (k < max && u.w < u.data + lim && hbc_run_one(c, r, b, &u, &clk))
+	while (k < max && u.w < u.data + lim && hbc_run_one(&src, &u, &clk))
 		k++;
 	if (!k)
 		return 0;
