@@ -26,6 +26,7 @@
 #define HBC_BUFSIZE (1u << 20)
 #define HBC_DRAIN_BUDGET 4096           /* records per ring per pass */
 #define HBC_BUSY_WAIT_NS 1000000ull     /* longest wait for a write while busy */
+#define HBC_POLL_RECORDS 4096          /* drained between two reaps in a pass */
 #define HBC_THIN_PASS 1024              /* records: a pass that drained fewer... */
 #define HBC_GATHER_NS 100000ull         /* ...lets the rings fill this long */
 #define HBC_LIVE_EVERY_NS 200000000ull  /* pid and heartbeat checks */
@@ -342,13 +343,17 @@ void hbc_collector_destroy(struct hbc_collector *c)
 
 /* Drains every active ring once, up to the budget each, starting where the
  * previous pass stopped so that no ring waits behind the others for buffers.
- * Between rings, completed writes are reaped and the tails they cover
- * released at once. *blocked is set when every write buffer was busy: the
- * pass stopped early, which is not idleness. Returns the records drained. */
+ * Between rings, once HBC_POLL_RECORDS were drained since, completed
+ * writes are reaped and the tails they cover released (a system call with
+ * io_uring's deferred completions, so not after every ring: with many
+ * rings of a few records each that call cost more than the records; the
+ * pass ends with one anyway). *blocked is set when every write buffer was
+ * busy: the pass stopped early, which is not idleness. Returns the records
+ * drained. */
 static int hbc_drain_all(struct hbc_collector *c, int *blocked)
 {
 	size_t k, nr = c->nsources, start = nr ? c->drain_next % nr : 0;
-	int total = 0;
+	int total = 0, unpolled = 0;
 
 	*blocked = 0;
 	for (k = 0; k < nr; k++) {
@@ -374,8 +379,11 @@ static int hbc_drain_all(struct hbc_collector *c, int *blocked)
 		}
 		hbc_source_settle(c, r, end);
 		total += n;
-		if (n > 0)
+		unpolled += n;
+		if (unpolled >= HBC_POLL_RECORDS && k + 1 < nr) {
 			hbc_writer_poll(c->w);
+			unpolled = 0;
+		}
 	}
 	c->drain_next = start + 1;
 	return total;
