@@ -116,9 +116,10 @@ struct hbc_collector {
 
 /* The record's way, one direction:
  *
- *   ring (ring.c) -> validated copy -> drain.c -> encode.c -> write buffer
- *   (writer.c) -> io_uring -> durable, in order -> hbc_apply (source.c):
- *   tail released
+ *   ring (ring.h) -> a copy -> drain.c (the run: checked while encoded by
+ *   enc_event.h; else the full way: checked, then encode.c) -> write
+ *   buffer (writer.c) -> io_uring -> durable, in order -> hbc_apply
+ *   (source.c): tail released
  *
  * collector.c runs the loop over sources (source.c: their life) and drives
  * the drain; the side effects are fed from the way, never call into it:
