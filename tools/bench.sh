@@ -563,9 +563,10 @@ nats_stop() {
 	NATS_PIDS=()
 }
 
-# consumer_done STREAM: some server reports the durable "hbsink" of STREAM
-# with nothing pending or unacknowledged, delivered up to the last message
-consumer_done() {
+# consumer_is done|ready STREAM: some server reports the durable "hbsink"
+# of STREAM with nothing pending or unacknowledged, delivered up to the
+# last message (done), or at all (ready)
+consumer_is() {
 	local m
 	for m in "${NATS_MON[@]}"; do
 		curl -fsS "http://127.0.0.1:$m/jsz?consumers=true" 2>/dev/null | "$PY" -c '
@@ -573,11 +574,12 @@ import json, sys
 j = json.load(sys.stdin)
 for a in j.get("account_details", []):
     for s in a.get("stream_detail", []):
-        for c in s.get("consumer_detail", []) if s["name"] == sys.argv[1] else []:
-            if c["name"] == "hbsink" and c["num_pending"] == 0 and c["num_ack_pending"] == 0 and \
-               c["delivered"]["stream_seq"] >= s["state"]["last_seq"] > 0:
+        for c in s.get("consumer_detail", []) if s["name"] == sys.argv[2] else []:
+            if c["name"] == "hbsink" and (sys.argv[1] == "ready" or (
+               c["num_pending"] == 0 and c["num_ack_pending"] == 0 and
+               c["delivered"]["stream_seq"] >= s["state"]["last_seq"] > 0)):
                 sys.exit(0)
-sys.exit(1)' "$1" && return 0
+sys.exit(1)' "$1" "$2" && return 0
 	done
 	return 1
 }
@@ -610,22 +612,40 @@ fleet_archive() {
 	FLEET_EV=$(events "$FLEET_D")
 }
 
+# fleet_ready STREAM REPLICAS FLEETDIR: the stream made (hbship --once on an empty
+# directory), hbsink started on it (sink_start) and its consumer there
+fleet_ready() {
+	local st=$1 r=$2 lc i
+	lc=$(echo "$st" | tr 'A-Z' 'a-z')
+	mkdir -p "$WORK/fleet-empty"
+	"$BIN/hbship" --bus "$BUS-e" --dir "$WORK/fleet-empty" --nats "$NATS_URLS" --stream "$st" \
+		--subject "$lc" --replicas "$r" --once --no-heartbeats -q 2>>"$LOG" ||
+		note "fleet: cannot make stream $st (R$r)"
+	sink_start "$st" "$3"
+	for ((i = 0; i < 300; i++)); do
+		consumer_is ready "$st" && return 0
+		sleep 0.1
+	done
+	note "fleet: the sink's consumer on $st not there after 30 s"
+}
+
 # ship_trial REP NAME REPLICAS: hbship --once ships the host archive into a
 # new stream, hbsink writes it into a new fleet tree; NAME.rate is the
 # archive's events over the time from hbship's start to the sink's
-# consumer having acknowledged the stream's last message, filed only when
-# the fleet tree holds exactly the host archive's events (hbcat)
+# consumer having acknowledged the stream's last message (stream and
+# consumer made before), filed only when the fleet tree holds exactly the
+# host archive's events (hbcat)
 ship_trial() {
 	local rep=$1 name=$2 r=$3 st fd s0 s1 got i
 	TRIAL=$((TRIAL + 1))
 	st=HBB$TRIAL fd=$WORK/fleet-$TRIAL
-	sink_start "$st" "$fd"
+	fleet_ready "$st" "$r" "$fd"
 	s0=$(date +%s%N)
 	"$BIN/hbship" --bus "$FLEET_B" --dir "$FLEET_D" --nats "$NATS_URLS" --stream "$st" \
 		--subject "hbb$TRIAL" --replicas "$r" --once --no-heartbeats -q 2>>"$LOG" ||
 		note "fleet: hbship --once exited $? ($name)"
 	for ((i = 0; i < 6000; i++)); do
-		consumer_done "$st" && break
+		consumer_is done "$st" && break
 		sleep 0.02
 	done
 	s1=$(date +%s%N)
@@ -642,12 +662,13 @@ ship_trial() {
 }
 
 # fleet_latency REP: call to fleet archive at 100k records/s, R1: the
-# collector, hbship (following) and hbsink running, bench_latency following
-# the host's directory of the fleet tree
+# collector, hbship (following) and hbsink running, the stream made and
+# the sink's consumer on it (the steady state, not the start), then
+# bench_latency following the host's directory of the fleet tree
 fleet_latency() {
 	local rep=$1 b=$BUS-fl$1 d=$WORK/flat-$1 st=HBL$1 fd=$WORK/flat-fleet-$1 ship
 	start_collector "$b" "$d" --host bh
-	sink_start "$st" "$fd"
+	fleet_ready "$st" 1 "$fd"
 	"$BIN/hbship" --bus "$b" --dir "$d" --nats "$NATS_URLS" --stream "$st" --subject "hbl$1" \
 		--no-heartbeats -q 2>>"$LOG" &
 	ship=$!
@@ -682,7 +703,7 @@ fleet() {
 		done
 	done
 	nats_stop
-	rm -rf "$FLEET_D" "$FLEET_D.rusage" "$WORK"/nats-*
+	rm -rf "$FLEET_D" "$FLEET_D.rusage" "$WORK"/nats-* "$WORK/fleet-empty"
 }
 
 # ---- run ------------------------------------------------------------------------
