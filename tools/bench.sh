@@ -563,25 +563,39 @@ nats_stop() {
 	NATS_PIDS=()
 }
 
-# consumer_is done|ready STREAM: some server reports the durable "hbsink"
-# of STREAM with nothing pending or unacknowledged, delivered up to the
-# last message (done), or at all (ready)
-consumer_is() {
-	local m
-	for m in "${NATS_MON[@]}"; do
-		curl -fsS "http://127.0.0.1:$m/jsz?consumers=true" 2>/dev/null | "$PY" -c '
-import json, sys
-j = json.load(sys.stdin)
-for a in j.get("account_details", []):
-    for s in a.get("stream_detail", []):
-        for c in s.get("consumer_detail", []) if s["name"] == sys.argv[2] else []:
-            if c["name"] == "hbsink" and (sys.argv[1] == "ready" or (
-               c["num_pending"] == 0 and c["num_ack_pending"] == 0 and
-               c["delivered"]["stream_seq"] >= s["state"]["last_seq"] > 0)):
-                sys.exit(0)
-sys.exit(1)' "$1" "$2" && return 0
-	done
-	return 1
+# consumer_wait done|ready STREAM SECS: waits (one poller, every 10 ms)
+# until the durable "hbsink" of STREAM is on some server (ready), or its
+# leader reports it with nothing pending or unacknowledged, delivered up to
+# the stream's last message (done; a follower's view may lag, its stream
+# behind the consumer state it was sent, and look done early). A server
+# shows itself as the leader by not being among the replicas it lists.
+# Fails after SECS.
+consumer_wait() {
+	"$PY" - "$1" "$2" "$3" "${NATS_MON[@]}" <<'PY'
+import json, sys, time, urllib.request
+mode, stream, secs, mons = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4:]
+def ok(m):
+    try:
+        j = json.load(urllib.request.urlopen("http://127.0.0.1:%s/jsz?consumers=true" % m, timeout=2))
+    except Exception:
+        return False
+    for a in j.get("account_details", []):
+        for s in a.get("stream_detail", []):
+            for c in s.get("consumer_detail", []) if s["name"] == stream else []:
+                cl = c.get("cluster") or {}
+                leader = cl.get("leader") not in [r.get("name") for r in cl.get("replicas") or []]
+                if c["name"] == "hbsink" and (mode == "ready" or (leader and
+                   c["num_pending"] == 0 and c["num_ack_pending"] == 0 and
+                   c["delivered"]["stream_seq"] >= s["state"]["last_seq"] > 0)):
+                    return True
+    return False
+end = time.monotonic() + secs
+while time.monotonic() < end:
+    if any(ok(m) for m in mons):
+        sys.exit(0)
+    time.sleep(0.01)
+sys.exit(1)
+PY
 }
 
 # events DIR: the events an archive (or a fleet tree's directory) holds, by hbcat
@@ -615,18 +629,14 @@ fleet_archive() {
 # fleet_ready STREAM REPLICAS FLEETDIR: the stream made (hbship --once on an empty
 # directory), hbsink started on it (sink_start) and its consumer there
 fleet_ready() {
-	local st=$1 r=$2 lc i
+	local st=$1 r=$2 lc
 	lc=$(echo "$st" | tr 'A-Z' 'a-z')
 	mkdir -p "$WORK/fleet-empty"
 	"$BIN/hbship" --bus "$BUS-e" --dir "$WORK/fleet-empty" --nats "$NATS_URLS" --stream "$st" \
 		--subject "$lc" --replicas "$r" --once --no-heartbeats -q 2>>"$LOG" ||
 		note "fleet: cannot make stream $st (R$r)"
 	sink_start "$st" "$3"
-	for ((i = 0; i < 300; i++)); do
-		consumer_is ready "$st" && return 0
-		sleep 0.1
-	done
-	note "fleet: the sink's consumer on $st not there after 30 s"
+	consumer_wait ready "$st" 30 || note "fleet: the sink's consumer on $st not there after 30 s"
 }
 
 # ship_trial REP NAME REPLICAS: hbship --once ships the host archive into a
@@ -636,7 +646,7 @@ fleet_ready() {
 # consumer made before), filed only when the fleet tree holds exactly the
 # host archive's events (hbcat)
 ship_trial() {
-	local rep=$1 name=$2 r=$3 st fd s0 s1 got i
+	local rep=$1 name=$2 r=$3 st fd s0 s1 got
 	TRIAL=$((TRIAL + 1))
 	st=HBB$TRIAL fd=$WORK/fleet-$TRIAL
 	fleet_ready "$st" "$r" "$fd"
@@ -644,10 +654,7 @@ ship_trial() {
 	"$BIN/hbship" --bus "$FLEET_B" --dir "$FLEET_D" --nats "$NATS_URLS" --stream "$st" \
 		--subject "hbb$TRIAL" --replicas "$r" --once --no-heartbeats -q 2>>"$LOG" ||
 		note "fleet: hbship --once exited $? ($name)"
-	for ((i = 0; i < 6000; i++)); do
-		consumer_is done "$st" && break
-		sleep 0.02
-	done
+	consumer_wait done "$st" 120 || note "fleet: $name: the sink had not consumed the stream after 120 s"
 	s1=$(date +%s%N)
 	sink_stop
 	got=$(events "$fd/bh/$FLEET_B")
