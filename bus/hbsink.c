@@ -39,7 +39,10 @@ static void sink_usage(FILE *f)
 	      "  --retain-bytes SIZE    keep at most SIZE bytes per host and bus (default unlimited)\n"
 	      "  --fsync MODE           never | interval | always (default interval): always\n"
 	      "                         syncs before every ack\n"
-	      "  --fsync-interval DUR   fsync period with --fsync interval (default 1s)\n",
+	      "  --fsync-interval DUR   fsync period with --fsync interval (default 1s)\n"
+	      "  --cache-window SIZE    keep about SIZE of each file's newest bytes in the\n"
+	      "                         page cache, start writeback and drop the rest as it\n"
+	      "                         is written (default 32M, 0 = leave it to the kernel)\n",
 	      f);
 	fputs(hbf_nats_usage, f);
 	fputs("  -q, --quiet            log only problems\n"
@@ -55,7 +58,7 @@ static void sink_usage(FILE *f)
 
 enum {
 	O_DIR = 256, O_STREAM, O_SUBJECT, O_DURABLE, O_BATCH, O_ACK_WAIT, O_RSIZE, O_RAGE, O_RFILES,
-	O_RBYTES, O_FSYNC, O_FSYNC_IV, O_HELP, O_VERSION,
+	O_RBYTES, O_FSYNC, O_FSYNC_IV, O_CACHE_WINDOW, O_HELP, O_VERSION,
 };
 
 static const struct option sink_own_opts[] = {
@@ -71,6 +74,7 @@ static const struct option sink_own_opts[] = {
 	{"retain-bytes", required_argument, NULL, O_RBYTES},
 	{"fsync", required_argument, NULL, O_FSYNC},
 	{"fsync-interval", required_argument, NULL, O_FSYNC_IV},
+	{"cache-window", required_argument, NULL, O_CACHE_WINDOW},
 	{"help", no_argument, NULL, O_HELP},
 	{"version", no_argument, NULL, O_VERSION},
 };
@@ -131,6 +135,8 @@ static int sink_opt(void *ctx, int ch, const char *arg)
 		if (hbc_parse_duration(arg, &c->fsync_interval_ns) || !c->fsync_interval_ns)
 			return hbf_bad("--fsync-interval", arg, "invalid duration");
 		return -1;
+	case O_CACHE_WINDOW:
+		return hbc_parse_size(arg, &c->cache_window) ? hbf_bad("--cache-window", arg, "invalid size") : -1;
 	case O_HELP: sink_usage(stdout); return 0;
 	case O_VERSION: printf("hbsink %s\n", HB_VERSION_STRING); return 0;
 	default:
@@ -153,6 +159,7 @@ static int sink_parse_args(struct sink_opts *o, int argc, char **argv)
 	o->cfg.rotate_age_ns = 3600ull * 1000000000u;
 	o->cfg.fsync = HBC_FSYNC_INTERVAL;
 	o->cfg.fsync_interval_ns = 1000000000u;
+	o->cfg.cache_window = 32ull << 20;
 	rc = hbf_getopt(argc, argv, sink_own_opts, sizeof(sink_own_opts) / sizeof(sink_own_opts[0]),
 			&o->nats, sink_opt, o);
 	if (rc >= 0)

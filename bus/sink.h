@@ -28,6 +28,7 @@ struct sink_cfg {
 	uint64_t retain_files, retain_bytes;
 	enum hbc_fsync fsync;
 	uint64_t fsync_interval_ns;
+	uint64_t cache_window; /* as hbcollect's --cache-window; 0 = the kernel's */
 };
 
 struct sink;

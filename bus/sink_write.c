@@ -45,6 +45,7 @@ struct sink_dir {
 	msgpack_packer pk;
 	struct hbc_index ix;
 	int unsynced;
+	uint64_t wb_off, drop_off; /* the cache window: written back, dropped */
 	struct hbc_recovery rec; /* the newest file left by an earlier run */
 	int finish;              /* it still needs an end naming our first file */
 	struct sink_dir *next;
@@ -58,6 +59,10 @@ struct sink {
 	uint64_t last_sync_ns;
 	uint64_t gen;
 	struct sink_stats st;
+	/* the objects of a message's header and producer (zone_msg), of one
+	 * record at a time (zone_rec): cleared, never freed, between uses, so
+	 * that a message's thousands of records do not each allocate */
+	msgpack_zone zone_msg, zone_rec;
 };
 
 /* ---- sets -------------------------------------------------------------- */
@@ -279,6 +284,7 @@ static int sink_file_create(struct sink *s, struct sink_dir *d, char *prev)
 	d->fd = fd;
 	d->fname_ns = ns;
 	d->size = 0;
+	d->wb_off = d->drop_off = 0;
 	d->opened_ns = hbc_mono_ns();
 	d->gen = ++s->gen;
 	hbc_index_reset(&d->ix, 0, 0);
@@ -437,41 +443,59 @@ static int sink_one(struct sink *s, struct sink_prod *pr, const struct hbf_parse
 
 int sink_apply(struct sink *s, const char *data, size_t len, const char **why)
 {
+	msgpack_zone *hz = &s->zone_msg, *rz = &s->zone_rec;
 	struct hbf_parsed m;
 	struct sink_prod *pr;
 	struct sink_dir *d;
-	msgpack_zone z;
 	msgpack_object rec;
 	size_t off;
 	int rc;
 
-	msgpack_zone_init(&z, 16384);
-	rc = hbf_msg_parse(data, len, &z, &m, why);
-	for (off = m.body_off; !rc && (rc = hbf_msg_next(data, len, &off, &z, m.p, &rec, why)) == 1;)
+	msgpack_zone_clear(hz);
+	rc = hbf_msg_parse(data, len, hz, &m, why);
+	for (off = m.body_off; !rc && (rc = hbf_msg_next(data, len, &off, rz, m.p, &rec, why)) == 1;
+	     msgpack_zone_clear(rz))
 		rc = 0; /* all of it is checked before any of it is written */
-	if (rc) {
-		msgpack_zone_destroy(&z);
+	if (rc)
 		return rc;
-	}
 	d = sink_dir_get(s, m.host, m.bus);
 	pr = d ? sink_prod_get(s, d, m.ring, m.start_ns) : NULL;
 	if (!pr) {
-		msgpack_zone_destroy(&z);
 		*why = "out of memory";
 		return -ENOMEM;
 	}
-	for (off = m.body_off; !rc && hbf_msg_next(data, len, &off, &z, m.p, &rec, why) == 1;)
-		rc = sink_one(s, pr, &m, &rec);
+	for (off = m.body_off; !rc && hbf_msg_next(data, len, &off, rz, m.p, &rec, why) == 1;
+	     msgpack_zone_clear(rz))
+		rc = sink_one(s, pr, &m, &rec); /* packed at once: nothing keeps rec */
 	if (!rc)
 		sink_index(pr->d, 0);
 	s->st.msgs++;
-	msgpack_zone_destroy(&z);
 	if (rc)
 		*why = strerror(-rc);
 	return rc;
 }
 
 /* ---- flushing ------------------------------------------------------------ */
+
+/* The page cache behind the file's end, as hbcollect's --cache-window
+ * (writer.c): each whole chunk written has its writeback started, and is
+ * dropped once window bytes of started ones follow it, after waiting for
+ * it to be on disk (it was written window bytes ago: usually it is). The
+ * sink writes with write(2), so these are system calls too, a pair per
+ * HBC_CACHE_CHUNK. Advice: a failure changes nothing. */
+static void sink_cache_trim(struct sink_dir *d, uint64_t window)
+{
+	unsigned wait = SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER;
+
+	if (!window)
+		return;
+	for (; d->size - d->wb_off >= HBC_CACHE_CHUNK; d->wb_off += HBC_CACHE_CHUNK)
+		sync_file_range(d->fd, (off_t)d->wb_off, HBC_CACHE_CHUNK, SYNC_FILE_RANGE_WRITE);
+	for (; d->wb_off - d->drop_off > window; d->drop_off += HBC_CACHE_CHUNK) {
+		sync_file_range(d->fd, (off_t)d->drop_off, HBC_CACHE_CHUNK, wait);
+		posix_fadvise(d->fd, (off_t)d->drop_off, HBC_CACHE_CHUNK, POSIX_FADV_DONTNEED);
+	}
+}
 
 static int sink_dir_flush(struct sink *s, struct sink_dir *d)
 {
@@ -490,6 +514,7 @@ static int sink_dir_flush(struct sink *s, struct sink_dir *d)
 	d->size += d->pend.size;
 	d->unsynced = 1;
 	msgpack_sbuffer_clear(&d->pend);
+	sink_cache_trim(d, s->cfg.cache_window);
 	if ((s->cfg.rotate_size && d->size >= s->cfg.rotate_size) ||
 	    (s->cfg.rotate_age_ns && hbc_mono_ns() - d->opened_ns >= s->cfg.rotate_age_ns))
 		rc = sink_rotate(s, d);
@@ -630,6 +655,15 @@ int sink_open(struct sink **out, const struct sink_cfg *cfg)
 		return -ENOMEM;
 	s->cfg = *cfg;
 	s->last_sync_ns = hbc_mono_ns();
+	if (!msgpack_zone_init(&s->zone_msg, 64 * 1024)) {
+		free(s);
+		return -ENOMEM;
+	}
+	if (!msgpack_zone_init(&s->zone_rec, 16 * 1024)) {
+		msgpack_zone_destroy(&s->zone_msg);
+		free(s);
+		return -ENOMEM;
+	}
 	rc = hbc_mkdir_p(cfg->dir, 0700);
 	if (!rc)
 		rc = sink_learn(s);
@@ -668,5 +702,7 @@ void sink_close(struct sink *s)
 			free(pr->ts);
 			free(pr);
 		}
+	msgpack_zone_destroy(&s->zone_msg);
+	msgpack_zone_destroy(&s->zone_rec);
 	free(s);
 }
