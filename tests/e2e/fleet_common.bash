@@ -95,9 +95,10 @@ hb_nats_restart()
 	hb_log "nats-server $1 restarted"
 }
 
-# hb_consumer_done STREAM DURABLE: true when some server reports the
-# consumer with nothing pending and nothing awaiting an ack, delivered up to
-# the stream's last message.
+# hb_consumer_done STREAM DURABLE: true when the consumer's leader reports
+# it with nothing pending and nothing awaiting an ack, delivered up to the
+# stream's last message (a follower's view can look done early: its
+# stream behind the consumer state it was sent).
 hb_consumer_done()
 {
 	local i
@@ -112,7 +113,9 @@ for a in j.get("account_details", []):
         if s["name"] != stream:
             continue
         for c in s.get("consumer_detail", []):
-            if c["name"] == durable and c["num_pending"] == 0 and \
+            cl = c.get("cluster") or {}
+            leader = cl.get("leader") not in [r.get("name") for r in cl.get("replicas") or []]
+            if c["name"] == durable and leader and c["num_pending"] == 0 and \
                c["num_ack_pending"] == 0 and \
                c["delivered"]["stream_seq"] >= s["state"]["last_seq"] > 0:
                 sys.exit(0)
