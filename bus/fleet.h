@@ -18,6 +18,7 @@
 #include <getopt.h>
 #include <msgpack.h>
 #include <nats/nats.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -70,8 +71,9 @@ int hbf_getopt(int argc, char **argv, const struct option *own, size_t nown,
  * background (RetryOnFailedConnect) and *nc is still usable. State changes
  * (disconnected, reconnected) are logged once each. */
 int hbf_nats_connect(natsConnection **nc, const struct hbf_nats_opts *o, char *err, size_t errlen);
-/* Connections (re)established so far (by the callback of every connection). */
-extern volatile unsigned hbf_reconnects;
+/* Connections (re)established so far (by the callback of every connection,
+ * in libnats' thread; read relaxed: a count that is only compared). */
+extern _Atomic unsigned hbf_reconnects;
 /* Closes and destroys nc (NULL: nothing), without logging a disconnect. */
 void hbf_nats_close(natsConnection *nc);
 /* "description (status)" of the last error of the nats library. */

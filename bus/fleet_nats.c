@@ -141,13 +141,13 @@ const char *hbf_nats_err(natsStatus s, jsErrCode jerr, char *buf, size_t len)
 	return buf;
 }
 
-static volatile int hbf_closing;
+static _Atomic int hbf_closing; /* set by the caller, read in libnats' thread */
 
 void hbf_nats_close(natsConnection *nc)
 {
 	if (!nc)
 		return;
-	hbf_closing = 1;
+	atomic_store_explicit(&hbf_closing, 1, memory_order_relaxed);
 	natsConnection_Close(nc);
 	natsConnection_Destroy(nc);
 }
@@ -155,18 +155,18 @@ void hbf_nats_close(natsConnection *nc)
 static void hbf_on_disconnected(natsConnection *nc, void *ctx)
 {
 	(void)nc, (void)ctx;
-	if (!hbf_closing)
+	if (!atomic_load_explicit(&hbf_closing, memory_order_relaxed))
 		hbf_warn("disconnected from NATS; reconnecting in the background");
 }
 
-volatile unsigned hbf_reconnects;
+_Atomic unsigned hbf_reconnects;
 
 static void hbf_on_reconnected(natsConnection *nc, void *ctx)
 {
 	char url[256] = "";
 
 	(void)ctx;
-	hbf_reconnects++;
+	atomic_fetch_add_explicit(&hbf_reconnects, 1, memory_order_relaxed);
 	natsConnection_GetConnectedUrl(nc, url, sizeof(url));
 	hbf_warn("connected to NATS at %s", url);
 }

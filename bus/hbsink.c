@@ -199,7 +199,7 @@ static int sink_subscribe(struct sink_run *r)
 	so.Config.AckWait = r->o->ack_wait_ms * 1000000;
 	so.Config.MaxAckPending = (int64_t)r->o->batch * 4;
 	snprintf(subj, sizeof(subj), "%s.>", r->o->prefix);
-	r->sub_gen = hbf_reconnects;
+	r->sub_gen = atomic_load_explicit(&hbf_reconnects, memory_order_relaxed);
 	st = js_PullSubscribe(&r->sub, r->js, subj, r->o->durable, NULL, &so, &jerr);
 	if (st == NATS_OK)
 		return 0;
@@ -269,7 +269,7 @@ static void sink_loop(struct sink_run *r)
 			usleep(100000);
 			continue;
 		}
-		if (r->sub && r->sub_gen != hbf_reconnects) {
+		if (r->sub && r->sub_gen != atomic_load_explicit(&hbf_reconnects, memory_order_relaxed)) {
 			natsSubscription_Destroy(r->sub);
 			r->sub = NULL;
 		}
