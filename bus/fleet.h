@@ -155,6 +155,11 @@ int hbf_rec_key(const msgpack_object *rec, struct hbf_rec_key *k);
  * gap_lo..gap_hi (a part of its own range; ignored for other records). */
 void hbf_pack_rec(msgpack_packer *pk, const msgpack_object *rec, uint64_t p, uint64_t gap_lo,
 		  uint64_t gap_hi);
+/* The same for an event or heartbeat array [k, p, ...] as its n bytes came
+ * in a message (raw, checked by hbf_msg_next): its header and k copied, p
+ * packed, the rest copied as it is, nothing decoded. 0, or -EINVAL (nothing
+ * packed) when its first elements are not in a form it knows. */
+int hbf_pack_rec_raw(msgpack_packer *pk, const char *raw, size_t n, uint64_t p);
 /* Packs a producer map with p, why and seq_next replaced. */
 void hbf_pack_producer(msgpack_packer *pk, const msgpack_object *prod, uint64_t p, const char *why,
 		       uint64_t seq_next);

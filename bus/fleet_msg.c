@@ -476,6 +476,42 @@ void hbf_pack_rec(msgpack_packer *pk, const msgpack_object *rec, uint64_t p, uin
 	}
 }
 
+/* Bytes of the msgpack integer or array header whose first byte is b, 0
+ * for anything else. */
+static size_t hbf_int_len(uint8_t b)
+{
+	if (b < 0x80 || b >= 0xe0)
+		return 1; /* fixints */
+	switch (b) {
+	case 0xcc: case 0xd0: return 2;
+	case 0xcd: case 0xd1: return 3;
+	case 0xce: case 0xd2: return 5;
+	case 0xcf: case 0xd3: return 9;
+	default: return 0;
+	}
+}
+
+static size_t hbf_array_hdr_len(uint8_t b)
+{
+	if ((b & 0xf0) == 0x90)
+		return 1;
+	return b == 0xdc ? 3 : b == 0xdd ? 5 : 0;
+}
+
+int hbf_pack_rec_raw(msgpack_packer *pk, const char *raw, size_t n, uint64_t p)
+{
+	const uint8_t *r = (const uint8_t *)raw;
+	size_t h, k, q;
+
+	if (!n || !(h = hbf_array_hdr_len(r[0])) || h >= n || !(k = hbf_int_len(r[h])) ||
+	    h + k >= n || !(q = hbf_int_len(r[h + k])) || h + k + q > n)
+		return -EINVAL;
+	pk->callback(pk->data, raw, h + k);
+	msgpack_pack_uint64(pk, p);
+	pk->callback(pk->data, raw + h + k + q, n - h - k - q);
+	return 0;
+}
+
 void hbf_pack_producer(msgpack_packer *pk, const msgpack_object *prod, uint64_t p, const char *why,
 		       uint64_t seq_next)
 {

@@ -51,6 +51,13 @@ struct sink_dir {
 	struct sink_dir *next;
 };
 
+/* A record of a message: its bytes there and what dedup needs of it. */
+struct sink_item {
+	size_t at, len;
+	struct hbf_rec_key k;
+	int array; /* an event or heartbeat: written from its bytes */
+};
+
 struct sink {
 	struct sink_cfg cfg;
 	struct sink_dir *dirs;
@@ -63,6 +70,9 @@ struct sink {
 	 * record at a time (zone_rec): cleared, never freed, between uses, so
 	 * that a message's thousands of records do not each allocate */
 	msgpack_zone zone_msg, zone_rec;
+	/* the records of the message being applied, as the check found them */
+	struct sink_item *items;
+	size_t nitems, citems;
 };
 
 /* ---- sets -------------------------------------------------------------- */
@@ -388,6 +398,28 @@ static int sink_put(struct sink *s, struct sink_prod *pr, const struct hbf_parse
 	return 0;
 }
 
+/* An event or heartbeat from its bytes (hbf_pack_rec_raw); decoded and
+ * packed as any record when its form is not the usual one. */
+static int sink_put_raw(struct sink *s, struct sink_prod *pr, const struct hbf_parsed *m,
+			const char *raw, size_t n, uint64_t ts)
+{
+	size_t off = 0;
+	msgpack_object rec;
+	int rc = sink_state(s, pr, m);
+
+	if (rc)
+		return rc;
+	if (hbf_pack_rec_raw(&pr->d->pk, raw, n, pr->p)) {
+		msgpack_zone_clear(&s->zone_rec);
+		if (msgpack_unpack(raw, n, &off, &s->zone_rec, &rec) != MSGPACK_UNPACK_SUCCESS)
+			return -EPROTO; /* cannot be: hbf_msg_next read it */
+		hbf_pack_rec(&pr->d->pk, &rec, pr->p, 0, 0);
+	}
+	hbc_index_note(&pr->d->ix, ts, 0);
+	s->st.records++;
+	return 0;
+}
+
 /* A gap: the parts of lo..hi not held, each as a gap record. */
 static int sink_gap(struct sink *s, struct sink_prod *pr, const struct hbf_parsed *m,
 		    const msgpack_object *rec, const struct hbf_rec_key *k)
@@ -441,6 +473,52 @@ static int sink_one(struct sink *s, struct sink_prod *pr, const struct hbf_parse
 	return rc ? (rc == 1 ? 0 : rc) : sink_put(s, pr, m, rec, 0, 0, k.ts_ns);
 }
 
+static int sink_item_add(struct sink *s, size_t at, size_t len, const msgpack_object *rec)
+{
+	struct sink_item *it;
+
+	if (s->nitems == s->citems) {
+		size_t cap = s->citems ? 2 * s->citems : 1024;
+
+		it = realloc(s->items, cap * sizeof(*it));
+		if (!it)
+			return -ENOMEM;
+		s->items = it;
+		s->citems = cap;
+	}
+	it = &s->items[s->nitems++];
+	it->at = at;
+	it->len = len;
+	it->array = rec->type == MSGPACK_OBJECT_ARRAY;
+	return hbf_rec_key(rec, &it->k) ? -EPROTO : 0;
+}
+
+/* One record of the message: an event or heartbeat straight from its
+ * bytes unless held already, anything else decoded again (sink_one). */
+static int sink_item_apply(struct sink *s, struct sink_prod *pr, const struct hbf_parsed *m,
+			   const char *data, const struct sink_item *it)
+{
+	msgpack_object rec;
+	size_t off = it->at;
+	int rc;
+
+	if (it->array) {
+		if (sink_held(pr, it->k.lo)) {
+			s->st.dups++;
+			return 0;
+		}
+		rc = sink_put_raw(s, pr, m, data + it->at, it->len, it->k.ts_ns);
+		return rc ? rc : sink_range_add(pr, it->k.lo, it->k.lo);
+	}
+	msgpack_zone_clear(&s->zone_rec);
+	if (msgpack_unpack(data, it->at + it->len, &off, &s->zone_rec, &rec) != MSGPACK_UNPACK_SUCCESS)
+		return -EPROTO; /* cannot be: hbf_msg_next read it */
+	return sink_one(s, pr, m, &rec);
+}
+
+/* A message is checked whole, each record decoded once (its place and key
+ * kept), before any of it is written; then events and heartbeats are
+ * written from their bytes with their producer number replaced. */
 int sink_apply(struct sink *s, const char *data, size_t len, const char **why)
 {
 	msgpack_zone *hz = &s->zone_msg, *rz = &s->zone_rec;
@@ -448,14 +526,19 @@ int sink_apply(struct sink *s, const char *data, size_t len, const char **why)
 	struct sink_prod *pr;
 	struct sink_dir *d;
 	msgpack_object rec;
-	size_t off;
+	size_t off, at, i;
 	int rc;
 
 	msgpack_zone_clear(hz);
+	s->nitems = 0;
 	rc = hbf_msg_parse(data, len, hz, &m, why);
-	for (off = m.body_off; !rc && (rc = hbf_msg_next(data, len, &off, rz, m.p, &rec, why)) == 1;
-	     msgpack_zone_clear(rz))
-		rc = 0; /* all of it is checked before any of it is written */
+	for (off = at = m.body_off; !rc && (rc = hbf_msg_next(data, len, &off, rz, m.p, &rec, why)) == 1;
+	     at = off) {
+		rc = sink_item_add(s, at, off - at, &rec);
+		msgpack_zone_clear(rz);
+		if (rc)
+			*why = rc == -ENOMEM ? "out of memory" : "bad record";
+	}
 	if (rc)
 		return rc;
 	d = sink_dir_get(s, m.host, m.bus);
@@ -464,9 +547,8 @@ int sink_apply(struct sink *s, const char *data, size_t len, const char **why)
 		*why = "out of memory";
 		return -ENOMEM;
 	}
-	for (off = m.body_off; !rc && hbf_msg_next(data, len, &off, rz, m.p, &rec, why) == 1;
-	     msgpack_zone_clear(rz))
-		rc = sink_one(s, pr, &m, &rec); /* packed at once: nothing keeps rec */
+	for (i = 0; !rc && i < s->nitems; i++)
+		rc = sink_item_apply(s, pr, &m, data, &s->items[i]);
 	if (!rc)
 		sink_index(pr->d, 0);
 	s->st.msgs++;
@@ -704,5 +786,6 @@ void sink_close(struct sink *s)
 		}
 	msgpack_zone_destroy(&s->zone_msg);
 	msgpack_zone_destroy(&s->zone_rec);
+	free(s->items);
 	free(s);
 }
