@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * drain.c - the record's way from a ring to the write buffers: read from
- * cursor to head, one validated copy per record (hb_ring_view_copy), gaps
- * where sequence numbers jump, late-registered types and metrics stated,
- * field type mismatches reported, each record encoded (encode.c) into the
- * current write buffer (writer.c), and a mark ("this source is written up
- * to cursor X") that source.c's hbc_apply turns into a tail release once
- * the buffer is durable (R2 in ring.c).
+ * cursor to head, one copy per record (hb_ring_view_take). The usual event
+ * takes the run (hbc_source_run: checked while it is encoded, enc_event.h);
+ * any other record the full way: the copy checked whole
+ * (hb_rec_check_copy), gaps where sequence numbers jump, late-registered
+ * types and metrics stated, field type mismatches reported, the record
+ * encoded (encode.c). Both write into the current write buffer
+ * (writer.c), with a mark ("this source is written up to cursor X") that
+ * source.c's hbc_apply turns into a tail release once the buffer is
+ * durable (R2 in ring.c).
  *
  * It decides nothing about the source's fate: hbc_source_drain says how it
  * ended (more to read, at the head, a bad record) and source.c settles it.
@@ -228,7 +231,7 @@ static int hbc_fields_declared(const struct hb_type_def *t, uint64_t tw, unsigne
 	return t->nfields == n && tw == hbc_tags_word(t->tags, n);
 }
 
-/* rec: a validated event copy (hb_ring_view_copy). */
+/* rec: a checked event copy (hb_rec_check_copy). */
 static void hbc_check_fields(struct hbc_source *r, msgpack_packer *pk, const struct hb_rec *rec)
 {
 	const struct hb_type_def *t = &r->v.hdr->types[rec->type];
@@ -255,7 +258,7 @@ static void hbc_check_fields(struct hbc_source *r, msgpack_packer *pk, const str
 	}
 }
 
-/* rec: the validated copy of an event (hb_ring_view_copy). */
+/* rec: the checked copy of an event (hb_rec_check_copy). */
 static void hbc_source_event(struct hbc_collector *c, struct hbc_source *r, msgpack_packer *pk,
 			   const struct hb_rec *rec)
 {
@@ -289,7 +292,7 @@ static void hbc_source_heartbeat(struct hbc_collector *c, struct hbc_source *r, 
 		hbc_feed_heartbeat_pack(c, r, pk);
 }
 
-/* rec: the validated copy of a record (hb_ring_view_copy), ours alone. */
+/* rec: the checked copy of a record (hb_rec_check_copy), ours alone. */
 static int hbc_source_record(struct hbc_collector *c, struct hbc_source *r, msgpack_packer *pk,
 			   const struct hb_rec *rec)
 {

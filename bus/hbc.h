@@ -160,7 +160,7 @@ void hbc_enc_types(msgpack_packer *pk, uint32_t p, uint64_t ts_ns, const struct 
 void hbc_enc_metrics(msgpack_packer *pk, uint32_t p, uint64_t ts_ns, const struct hb_ring_hdr *h,
 		     uint32_t first, uint32_t end);
 /* r: a whole event record that passed validation in memory no one else
- * writes (the copy made by hb_ring_view_copy), so its tags are known and
+ * writes (a copy checked by hb_rec_check_copy), so its tags are known and
  * dense and every slot and string lies inside r->len (str/bytes values
  * are read in whole 8-byte words, as they are padded in a record).
  * Appended to the open event batch of b when it is p's, r->seq follows
