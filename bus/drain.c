@@ -382,10 +382,7 @@ struct hbc_run {
 /* What the run reads of its source, its ring and its buffer, loaded once
  * into a local that the encoder's byte stores cannot reach. */
 struct hbc_run_src {
-	struct hb_ring_hdr *hdr;
-	const uint8_t *data;     /* the ring's data area */
-	uint64_t tail;
-	uint32_t size, mask;
+	struct hb_ring_view v;   /* the ring (its cursor and head: the run's) */
 	uint32_t p, ntypes;      /* the source's producer number, types stated */
 	const uint64_t *type_tw; /* their declared tags words */
 	uint64_t *copy;          /* the collector's copy buffer */
@@ -397,31 +394,20 @@ struct hbc_run_src {
 HB_INLINE int hbc_run_one(const struct hbc_run_src *s, struct hbc_run *u,
 			  const struct hbc_clock *clk)
 {
-	const struct hb_rec *rec = (const struct hb_rec *)s->copy;
+	const struct hb_rec *rec = (const struct hb_rec *)s->copy, *r;
 	struct hb_rec h;
-	uint32_t len, off;
+	uint32_t len;
 	uint64_t tw, ts, req;
 	uint8_t *e;
 
-	if (u->cursor == u->head) {
-		/* A1: pairs with the producer's R1 in hb_ring_commit */
-		uint64_t head = atomic_load_explicit(&s->hdr->head, memory_order_acquire);
-
-		if (head == u->cursor || head - s->tail > s->size || head - u->cursor > s->size)
-			return 0; /* nothing new, or what hb_ring_view_locate refuses */
-		u->head = head;
-	}
-	off = (uint32_t)u->cursor & s->mask;
 	/* the records a few lines on: their lines are likely still in the
 	 * producer's cache, and asking for them now overlaps the transfers */
-	__builtin_prefetch(s->data + ((off + HBC_RUN_PREFETCH) & s->mask));
-	memcpy(&len, s->data + off, sizeof(len));
-	/* as hb_ring_view_locate: a multiple of 8 inside head and the ring's
-	 * end (a pad, or anything but an event, fails the copy's checks) */
-	if (len % 8 || len < HB_EVENT_FIXED || len > u->head - u->cursor || len > s->size - off ||
+	__builtin_prefetch(s->v.data + (((uint32_t)u->cursor + HBC_RUN_PREFETCH) & s->v.mask));
+	/* pads skipped; anything the locate refuses is the full way's */
+	if (hb_ring_locate(&s->v, &u->cursor, &u->head, &r, &len) <= 0 || len < HB_EVENT_FIXED ||
 	    len > HB_REC_COPY_MAX)
 		return 0;
-	hb_rec_copy(s->copy, s->data + off, len); /* one read: from here on only the copy */
+	hb_rec_copy(s->copy, r, len); /* one read: from here on only the copy */
 	memcpy(&h, rec, sizeof(h));
 	if (h.len != len || h.kind != HB_REC_EVENT || h.prio > HB_PRIO_URGENT ||
 	    h.seq != u->expected || h.type >= s->ntypes)
@@ -472,8 +458,7 @@ static unsigned hbc_source_run(struct hbc_collector *c, struct hbc_source *r, un
 	struct hbc_index *ix = b->ix;
 	const struct hbc_clock clk = hbc_source_clock(r);
 	const struct hbc_run_src src = {
-		.hdr = r->v.hdr, .data = r->v.data, .tail = r->v.tail, .size = r->v.size,
-		.mask = r->v.mask, .p = r->p, .ntypes = r->types_stated, .type_tw = r->type_tw,
+		.v = r->v, .p = r->p, .ntypes = r->types_stated, .type_tw = r->type_tw,
 		.copy = c->copy, .b = b,
 	};
 	struct hbc_run u = {

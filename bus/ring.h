@@ -105,11 +105,14 @@ int hb_event_decode(const struct hb_rec *r, struct hb_event_view *ev);
 
 /* ---- reading records (inline: they run for every record) ---- */
 
-/* The next record at the cursor, pads skipped (the cursor moves past
- * them): 1 with *out and its length *out_len (bounded by the data area and
- * head, not yet checked further), 0 when nothing is new, -EBADMSG. */
-static inline int hb_ring_view_locate(struct hb_ring_view *v, const struct hb_rec **out,
-				     uint32_t *out_len)
+/* The next record at *cursor of v's ring, pads skipped (*cursor moves
+ * past them), *head the head last loaded (A1 loads it again when the
+ * cursor reaches it): 1 with *out and its length *out_len (bounded by the
+ * data area and head, not yet checked further), 0 when nothing is new,
+ * -EBADMSG. The cursor and head are the caller's, so that a loop can keep
+ * them in locals (the collector's run); hb_ring_view_locate uses v's own. */
+static inline int hb_ring_locate(const struct hb_ring_view *v, uint64_t *cursor, uint64_t *head,
+				 const struct hb_rec **out, uint32_t *out_len)
 {
 	for (;;) {
 		uint64_t avail;
@@ -117,24 +120,24 @@ static inline int hb_ring_view_locate(struct hb_ring_view *v, const struct hb_re
 		const struct hb_rec *r;
 		uint8_t kind;
 
-		if (v->cursor == v->head) {
+		if (*cursor == *head) {
 			/* A1: pairs with the producer's R1 in hb_ring_commit. */
-			uint64_t head = atomic_load_explicit(&v->hdr->head, memory_order_acquire);
+			uint64_t h = atomic_load_explicit(&v->hdr->head, memory_order_acquire);
 
-			if (head == v->cursor)
+			if (h == *cursor)
 				return 0;
 			/* Indices are free running: compare by subtraction only. A
 			 * head behind the cursor shows up as a huge distance. */
-			if (head - v->tail > v->size || head - v->cursor > v->size || (v->cursor & 7))
-				return -EBADMSG; /* v->head stays: the next call loads again */
-			v->head = head;
+			if (h - v->tail > v->size || h - *cursor > v->size || (*cursor & 7))
+				return -EBADMSG; /* *head stays: the next call loads again */
+			*head = h;
 		}
 		/* What the load above checked still holds: the cursor moves on by
 		 * checked lengths (multiples of 8, at most avail) or back to an
 		 * earlier cursor (ring.h), never before tail, and tail moves up to
 		 * the cursor at most, so head - cursor <= head - tail <= size. */
-		avail = v->head - v->cursor;
-		off = (uint32_t)v->cursor & v->mask;
+		avail = *head - *cursor;
+		off = (uint32_t)*cursor & v->mask;
 		room = v->size - off; /* records never cross the end */
 		r = (const struct hb_rec *)(v->data + off);
 		memcpy(&len, &r->len, sizeof(len));
@@ -146,8 +149,14 @@ static inline int hb_ring_view_locate(struct hb_ring_view *v, const struct hb_re
 			*out_len = len;
 			return 1;
 		}
-		v->cursor += len;
+		*cursor += len;
 	}
+}
+
+static inline int hb_ring_view_locate(struct hb_ring_view *v, const struct hb_rec **out,
+				      uint32_t *out_len)
+{
+	return hb_ring_locate(v, &v->cursor, &v->head, out, out_len);
 }
 
 /* memcpy for a record of len bytes (a multiple of 8, hb_ring_view_locate):
@@ -181,13 +190,16 @@ static inline void hb_rec_copy(void *dst, const void *src, uint32_t len)
  * cursor back when it is bad. */
 static inline int hb_ring_view_take(struct hb_ring_view *v, void *buf, size_t cap, uint32_t *len)
 {
+	uint64_t start = v->cursor;
 	const struct hb_rec *r;
 	int rc = hb_ring_view_locate(v, &r, len);
 
+	if (rc > 0 && *len > cap)
+		rc = -EBADMSG;
+	if (rc < 0)
+		v->cursor = start; /* where it was, pads before the damage too */
 	if (rc <= 0)
 		return rc;
-	if (*len > cap)
-		return -EBADMSG;
 	hb_rec_copy(buf, r, *len); /* one read of the bytes: only the copy counts */
 	v->cursor += *len;
 	return 1;
