@@ -398,23 +398,18 @@ static int sink_put(struct sink *s, struct sink_prod *pr, const struct hbf_parse
 	return 0;
 }
 
-/* An event or heartbeat from its bytes (hbf_pack_rec_raw); decoded and
- * packed as any record when its form is not the usual one. */
+/* An event or heartbeat from its bytes (hbf_pack_rec_raw). Its array
+ * header, kind and producer number are in forms hbf_pack_rec_raw knows:
+ * hbf_msg_next decoded them as an array and two non-negative integers. */
 static int sink_put_raw(struct sink *s, struct sink_prod *pr, const struct hbf_parsed *m,
 			const char *raw, size_t n, uint64_t ts)
 {
-	size_t off = 0;
-	msgpack_object rec;
 	int rc = sink_state(s, pr, m);
 
 	if (rc)
 		return rc;
-	if (hbf_pack_rec_raw(&pr->d->pk, raw, n, pr->p)) {
-		msgpack_zone_clear(&s->zone_rec);
-		if (msgpack_unpack(raw, n, &off, &s->zone_rec, &rec) != MSGPACK_UNPACK_SUCCESS)
-			return -EPROTO; /* cannot be: hbf_msg_next read it */
-		hbf_pack_rec(&pr->d->pk, &rec, pr->p, 0, 0);
-	}
+	if (hbf_pack_rec_raw(&pr->d->pk, raw, n, pr->p))
+		return -EPROTO;
 	hbc_index_note(&pr->d->ix, ts, 0);
 	s->st.records++;
 	return 0;
