@@ -189,6 +189,7 @@ $(EXAMPLES): $(BIN)/%: $(OBJ)/producers/examples/%.o $(LIBHB)
 
 # the fleet message code (no libnats calls) for the tests of it
 $(BUILD)/tests/test_fleet_rec_raw: $(OBJ)/bus/fleet_msg.o
+$(BUILD)/tests/test_sink_batches: $(OBJ)/bus/sink_write.o $(OBJ)/bus/fleet_msg.o
 $(UNIT_TESTS): $(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(LIBHBBUS) $(LIBHBHTTP) $(LIBHBREAD) $(LIBHB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(CMOCKA_LIBS) $(URING_LIBS) $(MSGPACK_LIBS) $(MHD_LIBS) -lpthread -lm

@@ -6,7 +6,7 @@
  *
  * A message is a msgpack stream: a `ship` header map, one `producer` map
  * with the tables the records need, then records of that one producer
- * exactly as an archive holds them (events in the single form). Its
+ * exactly as an archive holds them (event batches as they are). Its
  * Nats-Msg-Id names what it holds: host, producer identity (ring, start)
  * and the sequence range, so a re-sent message has the same id.
  *
@@ -25,7 +25,7 @@
 #include "hb_reader.h"
 
 #define HBF_MSG_MAGIC "hb-ship"
-#define HBF_MSG_MAJOR 1
+#define HBF_MSG_MAJOR 2 /* 2.0: event batches in the body; 1.x read too */
 #define HBF_MSG_MINOR 0
 #define HBF_HOST_MAX 64
 #define HBF_ID_MAX 512
@@ -95,7 +95,8 @@ struct hbf_msg {
 	uint64_t lo, hi;     /* sequence range of the records (has_seq) */
 	int has_seq;
 	uint64_t ts_first;   /* time of the first record that has a seq or ts */
-	uint32_t nrec;
+	uint32_t nobj;       /* objects in the body */
+	uint32_t nrec;       /* records they hold (each event of a batch counts) */
 	uint64_t last_off;   /* offset of the last object added */
 	const char *file;    /* its file */
 };
@@ -104,9 +105,9 @@ void hbf_msg_init(struct hbf_msg *m);
 void hbf_msg_free(struct hbf_msg *m);
 /* Starts a message of prod's records (the body is emptied). */
 void hbf_msg_begin(struct hbf_msg *m, const struct hb_rd_producer *prod);
-/* 1 when rec is one hbship ships: a record of a producer, not a file
- * header nor a producer/types/metrics record (tables travel in the
- * producer map); else 0. */
+/* 1 when rec is one hbship ships: a record of a producer (an event
+ * batch whole too), not a file header nor a producer/types/metrics record
+ * (tables travel in the producer map); else 0. */
 int hbf_rec_shipped(const struct hb_rd_record *rec);
 /* Adds a record of m->prod. 0, or -EINVAL for a record that is not shipped
  * (hbf_rec_shipped) or not of m->prod. */
@@ -138,28 +139,41 @@ struct hbf_parsed {
  * live in z, which the caller frees. */
 int hbf_msg_parse(const char *data, size_t len, msgpack_zone *z, struct hbf_parsed *out,
 		  const char **why);
-/* The next record of the body at *off: 1 and the object, 0 at the end,
- * -EPROTO (why set) when the rest is not a valid record of producer p. */
-int hbf_msg_next(const char *data, size_t len, size_t *off, msgpack_zone *z, uint64_t p,
-		 msgpack_object *rec, const char **why);
 /* What dedup needs of a record: its seq range (gap: from..to; event,
- * heartbeat: seq..seq), or has_seq 0 and its ts for other bus records. */
+ * heartbeat: seq..seq; event batch: its events'), or has_seq 0 and its ts
+ * for other bus records. */
 struct hbf_rec_key {
 	int has_seq;
 	uint64_t lo, hi;
 	uint64_t ts_ns;
 	int is_gap;
+	int is_batch;    /* then ts_ns..ts_max are its events' times, and its */
+	uint64_t ts_max; /* first event is first bytes into it */
+	size_t first;
 };
+/* The next record of the body at *off: 1 with its key and, unless it is
+ * an event batch (checked whole as a reader checks one, not decoded), the
+ * object; 0 at the end; -EPROTO (why set) when the rest is not a valid
+ * record of producer p. z holds the object (or was scratch). */
+int hbf_msg_next(const char *data, size_t len, size_t *off, msgpack_zone *z, uint64_t p,
+		 msgpack_object *rec, struct hbf_rec_key *k, const char **why);
+/* The key of a record decoded by hbf_msg_next (not a batch). */
 int hbf_rec_key(const msgpack_object *rec, struct hbf_rec_key *k);
 /* Packs rec with its producer number replaced by p; a gap as the gap of
  * gap_lo..gap_hi (a part of its own range; ignored for other records). */
 void hbf_pack_rec(msgpack_packer *pk, const msgpack_object *rec, uint64_t p, uint64_t gap_lo,
 		  uint64_t gap_hi);
-/* The same for an event or heartbeat array [k, p, ...] as its n bytes came
- * in a message (raw, checked by hbf_msg_next): its header and k copied, p
- * packed, the rest copied as it is, nothing decoded. 0, or -EINVAL (nothing
- * packed) when its first elements are not in a form it knows. */
+/* The same for an event, heartbeat or event batch array [k, p, ...] as its
+ * n bytes came in a message (raw, checked by hbf_msg_next): its header and
+ * k copied, p packed, the rest copied as it is, nothing decoded. 0, or
+ * -EINVAL (nothing packed) when its first elements are not in a form it
+ * knows. */
 int hbf_pack_rec_raw(msgpack_packer *pk, const char *raw, size_t n, uint64_t p);
+/* The events from sequence number lo to hi (within its range) of the event
+ * batch whose n bytes are raw (checked by hbf_msg_next, key k), as a batch
+ * of producer p of their own: its header packed, their bytes copied. */
+void hbf_pack_batch_part(msgpack_packer *pk, const char *raw, size_t n,
+			 const struct hbf_rec_key *k, uint64_t p, uint64_t lo, uint64_t hi);
 /* Packs a producer map with p, why and seq_next replaced. */
 void hbf_pack_producer(msgpack_packer *pk, const msgpack_object *prod, uint64_t p, const char *why,
 		       uint64_t seq_next);

@@ -4,6 +4,7 @@
  * Everything a sink reads is untrusted: every object is checked before use. */
 #include "fleet.h"
 #include "hbc.h"
+#include "rd_batch.h"
 #include "rd_wire.h"
 
 #include <errno.h>
@@ -85,7 +86,7 @@ void hbf_msg_begin(struct hbf_msg *m, const struct hb_rd_producer *prod)
 	m->has_seq = 0;
 	m->lo = m->hi = 0;
 	m->ts_first = 0;
-	m->nrec = 0;
+	m->nobj = m->nrec = 0;
 }
 
 static void hbf_msg_seq(struct hbf_msg *m, uint64_t lo, uint64_t hi)
@@ -126,13 +127,16 @@ int hbf_msg_add(struct hbf_msg *m, const struct hb_rd_record *rec)
 		free(buf);
 	if (rec->kind == HB_RD_EVENT || rec->kind == HB_RD_HEARTBEAT)
 		hbf_msg_seq(m, rec->seq, rec->seq);
+	else if (rec->kind == HB_RD_BATCH)
+		hbf_msg_seq(m, rec->seq, rec->seq + rec->nevents - 1);
 	else if (!strcmp(rec->bus_kind, "gap") &&
 		 !hbf_obj_u64(hb_rd_map_get(rec->obj, "from"), &from) &&
 		 !hbf_obj_u64(hb_rd_map_get(rec->obj, "to"), &to) && from <= to)
 		hbf_msg_seq(m, from, to);
 	if (!m->nrec)
 		m->ts_first = rec->ts_ns;
-	m->nrec++;
+	m->nrec += rec->kind == HB_RD_BATCH ? (uint32_t)rec->nevents : 1;
+	m->nobj++;
 	m->last_off = rec->offset;
 	m->file = rec->file;
 	return 0;
@@ -154,6 +158,7 @@ void hbf_msg_add_gap(struct hbf_msg *m, uint64_t from, uint64_t to, uint64_t ts_
 	if (!m->nrec)
 		m->ts_first = ts_ns;
 	m->nrec++;
+	m->nobj++;
 }
 
 static void hbf_pack_tables(msgpack_packer *pk, const struct hb_rd_producer *pr)
@@ -229,7 +234,7 @@ int hbf_msg_finish(struct hbf_msg *m, const char *host, const char *bus, msgpack
 	msgpack_pack_uint32(&pk, HBF_MSG_MINOR);
 	hbf_pack_kv_str(&pk, "host", host);
 	hbf_pack_kv_str(&pk, "bus", bus);
-	hbf_pack_kv_u64(&pk, "n", m->nrec);
+	hbf_pack_kv_u64(&pk, "n", m->nobj);
 	hbf_pack_prod(&pk, m, host);
 	msgpack_sbuffer_write(out, m->body.data, m->body.size);
 	/* what it holds: host, producer identity, seq range, record count
@@ -246,14 +251,6 @@ int hbf_msg_finish(struct hbf_msg *m, const char *host, const char *bus, msgpack
 
 /* ---- reading ----------------------------------------------------------- */
 
-static int hbf_unpack(const char *data, size_t len, size_t *off, msgpack_zone *z,
-		      msgpack_object *o)
-{
-	msgpack_unpack_return r = msgpack_unpack(data, len, off, z, o);
-
-	return r == MSGPACK_UNPACK_SUCCESS || r == MSGPACK_UNPACK_EXTRA_BYTES ? 0 : -EPROTO;
-}
-
 static int hbf_parse_header(const msgpack_object *h, struct hbf_parsed *out, const char **why)
 {
 	const msgpack_object *v;
@@ -266,7 +263,7 @@ static int hbf_parse_header(const msgpack_object *h, struct hbf_parsed *out, con
 	*why = "unsupported fleet message version";
 	if (!v || v->type != MSGPACK_OBJECT_ARRAY || v->via.array.size < 2 ||
 	    v->via.array.ptr[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
-	    v->via.array.ptr[0].via.u64 != HBF_MSG_MAJOR)
+	    v->via.array.ptr[0].via.u64 < 1 || v->via.array.ptr[0].via.u64 > HBF_MSG_MAJOR)
 		return -EPROTO;
 	*why = "bad host or bus name";
 	if (hbf_str_name(hb_rd_map_get(h, "host"), out->host, sizeof(out->host)) ||
@@ -297,20 +294,23 @@ static int hbf_parse_prod(const msgpack_object *pm, struct hbf_parsed *out, cons
 	return 0;
 }
 
-/* The objects in p[0, len) claim no more elements and bytes than the
- * message holds, and nest at most 32 deep: msgpack-c allocates what a
+/* The object at p claims no more elements and bytes than the len bytes
+ * there hold, and nests at most 32 deep: msgpack-c allocates what a
  * container's count says before it reads any of it, so a six-byte message
- * could ask for gigabytes. 0 or -EPROTO. */
-static int hbf_wire_check(const uint8_t *p, size_t len)
+ * could ask for gigabytes. Its size, or -EPROTO. */
+static long hbf_wire_one(const uint8_t *p, size_t len)
 {
 	uint64_t need[33];
 	size_t off = 0;
 	int depth = 0;
 
-	while (off < len) {
-		uint8_t c = p[off];
+	do {
+		uint8_t c;
 		uint64_t n = 0, hdr = 1;
 
+		if (off >= len)
+			return -EPROTO;
+		c = p[off];
 		if ((c & 0xf0) == 0x80)
 			n = 2u * (c & 0x0f);
 		else if ((c & 0xf0) == 0x90)
@@ -341,8 +341,21 @@ static int hbf_wire_check(const uint8_t *p, size_t len)
 		}
 		while (depth && !need[depth])
 			depth--;
-	}
-	return depth ? -EPROTO : 0;
+	} while (depth);
+	return (long)off;
+}
+
+/* The next object at *off, checked by hbf_wire_one, decoded into z. */
+static int hbf_unpack_one(const char *data, size_t len, size_t *off, msgpack_zone *z,
+			  msgpack_object *o)
+{
+	long n = *off < len ? hbf_wire_one((const uint8_t *)data + *off, len - *off) : -EPROTO;
+	size_t at = 0;
+
+	if (n < 0 || msgpack_unpack(data + *off, (size_t)n, &at, z, o) != MSGPACK_UNPACK_SUCCESS)
+		return -EPROTO;
+	*off += (size_t)n;
+	return 0;
 }
 
 int hbf_msg_parse(const char *data, size_t len, msgpack_zone *z, struct hbf_parsed *out,
@@ -354,14 +367,13 @@ int hbf_msg_parse(const char *data, size_t len, msgpack_zone *z, struct hbf_pars
 
 	memset(out, 0, sizeof(*out));
 	*why = "not msgpack, or lengths beyond the message";
-	if (!data || !len || hbf_wire_check((const uint8_t *)data, len) ||
-	    hbf_unpack(data, len, &off, z, &h))
+	if (!data || hbf_unpack_one(data, len, &off, z, &h))
 		return -EPROTO;
 	rc = hbf_parse_header(&h, out, why);
 	if (rc)
 		return rc;
 	*why = "truncated: no producer map";
-	if (off >= len || hbf_unpack(data, len, &off, z, &pm))
+	if (hbf_unpack_one(data, len, &off, z, &pm))
 		return -EPROTO;
 	rc = hbf_parse_prod(&pm, out, why);
 	out->body_off = off;
@@ -406,22 +418,53 @@ static int hbf_check_map(const msgpack_object *o, uint64_t p, const char **why)
 	return 0;
 }
 
-int hbf_msg_next(const char *data, size_t len, size_t *off, msgpack_zone *z, uint64_t p,
-		 msgpack_object *rec, const char **why)
+/* 1 when p starts an array whose first element is 3: an event batch. */
+static int hbf_is_batch(const uint8_t *p, size_t len)
 {
-	struct hbf_rec_key k;
+	uint32_t cnt;
+	size_t h = rd_array_head(p, len, &cnt);
 
+	return h && h < len && p[h] == 3;
+}
+
+/* The event batch at data + *off, checked whole (rd_batch_verify). */
+static int hbf_batch_next(const char *data, size_t len, size_t *off, msgpack_zone *z,
+			  uint64_t p, struct hbf_rec_key *k, const char **why)
+{
+	struct rd_batch_info bi;
+	long n = rd_batch_verify((const uint8_t *)data + *off, len - *off, z, &bi);
+
+	*why = "bad event batch";
+	if (n < 0)
+		return -EPROTO;
+	*why = "record of another producer";
+	if (bi.p != p)
+		return -EPROTO;
+	*k = (struct hbf_rec_key){.has_seq = 1, .lo = bi.seq0, .hi = bi.seq0 + bi.nev - 1,
+				  .ts_ns = bi.ts_min, .ts_max = bi.ts_max, .is_batch = 1,
+				  .first = bi.first};
+	*off += (size_t)n;
+	return 1;
+}
+
+int hbf_msg_next(const char *data, size_t len, size_t *off, msgpack_zone *z, uint64_t p,
+		 msgpack_object *rec, struct hbf_rec_key *k, const char **why)
+{
 	if (*off >= len)
 		return 0;
+	if (hbf_is_batch((const uint8_t *)data + *off, len - *off)) {
+		rec->type = MSGPACK_OBJECT_NIL;
+		return hbf_batch_next(data, len, off, z, p, k, why);
+	}
 	*why = "truncated or damaged record";
-	if (hbf_unpack(data, len, off, z, rec))
+	if (hbf_unpack_one(data, len, off, z, rec))
 		return -EPROTO;
 	if (rec->type == MSGPACK_OBJECT_ARRAY ? hbf_check_array(rec, p, why)
 	    : rec->type == MSGPACK_OBJECT_MAP ? hbf_check_map(rec, p, why)
 					      : -EPROTO)
 		return -EPROTO;
 	*why = "bad gap record";
-	return hbf_rec_key(rec, &k) ? -EPROTO : 1;
+	return hbf_rec_key(rec, k) ? -EPROTO : 1;
 }
 
 int hbf_rec_key(const msgpack_object *rec, struct hbf_rec_key *k)
@@ -531,4 +574,22 @@ void hbf_pack_producer(msgpack_packer *pk, const msgpack_object *prod, uint64_t 
 		else
 			msgpack_pack_object(pk, kv->val);
 	}
+}
+
+void hbf_pack_batch_part(msgpack_packer *pk, const char *raw, size_t n,
+			 const struct hbf_rec_key *k, uint64_t p, uint64_t lo, uint64_t hi)
+{
+	struct rd_batch_info bi = {.seq0 = k->lo, .nev = k->hi - k->lo + 1, .first = k->first,
+				   .size = n};
+	const uint8_t *r = (const uint8_t *)raw;
+	uint64_t t, t_end;
+	size_t a = rd_batch_seek(r, &bi, lo - k->lo, &t);
+	size_t b = rd_batch_seek(r, &bi, hi - k->lo + 1, &t_end);
+
+	msgpack_pack_array(pk, (size_t)(4 + hi - lo + 1));
+	msgpack_pack_uint8(pk, 3);
+	msgpack_pack_uint64(pk, p);
+	msgpack_pack_uint64(pk, lo);
+	hbc_pack_ts(pk, t); /* the time before event lo: its dt stays as it is */
+	pk->callback(pk->data, raw + a, b - a);
 }

@@ -48,6 +48,16 @@ static inline void hbc_index_note(struct hbc_index *x, uint64_t ts_ns, int meta)
 	x->n++;
 	x->meta += meta != 0;
 }
+/* Notes one object standing for n records (an event batch) whose times
+ * are ts_min..ts_max. */
+static inline void hbc_index_note_span(struct hbc_index *x, uint64_t ts_min, uint64_t ts_max,
+				       uint64_t n)
+{
+	hbc_index_note(x, ts_min, 0);
+	if (ts_max > x->ts_max)
+		x->ts_max = ts_max;
+	x->n += n - 1;
+}
 /* 1 when an index record should be appended at file offset off (the
  * chunk is at least `every` bytes long and holds records). */
 int hbc_index_due(const struct hbc_index *x, uint64_t off);

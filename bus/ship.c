@@ -610,7 +610,7 @@ static int ship_record(struct ship *s, const struct hb_rd_record *rec)
 	}
 	if (s->cur.nrec &&
 	    (rec->producer != s->cur.prod || rec->file != s->cur.file ||
-	     (rec->offset != s->cur.last_off && s->cur.body.size >= s->o->max_msg)) &&
+	     s->cur.body.size >= s->o->max_msg) &&
 	    ship_flush(s))
 		return -EAGAIN;
 	if (!s->cur.nrec) {
@@ -712,7 +712,8 @@ static void ship_pos_placeholder(struct ship *s)
 /* One run: from the position until a failure or stop. */
 static int ship_session(struct ship *s)
 {
-	struct hb_reader_opts ro = {.flags = s->o->once ? 0 : HB_RD_FOLLOW, .poll_ms = 20, .on_idle = ship_on_idle,
+	struct hb_reader_opts ro = {.flags = HB_RD_BATCHES | (s->o->once ? 0 : HB_RD_FOLLOW),
+				    .poll_ms = 20, .on_idle = ship_on_idle,
 				    .on_damage = ship_on_damage, .ctx = s};
 	struct hb_rd_record rec;
 	char path[sizeof(s->o->dir) + HBC_FNAME_MAX + 2];
@@ -732,15 +733,11 @@ static int ship_session(struct ship *s)
 	hbf_msg_begin(&s->cur, NULL);
 	s->cur_synth = 0;
 	while (!s->failed && (rc = hb_reader_next(s->rd, &rec)) > 0) {
-		/* a stop ends the run between archive objects only: the position
-		 * names an object, so all of its records (the events of a batch)
-		 * must be in the messages before it */
-		if (*s->stop && !(s->cur.nrec && rec.file == s->cur.file &&
-				  rec.offset == s->cur.last_off))
+		if (*s->stop) /* between archive objects: the position names one */
 			break;
 		if (ship_record(s, &rec))
 			break;
-		if (s->cur.nrec == 1)
+		if (s->cur.nobj == 1)
 			ship_periodic(s, 0);
 	}
 	if (rc < 0)

@@ -104,7 +104,7 @@ static void *ship_count_main(void *arg)
 			c->last_file = rec.file;
 			c->last_off = rec.offset;
 		}
-		c->n++;
+		c->n += rec.kind == HB_RD_BATCH ? rec.nevents : 1;
 		pthread_mutex_unlock(&c->mu);
 	}
 	if (rc < 0)
@@ -122,7 +122,7 @@ static void ship_count_quiet_damage(void *ctx, const char *file, uint64_t off, u
 int ship_count_start(struct ship_count **out, const char *dir, const char *pos_file,
 		     uint64_t pos_off)
 {
-	struct hb_reader_opts ro = {.flags = HB_RD_FOLLOW, .poll_ms = 20,
+	struct hb_reader_opts ro = {.flags = HB_RD_FOLLOW | HB_RD_BATCHES, .poll_ms = 20,
 				    .on_damage = ship_count_quiet_damage};
 	char path[4096 + HBC_FNAME_MAX + 2];
 	const char *paths[1] = {path};

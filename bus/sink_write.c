@@ -55,7 +55,7 @@ struct sink_dir {
 struct sink_item {
 	size_t at, len;
 	struct hbf_rec_key k;
-	int array; /* an event or heartbeat: written from its bytes */
+	int raw; /* an event, heartbeat or event batch: written from its bytes */
 };
 
 struct sink {
@@ -415,33 +415,71 @@ static int sink_put_raw(struct sink *s, struct sink_prod *pr, const struct hbf_p
 	return 0;
 }
 
+/* The first run of sequence numbers from a to hi that is not held: 1 and
+ * it in *lo..*b, or 0 when all of them are held. */
+static int sink_free_run(const struct sink_prod *pr, uint64_t a, uint64_t hi, uint64_t *lo,
+			 uint64_t *b)
+{
+	for (;;) {
+		size_t i = sink_range_find(pr, a);
+
+		if (i < pr->nr && pr->r[i].lo <= a) { /* a is held: skip the range */
+			if (pr->r[i].hi >= hi)
+				return 0;
+			a = pr->r[i].hi + 1;
+			continue;
+		}
+		*lo = a;
+		*b = i < pr->nr && pr->r[i].lo <= hi ? pr->r[i].lo - 1 : hi;
+		return 1;
+	}
+}
+
 /* A gap: the parts of lo..hi not held, each as a gap record. */
 static int sink_gap(struct sink *s, struct sink_prod *pr, const struct hbf_parsed *m,
 		    const msgpack_object *rec, const struct hbf_rec_key *k)
 {
-	uint64_t a = k->lo;
-	int rc = 0, cut = 0;
+	uint64_t a = k->lo, lo, b, put = 0;
+	int rc = 0;
 
-	while (!rc && a <= k->hi) {
-		size_t i = sink_range_find(pr, a);
-		uint64_t b;
-
-		if (i < pr->nr && pr->r[i].lo <= a) { /* a is held: skip the range */
-			cut = 1;
-			if (pr->r[i].hi >= k->hi)
-				break;
-			a = pr->r[i].hi + 1;
-			continue;
-		}
-		b = i < pr->nr && pr->r[i].lo <= k->hi ? pr->r[i].lo - 1 : k->hi;
-		rc = sink_put(s, pr, m, rec, a, b, k->ts_ns);
+	while (!rc && sink_free_run(pr, a, k->hi, &lo, &b)) {
+		rc = sink_put(s, pr, m, rec, lo, b, k->ts_ns);
 		if (!rc)
-			rc = sink_range_add(pr, a, b);
+			rc = sink_range_add(pr, lo, b);
+		put += b - lo + 1;
 		if (b == k->hi)
 			break;
 		a = b + 1;
 	}
-	s->st.gaps_cut += cut;
+	s->st.gaps_cut += put != k->hi - k->lo + 1;
+	return rc;
+}
+
+/* An event batch: whole from its bytes when none of it is held (the usual
+ * case), else each run of it not held as a batch of its own. */
+static int sink_batch(struct sink *s, struct sink_prod *pr, const struct hbf_parsed *m,
+		      const char *raw, size_t n, const struct hbf_rec_key *k)
+{
+	uint64_t a = k->lo, lo, b, put = 0, nev = k->hi - k->lo + 1;
+	int rc = 0;
+
+	while (!rc && sink_free_run(pr, a, k->hi, &lo, &b)) {
+		rc = sink_state(s, pr, m);
+		if (rc)
+			break;
+		if (lo == k->lo && b == k->hi && hbf_pack_rec_raw(&pr->d->pk, raw, n, pr->p))
+			return -EPROTO;
+		if (lo != k->lo || b != k->hi)
+			hbf_pack_batch_part(&pr->d->pk, raw, n, k, pr->p, lo, b);
+		hbc_index_note_span(&pr->d->ix, k->ts_ns, k->ts_max, b - lo + 1);
+		rc = sink_range_add(pr, lo, b);
+		put += b - lo + 1;
+		if (b == k->hi)
+			break;
+		a = b + 1;
+	}
+	s->st.records += put;
+	s->st.dups += nev - put;
 	return rc;
 }
 
@@ -468,7 +506,8 @@ static int sink_one(struct sink *s, struct sink_prod *pr, const struct hbf_parse
 	return rc ? (rc == 1 ? 0 : rc) : sink_put(s, pr, m, rec, 0, 0, k.ts_ns);
 }
 
-static int sink_item_add(struct sink *s, size_t at, size_t len, const msgpack_object *rec)
+static int sink_item_add(struct sink *s, size_t at, size_t len, const msgpack_object *rec,
+			 const struct hbf_rec_key *k)
 {
 	struct sink_item *it;
 
@@ -484,12 +523,13 @@ static int sink_item_add(struct sink *s, size_t at, size_t len, const msgpack_ob
 	it = &s->items[s->nitems++];
 	it->at = at;
 	it->len = len;
-	it->array = rec->type == MSGPACK_OBJECT_ARRAY;
-	return hbf_rec_key(rec, &it->k) ? -EPROTO : 0;
+	it->raw = rec->type == MSGPACK_OBJECT_ARRAY || k->is_batch;
+	it->k = *k;
+	return 0;
 }
 
-/* One record of the message: an event or heartbeat straight from its
- * bytes unless held already, anything else decoded again (sink_one). */
+/* One record of the message: an event, heartbeat or batch straight from
+ * its bytes unless held already, anything else decoded again (sink_one). */
 static int sink_item_apply(struct sink *s, struct sink_prod *pr, const struct hbf_parsed *m,
 			   const char *data, const struct sink_item *it)
 {
@@ -497,7 +537,9 @@ static int sink_item_apply(struct sink *s, struct sink_prod *pr, const struct hb
 	size_t off = it->at;
 	int rc;
 
-	if (it->array) {
+	if (it->k.is_batch)
+		return sink_batch(s, pr, m, data + it->at, it->len, &it->k);
+	if (it->raw) {
 		if (sink_held(pr, it->k.lo)) {
 			s->st.dups++;
 			return 0;
@@ -520,6 +562,7 @@ int sink_apply(struct sink *s, const char *data, size_t len, const char **why)
 	struct hbf_parsed m;
 	struct sink_prod *pr;
 	struct sink_dir *d;
+	struct hbf_rec_key k;
 	msgpack_object rec;
 	size_t off, at, i;
 	int rc;
@@ -527,9 +570,9 @@ int sink_apply(struct sink *s, const char *data, size_t len, const char **why)
 	msgpack_zone_clear(hz);
 	s->nitems = 0;
 	rc = hbf_msg_parse(data, len, hz, &m, why);
-	for (off = at = m.body_off; !rc && (rc = hbf_msg_next(data, len, &off, rz, m.p, &rec, why)) == 1;
-	     at = off) {
-		rc = sink_item_add(s, at, off - at, &rec);
+	for (off = at = m.body_off;
+	     !rc && (rc = hbf_msg_next(data, len, &off, rz, m.p, &rec, &k, why)) == 1; at = off) {
+		rc = sink_item_add(s, at, off - at, &rec, &k);
 		msgpack_zone_clear(rz);
 		if (rc)
 			*why = rc == -ENOMEM ? "out of memory" : "bad record";
@@ -648,6 +691,8 @@ static int sink_learn_rec(struct sink *s, struct sink_dir *d, const struct hb_rd
 		return -ENOMEM;
 	if (rec->kind == HB_RD_EVENT || rec->kind == HB_RD_HEARTBEAT)
 		return sink_range_add(pr, rec->seq, rec->seq);
+	if (rec->kind == HB_RD_BATCH)
+		return sink_range_add(pr, rec->seq, rec->seq + rec->nevents - 1);
 	if (!strcmp(rec->bus_kind, "gap")) {
 		const msgpack_object *f = hb_rd_map_get(rec->obj, "from"), *t = hb_rd_map_get(rec->obj, "to");
 
@@ -663,7 +708,7 @@ static int sink_learn_rec(struct sink *s, struct sink_dir *d, const struct hb_rd
 /* Repairs and learns FLEETDIR/host/bus. */
 static int sink_learn_dir(struct sink *s, const char *host, const char *bus)
 {
-	struct hb_reader_opts ro = {.on_damage = sink_learn_quiet};
+	struct hb_reader_opts ro = {.flags = HB_RD_BATCHES, .on_damage = sink_learn_quiet};
 	struct sink_dir *d = sink_dir_get(s, host, bus);
 	struct hbc_learned learned = {0};
 	struct hb_reader *rd;

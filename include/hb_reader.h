@@ -64,6 +64,7 @@ enum hb_rd_kind {
 	HB_RD_HEARTBEAT = 2,
 	HB_RD_BUS = 3,    /* a bus record: bus_kind says which */
 	HB_RD_HEADER = 4, /* a file header */
+	HB_RD_BATCH = 5,  /* an event batch whole (only with HB_RD_BATCHES) */
 };
 
 struct hb_rd_record {
@@ -104,9 +105,17 @@ struct hb_rd_record {
 				      until hb_reader_close, as are producers */
 	uint64_t offset;           /* byte offset of the object in that file
 				      (of the batch, for its events) */
+	/* HB_RD_BATCH: its events, checked as the reader checks any batch
+	 * (seq is its first event's, ts_ns its first event's time, obj NULL,
+	 * raw its bytes) */
+	uint64_t nevents;
 };
 
 #define HB_RD_FOLLOW 0x1u /* at the end, wait for more and follow rotation */
+/* An event batch comes out whole, one HB_RD_BATCH record, instead of one
+ * event per call: for tools that move archive objects on as they are
+ * (hbship). A followed fleet tree orders batches by their first event. */
+#define HB_RD_BATCHES 0x2u
 
 struct hb_reader_opts {
 	unsigned flags;

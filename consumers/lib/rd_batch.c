@@ -15,6 +15,7 @@
  * An event is decoded with its elements where a single event has them:
  * dt lands where ts goes, and type, prio, req and the values stay put.
  */
+#include "rd_batch.h"
 #include "rd_internal.h"
 #include "rd_wire.h"
 
@@ -161,23 +162,22 @@ static bool rd_batch_time(const msgpack_object *dt, uint64_t *t)
 }
 
 /* 1 when the n bytes at p decode with msgpack-c (which refuses nesting
- * deeper than its stack), as handing out the event will. */
-static bool rd_batch_unpacks(struct hb_reader *r, const uint8_t *p, size_t n)
+ * deeper than its stack), as handing out the event will; z is cleared. */
+static bool rd_batch_unpacks(msgpack_zone *z, const uint8_t *p, size_t n)
 {
 	msgpack_object o;
 	size_t off = 0;
 	bool ok;
 
-	r->batch.zone_used = true;
-	ok = msgpack_unpack((const char *)p, n, &off, &r->zone, &o) == MSGPACK_UNPACK_SUCCESS;
-	rd_batch_zone_clear(r);
+	ok = msgpack_unpack((const char *)p, n, &off, z, &o) == MSGPACK_UNPACK_SUCCESS;
+	msgpack_zone_clear(z);
 	return ok;
 }
 
 /* Checks the batch event at p, skipping its values without decoding them:
  * its size, with dt, type, prio, req in e[3..6] (their places in a single
  * event); 0 when its end is not in len, -1 when it is not a valid event. */
-static long rd_batch_check(struct hb_reader *r, const uint8_t *p, size_t len, msgpack_object *e)
+static long rd_batch_check(msgpack_zone *z, const uint8_t *p, size_t len, msgpack_object *e)
 {
 	uint32_t cnt, i;
 	size_t off = rd_array_head(p, len, &cnt), k;
@@ -204,7 +204,7 @@ static long rd_batch_check(struct hb_reader *r, const uint8_t *p, size_t len, ms
 		k = (size_t)n;
 		nested = true;
 	}
-	if (nested && !rd_batch_unpacks(r, p, off))
+	if (nested && !rd_batch_unpacks(z, p, off))
 		return -1;
 	return (long)off;
 other: /* not complete, or not an event: the structure tells which */
@@ -247,22 +247,29 @@ static long rd_batch_check_all(struct hb_reader *r, const uint8_t *p, size_t len
 	uint64_t i = 0;
 	long n = 0;
 
+	uint64_t t1 = 0;
+
 	if (b->chk_file == r->name && b->chk_at == at && b->chk_off <= len) {
 		off = b->chk_off;
 		i = b->chk_i;
 		t = b->chk_t;
+		t1 = b->chk_t1;
 	}
 	b->chk_file = NULL;
 	for (; i < nev; i++, off += (size_t)n) {
-		n = off < len ? rd_batch_check(r, p + off, len - off, e) : 0;
+		n = off < len ? rd_batch_check(&r->zone, p + off, len - off, e) : 0;
 		if (n < 0 || (n > 0 && !rd_batch_time(&e[RD_EV_AT], &t)))
 			return -1;
 		if (n == 0) {
 			*b = (struct rd_batch){.o = b->o, .cap = b->cap, .chk_file = r->name,
-					       .chk_at = at, .chk_off = off, .chk_i = i, .chk_t = t};
+					       .chk_at = at, .chk_off = off, .chk_i = i, .chk_t = t,
+					       .chk_t1 = t1};
 			return 0;
 		}
+		if (i == 0)
+			t1 = t;
 	}
+	b->ts_first = t1;
 	return (long)off;
 }
 
@@ -297,6 +304,50 @@ long rd_batch_open(struct hb_reader *r, const uint8_t *p, size_t len)
 	return n;
 }
 
+long rd_batch_verify(const uint8_t *p, size_t len, msgpack_zone *z, struct rd_batch_info *bi)
+{
+	msgpack_object h[RD_BATCH_HEAD], e[RD_EV_AT + 4];
+	size_t off = rd_batch_head(p, len, h, &bi->nev);
+	uint64_t t;
+	long k;
+
+	if (!off || hb_rd_obj_time(&h[3], &t))
+		return -1;
+	bi->p = (uint32_t)h[1].via.u64;
+	bi->seq0 = h[2].via.u64;
+	bi->first = off;
+	for (uint64_t i = 0; i < bi->nev; i++, off += (size_t)k) {
+		k = off < len ? rd_batch_check(z, p + off, len - off, e) : 0;
+		if (k <= 0 || !rd_batch_time(&e[RD_EV_AT], &t))
+			return -1;
+		if (!i || t < bi->ts_min)
+			bi->ts_min = t;
+		if (!i || t > bi->ts_max)
+			bi->ts_max = t;
+	}
+	bi->size = off;
+	return (long)off;
+}
+
+size_t rd_batch_seek(const uint8_t *p, const struct rd_batch_info *bi, uint64_t i, uint64_t *t)
+{
+	msgpack_object h[RD_BATCH_HEAD], dt = {.type = MSGPACK_OBJECT_NIL};
+	size_t off = bi->first;
+	uint64_t nev;
+	uint32_t cnt;
+
+	rd_batch_head(p, bi->first, h, &nev);
+	hb_rd_obj_time(&h[3], t);
+	for (uint64_t j = 0; j < i; j++) { /* checked: each is [dt, ...] */
+		size_t a = rd_array_head(p + off, bi->size - off, &cnt);
+
+		rd_scalar(p + off + a, bi->size - off - a, &dt);
+		rd_batch_time(&dt, t);
+		off += (size_t)rd_mp_size(p + off, bi->size - off);
+	}
+	return off;
+}
+
 /* o[RD_EV_AT]: the time as a single event carries it, a timestamp (64-bit
  * form, or 96-bit past 2514) whose bytes are the reader's. */
 static void rd_batch_ts(struct rd_batch *b, uint64_t ns)
@@ -319,6 +370,20 @@ static void rd_batch_ts(struct rd_batch *b, uint64_t ns)
 	memcpy(b->ts_body, &h, 4);
 	memcpy(b->ts_body + 4, &w, 8);
 	o->via.ext.size = 12;
+}
+
+int rd_batch_whole(struct hb_reader *r, struct hb_rd_record *rec)
+{
+	struct rd_batch *b = &r->batch;
+
+	rd_rec_init(rec, NULL);
+	rec->kind = HB_RD_BATCH;
+	rec->producer = b->producer;
+	rec->seq = b->seq;
+	rec->ts_ns = b->ts_first;
+	rec->nevents = b->left;
+	b->left = 0;
+	return 1;
 }
 
 int rd_batch_next(struct hb_reader *r, struct hb_rd_record *rec)

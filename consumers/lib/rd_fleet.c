@@ -192,7 +192,7 @@ static int rd_fleet_sub_add(void *ctx, const char *dir)
 	r->subs = v;
 	s = &v[r->nsubs];
 	memset(s, 0, sizeof(*s));
-	o.flags = HB_RD_FOLLOW;
+	o.flags = HB_RD_FOLLOW | (r->o.flags & HB_RD_BATCHES);
 	o.on_idle = NULL;
 	rc = hb_reader_open(&s->r, &dir, 1, &o);
 	if (rc)

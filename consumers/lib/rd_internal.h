@@ -55,6 +55,8 @@ struct rd_batch {
 	uint64_t chk_at;      /* the batch's file offset */
 	size_t chk_off;       /* its bytes checked */
 	uint64_t chk_i, chk_t; /* its events checked, the time of the last */
+	uint64_t chk_t1;       /* the time of its first event */
+	uint64_t ts_first;     /* of the open batch: its first event's time */
 };
 
 struct hb_reader {
@@ -140,6 +142,8 @@ void rd_producer_free(struct hb_rd_producer *pr);
  * what may be a valid batch whose end is not in len yet; -1 otherwise,
  * and the caller takes the general path (a batch is then damage). */
 long rd_batch_open(struct hb_reader *r, const uint8_t *p, size_t len);
+/* The open batch whole into rec (HB_RD_BATCHES), closing it: 1. */
+int rd_batch_whole(struct hb_reader *r, struct hb_rd_record *rec);
 /* The next event of the open batch into rec: 1, or -ENOMEM. */
 int rd_batch_next(struct hb_reader *r, struct hb_rd_record *rec);
 void rd_batch_free(struct hb_reader *r);

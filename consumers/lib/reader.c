@@ -387,6 +387,8 @@ static int rd_step(struct hb_reader *r, struct hb_rd_record *rec)
 	if (n > 0)
 		return rd_took(r, rec, p, (size_t)n, 1);
 	n = rd_batch_open(r, p, avail);
+	if (n > 0 && (r->o.flags & HB_RD_BATCHES)) /* whole */
+		return rd_took(r, rec, p, (size_t)n, rd_batch_whole(r, rec));
 	if (n > 0) /* its events come from r->batch, first at the next step */
 		return rd_took(r, rec, p, (size_t)n, 0);
 	if (n == 0 && !r->eof)
@@ -500,7 +502,7 @@ int hb_reader_open(struct hb_reader **out, const char *const *paths, size_t npat
 	r->fd = r->wake_fd = r->ino_fd = r->ino_wd = -1;
 	if (opts)
 		r->o = *opts;
-	if (r->o.flags & ~HB_RD_FOLLOW) {
+	if (r->o.flags & ~(HB_RD_FOLLOW | HB_RD_BATCHES)) {
 		rc = -EINVAL;
 		goto err;
 	}

@@ -215,6 +215,67 @@ static void batches_singles_and_heartbeats_of_a_producer_read_in_file_order(void
 	fx_rmdir(a.dir);
 }
 
+/* HB_RD_BATCHES: a batch comes out whole (its bytes, first seq and
+ * event's time, event count), the records around it as ever, and a bad
+ * batch is still damage. */
+static void batches_come_out_whole_when_asked(void **state)
+{
+	struct fxa a;
+	struct fx_damage d = {0};
+	struct hb_reader *r;
+	struct hb_rd_record rec;
+	size_t b1, b1_end, b2, b2_end;
+
+	(void)state;
+	fxa_begin(&a);
+	b1 = a.f.sb.size;
+	fx_batch(&a.f, 0, FX_T0, 3);
+	for (int i = 0; i < 3; i++)
+		fx_batch_one(&a.f, 250 + i, (uint64_t)i, i);
+	b1_end = a.f.sb.size;
+	fx_heartbeat(&a.f, 3);
+	fx_batch(&a.f, 4, FX_T0, 2); /* bad: its second event is an int */
+	fx_batch_one(&a.f, 0, 4, 4);
+	msgpack_pack_int(&a.f.pk, 9);
+	b2 = a.f.sb.size;
+	fx_batch(&a.f, 6, FX_T0 + 9000, 2);
+	fx_batch_one(&a.f, 7, 6, 6);
+	fx_batch_one(&a.f, 1, 7, 7);
+	b2_end = a.f.sb.size;
+	fx_event_one(&a.f, 8, 8);
+	fxa_end(&a);
+
+	assert_int_equal(fx_open(&r, a.path, HB_RD_BATCHES, &d), 0);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(hb_reader_next(r, &rec), 1); /* header, producer */
+	assert_int_equal(hb_reader_next(r, &rec), 1);
+	assert_int_equal(rec.kind, HB_RD_BATCH);
+	assert_int_equal(rec.seq, 0);
+	assert_int_equal(rec.nevents, 3);
+	assert_true(rec.ts_ns == FX_T0 + 250);
+	assert_string_equal(rec.producer->name, "fx-0");
+	assert_int_equal(rec.offset, b1);
+	assert_int_equal(rec.raw_len, b1_end - b1);
+	assert_memory_equal(rec.raw, a.f.sb.data + b1, b1_end - b1);
+	assert_int_equal(hb_reader_next(r, &rec), 1);
+	assert_int_equal(rec.kind, HB_RD_HEARTBEAT);
+	assert_int_equal(rec.seq, 3);
+	assert_int_equal(hb_reader_next(r, &rec), 1);
+	assert_int_equal(rec.kind, HB_RD_BATCH);
+	assert_int_equal(rec.seq, 6);
+	assert_int_equal(rec.nevents, 2);
+	assert_true(rec.ts_ns == FX_T0 + 9007);
+	assert_int_equal(rec.offset, b2);
+	assert_int_equal(rec.raw_len, b2_end - b2);
+	assert_int_equal(hb_reader_next(r, &rec), 1);
+	assert_int_equal(rec.kind, HB_RD_EVENT);
+	assert_int_equal(rec.seq, 8);
+	assert_int_equal(hb_reader_next(r, &rec), 0);
+	assert_int_equal(d.n, 1); /* the bad batch */
+	hb_reader_close(r);
+	fx_rmdir(a.dir);
+}
+
 /* The same events as file name: singly, or in batches of up to `per`. */
 static void write_events(const char *dir, const char *name, int per)
 {
@@ -552,6 +613,7 @@ int main(void)
 		cmocka_unit_test(a_batch_larger_than_one_read_is_read_whole),
 		cmocka_unit_test(batched_events_packed_as_single_objects_read_back_the_same),
 		cmocka_unit_test(a_time_range_seek_over_batches_finds_the_same_records),
+		cmocka_unit_test(batches_come_out_whole_when_asked),
 	};
 
 	alarm(60);
