@@ -29,6 +29,7 @@
 #define HBC_POLL_RECORDS 4096          /* drained between two reaps in a pass */
 #define HBC_THIN_PASS 1024              /* records: a pass that drained fewer... */
 #define HBC_GATHER_NS 100000ull         /* ...lets the rings fill this long */
+#define HBC_KICK_NS 1000000ull          /* a busy pass's buffer waits at most this */
 #define HBC_LIVE_EVERY_NS 200000000ull  /* pid and heartbeat checks */
 #define HBC_STOP_DRAIN_NS 5000000000ull /* longest final drain */
 #define HBC_STOP_WRITE_NS 10000000000ull
@@ -494,6 +495,18 @@ static void hbc_idle(struct hbc_collector *c, int blocked, uint64_t *sleep_ns)
 	hbc_writer_wait(c->w, *sleep_ns);
 }
 
+/* The current buffer goes out (when no write is in flight) after a pass
+ * that drained nothing, so a lone record waits one gather at most, and
+ * otherwise once per HBC_KICK_NS: with writes of whatever each pass
+ * drained, rates that keep every pass busy paid a wake-up of io_uring's
+ * worker and two context switches on the collector's core for every few
+ * kB. A full buffer goes out at once whatever this says (hbc_writer_buf). */
+static void hbc_pass_kick(struct hbc_collector *c, uint64_t now, int n)
+{
+	if ((n == 0 || now >= c->kick_due_mono) && hbc_writer_kick(c->w))
+		c->kick_due_mono = now + HBC_KICK_NS;
+}
+
 /* One pass; returns the records drained, *blocked as in hbc_drain_all. */
 static int hbc_pass(struct hbc_collector *c, uint64_t now, int *blocked)
 {
@@ -515,7 +528,7 @@ static int hbc_pass(struct hbc_collector *c, uint64_t now, int *blocked)
 		hbc_liveness_check(c, each_second);
 		hbc_ops_feed(c);
 	}
-	hbc_writer_kick(c->w);
+	hbc_pass_kick(c, now, n);
 	hbc_writer_poll(c->w);
 	hbc_sources_reap(c);
 	return n;

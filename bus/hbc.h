@@ -253,8 +253,8 @@ uint64_t hbc_writer_file_size(const struct hbc_writer *w);
  * submission is retried by hbc_writer_poll: nothing to report here). */
 void hbc_writer_flush(struct hbc_writer *w);
 /* Like flush, but keeps filling the current buffer while writes are in
- * flight: the per-pass call. */
-void hbc_writer_kick(struct hbc_writer *w);
+ * flight: the per-pass call. 1 when the current buffer went out. */
+int hbc_writer_kick(struct hbc_writer *w);
 /* Syncs (when sync) and closes fd, a file no longer written, in the
  * background; hbc_writer_destroy waits for it. */
 void hbc_writer_retire(struct hbc_writer *w, int fd, int sync);

@@ -335,15 +335,19 @@ void hbc_writer_flush(struct hbc_writer *w)
  * filling instead (hbc_writer_buf sends it when full): writes to one file run
  * one after the other anyway, and a slow write then meets a few full buffers
  * queued behind it rather than every buffer holding a sliver, which would
- * stop the drain after a handful of passes. */
-void hbc_writer_kick(struct hbc_writer *w)
+ * stop the drain after a handful of passes. Returns 1 when the current
+ * buffer went out. */
+int hbc_writer_kick(struct hbc_writer *w)
 {
+	struct hbc_wbuf *b = w->cur;
+
 	if (hbc_writes_inflight(w)) {
 		if (!w->err)
 			hbc_submit_sealed(w);
-		return;
+		return 0;
 	}
 	hbc_writer_flush(w);
+	return b && !w->cur; /* sealed: it held something */
 }
 
 static void hbc_fail(struct hbc_writer *w, int err, const char *what)
