@@ -390,7 +390,8 @@ struct hbc_run_src {
 };
 
 /* One record of the run at u->cursor: 1 when it was written, 0 when the
- * run stops before it. */
+ * run stops before it, -1 when there is none (the cursor is at the head
+ * just loaded). */
 HB_INLINE int hbc_run_one(const struct hbc_run_src *s, struct hbc_run *u,
 			  const struct hbc_clock *clk)
 {
@@ -399,14 +400,15 @@ HB_INLINE int hbc_run_one(const struct hbc_run_src *s, struct hbc_run *u,
 	uint32_t len;
 	uint64_t tw, ts, req;
 	uint8_t *e;
+	int ok;
 
 	/* the records a few lines on: their lines are likely still in the
 	 * producer's cache, and asking for them now overlaps the transfers */
 	__builtin_prefetch(s->v.data + (((uint32_t)u->cursor + HBC_RUN_PREFETCH) & s->v.mask));
 	/* pads skipped; anything the locate refuses is the full way's */
-	if (hb_ring_locate(&s->v, &u->cursor, &u->head, &r, &len) <= 0 || len < HB_EVENT_FIXED ||
-	    len > HB_REC_COPY_MAX)
-		return 0;
+	ok = hb_ring_locate(&s->v, &u->cursor, &u->head, &r, &len);
+	if (ok <= 0 || len < HB_EVENT_FIXED || len > HB_REC_COPY_MAX)
+		return ok == 0 ? -1 : 0;
 	hb_rec_copy(s->copy, r, len); /* one read: from here on only the copy */
 	memcpy(&h, rec, sizeof(h));
 	if (h.len != len || h.kind != HB_REC_EVENT || h.prio > HB_PRIO_URGENT ||
@@ -450,9 +452,10 @@ HB_INLINE int hbc_run_one(const struct hbc_run_src *s, struct hbc_run *u,
 }
 
 /* At most max records of the run into the current buffer, below lim
- * bytes (hbc_fast_limit); how many. */
+ * bytes (hbc_fast_limit); how many. *at_head is set when the run ended
+ * because nothing more was published. */
 static unsigned hbc_source_run(struct hbc_collector *c, struct hbc_source *r, unsigned max,
-			       size_t lim)
+			       size_t lim, int *at_head)
 {
 	struct hbc_buf *b = &c->pk_buf->b;
 	struct hbc_index *ix = b->ix;
@@ -469,15 +472,20 @@ static unsigned hbc_source_run(struct hbc_collector *c, struct hbc_source *r, un
 		.ts_min = ix && ix->n ? ix->ts_min : UINT64_MAX, .ts_max = ix && ix->n ? ix->ts_max : 0,
 	};
 	unsigned k = 0;
+	int one = 0;
 
+	*at_head = 0;
 	if (r->expect_any || (u.batch_n && b->batch_seq != u.expected))
 		return 0; /* the full way sets expected; another batch ends there */
-	while (k < max && u.w < u.data + lim && hbc_run_one(&src, &u, &clk))
+	while (k < max && u.w < u.data + lim && (one = hbc_run_one(&src, &u, &clk)) > 0)
 		k++;
+	*at_head = one < 0;
+	if (k || *at_head) { /* the cursor past what was read, pads included */
+		r->v.cursor = u.cursor;
+		r->v.head = u.head;
+	}
 	if (!k)
 		return 0;
-	r->v.cursor = u.cursor;
-	r->v.head = u.head;
 	r->expected = u.expected;
 	b->len = (size_t)(u.w - u.data);
 	b->batch_at = u.batch_at;
@@ -509,7 +517,7 @@ int hbc_source_drain(struct hbc_collector *c, struct hbc_source *r, unsigned bud
 	msgpack_packer *pk = NULL;
 	unsigned n = 0, k, marked = 0;
 	size_t lim = 0;
-	int rc = 0;
+	int rc = 0, at_head = 0;
 
 	*end = HBC_DRAIN_MORE;
 	while (r->state == HBC_SRC_ACTIVE) {
@@ -530,11 +538,14 @@ int hbc_source_drain(struct hbc_collector *c, struct hbc_source *r, unsigned bud
 		}
 		if (n >= budget)
 			break;
-		k = hbc_source_run(c, r, budget - n, lim);
-		if (k) {
-			n += k;
-			continue;
+		k = hbc_source_run(c, r, budget - n, lim, &at_head);
+		n += k;
+		if (at_head) { /* the run loaded the head: nothing more to read */
+			*end = HBC_DRAIN_HEAD;
+			break;
 		}
+		if (k)
+			continue;
 		/* the full way: one record, the whole copy checked
 		 * (hb_rec_check_copy) before anything of it is used */
 		rc = hb_ring_view_take(&r->v, c->copy, sizeof(c->copy), &len);

@@ -302,33 +302,48 @@ static void hbc_source_finish(struct hbc_collector *c, struct hbc_source *r, msg
 		 (unsigned long long)r->expected);
 }
 
-static void hbc_source_at_head(struct hbc_collector *c, struct hbc_source *r, msgpack_packer *pk)
+/* r's producer closed it: A5, pairs with the release store of
+ * HB_RING_CLOSED in hb_close: every record was published before it, so
+ * one more look sees them all. */
+static int hbc_source_closed(const struct hbc_source *r)
 {
-	/* A5: pairs with the release store of HB_RING_CLOSED in hb_close: every
-	 * record was published before it, so one more look sees them all. */
-	if (atomic_load_explicit(&r->v.hdr->state, memory_order_acquire) == HB_RING_CLOSED) {
+	return atomic_load_explicit(&r->v.hdr->state, memory_order_acquire) == HB_RING_CLOSED;
+}
+
+/* At the head of a ring that is closed (closed) or whose process is gone. */
+static void hbc_source_at_head(struct hbc_collector *c, struct hbc_source *r, msgpack_packer *pk,
+			       int closed)
+{
+	if (closed) {
 		if (hbc_source_empty(r))
 			hbc_source_finish(c, r, pk, HB_STATE_EXITED, "closed");
 		return;
 	}
-	if (r->gone && hbc_source_empty(r))
+	if (hbc_source_empty(r))
 		hbc_source_finish(c, r, pk, HB_STATE_CRASHED, "pid-gone");
 }
 
 /* What the drain found decides the source's fate: a record that fails
  * validation quarantines it; at the head, a ring closed or a process gone
  * with nothing left to read finishes it. Every buffer busy: the next pass
- * drains to the same place and comes here again. */
+ * drains to the same place and comes here again. The usual end, at the
+ * head of a live ring, writes nothing and asks for no buffer. */
 void hbc_source_settle(struct hbc_collector *c, struct hbc_source *r, enum hbc_drain_end end)
 {
 	msgpack_packer *pk;
+	int closed = 0;
 
-	if (end == HBC_DRAIN_MORE || r->state != HBC_SRC_ACTIVE || !(pk = hbc_pk(c)))
+	if (end == HBC_DRAIN_MORE || r->state != HBC_SRC_ACTIVE)
+		return;
+	if (end == HBC_DRAIN_HEAD && !(closed = hbc_source_closed(r)) && !r->gone)
+		return;
+	pk = hbc_pk(c);
+	if (!pk)
 		return;
 	if (end == HBC_DRAIN_CORRUPT)
 		hbc_source_quarantine(c, r, pk, r->truncated ? "ring truncated" : "corrupt record");
 	else
-		hbc_source_at_head(c, r, pk);
+		hbc_source_at_head(c, r, pk, closed);
 }
 
 static struct hbc_collector *hbc_sigbus_c;
