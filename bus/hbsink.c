@@ -31,7 +31,7 @@ static void sink_usage(FILE *f)
 	      "  --stream NAME          JetStream stream (default HB)\n"
 	      "  --subject PREFIX       subjects PREFIX.> (default hb)\n"
 	      "  --durable NAME         durable consumer name (default hbsink)\n"
-	      "  --batch N              messages fetched at once (default 256)\n"
+	      "  --batch N              messages fetched at once at most (default 256)\n"
 	      "  --ack-wait DUR         redelivery after DUR without an ack (default 30s)\n"
 	      "  --rotate-size SIZE     start a new file after SIZE bytes (default 64M, 0 = never)\n"
 	      "  --rotate-age DUR       start a new file after DUR (default 1h, 0 = never)\n"
@@ -182,6 +182,9 @@ struct sink_run {
 	int down;        /* logged a failure, no success since */
 	unsigned sub_gen; /* hbf_reconnects when sub was made */
 	uint64_t bad;
+	natsMsg **msgs;  /* a fetched batch, --batch at most */
+	unsigned char *ok; /* of them, those applied */
+	int stale;       /* something may come late to sub's inbox: a new one */
 };
 
 static int sink_subscribe(struct sink_run *r)
@@ -225,39 +228,84 @@ static void sink_bad_msg(struct sink_run *r, natsMsg *m, const char *why)
 	natsMsg_Term(m, NULL);
 }
 
-/* Applies, writes and acks one fetched batch. */
-static int sink_batch(struct sink_run *r, natsMsgList *l)
+/* Applies, writes and acks the n messages fetched (r->msgs), which it
+ * destroys. */
+static int sink_batch(struct sink_run *r, int n)
 {
 	const char *why;
-	int i, rc, ok[4096], n = l->Count < (int)r->o->batch ? l->Count : (int)r->o->batch;
+	int i, rc = 0;
 
-	for (i = 0; i < n; i++) {
-		natsMsg *m = l->Msgs[i];
+	for (i = 0; !rc && i < n; i++) {
+		natsMsg *m = r->msgs[i];
 
 		rc = sink_apply(r->sk, natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), &why);
-		ok[i] = rc == 0;
+		r->ok[i] = rc == 0;
 		if (rc == -EPROTO)
 			sink_bad_msg(r, m, why);
-		else if (rc)
-			return rc; /* not acked: redelivered */
+		rc = rc == -EPROTO ? 0 : rc; /* else not acked: redelivered */
 	}
-	rc = sink_flush(r->sk, 0);
-	if (rc) {
+	if (!rc)
+		rc = sink_flush(r->sk, 0);
+	if (rc)
 		hbf_warn("writing the fleet archive: %s; not acknowledged", strerror(-rc));
-		return rc;
+	for (i = 0; i < n; i++) {
+		if (!rc && r->ok[i])
+			natsMsg_Ack(r->msgs[i], NULL);
+		natsMsg_Destroy(r->msgs[i]);
 	}
-	for (i = 0; i < n; i++)
-		if (ok[i])
-			natsMsg_Ack(l->Msgs[i], NULL);
-	return 0;
+	return rc;
+}
+
+#define SINK_FETCH_MS 500
+
+/* The next messages into r->msgs, up to --batch: a one-shot pull (no_wait
+ * with a wait) that the server ends as soon as it delivered what the
+ * stream holds for the sink, or waits up to SINK_FETCH_MS for the first.
+ * (A pull for a whole batch that waits holds what came first until the
+ * batch is full or the wait ends.) The count (0: none came), or -1 (*st
+ * says why).
+ *
+ * libnats 3.4 first takes what an earlier fetch left in the inbox, then
+ * asks the server for the rest of the batch but goes on until it holds
+ * that rest counted from zero: with k left over and k > batch - k it
+ * writes past its array. Something is left over only when a fetch gave
+ * up before the server ended its pull (libnats asks for 10 ms less than
+ * it waits, so only a late answer does): after such a fetch, or when
+ * anything is left over, the subscription is made anew, and what came
+ * late to the old inbox is delivered again after the ack wait. */
+static int sink_fetch(struct sink_run *r, natsStatus *st)
+{
+	natsMsgList l = {0};
+	jsFetchRequest fr;
+	uint64_t t0 = hbc_mono_ns();
+	int left = 0, n;
+
+	jsFetchRequest_Init(&fr);
+	fr.Batch = (int)r->o->batch;
+	fr.NoWait = true;
+	fr.Expires = SINK_FETCH_MS * 1000000ll;
+	*st = natsSubscription_FetchRequest(&l, r->sub, &fr);
+	if (hbc_mono_ns() - t0 >= (SINK_FETCH_MS - 5) * 1000000ull ||
+	    natsSubscription_GetPending(r->sub, &left, NULL) != NATS_OK || left)
+		r->stale = 1;
+	if (*st == NATS_TIMEOUT || *st == NATS_NOT_FOUND)
+		return 0;
+	if (*st != NATS_OK || l.Count > (int)r->o->batch) {
+		natsMsgList_Destroy(&l);
+		return -1;
+	}
+	n = l.Count;
+	memcpy(r->msgs, l.Msgs, (size_t)n * sizeof(*r->msgs));
+	memset(l.Msgs, 0, (size_t)n * sizeof(*l.Msgs));
+	natsMsgList_Destroy(&l);
+	return n;
 }
 
 static void sink_loop(struct sink_run *r)
 {
-	natsMsgList l = {0};
-	jsErrCode jerr = 0;
 	natsStatus st;
 	char why[256];
+	int n;
 
 	while (!hbf_stop) {
 		/* a fetch while disconnected queues its pull request until the
@@ -269,24 +317,25 @@ static void sink_loop(struct sink_run *r)
 			usleep(100000);
 			continue;
 		}
-		if (r->sub && r->sub_gen != atomic_load_explicit(&hbf_reconnects, memory_order_relaxed)) {
+		if (r->sub && (r->stale || r->sub_gen != atomic_load_explicit(&hbf_reconnects,
+									     memory_order_relaxed))) {
 			natsSubscription_Destroy(r->sub);
 			r->sub = NULL;
+			r->stale = 0;
 		}
 		if (!r->sub && sink_subscribe(r)) {
 			usleep(500000);
 			continue;
 		}
-		st = natsSubscription_Fetch(&l, r->sub, (int)r->o->batch, 500, &jerr);
-		if (st == NATS_TIMEOUT) {
+		n = sink_fetch(r, &st);
+		if (n == 0) {
 			sink_flush(r->sk, 0); /* the interval fsync comes due while idle */
 			continue;
 		}
-		if (st != NATS_OK) {
-			natsMsgList_Destroy(&l);
+		if (n < 0) {
 			if (!r->down)
 				hbf_warn("fetching from stream %s: %s; retrying", r->o->stream,
-					 hbf_nats_err(st, jerr, why, sizeof(why)));
+					 hbf_nats_err(st, 0, why, sizeof(why)));
 			r->down = 1;
 			usleep(200000);
 			continue;
@@ -294,9 +343,8 @@ static void sink_loop(struct sink_run *r)
 		if (r->down)
 			hbf_warn("consuming stream %s again", r->o->stream);
 		r->down = 0;
-		if (sink_batch(r, &l))
+		if (sink_batch(r, n))
 			usleep(200000);
-		natsMsgList_Destroy(&l);
 	}
 }
 
@@ -332,7 +380,9 @@ int main(int argc, char **argv)
 		hbf_warn("%s: %s", o.cfg.dir, strerror(-rc));
 		return 1;
 	}
-	rc = sink_connect(&r);
+	r.msgs = calloc(o.batch, sizeof(*r.msgs));
+	r.ok = calloc(o.batch, 1);
+	rc = r.msgs && r.ok ? sink_connect(&r) : -ENOMEM;
 	if (!rc) {
 		hbf_info("writing stream %s into %s as consumer %s", o.stream, o.cfg.dir, o.durable);
 		sink_loop(&r);
@@ -348,6 +398,8 @@ int main(int argc, char **argv)
 		jsCtx_Destroy(r.js);
 	hbf_nats_close(r.nc);
 	sink_close(r.sk);
+	free(r.msgs);
+	free(r.ok);
 	nats_Close();
 	return rc ? 1 : 0;
 }

@@ -457,7 +457,7 @@ static int sink_gap(struct sink *s, struct sink_prod *pr, const struct hbf_parse
 
 /* An event batch: whole from its bytes when none of it is held (the usual
  * case), else each run of it not held as a batch of its own. */
-static int sink_batch(struct sink *s, struct sink_prod *pr, const struct hbf_parsed *m,
+static int sink_put_batch(struct sink *s, struct sink_prod *pr, const struct hbf_parsed *m,
 		      const char *raw, size_t n, const struct hbf_rec_key *k)
 {
 	uint64_t a = k->lo, lo, b, put = 0, nev = k->hi - k->lo + 1;
@@ -538,7 +538,7 @@ static int sink_item_apply(struct sink *s, struct sink_prod *pr, const struct hb
 	int rc;
 
 	if (it->k.is_batch)
-		return sink_batch(s, pr, m, data + it->at, it->len, &it->k);
+		return sink_put_batch(s, pr, m, data + it->at, it->len, &it->k);
 	if (it->raw) {
 		if (sink_held(pr, it->k.lo)) {
 			s->st.dups++;

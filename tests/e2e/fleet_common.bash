@@ -91,7 +91,7 @@ hb_nats_kill()
 hb_nats_restart()
 {
 	hb_nats_spawn "$1"
-	hb_wait_for 30 "nats-server $1 to be ready again" hb_nats_ready "$1"
+	hb_wait_for 60 "nats-server $1 to be ready again" hb_nats_ready "$1"
 	hb_log "nats-server $1 restarted"
 }
 
