@@ -18,6 +18,7 @@ struct sink_opts {
 	int dir_set;
 	const char *stream, *durable, *prefix;
 	unsigned batch;
+	uint64_t batch_bytes;
 	int64_t ack_wait_ms;
 };
 
@@ -32,6 +33,8 @@ static void sink_usage(FILE *f)
 	      "  --subject PREFIX       subjects PREFIX.> (default hb)\n"
 	      "  --durable NAME         durable consumer name (default hbsink)\n"
 	      "  --batch N              messages fetched at once at most (default 256)\n"
+	      "  --batch-bytes SIZE     bytes fetched at once at most (default 4M; never less\n"
+	      "                         than the server's largest message)\n"
 	      "  --ack-wait DUR         redelivery after DUR without an ack (default 30s)\n"
 	      "  --rotate-size SIZE     start a new file after SIZE bytes (default 64M, 0 = never)\n"
 	      "  --rotate-age DUR       start a new file after DUR (default 1h, 0 = never)\n"
@@ -57,7 +60,7 @@ static void sink_usage(FILE *f)
 }
 
 enum {
-	O_DIR = 256, O_STREAM, O_SUBJECT, O_DURABLE, O_BATCH, O_ACK_WAIT, O_RSIZE, O_RAGE, O_RFILES,
+	O_DIR = 256, O_STREAM, O_SUBJECT, O_DURABLE, O_BATCH, O_BATCH_BYTES, O_ACK_WAIT, O_RSIZE, O_RAGE, O_RFILES,
 	O_RBYTES, O_FSYNC, O_FSYNC_IV, O_CACHE_WINDOW, O_HELP, O_VERSION,
 };
 
@@ -67,6 +70,7 @@ static const struct option sink_own_opts[] = {
 	{"subject", required_argument, NULL, O_SUBJECT},
 	{"durable", required_argument, NULL, O_DURABLE},
 	{"batch", required_argument, NULL, O_BATCH},
+	{"batch-bytes", required_argument, NULL, O_BATCH_BYTES},
 	{"ack-wait", required_argument, NULL, O_ACK_WAIT},
 	{"rotate-size", required_argument, NULL, O_RSIZE},
 	{"rotate-age", required_argument, NULL, O_RAGE},
@@ -114,6 +118,11 @@ static int sink_opt(void *ctx, int ch, const char *arg)
 			return hbf_bad("--batch", arg, "invalid number (1-4096)");
 		o->batch = (unsigned)v;
 		return -1;
+	case O_BATCH_BYTES:
+		if (hbc_parse_size(arg, &o->batch_bytes) || o->batch_bytes < 1024 ||
+		    o->batch_bytes > (1ull << 30))
+			return hbf_bad("--batch-bytes", arg, "invalid size (1k-1G)");
+		return -1;
 	case O_ACK_WAIT:
 		if (hbc_parse_duration(arg, &v) || v < 1000000000u)
 			return hbf_bad("--ack-wait", arg, "invalid duration (at least 1s)");
@@ -154,6 +163,7 @@ static int sink_parse_args(struct sink_opts *o, int argc, char **argv)
 	o->durable = "hbsink";
 	o->prefix = "hb";
 	o->batch = 256;
+	o->batch_bytes = 4ull << 20;
 	o->ack_wait_ms = 30000;
 	o->cfg.rotate_size = 64ull << 20;
 	o->cfg.rotate_age_ns = 3600ull * 1000000000u;
@@ -257,8 +267,11 @@ static int sink_batch(struct sink_run *r, int n)
 }
 
 #define SINK_FETCH_MS 500
+#define SINK_MSG_OVER 65536 /* a message's headers and subject, beyond its payload */
 
-/* The next messages into r->msgs, up to --batch: a one-shot pull (no_wait
+/* The next messages into r->msgs, up to --batch and --batch-bytes (at
+ * least the largest message the server takes, which would otherwise stop
+ * the consumer): a one-shot pull (no_wait
  * with a wait) that the server ends as soon as it delivered what the
  * stream holds for the sink, or waits up to SINK_FETCH_MS for the first.
  * (A pull for a whole batch that waits holds what came first until the
@@ -284,6 +297,9 @@ static int sink_fetch(struct sink_run *r, natsStatus *st)
 	fr.Batch = (int)r->o->batch;
 	fr.NoWait = true;
 	fr.Expires = SINK_FETCH_MS * 1000000ll;
+	fr.MaxBytes = (int64_t)r->o->batch_bytes;
+	if (fr.MaxBytes < natsConnection_GetMaxPayload(r->nc) + SINK_MSG_OVER)
+		fr.MaxBytes = natsConnection_GetMaxPayload(r->nc) + SINK_MSG_OVER;
 	*st = natsSubscription_FetchRequest(&l, r->sub, &fr);
 	if (hbc_mono_ns() - t0 >= (SINK_FETCH_MS - 5) * 1000000ull ||
 	    natsSubscription_GetPending(r->sub, &left, NULL) != NATS_OK || left)

@@ -57,8 +57,10 @@ for i in 0 1 2; do
 done
 sleep 1
 hb_fleet_drain 0 1 2
-# a sink with an empty position reads the whole stream again
-hb_sink_start --rotate-size 512k --durable fresh
+# a sink with an empty position reads the whole stream again, in fetches
+# of at most one message as large as the server takes (--batch-bytes 1k
+# is raised to that: a smaller limit would stop at the first larger one)
+hb_sink_start --rotate-size 512k --durable fresh --batch-bytes 1k
 hb_wait_for 90 "the fresh sink to consume everything" hb_consumer_done HB fresh
 hb_sink_stop
 tail -n 3 "$T/sink.log"
