@@ -652,7 +652,7 @@ ship_trial() {
 	fleet_ready "$st" "$r" "$fd"
 	s0=$(date +%s%N)
 	"$BIN/hbship" --bus "$FLEET_B" --dir "$FLEET_D" --nats "$NATS_URLS" --stream "$st" \
-		--subject "hbb$TRIAL" --replicas "$r" --once --no-heartbeats -q 2>>"$LOG" ||
+		--subject "hbb$TRIAL" --replicas "$r" --once -q 2>>"$LOG" ||
 		note "fleet: hbship --once exited $? ($name)"
 	consumer_wait done "$st" 120 || note "fleet: $name: the sink had not consumed the stream after 120 s"
 	s1=$(date +%s%N)
@@ -677,7 +677,7 @@ fleet_latency() {
 	start_collector "$b" "$d" --host bh
 	fleet_ready "$st" 1 "$fd"
 	"$BIN/hbship" --bus "$b" --dir "$d" --nats "$NATS_URLS" --stream "$st" --subject "hbl$1" \
-		--no-heartbeats -q 2>>"$LOG" &
+		-q 2>>"$LOG" &
 	ship=$!
 	FLEET_PIDS+=("$ship")
 	record "$rep" "$BB/bench_latency" --bus "$b" --dir "$fd/bh/$b" --rate 100000 --seconds "$LAT_S" \
