@@ -29,7 +29,8 @@
 #define HBC_POLL_RECORDS 4096          /* drained between two reaps in a pass */
 #define HBC_THIN_PASS 1024              /* records: a pass that drained fewer... */
 #define HBC_GATHER_NS 100000ull         /* ...lets the rings fill this long */
-#define HBC_KICK_NS 1000000ull          /* a busy pass's buffer waits at most this */
+#define HBC_KICK_NS 1000000ull          /* a busy pass's buffer waits at most this... */
+#define HBC_KICK_HELD 8                 /* ...or less when 1/8 of a ring waits on it */
 #define HBC_LIVE_EVERY_NS 200000000ull  /* pid and heartbeat checks */
 #define HBC_STOP_DRAIN_NS 5000000000ull /* longest final drain */
 #define HBC_STOP_WRITE_NS 10000000000ull
@@ -357,6 +358,7 @@ static int hbc_drain_all(struct hbc_collector *c, int *blocked)
 	int total = 0, unpolled = 0;
 
 	*blocked = 0;
+	c->ring_held = 0;
 	for (k = 0; k < nr; k++) {
 		size_t i = (start + k) % nr;
 		struct hbc_source *r = c->sources[i];
@@ -379,6 +381,10 @@ static int hbc_drain_all(struct hbc_collector *c, int *blocked)
 			return total;
 		}
 		hbc_source_settle(c, r, end);
+		/* drained, not released: room the producer gets back only once
+		 * the buffers holding it are written */
+		if (r->v.cursor - r->v.tail > r->v.size / HBC_KICK_HELD)
+			c->ring_held = 1;
 		total += n;
 		unpolled += n;
 		if (unpolled >= HBC_POLL_RECORDS && k + 1 < nr) {
@@ -500,10 +506,13 @@ static void hbc_idle(struct hbc_collector *c, int blocked, uint64_t *sleep_ns)
  * otherwise once per HBC_KICK_NS: with writes of whatever each pass
  * drained, rates that keep every pass busy paid a wake-up of io_uring's
  * worker and two context switches on the collector's core for every few
- * kB. A full buffer goes out at once whatever this says (hbc_writer_buf). */
+ * kB. It goes out at once too when a ring has more than 1/HBC_KICK_HELD
+ * of its size drained and not yet released (a producer writing a burst
+ * needs that room back), and a full buffer whatever this says
+ * (hbc_writer_buf). */
 static void hbc_pass_kick(struct hbc_collector *c, uint64_t now, int n)
 {
-	if ((n == 0 || now >= c->kick_due_mono) && hbc_writer_kick(c->w))
+	if ((n == 0 || c->ring_held || now >= c->kick_due_mono) && hbc_writer_kick(c->w))
 		c->kick_due_mono = now + HBC_KICK_NS;
 }
 

@@ -99,7 +99,8 @@ struct hbc_collector {
 	uint64_t stat_mono, stat_records, stat_bytes, stat_writes;
 
 	uint64_t next_live_mono, next_pidstart_mono;
-	uint64_t kick_due_mono;       /* a busy pass sends the buffer from then on */
+	uint64_t kick_due_mono;   /* a busy pass sends the buffer from then on */
+	int ring_held;            /* the last pass left much of a ring unreleased */
 	int lock_fd;              /* flock on the bus: one collector per bus */
 	char lock_path[300];
 	uint64_t next_file_check_mono;
