@@ -107,14 +107,17 @@ int hbf_rec_shipped(const struct hb_rd_record *rec)
 		strcmp(rec->bus_kind, "types") && strcmp(rec->bus_kind, "metrics"));
 }
 
-int hbf_msg_add(struct hbf_msg *m, const struct hb_rd_record *rec)
+/* rec's bytes into the body: as the archive holds them (an event batch
+ * whole), or for an event handed out of a batch, as a single event. */
+static int hbf_msg_bytes(struct hbf_msg *m, const struct hb_rd_record *rec)
 {
 	char small[4096], *buf = small;
 	size_t n;
-	uint64_t from, to;
 
-	if (rec->producer != m->prod || !hbf_rec_shipped(rec))
-		return -EINVAL;
+	if (rec->raw) {
+		msgpack_sbuffer_write(&m->body, rec->raw, rec->raw_len);
+		return 0;
+	}
 	n = hb_rd_format_msgpack(small, sizeof(small), rec);
 	if (n > sizeof(small)) {
 		buf = malloc(n);
@@ -125,6 +128,17 @@ int hbf_msg_add(struct hbf_msg *m, const struct hb_rd_record *rec)
 	msgpack_sbuffer_write(&m->body, buf, n);
 	if (buf != small)
 		free(buf);
+	return 0;
+}
+
+int hbf_msg_add(struct hbf_msg *m, const struct hb_rd_record *rec)
+{
+	uint64_t from, to;
+
+	if (rec->producer != m->prod || !hbf_rec_shipped(rec))
+		return -EINVAL;
+	if (hbf_msg_bytes(m, rec))
+		return -ENOMEM;
 	if (rec->kind == HB_RD_EVENT || rec->kind == HB_RD_HEARTBEAT)
 		hbf_msg_seq(m, rec->seq, rec->seq);
 	else if (rec->kind == HB_RD_BATCH)
