@@ -458,7 +458,7 @@ static int sink_gap(struct sink *s, struct sink_prod *pr, const struct hbf_parse
 /* An event batch: whole from its bytes when none of it is held (the usual
  * case), else each run of it not held as a batch of its own. */
 static int sink_put_batch(struct sink *s, struct sink_prod *pr, const struct hbf_parsed *m,
-		      const char *raw, size_t n, const struct hbf_rec_key *k)
+			  const char *raw, size_t n, const struct hbf_rec_key *k)
 {
 	uint64_t a = k->lo, lo, b, put = 0, nev = k->hi - k->lo + 1;
 	int rc = 0;

@@ -244,10 +244,8 @@ static long rd_batch_check_all(struct hb_reader *r, const uint8_t *p, size_t len
 {
 	struct rd_batch *b = &r->batch;
 	msgpack_object e[RD_EV_AT + 4];
-	uint64_t i = 0;
+	uint64_t i = 0, t1 = 0;
 	long n = 0;
-
-	uint64_t t1 = 0;
 
 	if (b->chk_file == r->name && b->chk_at == at && b->chk_off <= len) {
 		off = b->chk_off;
@@ -307,10 +305,13 @@ long rd_batch_open(struct hb_reader *r, const uint8_t *p, size_t len)
 long rd_batch_verify(const uint8_t *p, size_t len, msgpack_zone *z, struct rd_batch_info *bi)
 {
 	msgpack_object h[RD_BATCH_HEAD], e[RD_EV_AT + 4];
-	size_t off = rd_batch_head(p, len, h, &bi->nev);
+	size_t off;
 	uint64_t t;
 	long k;
 
+	if (len > RD_OBJ_MAX) /* a larger batch is damage to a reader */
+		len = RD_OBJ_MAX;
+	off = rd_batch_head(p, len, h, &bi->nev);
 	if (!off || hb_rd_obj_time(&h[3], &t))
 		return -1;
 	bi->p = (uint32_t)h[1].via.u64;

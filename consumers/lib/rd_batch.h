@@ -20,9 +20,9 @@ struct rd_batch_info {
 };
 
 /* Checks that p starts an event batch, complete in len and valid as a
- * reader takes it (every event checked, times in range): its size, and
- * what it holds in bi; -1 otherwise. z is scratch for values with
- * containers (left cleared). */
+ * reader takes it (every event checked, times in range, no larger than a
+ * reader reads whole): its size, and what it holds in bi; -1 otherwise.
+ * z is scratch for values with containers (left cleared). */
 long rd_batch_verify(const uint8_t *p, size_t len, msgpack_zone *z, struct rd_batch_info *bi);
 /* In a batch rd_batch_verify accepted: the offset of event i (i = nev:
  * the batch's end), and in *t the time of the event before it (the
