@@ -467,10 +467,10 @@ static int sink_put_batch(struct sink *s, struct sink_prod *pr, const struct hbf
 		rc = sink_state(s, pr, m);
 		if (rc)
 			break;
-		if (lo == k->lo && b == k->hi && hbf_pack_rec_raw(&pr->d->pk, raw, n, pr->p))
-			return -EPROTO;
 		if (lo != k->lo || b != k->hi)
 			hbf_pack_batch_part(&pr->d->pk, raw, n, k, pr->p, lo, b);
+		else if (hbf_pack_rec_raw(&pr->d->pk, raw, n, pr->p))
+			return -EPROTO; /* cannot be: hbf_msg_next checked its head */
 		hbc_index_note_span(&pr->d->ix, k->ts_ns, k->ts_max, b - lo + 1);
 		rc = sink_range_add(pr, lo, b);
 		put += b - lo + 1;
@@ -553,9 +553,9 @@ static int sink_item_apply(struct sink *s, struct sink_prod *pr, const struct hb
 	return sink_one(s, pr, m, &rec);
 }
 
-/* A message is checked whole, each record decoded once (its place and key
- * kept), before any of it is written; then events and heartbeats are
- * written from their bytes with their producer number replaced. */
+/* A message is checked whole, each record once (its place and key kept),
+ * before any of it is written; then events, heartbeats and event batches
+ * are written from their bytes with their producer number replaced. */
 int sink_apply(struct sink *s, const char *data, size_t len, const char **why)
 {
 	msgpack_zone *hz = &s->zone_msg, *rz = &s->zone_rec;
