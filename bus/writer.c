@@ -29,6 +29,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <liburing.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -38,6 +39,7 @@
 #define HBC_RETIRE_TAG 2ull /* | fd << 8: fsync of a file rotated away, then close */
 #define HBC_TRIM_TAG 3ull   /* writeback start or drop of the cache window */
 #define HBC_TRIMS_MAX 6u    /* of those in flight at most */
+#define HBC_WAKE_TAG 4ull   /* POLLIN on the wake descriptor (hbc_writer_wake_on) */
 #define HBC_RETIRE_WAIT_NS 10000000000ull
 #define HBC_BACKOFF_MIN_NS 10000000ull
 #define HBC_BACKOFF_MAX_NS 2000000000ull
@@ -76,6 +78,10 @@ struct hbc_writer {
 	int trim_fd;
 	uint64_t wb_off, drop_off;
 	unsigned trims; /* in flight */
+
+	/* waits also end when wake_fd is readable: a poll request armed by
+	 * the wait, not counted in inflight (nobody waits for its result) */
+	int wake_fd, wake_armed, woken;
 };
 
 static void hbc_submit_fsync(struct hbc_writer *w, int fd, uint64_t covers);
@@ -131,6 +137,7 @@ int hbc_writer_create(struct hbc_writer **out, unsigned nbufs, size_t bufsize,
 	w->uring_ok = 1;
 	w->fd = -1;
 	w->trim_fd = -1;
+	w->wake_fd = -1;
 	w->mode = mode;
 	w->fsync_interval_ns = fsync_interval_ns;
 	w->last_fsync_ns = hbc_mono_ns();
@@ -447,7 +454,7 @@ static void hbc_reap(struct hbc_writer *w)
 {
 	struct io_uring_cqe *cqe;
 
-	if (!w->inflight)
+	if (!w->inflight && !w->wake_armed)
 		return;
 	if (w->defer_taskrun)
 		io_uring_get_events(&w->uring);
@@ -456,6 +463,11 @@ static void hbc_reap(struct hbc_writer *w)
 		int res = cqe->res;
 
 		io_uring_cqe_seen(&w->uring, cqe);
+		if (ud == HBC_WAKE_TAG) {
+			w->wake_armed = 0;
+			w->woken = 1;
+			continue;
+		}
 		w->inflight--;
 		if (ud == HBC_FSYNC_TAG)
 			hbc_complete_fsync(w, res);
@@ -664,6 +676,32 @@ const struct hbc_writer_stats *hbc_writer_stats(const struct hbc_writer *w)
 	return &w->st;
 }
 
+void hbc_writer_wake_on(struct hbc_writer *w, int fd)
+{
+	w->wake_fd = fd;
+}
+
+int hbc_writer_woken(struct hbc_writer *w)
+{
+	int was = w->woken;
+
+	w->woken = 0;
+	return was;
+}
+
+/* A one-shot poll for the wake descriptor, unless one is pending. */
+static void hbc_wake_arm(struct hbc_writer *w)
+{
+	struct io_uring_sqe *sqe;
+
+	if (w->wake_fd < 0 || w->wake_armed || !(sqe = hbc_get_sqe(w)))
+		return;
+	io_uring_prep_poll_add(sqe, w->wake_fd, POLLIN);
+	io_uring_sqe_set_data64(sqe, HBC_WAKE_TAG);
+	if (io_uring_submit(&w->uring) >= 0)
+		w->wake_armed = 1;
+}
+
 void hbc_writer_wait(struct hbc_writer *w, uint64_t timeout_ns)
 {
 	struct __kernel_timespec ts = {(long long)(timeout_ns / 1000000000u),
@@ -672,7 +710,8 @@ void hbc_writer_wait(struct hbc_writer *w, uint64_t timeout_ns)
 			       (long)(timeout_ns % 1000000000u)};
 	struct io_uring_cqe *cqe;
 
-	if (w->inflight) {
+	hbc_wake_arm(w);
+	if (w->inflight || w->wake_armed) {
 		/* returns when a completion is ready (not consumed: hbc_reap does) */
 		io_uring_wait_cqe_timeout(&w->uring, &cqe, &ts);
 		return;

@@ -234,6 +234,66 @@ static void a_retired_file_is_synced_and_closed_later(void **state)
 	unlink(path);
 }
 
+static uint64_t waited_ms(struct hbc_writer *w, uint64_t timeout_ms)
+{
+	uint64_t t0 = hbc_mono_ns();
+
+	hbc_writer_wait(w, timeout_ms * 1000000);
+	return (hbc_mono_ns() - t0) / 1000000;
+}
+
+/* A wait ends when the wake descriptor is readable (the collector's
+ * inotify: a new ring), with nothing in flight and with a write in
+ * flight, and the poll says so once; once the descriptor is no longer
+ * watched, waits last their timeout. */
+static void a_readable_wake_descriptor_ends_a_wait(void **state)
+{
+	char path[] = "/tmp/hb-unit-writer.XXXXXX";
+	static struct applied a;
+	struct hbc_writer *w;
+	int p[2], fd;
+	char c;
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	assert_int_equal(pipe(p), 0);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(hbc_writer_create(&w, NBUFS, BUFSZ, HBC_FSYNC_NEVER, 0, on_apply, &a), 0);
+	hbc_writer_set_file(w, fd, 0);
+	hbc_writer_wake_on(w, p[0]);
+	assert_true(waited_ms(w, 20) >= 15); /* nothing readable: the timeout */
+	hbc_writer_poll(w);
+	assert_int_equal(hbc_writer_woken(w), 0);
+	assert_int_equal(write(p[1], "x", 1), 1);
+	assert_true(waited_ms(w, 5000) < 2500);
+	hbc_writer_poll(w);
+	assert_int_equal(hbc_writer_woken(w), 1);
+	assert_int_equal(hbc_writer_woken(w), 0); /* said once */
+	assert_true(waited_ms(w, 5000) < 2500); /* still readable: at once again */
+	hbc_writer_poll(w);
+	assert_int_equal(read(p[0], &c, 1), 1);
+	put4(w);
+	hbc_writer_flush(w); /* a write in flight, or done: the wait is io_uring's */
+	assert_int_equal(write(p[1], "y", 1), 1);
+	assert_true(waited_ms(w, 5000) < 2500);
+	assert_int_equal(hbc_writer_wait_idle(w, 0), 0);
+	assert_int_equal(read(p[0], &c, 1), 1);
+	(void)hbc_writer_woken(w);
+	hbc_writer_wait(w, 1000000); /* the poll armed now is the last one */
+	hbc_writer_wake_on(w, -1);
+	assert_int_equal(write(p[1], "z", 1), 1);
+	hbc_writer_wait(w, 1000000);
+	hbc_writer_poll(w);
+	assert_true(waited_ms(w, 20) >= 15); /* readable, no longer watched */
+	assert_int_equal(a.n, 1);
+	hbc_writer_destroy(w);
+	close(p[0]);
+	close(p[1]);
+	close(fd);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -244,6 +304,7 @@ int main(void)
 		cmocka_unit_test(a_failing_file_keeps_buffers),
 		cmocka_unit_test(a_kick_lets_the_buffer_fill_while_a_write_is_in_flight),
 		cmocka_unit_test(a_retired_file_is_synced_and_closed_later),
+		cmocka_unit_test(a_readable_wake_descriptor_ends_a_wait),
 	};
 
 	hbc_verbosity = -1;
