@@ -31,7 +31,6 @@
 #define HBC_GATHER_NS 100000ull         /* ...lets the rings fill this long */
 #define HBC_KICK_NS 1000000ull          /* a busy pass's buffer waits at most this... */
 #define HBC_KICK_HELD 8                 /* ...or less when 1/8 of a ring waits on it */
-#define HBC_ATTACH_GRACE_NS 2000000ull  /* a ring named while idle is taken this later */
 #define HBC_LIVE_EVERY_NS 200000000ull  /* pid and heartbeat checks */
 #define HBC_STOP_DRAIN_NS 5000000000ull /* longest final drain */
 #define HBC_STOP_WRITE_NS 10000000000ull
@@ -485,26 +484,13 @@ static int hbc_rotate_due(struct hbc_collector *c, uint64_t now, volatile int *r
 	return c->o.rotate_age_ns && now - c->file_mono >= c->o.rotate_age_ns;
 }
 
-/* A name came into the shm directory during the idle wait, most likely a
- * ring just made, whose producer is registering its types and metrics
- * now: it is taken up HBC_ATTACH_GRACE_NS later (the next pass), so that
- * its producer record names them, as after an idle wait run to its end.
- * Without the wake a producer starting with a burst wrote for up to
- * --poll-ms before the collector looked: 24 MiB, the shedding mark of a
- * 32 MiB ring, at 30M records/s in 11 ms. */
-static void hbc_attach_grace(struct hbc_collector *c, uint64_t *sleep_ns)
-{
-	*sleep_ns = 0;
-	hbc_writer_wake_on(c->w, -1);
-	hbc_writer_wait(c->w, HBC_ATTACH_GRACE_NS);
-	hbc_writer_wake_on(c->w, c->disc.ifd);
-}
-
 /* Nothing was drained. While writes are queued or in flight (or every
  * buffer was busy) wait on their completion, at most 1 ms: a completion
  * frees buffers and ring space at once. Only when every ring is empty and
  * nothing is in flight, sleep 1 ms, doubling up to --poll-ms while it
- * stays so; a ring named meanwhile ends the sleep (hbc_attach_grace). */
+ * stays so; a ring named meanwhile ends the sleep (the writer polls the
+ * shm directory's inotify descriptor), and one found waiting out its
+ * grace (HBC_ATTACH_GRACE_NS) shortens it. */
 static void hbc_idle(struct hbc_collector *c, int blocked, uint64_t *sleep_ns)
 {
 	if (blocked || !hbc_writer_idle(c->w)) {
@@ -515,11 +501,15 @@ static void hbc_idle(struct hbc_collector *c, int blocked, uint64_t *sleep_ns)
 	*sleep_ns = *sleep_ns ? *sleep_ns * 2 : 1000000;
 	if (*sleep_ns > (uint64_t)c->o.poll_ms * 1000000)
 		*sleep_ns = (uint64_t)c->o.poll_ms * 1000000;
-	(void)hbc_writer_woken(c->w); /* a ring that came during a pass is taken */
+	if (c->attach_due_mono) { /* a ring found waits out its grace */
+		uint64_t now = hbc_mono_ns();
+		uint64_t left = c->attach_due_mono > now ? c->attach_due_mono - now : 0;
+
+		if (left < *sleep_ns)
+			*sleep_ns = left;
+		c->attach_due_mono = 0;
+	}
 	hbc_writer_wait(c->w, *sleep_ns);
-	hbc_writer_poll(c->w);
-	if (hbc_writer_woken(c->w))
-		hbc_attach_grace(c, sleep_ns);
 }
 
 /* The current buffer goes out (when no write is in flight) after a pass
@@ -597,11 +587,12 @@ static int hbc_stop(struct hbc_collector *c)
 	int rc, blocked;
 
 	hbc_info("stopping: draining every ring");
-	/* every ring that exists now is drained, even one not seen yet */
-	hbc_disc_poll(&c->disc, hbc_mono_ns(), 1, hbc_found, c);
-	hbc_pending_retry(c);
+	/* every ring that exists now is drained, even one not seen yet,
+	 * without its grace (hbc_source_young) */
 	c->discovering = 0;
 	hbc_writer_wake_on(c->w, -1); /* nobody reads the events now */
+	hbc_disc_poll(&c->disc, hbc_mono_ns(), 1, hbc_found, c);
+	hbc_pending_retry(c);
 	hb_close(c->self);
 	c->self = &hb_producer_disabled;
 	/* everything written before now is drained; a producer that keeps

@@ -30,6 +30,11 @@ enum hbc_live {
 /* No tags word of a valid event: every byte an unknown tag. */
 #define HBC_TW_NONE (~0ull)
 
+/* A ring is taken up no sooner than this after the collector first saw its
+ * name: its producer registers its types and metrics right after making
+ * it, and the producer record names them only if they are there. */
+#define HBC_ATTACH_GRACE_NS 2000000ull
+
 struct hbc_source {
 	char name[256];
 	enum hbc_source_state state;
@@ -100,6 +105,7 @@ struct hbc_collector {
 
 	uint64_t next_live_mono, next_pidstart_mono;
 	uint64_t kick_due_mono;   /* a busy pass sends the buffer from then on */
+	uint64_t attach_due_mono; /* a ring found waits out its grace until then */
 	int ring_held;            /* the last pass left much of a ring unreleased */
 	int lock_fd;              /* flock on the bus: one collector per bus */
 	char lock_path[300];

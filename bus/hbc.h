@@ -271,9 +271,6 @@ int hbc_writer_wait_idle(struct hbc_writer *w, uint64_t timeout_ns);
 void hbc_writer_wait(struct hbc_writer *w, uint64_t timeout_ns);
 /* From now on waits end too when fd is readable (-1: no descriptor). */
 void hbc_writer_wake_on(struct hbc_writer *w, int fd);
-/* 1 when the wake descriptor was found readable since the last call (seen
- * by hbc_writer_poll), and clears it. */
-int hbc_writer_woken(struct hbc_writer *w);
 /* 1 when nothing is queued or in flight. */
 int hbc_writer_idle(const struct hbc_writer *w);
 /* 1 while writes are failing. */

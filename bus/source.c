@@ -207,6 +207,19 @@ static int hbc_source_owner(struct hbc_collector *c, struct hbc_source *r)
 	return st.st_uid == geteuid() ? 0 : -EPERM;
 }
 
+/* 1 while r waits out its grace (HBC_ATTACH_GRACE_NS), noting when it
+ * ends so that the idle wait does not sleep past it; none when stopping. */
+static int hbc_source_young(struct hbc_collector *c, struct hbc_source *r)
+{
+	uint64_t due = r->seen_mono + HBC_ATTACH_GRACE_NS;
+
+	if (!c->discovering || hbc_mono_ns() >= due)
+		return 0;
+	if (!c->attach_due_mono || due < c->attach_due_mono)
+		c->attach_due_mono = due;
+	return 1;
+}
+
 static int hbc_source_attach(struct hbc_collector *c, struct hbc_source *r)
 {
 	msgpack_packer *pk = hbc_pk(c);
@@ -214,6 +227,8 @@ static int hbc_source_attach(struct hbc_collector *c, struct hbc_source *r)
 
 	if (!pk)
 		return -ENOBUFS; /* try again next pass */
+	if (hbc_source_young(c, r))
+		return -EAGAIN; /* still pending: hbc_pending_retry */
 	if (!c->o.accept_uid && (rc = hbc_source_owner(c, r)) != 0) {
 		hbc_source_quarantine(c, r, pk, "owned by another user");
 		return rc;

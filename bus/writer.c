@@ -81,7 +81,7 @@ struct hbc_writer {
 
 	/* waits also end when wake_fd is readable: a poll request armed by
 	 * the wait, not counted in inflight (nobody waits for its result) */
-	int wake_fd, wake_armed, woken;
+	int wake_fd, wake_armed;
 };
 
 static void hbc_submit_fsync(struct hbc_writer *w, int fd, uint64_t covers);
@@ -464,8 +464,7 @@ static void hbc_reap(struct hbc_writer *w)
 
 		io_uring_cqe_seen(&w->uring, cqe);
 		if (ud == HBC_WAKE_TAG) {
-			w->wake_armed = 0;
-			w->woken = 1;
+			w->wake_armed = 0; /* it ended a wait: nothing else to do */
 			continue;
 		}
 		w->inflight--;
@@ -679,14 +678,6 @@ const struct hbc_writer_stats *hbc_writer_stats(const struct hbc_writer *w)
 void hbc_writer_wake_on(struct hbc_writer *w, int fd)
 {
 	w->wake_fd = fd;
-}
-
-int hbc_writer_woken(struct hbc_writer *w)
-{
-	int was = w->woken;
-
-	w->woken = 0;
-	return was;
 }
 
 /* A one-shot poll for the wake descriptor, unless one is pending. */
