@@ -844,8 +844,16 @@ static void ship_free(struct ship *s)
 	hbc_prom_server_stop(s->srv);
 	if (s->rd)
 		hb_reader_close(s->rd);
-	if (s->js)
+	if (s->js) {
+		natsMsgList pending;
+
+		/* publishes still unacknowledged when the run stopped: the
+		 * library hands them back (NATS_NOT_FOUND when none), and they
+		 * go with it; the saved position is before them */
+		if (js_PublishAsyncGetPendingList(&pending, s->js) == NATS_OK)
+			natsMsgList_Destroy(&pending);
 		jsCtx_Destroy(s->js);
+	}
 	hbf_nats_close(s->nc);
 	hb_close(s->self);
 	hbf_msg_free(&s->cur);
