@@ -849,8 +849,11 @@ static void ship_free(struct ship *s)
 
 		/* publishes still unacknowledged when the run stopped: the
 		 * library hands them back (NATS_NOT_FOUND when none), and they
-		 * go with it; the saved position is before them */
-		if (js_PublishAsyncGetPendingList(&pending, s->js) == NATS_OK)
+		 * go with it; the saved position is before them. libnats 3.4
+		 * makes the list with the first publish and crashes on a
+		 * context that never published. */
+		if (s->msgs_published &&
+		    js_PublishAsyncGetPendingList(&pending, s->js) == NATS_OK)
 			natsMsgList_Destroy(&pending);
 		jsCtx_Destroy(s->js);
 	}
